@@ -1,0 +1,123 @@
+/**
+ * Deployment settings from `[vars]`, validated once per isolate (and again only if the raw values change).
+ * A malformed setting never falls back to something more permissive: the routes that depend on it refuse
+ * with 503 and one log line naming the setting.
+ */
+import { VENDOR_PATTERN } from "./keys/format";
+import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./verify/routes";
+
+export interface CorsPolicy {
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  maxAgeSeconds: number;
+}
+
+export interface Config {
+  vendor: string;
+  maxLifetimeDays: number;
+  routePolicy: PolicyRule[];
+  cors: CorsPolicy;
+  realm: string;
+  originUrl: URL | null;
+  originTimeoutMs: number;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; setting: string };
+
+const NO_CORS: CorsPolicy = { allowedOrigins: [], allowedMethods: [], allowedHeaders: [], maxAgeSeconds: 0 };
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseCors(text: string): CorsPolicy | null {
+  if (text.trim() === "") return NO_CORS;
+  const value = parseJson(text) as Record<string, unknown> | undefined;
+  if (typeof value !== "object" || value === null) return null;
+  const list = (v: unknown) => (Array.isArray(v) && v.every((s) => typeof s === "string") ? (v as string[]) : null);
+  const origins = list(value.allowed_origins ?? []);
+  const methods = list(value.allowed_methods ?? ["GET", "HEAD", "POST"]);
+  const headers = list(value.allowed_headers ?? ["Authorization", "X-API-Key", "Content-Type"]);
+  const maxAge = value.max_age ?? 600;
+  if (!origins || !methods || !headers || typeof maxAge !== "number" || !(maxAge >= 0 && maxAge <= 86400)) return null;
+  if (!methods.every(isSupportedMethod) || !origins.every(isOrigin)) return null;
+  return {
+    allowedOrigins: origins,
+    allowedMethods: methods,
+    allowedHeaders: headers.map((h) => h.toLowerCase()),
+    maxAgeSeconds: maxAge,
+  };
+}
+
+/** An origin as browsers send it: scheme, host and optional port, nothing else. */
+export function isOrigin(text: string): boolean {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+}
+
+function parse(env: Cloudflare.Env): ConfigResult {
+  const vendor = env.KEY_VENDOR_PREFIX ?? "";
+  if (vendor !== "" && !VENDOR_PATTERN.test(vendor)) return { ok: false, setting: "KEY_VENDOR_PREFIX" };
+
+  const maxLifetimeDays = Number(env.MAX_KEY_LIFETIME_DAYS || "365");
+  if (!Number.isInteger(maxLifetimeDays) || maxLifetimeDays < 1 || maxLifetimeDays > 3650) {
+    return { ok: false, setting: "MAX_KEY_LIFETIME_DAYS" };
+  }
+
+  const policyText = env.ROUTE_POLICY ?? "";
+  const routePolicy = parseRoutePolicy(policyText.trim() === "" ? DEFAULT_ROUTE_POLICY : parseJson(policyText));
+  if (!routePolicy) return { ok: false, setting: "ROUTE_POLICY" };
+
+  const cors = parseCors(env.CORS_POLICY ?? "");
+  if (!cors) return { ok: false, setting: "CORS_POLICY" };
+
+  const realm = env.AUTH_REALM || "api";
+  if (!/^[A-Za-z0-9 ._-]{1,64}$/.test(realm)) return { ok: false, setting: "AUTH_REALM" };
+
+  let originUrl: URL | null = null;
+  if (env.ORIGIN_URL) {
+    try {
+      originUrl = new URL(env.ORIGIN_URL);
+    } catch {
+      return { ok: false, setting: "ORIGIN_URL" };
+    }
+    if (!/^https?:$/.test(originUrl.protocol) || originUrl.search || originUrl.hash) {
+      return { ok: false, setting: "ORIGIN_URL" };
+    }
+  }
+
+  const originTimeoutMs = Number(env.ORIGIN_TIMEOUT_MS || "30000");
+  if (!Number.isInteger(originTimeoutMs) || originTimeoutMs < 100 || originTimeoutMs > 300_000) {
+    return { ok: false, setting: "ORIGIN_TIMEOUT_MS" };
+  }
+
+  return { ok: true, config: { vendor, maxLifetimeDays, routePolicy, cors, realm, originUrl, originTimeoutMs } };
+}
+
+let memo: { fingerprint: string; result: ConfigResult } | null = null;
+
+/** The validated settings for this env. Cheap on the hot path: one string join and compare. */
+export function loadConfig(env: Cloudflare.Env): ConfigResult {
+  const fingerprint = [
+    env.KEY_VENDOR_PREFIX,
+    env.MAX_KEY_LIFETIME_DAYS,
+    env.ROUTE_POLICY,
+    env.CORS_POLICY,
+    env.AUTH_REALM,
+    env.ORIGIN_URL,
+    env.ORIGIN_TIMEOUT_MS,
+  ].join("\u0000");
+  if (memo?.fingerprint !== fingerprint) {
+    memo = { fingerprint, result: parse(env) };
+    if (!memo.result.ok) console.error(`config: ${memo.result.setting} is malformed; the routes that use it answer 503`);
+  }
+  return memo.result;
+}

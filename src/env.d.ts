@@ -1,0 +1,12 @@
+// Bindings that `wrangler types` cannot see in wrangler.toml: secrets, and the optional ORIGIN service
+// binding that a deployment in front of another Worker adds.
+declare namespace Cloudflare {
+  interface Env {
+    /** Bearer token for the admin routes. Unset: the admin routes answer 503. */
+    ADMIN_TOKEN?: string;
+    /** When set, forwarded requests carry an X-Auth-Signature HMAC the origin can check. */
+    ORIGIN_SIGNING_SECRET?: string;
+    /** The origin Worker, used when ORIGIN_URL is empty. */
+    ORIGIN?: Fetcher;
+  }
+}

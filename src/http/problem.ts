@@ -1,0 +1,100 @@
+/**
+ * Every refusal the authorizer makes: a closed set of codes, each with one status and title, rendered as
+ * RFC 9457 problem+json. Bodies carry the code and a request id, never a key, a hash, a stack or SQL.
+ */
+
+export const PROBLEMS = {
+  missing_api_key: { status: 401, title: "An API key is required" },
+  invalid_key: { status: 401, title: "The API key is not valid" },
+  key_revoked: { status: 401, title: "The API key has been revoked" },
+  key_expired: { status: 401, title: "The API key has expired" },
+  key_disabled: { status: 401, title: "The API key is disabled" },
+  ip_not_allowed: { status: 403, title: "The client address is not allowed for this key" },
+  origin_not_allowed: { status: 403, title: "The Origin is not allowed" },
+  route_not_allowed: { status: 403, title: "This key may not call this route" },
+  insufficient_scope: { status: 403, title: "The key lacks a scope this route requires" },
+  key_in_query: { status: 400, title: "Credentials are not accepted in the URL" },
+  malformed_request: { status: 400, title: "The request is malformed" },
+  method_not_allowed: { status: 405, title: "The method is not supported" },
+  origin_unreachable: { status: 502, title: "The origin could not be reached" },
+  origin_timeout: { status: 504, title: "The origin did not answer in time" },
+  authorizer_unavailable: { status: 503, title: "The authorizer is unavailable" },
+  // Admin API.
+  admin_unauthorized: { status: 401, title: "A valid admin token is required" },
+  invalid_request: { status: 400, title: "The request body or parameters are invalid" },
+  payload_too_large: { status: 413, title: "The request body is too large" },
+  unsupported_media_type: { status: 415, title: "The request body must be application/json" },
+  key_not_found: { status: 404, title: "No key has this id" },
+  not_found: { status: 404, title: "Not found" },
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+/** Codes whose 401 tells the client a key was presented and refused (RFC 6750 `error="invalid_token"`). */
+const INVALID_TOKEN_CODES: ReadonlySet<ProblemCode> = new Set([
+  "invalid_key",
+  "key_revoked",
+  "key_expired",
+  "key_disabled",
+]);
+
+export interface ProblemOptions {
+  requestId: string;
+  realm?: string;
+  /** For `insufficient_scope`: the scopes any one of which would have sufficed. */
+  requiredScopes?: readonly string[];
+  /** For 503s: seconds after which a retry may succeed. */
+  retryAfterSeconds?: number;
+  /** For 405s. */
+  allow?: string;
+  /** Extra members, e.g. the field errors of `invalid_request`. Never secrets. */
+  extra?: Record<string, unknown>;
+  headers?: HeadersInit;
+}
+
+/**
+ * Builds the problem+json response for a code.
+ * @example return problem("invalid_key", { requestId, realm: "api" });
+ */
+export function problem(code: ProblemCode, options: ProblemOptions): Response {
+  const { status, title } = PROBLEMS[code];
+  const headers = new Headers(options.headers);
+  headers.set("Content-Type", "application/problem+json");
+  headers.set("Cache-Control", "no-store");
+  const realm = options.realm ?? "api";
+  if (code === "missing_api_key") {
+    headers.set("WWW-Authenticate", `Bearer realm="${realm}"`);
+  } else if (INVALID_TOKEN_CODES.has(code)) {
+    headers.set("WWW-Authenticate", `Bearer realm="${realm}", error="invalid_token"`);
+  } else if (code === "insufficient_scope") {
+    const scope = (options.requiredScopes ?? []).join(" ");
+    headers.set("WWW-Authenticate", `Bearer realm="${realm}", error="insufficient_scope", scope="${scope}"`);
+  } else if (code === "admin_unauthorized") {
+    headers.set("WWW-Authenticate", `Bearer realm="admin"`);
+  }
+  if (options.retryAfterSeconds !== undefined) headers.set("Retry-After", String(options.retryAfterSeconds));
+  if (options.allow !== undefined) headers.set("Allow", options.allow);
+  const body = {
+    type: `urn:problem:${code}`,
+    title,
+    status,
+    code,
+    request_id: options.requestId,
+    ...options.extra,
+  };
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/**
+ * Thrown by handlers and turned into a response in one place (the app's onError). Carries only a code and
+ * safe options, never the cause's message.
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly code: ProblemCode,
+    readonly options: Omit<ProblemOptions, "requestId"> = {},
+  ) {
+    super(code);
+    this.name = "ProblemError";
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The Worker's entry: HTTP (gateway and admin) through the Hono app, and the RPC entrypoint that other
+ * Workers bind to.
+ */
+import { app } from "./app";
+
+export { AuthService } from "./rpc/auth-service";
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Cloudflare.Env>;

@@ -1,0 +1,126 @@
+/**
+ * The key grammar, defined once. The generator, the parser and the leak-scanning rules all derive from it.
+ *
+ *   [<vendor>_]{sk|pk}_{live|test}_<43 base62 random chars><6 base62 chars of CRC32(random chars)>
+ *
+ * 43 base62 characters carry 43 × log2(62) ≈ 256.03 bits. The checksum lets a mistyped or made-up key be
+ * refused without touching storage, and lets scanners find real keys with almost no false positives.
+ */
+
+export const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+export const RANDOM_LENGTH = 43;
+export const CHECKSUM_LENGTH = 6;
+export const KEY_TYPES = { sk: "secret", pk: "publishable" } as const;
+export const ENVIRONMENTS = ["live", "test"] as const;
+
+export type KeyType = (typeof KEY_TYPES)[keyof typeof KEY_TYPES];
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** A vendor part is lowercase letters and digits, starting with a letter, so it never contains the separator. */
+export const VENDOR_PATTERN = /^[a-z][a-z0-9]{1,15}$/;
+
+/** The longest string that can be a key: vendor (16) + "_" + "sk_live_" + 43 + 6. Anything longer is refused unread. */
+export const MAX_KEY_LENGTH = 16 + 1 + 8 + RANDOM_LENGTH + CHECKSUM_LENGTH;
+
+export interface ParsedKey {
+  /** Everything before the random part, e.g. "sk_live_" or "acme_pk_test_". */
+  prefix: string;
+  type: KeyType;
+  environment: Environment;
+  /** The last four characters, safe to show as a hint. */
+  hint: string;
+}
+
+const TYPE_CODE: Record<KeyType, string> = { secret: "sk", publishable: "pk" };
+
+/** The prefix a key of this type and environment carries under the given vendor part ("" for none). */
+export function keyPrefix(vendor: string, type: KeyType, environment: Environment): string {
+  return `${vendor ? `${vendor}_` : ""}${TYPE_CODE[type]}_${environment}_`;
+}
+
+/**
+ * A regular-expression source matching exactly the keys of this grammar, for scanners and gitleaks rules.
+ * @example new RegExp(`\\b${keyPatternSource("acme")}\\b`)
+ */
+export function keyPatternSource(vendor: string, type?: KeyType, environment?: Environment): string {
+  const v = vendor ? `${vendor}_` : "";
+  const t = type ? TYPE_CODE[type] : "(?:sk|pk)";
+  const e = environment ?? "(?:live|test)";
+  return `${v}${t}_${e}_[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}`;
+}
+
+/** CRC-32 (IEEE 802.3, the polynomial zlib and GitHub's tokens use) of an ASCII string. */
+export function crc32(text: string): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < text.length; i++) {
+    crc ^= text.charCodeAt(i);
+    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** A number written in base62, left-padded with "0" to `width` characters. */
+export function toBase62(value: number, width: number): string {
+  let out = "";
+  let n = value;
+  do {
+    out = BASE62[n % 62] + out;
+    n = Math.floor(n / 62);
+  } while (n > 0);
+  return out.padStart(width, "0");
+}
+
+export function checksumOf(randomPart: string): string {
+  return toBase62(crc32(randomPart), CHECKSUM_LENGTH);
+}
+
+/**
+ * `length` base62 characters from the CSPRNG, without modulo bias: bytes ≥ 248 (= 4 × 62) are thrown away,
+ * so every remaining byte maps onto the 62 characters equally often.
+ */
+export function randomBase62(length: number): string {
+  let out = "";
+  const buffer = new Uint8Array(Math.max(64, length * 2));
+  while (out.length < length) {
+    crypto.getRandomValues(buffer);
+    for (const byte of buffer) {
+      if (byte < 248) out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** Mints a new key string. The caller stores only its hash and shows the string once. */
+export function generateKey(vendor: string, type: KeyType, environment: Environment): string {
+  const random = randomBase62(RANDOM_LENGTH);
+  return keyPrefix(vendor, type, environment) + random + checksumOf(random);
+}
+
+const KEY_SHAPE = /^(?:([a-z][a-z0-9]{1,15})_)?(sk|pk)_(live|test)_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
+
+/**
+ * Parses a presented credential against the grammar with the configured vendor part. Returns null for a
+ * wrong prefix, length, alphabet or checksum: such a key is refused with no storage read.
+ */
+export function parseKey(candidate: string, vendor: string): ParsedKey | null {
+  if (candidate.length > MAX_KEY_LENGTH) return null;
+  const match = KEY_SHAPE.exec(candidate);
+  if (!match) return null;
+  const [, keyVendor = "", typeCode, environment, random, checksum] = match as unknown as [
+    string,
+    string | undefined,
+    "sk" | "pk",
+    Environment,
+    string,
+    string,
+  ];
+  if (keyVendor !== vendor) return null;
+  if (checksumOf(random) !== checksum) return null;
+  return {
+    prefix: candidate.slice(0, candidate.length - RANDOM_LENGTH - CHECKSUM_LENGTH),
+    type: KEY_TYPES[typeCode],
+    environment,
+    hint: candidate.slice(-4),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Finding a key's record by its hash: in-isolate cache → KV → D1, refilling the caches on the way back.
+ * Unknown hashes go into a bounded in-isolate negative cache, so a flood of made-up keys reaches D1 at most
+ * once per key per NEGATIVE_CACHE_TTL_MS in each isolate, and is never written to KV.
+ */
+import { BoundedTtlCache } from "../util/bounded-cache";
+import { findKeyByHash } from "./store";
+import { parseCachedRecord, toLiveKey, type KeyRecord, type LiveKey } from "./record";
+
+/**
+ * How long an isolate trusts its own copy. Safe because a revocation purges the copy in the isolate that
+ * handled it, and expiry is checked against the clock on every request, so caching never extends a key's
+ * life; another isolate may go on serving a revoked key for at most this long after KV stops returning it.
+ */
+export const ISOLATE_CACHE_TTL_MS = 5_000;
+export const ISOLATE_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * How long a KV copy lives. Revocation deletes it at once, but Workers KV is eventually consistent: other
+ * locations can go on reading the old value for up to about 60 s after the delete.
+ */
+export const KV_METADATA_TTL_S = 300;
+
+/**
+ * How long an isolate remembers that a hash is unknown. Safe at any length: a key's hash only becomes known
+ * by minting the key, and a freshly minted 256-bit key cannot have been presented before.
+ */
+export const NEGATIVE_CACHE_TTL_MS = 60_000;
+export const NEGATIVE_CACHE_MAX_ENTRIES = 50_000;
+
+const KV_PREFIX = "key:v1:";
+
+/** The KV entry that caches a key's metadata. */
+export const kvKeyFor = (keyHash: string) => `${KV_PREFIX}${keyHash}`;
+
+const isolateCache = new BoundedTtlCache<string, LiveKey>({
+  maxEntries: ISOLATE_CACHE_MAX_ENTRIES,
+  ttlMs: ISOLATE_CACHE_TTL_MS,
+});
+const negativeCache = new BoundedTtlCache<string, true>({
+  maxEntries: NEGATIVE_CACHE_MAX_ENTRIES,
+  ttlMs: NEGATIVE_CACHE_TTL_MS,
+});
+/** Concurrent lookups of one hash in one isolate share a single KV/D1 round trip. */
+const inFlight = new Map<string, Promise<LiveKey | null>>();
+
+export interface KeyStores {
+  db: D1Database;
+  kv: KVNamespace;
+  /** Cache refills run after the response, off the request's critical path. */
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** The key with this hash, or null if no key has it. Throws only if D1 itself fails. */
+export async function lookupKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
+  const cached = isolateCache.get(keyHash, now);
+  if (cached) return cached;
+  if (negativeCache.get(keyHash, now)) return null;
+  let pending = inFlight.get(keyHash);
+  if (!pending) {
+    pending = loadKey(stores, keyHash, now).finally(() => inFlight.delete(keyHash));
+    inFlight.set(keyHash, pending);
+  }
+  return pending;
+}
+
+async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
+  let record: KeyRecord | null = null;
+  try {
+    record = parseCachedRecord(await stores.kv.get(kvKeyFor(keyHash)));
+  } catch {
+    console.warn("key cache: KV read failed; deciding from D1");
+  }
+  if (!record) {
+    record = await findKeyByHash(stores.db, keyHash);
+    if (!record) {
+      negativeCache.set(keyHash, true, now);
+      return null;
+    }
+    const text = JSON.stringify(record);
+    stores.waitUntil(
+      stores.kv.put(kvKeyFor(keyHash), text, { expirationTtl: KV_METADATA_TTL_S }).catch(() => {
+        console.warn("key cache: KV write failed; the next request will read D1 again");
+      }),
+    );
+  }
+  const live = toLiveKey(record);
+  isolateCache.set(keyHash, live, now);
+  return live;
+}
+
+/** Drops a key from this isolate's caches and from KV, e.g. after a revocation was written to D1. */
+export async function purgeKey(kv: KVNamespace, keyHash: string): Promise<void> {
+  isolateCache.delete(keyHash);
+  negativeCache.delete(keyHash);
+  await kv.delete(kvKeyFor(keyHash));
+}

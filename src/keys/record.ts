@@ -1,0 +1,144 @@
+/**
+ * A key's metadata in its three forms: the D1 row, the cached record (the same fields, parsed), and the
+ * public key object the admin API answers with. None of them ever holds the secret; only the row holds its
+ * hash, and neither the cached record nor the key object does.
+ */
+import type { Environment, KeyType } from "./format";
+import { parseCidr, type Cidr } from "../verify/network";
+import { parseRoutePattern, type RoutePattern } from "../verify/routes";
+
+export interface RateLimit {
+  name: string;
+  limit: number;
+  window_seconds: number;
+}
+
+export type StoredStatus = "active" | "disabled" | "revoked";
+
+export interface KeyRecord {
+  id: string;
+  prefix: string;
+  hint: string;
+  type: KeyType;
+  environment: Environment;
+  owner_id: string;
+  name: string;
+  scopes: string[];
+  rate_limits: RateLimit[];
+  ip_allowlist: string[];
+  allowed_routes: string[];
+  allowed_origins: string[];
+  metadata: Record<string, unknown>;
+  status: StoredStatus;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+  rotated_from: string | null;
+  rotated_to: string | null;
+  grace_until: number | null;
+  last_used_at: number | null;
+  usage_count: number;
+}
+
+/** The D1 row: the record with its JSON columns as text, plus the hash. */
+export type KeyRow = {
+  [K in keyof KeyRecord]: KeyRecord[K] extends string | number | null ? KeyRecord[K] : string;
+} & { key_hash: string };
+
+const JSON_COLUMNS = ["scopes", "rate_limits", "ip_allowlist", "allowed_routes", "allowed_origins", "metadata"] as const;
+
+export function rowToRecord(row: KeyRow): KeyRecord {
+  const { key_hash: _hash, ...rest } = row;
+  const record = { ...rest } as unknown as Record<string, unknown>;
+  for (const column of JSON_COLUMNS) record[column] = JSON.parse(row[column]);
+  return record as unknown as KeyRecord;
+}
+
+export function recordToColumns(record: KeyRecord): Record<keyof KeyRecord, string | number | null> {
+  const columns = { ...record } as unknown as Record<keyof KeyRecord, string | number | null>;
+  for (const column of JSON_COLUMNS) columns[column] = JSON.stringify(record[column]);
+  return columns;
+}
+
+/** `expired` is derived, never stored: past `expires_at`, or past the rotation grace end. */
+export type KeyStatus = StoredStatus | "expired";
+
+export function effectiveStatus(record: KeyRecord, now: number): KeyStatus {
+  if (record.status !== "active") return record.status;
+  if (now >= record.expires_at) return "expired";
+  if (record.grace_until !== null && now >= record.grace_until) return "expired";
+  return "active";
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The key object of the admin API: every setting, ISO times, the derived status; no secret, no hash. */
+export function toKeyObject(record: KeyRecord, now: number) {
+  return {
+    ...record,
+    status: effectiveStatus(record, now),
+    created_at: iso(record.created_at),
+    expires_at: iso(record.expires_at),
+    revoked_at: iso(record.revoked_at),
+    grace_until: iso(record.grace_until),
+    last_used_at: iso(record.last_used_at),
+  };
+}
+export type KeyObject = ReturnType<typeof toKeyObject>;
+
+/**
+ * A record prepared for the hot path: allowlists and routes parsed once per cache fill, not per request.
+ * The `…Restricted` flags come from the stored lists, not the parsed ones, so an entry that somehow fails to
+ * parse narrows what is allowed and can never widen it to "no restriction".
+ */
+export interface LiveKey {
+  record: KeyRecord;
+  ipRestricted: boolean;
+  ipRanges: Cidr[];
+  routeRestricted: boolean;
+  routes: RoutePattern[];
+}
+
+export function toLiveKey(record: KeyRecord): LiveKey {
+  return {
+    record,
+    ipRestricted: record.ip_allowlist.length > 0,
+    ipRanges: record.ip_allowlist.map(parseCidr).filter((c): c is Cidr => c !== null),
+    routeRestricted: record.allowed_routes.length > 0,
+    routes: record.allowed_routes.map(parseRoutePattern).filter((r): r is RoutePattern => r !== null),
+  };
+}
+
+/**
+ * Reads a record back from the KV cache. Anything that is not exactly a record (corrupt JSON, a missing or
+ * mistyped field, an old format) is a cache miss, so D1 decides: a missing field never means "valid".
+ */
+export function parseCachedRecord(text: string | null): KeyRecord | null {
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null) return null;
+  const r = value as Record<string, unknown>;
+  const isString = (k: string) => typeof r[k] === "string";
+  const isNumber = (k: string) => typeof r[k] === "number" && Number.isFinite(r[k]);
+  const isStringList = (k: string) => Array.isArray(r[k]) && (r[k] as unknown[]).every((v) => typeof v === "string");
+  const ok =
+    ["id", "prefix", "hint", "owner_id", "name"].every(isString) &&
+    (r.type === "secret" || r.type === "publishable") &&
+    (r.environment === "live" || r.environment === "test") &&
+    (r.status === "active" || r.status === "disabled" || r.status === "revoked") &&
+    isNumber("created_at") &&
+    isNumber("expires_at") &&
+    (r.grace_until === null || isNumber("grace_until")) &&
+    ["scopes", "ip_allowlist", "allowed_routes", "allowed_origins"].every(isStringList) &&
+    Array.isArray(r.rate_limits) &&
+    typeof r.metadata === "object" &&
+    r.metadata !== null &&
+    !Array.isArray(r.metadata);
+  return ok ? (r as unknown as KeyRecord) : null;
+}

@@ -1,0 +1,53 @@
+/**
+ * Workers RPC for other Workers: `env.AUTH.verify({ key, method, path, ip?, origin? })` answers the same
+ * decision the gateway acts on, after every check the gateway makes. Inputs are validated as untrusted:
+ * the caller is another Worker, but the values in it came from somebody's request.
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { loadConfig } from "../config";
+import { canonicalPath } from "../verify/paths";
+import { isSupportedMethod } from "../verify/routes";
+import { verifyKey, type Decision } from "../verify/verify";
+
+export interface VerifyParams {
+  /** The key exactly as the client presented it. */
+  key: string;
+  /** An HTTP method, upper case. */
+  method: string;
+  /** The request's path, without query string; the same canonical-path rules as the gateway apply. */
+  path: string;
+  /** The client's address. A key with an IP allowlist is refused when it is missing. */
+  ip?: string;
+  /** The browser's Origin header, for publishable keys with allowed_origins. */
+  origin?: string;
+}
+
+const optionalString = (v: unknown) => v === undefined || (typeof v === "string" && v.length <= 256);
+
+export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
+  async verify(params: VerifyParams): Promise<Decision> {
+    const p = (typeof params === "object" && params !== null ? params : {}) as Partial<Record<keyof VerifyParams, unknown>>;
+    if (
+      typeof p.key !== "string" ||
+      typeof p.method !== "string" ||
+      typeof p.path !== "string" ||
+      !optionalString(p.ip) ||
+      !optionalString(p.origin)
+    ) {
+      return { valid: false, code: "malformed_request" };
+    }
+    const loaded = loadConfig(this.env);
+    if (!loaded.ok) return { valid: false, code: "authorizer_unavailable" };
+    if (!isSupportedMethod(p.method)) return { valid: false, code: "method_not_allowed" };
+    const path = canonicalPath(p.path);
+    if (!path) return { valid: false, code: "malformed_request" };
+    if (p.key === "") return { valid: false, code: "missing_api_key" };
+    const stores = { db: this.env.DB, kv: this.env.KEY_CACHE, waitUntil: (w: Promise<unknown>) => this.ctx.waitUntil(w) };
+    return verifyKey(
+      stores,
+      loaded.config,
+      { key: p.key, method: p.method, segments: path.segments, ip: (p.ip as string) ?? null, origin: (p.origin as string) ?? null },
+      Date.now(),
+    );
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Reading the presented key. Two headers are accepted, `X-API-Key` and `Authorization: Bearer`; keys in the
+ * URL are refused outright, because URLs end up in logs, browser history and Referer headers.
+ */
+
+/** Query parameters that would carry a credential (compared case-insensitively). */
+export const QUERY_CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
+  "api_key",
+  "apikey",
+  "key",
+  "access_token",
+  "token",
+  "x-api-key",
+]);
+
+export function hasCredentialInQuery(url: URL): boolean {
+  for (const name of url.searchParams.keys()) if (QUERY_CREDENTIAL_NAMES.has(name.toLowerCase())) return true;
+  return false;
+}
+
+export type Credential =
+  | { kind: "key"; key: string }
+  | { kind: "missing" }
+  /** Empty, duplicated, or conflicting credentials, or characters no key can hold: 400, never a guess. */
+  | { kind: "malformed" };
+
+/** Whitespace, commas (the join of a repeated header) and control characters never occur in a key. */
+const NOT_IN_A_CREDENTIAL = /[\s,\u0000-\u001f\u007f]/;
+
+function bearerToken(authorization: string | null): string | null | "malformed" {
+  if (authorization === null) return null;
+  const value = authorization.trim();
+  const space = value.search(/\s/);
+  const scheme = space === -1 ? value : value.slice(0, space);
+  if (scheme.toLowerCase() !== "bearer") return null; // another scheme is not an API key
+  const token = space === -1 ? "" : value.slice(space).trim();
+  return token === "" ? "malformed" : token;
+}
+
+export function readCredential(headers: Headers): Credential {
+  const fromAuthorization = bearerToken(headers.get("Authorization"));
+  const apiKeyHeader = headers.get("X-API-Key");
+  const fromHeader = apiKeyHeader === null ? null : apiKeyHeader.trim() === "" ? "malformed" : apiKeyHeader.trim();
+  if (fromAuthorization === "malformed" || fromHeader === "malformed") return { kind: "malformed" };
+  if (fromAuthorization !== null && fromHeader !== null && fromAuthorization !== fromHeader) return { kind: "malformed" };
+  const key = fromHeader ?? fromAuthorization;
+  if (key === null) return { kind: "missing" };
+  if (NOT_IN_A_CREDENTIAL.test(key)) return { kind: "malformed" };
+  return { kind: "key", key };
+}

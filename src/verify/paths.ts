@@ -1,0 +1,33 @@
+/**
+ * Canonical paths. The authorizer decides on exactly the path the origin will act on, so anything two
+ * servers could read differently is refused instead of guessed at: empty segments ("//"), encoded or raw
+ * slashes and backslashes ("%2f", "%5c", "\"), NUL and other control characters, dot segments in any
+ * spelling, and broken percent-escapes. workerd already resolves plain "." and ".." before the Worker runs;
+ * this is the second line for whatever reaches us another way (RPC callers pass paths as strings).
+ */
+
+export interface CanonicalPath {
+  /** Percent-decoded segments: "/a/b%20c/" → ["a", "b c", ""]. "/" → [""]. */
+  segments: string[];
+}
+
+const FORBIDDEN_DECODED = /[\u0000-\u001f\u007f/\\]/;
+
+export function canonicalPath(path: string): CanonicalPath | null {
+  if (!path.startsWith("/") || /[\\?#]/.test(path) || path.length > 4096) return null;
+  const raw = path.slice(1).split("/");
+  const segments: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const segment = raw[i]!;
+    if (segment === "" && i !== raw.length - 1) return null;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return null;
+    }
+    if (FORBIDDEN_DECODED.test(decoded) || decoded === "." || decoded === "..") return null;
+    segments.push(decoded);
+  }
+  return { segments };
+}

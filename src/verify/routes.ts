@@ -1,0 +1,92 @@
+/**
+ * Route patterns ("<METHOD> <path>"), used both by a key's `allowed_routes` and by the route policy that
+ * says which scopes a request needs. METHOD is an HTTP method or "*"; the path is literal segments, with an
+ * optional final "/*" meaning "this path and anything below it":
+ *
+ *   "GET /api/v1/public/*"   GET /api/v1/public, /api/v1/public/, /api/v1/public/a/b — not /api/v1/publicity
+ *   "* /api/v1/reports/*"    any method under /api/v1/reports
+ */
+
+export const SUPPORTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+export type Method = (typeof SUPPORTED_METHODS)[number];
+export const ALLOW_HEADER = SUPPORTED_METHODS.join(", ");
+
+export function isSupportedMethod(method: string): method is Method {
+  return (SUPPORTED_METHODS as readonly string[]).includes(method);
+}
+
+export interface RoutePattern {
+  method: Method | "*";
+  /** Literal segments the path must start with (or equal, without a wildcard). */
+  segments: string[];
+  wildcard: boolean;
+}
+
+const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,;=:@-]*$/;
+
+export function parseRoutePattern(text: string): RoutePattern | null {
+  const match = /^([A-Z]+|\*) (\/\S*)$/.exec(text);
+  if (!match) return null;
+  const [, method, path] = match as unknown as [string, string, string];
+  if (method !== "*" && !isSupportedMethod(method)) return null;
+  const parts = path.slice(1).split("/");
+  const wildcard = parts[parts.length - 1] === "*";
+  if (wildcard) parts.pop();
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (!LITERAL_SEGMENT.test(part) || part === "." || part === "..") return null;
+    if (part === "" && (i !== parts.length - 1 || wildcard)) return null;
+  }
+  return { method: method as Method | "*", segments: parts, wildcard };
+}
+
+/** True if the method and the canonical (decoded) path segments fall under the pattern. */
+export function routeMatches(pattern: RoutePattern, method: string, segments: readonly string[]): boolean {
+  if (pattern.method !== "*" && pattern.method !== method) return false;
+  const prefix = pattern.segments;
+  if (pattern.wildcard ? segments.length < prefix.length : segments.length !== prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (segments[i] !== prefix[i]) return false;
+  return true;
+}
+
+export const SCOPE_PATTERN = /^[a-z][a-z0-9_:.-]{0,63}$/;
+
+export interface PolicyRule {
+  pattern: RoutePattern;
+  /** Any one of these scopes suffices. An empty list: any valid key may call the route. */
+  scopes: string[];
+}
+
+/** The classic mapping, used when ROUTE_POLICY is empty: reads need read or admin, writes need write or admin. */
+export const DEFAULT_ROUTE_POLICY: readonly { route: string; scopes: string[] }[] = [
+  ...["GET", "HEAD", "OPTIONS"].map((m) => ({ route: `${m} /*`, scopes: ["read", "admin"] })),
+  ...["POST", "PUT", "PATCH", "DELETE"].map((m) => ({ route: `${m} /*`, scopes: ["write", "admin"] })),
+];
+
+/** Validates a route policy; returns null if any rule is malformed (the gateway then fails closed). */
+export function parseRoutePolicy(rules: unknown): PolicyRule[] | null {
+  if (!Array.isArray(rules)) return null;
+  const out: PolicyRule[] = [];
+  for (const rule of rules) {
+    if (typeof rule !== "object" || rule === null) return null;
+    const { route, scopes } = rule as { route?: unknown; scopes?: unknown };
+    const pattern = typeof route === "string" ? parseRoutePattern(route) : null;
+    if (!pattern || !Array.isArray(scopes)) return null;
+    if (!scopes.every((s): s is string => typeof s === "string" && SCOPE_PATTERN.test(s))) return null;
+    out.push({ pattern, scopes });
+  }
+  return out;
+}
+
+/**
+ * The scopes a request needs, from the first rule that matches; null when no rule matches, which the
+ * verifier refuses (deny by default).
+ */
+export function requiredScopes(
+  policy: readonly PolicyRule[],
+  method: string,
+  segments: readonly string[],
+): string[] | null {
+  for (const rule of policy) if (routeMatches(rule.pattern, method, segments)) return rule.scopes;
+  return null;
+}

@@ -1,0 +1,7 @@
+declare namespace Cloudflare {
+  interface Env {
+    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+    /** The caller fixture Worker, which calls AuthService.verify over RPC. */
+    CALLER: Fetcher;
+  }
+}
