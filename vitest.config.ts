@@ -15,6 +15,8 @@ export default defineConfig(async () => ({
         },
         // ORIGIN_URL is empty in wrangler.toml, so the gateway forwards over this service binding.
         serviceBindings: { ORIGIN: "origin", CALLER: "caller" },
+        // Tests never touch the network: every fetch() to a URL (ORIGIN_URL mode) also lands on the origin fixture.
+        outboundService: "origin",
         workers: [
           { name: "origin", modules: true, scriptPath: "./test/fixtures/origin.js", compatibilityDate: "2026-11-01" },
           {

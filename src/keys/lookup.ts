@@ -95,3 +95,9 @@ export async function purgeKey(kv: KVNamespace, keyHash: string): Promise<void> 
   negativeCache.delete(keyHash);
   await kv.delete(kvKeyFor(keyHash));
 }
+
+/** Empties this isolate's caches (tests use it to observe the KV and D1 layers underneath). */
+export function clearIsolateCaches(): void {
+  isolateCache.clear();
+  negativeCache.clear();
+}
