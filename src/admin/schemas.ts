@@ -59,7 +59,6 @@ export const createKeySchema = z
     expires_in_days: z.int().min(1).default(365),
     metadata: z
       .record(z.string().max(64), z.unknown())
-      .refine((m) => Object.keys(m).every((k) => !FORBIDDEN_OBJECT_KEYS.has(k)), "reserved property name")
       .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= MAX_METADATA_BYTES, "at most 1 KB as JSON")
       .default({}),
   })
@@ -78,6 +77,46 @@ export const revokeKeySchema = z.strictObject({
   reason: z.string().min(1).max(200).regex(PRINTABLE, "no control characters").optional(),
 });
 
+/** Reads a body, giving up with 413 as soon as it passes `limit` bytes (a missing Content-Length is no way round it). */
+async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > limit) throw new ProblemError("payload_too_large");
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * JSON.parse that refuses property names which could reach an object's prototype once copied
+ * ("__proto__", "constructor", "prototype"), at any depth.
+ */
+function parseJsonSafely(text: string): unknown {
+  let reserved = false;
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key, v: unknown) => {
+      if (FORBIDDEN_OBJECT_KEYS.has(key)) reserved = true;
+      return v;
+    });
+  } catch {
+    throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "body is not valid JSON" }] } });
+  }
+  if (reserved) {
+    throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "reserved property name" }] } });
+  }
+  return value;
+}
+
 /**
  * Reads and validates a JSON body. Too large: 413. Not JSON: 415 or 400. Invalid: 400 `invalid_request` with
  * each problem's field path and message (never the submitted values). An absent body counts as `{}` when
@@ -90,17 +129,18 @@ export async function readJson<T extends z.ZodType>(
 ): Promise<z.output<T>> {
   const declared = Number(request.headers.get("Content-Length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw new ProblemError("payload_too_large");
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) throw new ProblemError("payload_too_large");
+  const bytes = await readBounded(request.body, MAX_BODY_BYTES);
   let value: unknown = {};
   if (bytes.length > 0 || !emptyAllowed) {
     const type = request.headers.get("Content-Type") ?? "";
     if (!/^application\/json\s*(;|$)/i.test(type)) throw new ProblemError("unsupported_media_type");
+    let text: string;
     try {
-      value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
     } catch {
-      throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "body is not valid JSON" }] } });
+      throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "body is not UTF-8" }] } });
     }
+    value = parseJsonSafely(text);
   }
   const result = schema.safeParse(value);
   if (!result.success) {
