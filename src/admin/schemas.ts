@@ -3,7 +3,7 @@
  * means "no restriction"), every list is bounded, and allowlists and routes are parsed with the same
  * functions that enforce them.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { isOrigin } from "../config";
 import { ProblemError } from "../http/problem";
 import { parseCidr } from "../verify/network";

@@ -29,7 +29,8 @@ describe("admin token", () => {
 
   it("refuses an API key, even one with the admin scope", async () => {
     const { apiKey } = await mintKey({ scopes: ["admin"] });
-    for (const headers of [{ Authorization: `Bearer ${apiKey}` }, { "X-API-Key": apiKey, Authorization: "" }]) {
+    const attempts: Record<string, string>[] = [{ Authorization: `Bearer ${apiKey}` }, { "X-API-Key": apiKey, Authorization: "" }];
+    for (const headers of attempts) {
       const res = await admin("/keys", { headers, json: { owner_id: "x" } });
       expect(res.status).toBe(401);
     }
