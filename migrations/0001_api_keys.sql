@@ -23,7 +23,9 @@ CREATE TABLE api_keys (
   rotated_to      TEXT,
   grace_until     INTEGER,
   last_used_at    INTEGER,
-  usage_count     INTEGER NOT NULL DEFAULT 0
+  usage_count     INTEGER NOT NULL DEFAULT 0,
+  version         INTEGER NOT NULL DEFAULT 1,      -- bumped by every change; leases and caches carry it
+  lineage_id      TEXT NOT NULL                    -- the first key of a rotation chain; names the key's Durable Object
 );
 CREATE INDEX api_keys_owner ON api_keys (owner_id, created_at);
 

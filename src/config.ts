@@ -4,6 +4,7 @@
  * with 503 and one log line naming the setting.
  */
 import { VENDOR_PATTERN } from "./keys/format";
+import type { ThrottleConfig } from "./limits/throttle";
 import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./verify/routes";
 
 export interface CorsPolicy {
@@ -21,6 +22,7 @@ export interface Config {
   realm: string;
   originUrl: URL | null;
   originTimeoutMs: number;
+  refusalThrottle: ThrottleConfig;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; setting: string };
@@ -99,7 +101,20 @@ function parse(env: Cloudflare.Env): ConfigResult {
     return { ok: false, setting: "ORIGIN_TIMEOUT_MS" };
   }
 
-  return { ok: true, config: { vendor, maxLifetimeDays, routePolicy, cors, realm, originUrl, originTimeoutMs } };
+  const throttleLimit = Number(env.REFUSAL_THROTTLE_LIMIT || "50");
+  const throttleWindow = Number(env.REFUSAL_THROTTLE_WINDOW_SECONDS || "60");
+  if (!Number.isInteger(throttleLimit) || throttleLimit < 0 || throttleLimit > 1_000_000) {
+    return { ok: false, setting: "REFUSAL_THROTTLE_LIMIT" };
+  }
+  if (!Number.isInteger(throttleWindow) || throttleWindow < 1 || throttleWindow > 86_400) {
+    return { ok: false, setting: "REFUSAL_THROTTLE_WINDOW_SECONDS" };
+  }
+  const refusalThrottle = { limit: throttleLimit, windowSeconds: throttleWindow };
+
+  return {
+    ok: true,
+    config: { vendor, maxLifetimeDays, routePolicy, cors, realm, originUrl, originTimeoutMs, refusalThrottle },
+  };
 }
 
 let memo: { fingerprint: string; result: ConfigResult } | null = null;
@@ -114,6 +129,8 @@ export function loadConfig(env: Cloudflare.Env): ConfigResult {
     env.AUTH_REALM,
     env.ORIGIN_URL,
     env.ORIGIN_TIMEOUT_MS,
+    env.REFUSAL_THROTTLE_LIMIT,
+    env.REFUSAL_THROTTLE_WINDOW_SECONDS,
   ].join("\u0000");
   if (memo?.fingerprint !== fingerprint) {
     memo = { fingerprint, result: parse(env) };

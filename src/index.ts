@@ -5,6 +5,7 @@
 import { app } from "./app";
 
 export { AuthService } from "./rpc/auth-service";
+export { KeyObject } from "./limits/key-object";
 
 export default {
   fetch: app.fetch,

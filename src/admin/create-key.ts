@@ -27,8 +27,9 @@ export async function createKey(c: Context<AppEnv & { Variables: AdminVariables 
   const parsed = parseKey(apiKey, config.vendor)!;
   const now = Date.now();
   const { expires_in_days, ...settings } = body;
+  const id = `key_${randomBase62(22)}`;
   const record: KeyRecord = {
-    id: `key_${randomBase62(22)}`,
+    id,
     prefix: parsed.prefix,
     hint: parsed.hint,
     ...settings,
@@ -42,8 +43,10 @@ export async function createKey(c: Context<AppEnv & { Variables: AdminVariables 
     grace_until: null,
     last_used_at: null,
     usage_count: 0,
+    version: 1,
+    lineage_id: id,
   };
-  const { id: _id, hint: _hint, prefix: _prefix, ...changes } = toKeyObject(record, now);
+  const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyObject(record, now);
   await insertKey(c.env.DB, record, await sha256Hex(apiKey), {
     actor: c.get("actor"),
     action: "create",

@@ -1,14 +1,14 @@
 /**
- * POST /admin/v1/keys/{id}/revoke — D1 first (the source of truth), then the caches. Idempotent and safe
- * to retry: revoking a revoked key changes nothing in D1 but purges the caches again, so a retry after a
- * failed purge completes the revocation.
+ * POST /admin/v1/keys/{id}/revoke — D1 first (the source of truth), then the key's object, KV and the
+ * isolate's caches (see propagateChange). Idempotent and safe to retry: revoking a revoked key changes
+ * nothing in D1 but propagates again, so a retry after a failure part-way completes the revocation.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { ProblemError } from "../http/problem";
-import { purgeKey } from "../keys/lookup";
 import { toKeyObject } from "../keys/record";
 import { findKeyById, revokeKey as revokeInD1 } from "../keys/store";
+import { propagateChange } from "../limits/propagate";
 import type { AdminVariables } from "./auth";
 import { KEY_ID_PATTERN, readJson, revokeKeySchema } from "./schemas";
 
@@ -16,8 +16,6 @@ export async function revokeKey(c: Context<AppEnv & { Variables: AdminVariables 
   const id = c.req.param("id") ?? "";
   if (!KEY_ID_PATTERN.test(id)) throw new ProblemError("key_not_found");
   const body = await readJson(c.req.raw, revokeKeySchema, { emptyAllowed: true });
-  const found = await findKeyById(c.env.DB, id);
-  if (!found) throw new ProblemError("key_not_found");
 
   const now = Date.now();
   const reason = body.reason ?? null;
@@ -28,12 +26,13 @@ export async function revokeKey(c: Context<AppEnv & { Variables: AdminVariables 
     at: now,
     changes: { status: "revoked", revoke_reason: reason },
   });
+  const current = await findKeyById(c.env.DB, id);
+  if (!current) throw new ProblemError("key_not_found"); // the conditional UPDATE and audit insert matched nothing
   try {
-    await purgeKey(c.env.KEY_CACHE, found.keyHash);
+    await propagateChange(c.env, current.record, current.keyHash);
   } catch {
-    console.error("admin: revoked in D1 but the KV purge failed; retry the call to complete it");
+    console.error("admin: revoked in D1 but the key's object or the KV purge failed; retry the call to complete it");
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
   }
-  const current = await findKeyById(c.env.DB, id);
-  return c.json(toKeyObject(current!.record, now), 200, { "Cache-Control": "no-store" });
+  return c.json(toKeyObject(current.record, now), 200, { "Cache-Control": "no-store" });
 }

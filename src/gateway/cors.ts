@@ -43,15 +43,9 @@ export function answerPreflight(request: Request, policy: CorsPolicy, requestId:
   });
 }
 
-/**
- * Lets a browser on an allowed origin read the response (refusals included, so a client can show why).
- * Returns the response unchanged when the request has no allowed Origin.
- */
-export function withCors(request: Request, policy: CorsPolicy, response: Response): Response {
+/** The CORS headers for a response to this request: none unless its Origin is allowed. */
+export function corsHeaders(request: Request, policy: CorsPolicy): Record<string, string> {
   const origin = request.headers.get("Origin");
-  if (origin === null || !originAllowed(policy, origin) || response.status === 101) return response;
-  const out = new Response(response.body, response);
-  out.headers.set("Access-Control-Allow-Origin", origin);
-  out.headers.append("Vary", "Origin");
-  return out;
+  if (origin === null || !originAllowed(policy, origin)) return {};
+  return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
 }

@@ -6,12 +6,24 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { loadConfig } from "../config";
 import { problem } from "../http/problem";
+import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
 import { ALLOW_HEADER, isSupportedMethod } from "../verify/routes";
 import { canonicalPath } from "../verify/paths";
 import { hasCredentialInQuery, readCredential } from "../verify/credential";
-import { verifyKey } from "../verify/verify";
-import { answerPreflight, isPreflight, withCors } from "./cors";
+import { verifyKey, verifyStores } from "../verify/verify";
+import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
+
+/** Adds headers to a response (a copy: fetched responses are immutable). A WebSocket upgrade passes as it is. */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  if (response.status === 101 || Object.keys(headers).length === 0) return response;
+  const out = new Response(response.body, response);
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === "Vary") out.headers.append(name, value);
+    else out.headers.set(name, value);
+  }
+  return out;
+}
 
 export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
   const request = c.req.raw;
@@ -21,24 +33,23 @@ export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
   if (!loaded.ok) return problem("authorizer_unavailable", { requestId, retryAfterSeconds: 30 });
   const { config } = loaded;
   const realm = config.realm;
-  const refuse = (response: Response) => withCors(request, config.cors, response);
+  const cors = corsHeaders(request, config.cors);
 
   if (!isSupportedMethod(request.method)) {
-    return refuse(problem("method_not_allowed", { requestId, allow: ALLOW_HEADER }));
+    return problem("method_not_allowed", { requestId, allow: ALLOW_HEADER, headers: cors });
   }
   const url = new URL(request.url);
   const path = canonicalPath(url.pathname);
-  if (!path) return refuse(problem("malformed_request", { requestId }));
-  if (hasCredentialInQuery(url)) return refuse(problem("key_in_query", { requestId }));
+  if (!path) return problem("malformed_request", { requestId, headers: cors });
+  if (hasCredentialInQuery(url)) return problem("key_in_query", { requestId, headers: cors });
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
   const credential = readCredential(request.headers);
-  if (credential.kind === "missing") return refuse(problem("missing_api_key", { requestId, realm }));
-  if (credential.kind === "malformed") return refuse(problem("malformed_request", { requestId }));
+  if (credential.kind === "missing") return problem("missing_api_key", { requestId, realm, headers: cors });
+  if (credential.kind === "malformed") return problem("malformed_request", { requestId, headers: cors });
 
-  const stores = { db: c.env.DB, kv: c.env.KEY_CACHE, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
   const decision = await verifyKey(
-    stores,
+    verifyStores(c.env, (p) => c.executionCtx.waitUntil(p)),
     config,
     {
       key: credential.key,
@@ -50,10 +61,15 @@ export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
     now,
   );
   if (!decision.valid) {
-    const retryAfterSeconds = decision.code === "authorizer_unavailable" ? 5 : undefined;
-    return refuse(
-      problem(decision.code, { requestId, realm, requiredScopes: decision.required_scopes, retryAfterSeconds }),
-    );
+    const retryAfter =
+      decision.retry_at !== undefined
+        ? retryAfterSeconds(decision.retry_at, now)
+        : decision.code === "authorizer_unavailable"
+          ? 5
+          : undefined;
+    const headers = { ...cors, ...(decision.limits ? rateLimitHeaders(decision.limits, now) : {}) };
+    return problem(decision.code, { requestId, realm, requiredScopes: decision.required_scopes, retryAfterSeconds: retryAfter, headers });
   }
-  return withCors(request, config.cors, await forward(request, url, { config, env: c.env, decision, requestId, now }));
+  const response = await forward(request, url, { config, env: c.env, decision, requestId, now });
+  return withHeaders(response, { ...cors, ...rateLimitHeaders(decision.limits, now) });
 }

@@ -16,6 +16,8 @@ export const PROBLEMS = {
   key_in_query: { status: 400, title: "Credentials are not accepted in the URL" },
   malformed_request: { status: 400, title: "The request is malformed" },
   method_not_allowed: { status: 405, title: "The method is not supported" },
+  rate_limited: { status: 429, title: "Too many requests for this key or client" },
+  quota_exceeded: { status: 429, title: "The key's quota is used up" },
   origin_unreachable: { status: 502, title: "The origin could not be reached" },
   origin_timeout: { status: 504, title: "The origin did not answer in time" },
   authorizer_unavailable: { status: 503, title: "The authorizer is unavailable" },
@@ -43,7 +45,7 @@ export interface ProblemOptions {
   realm?: string;
   /** For `insufficient_scope`: the scopes any one of which would have sufficed. */
   requiredScopes?: readonly string[];
-  /** For 503s: seconds after which a retry may succeed. */
+  /** For 429s and 503s: seconds after which a retry may succeed. */
   retryAfterSeconds?: number;
   /** For 405s. */
   allow?: string;

@@ -71,19 +71,29 @@ async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise
   } catch {
     console.warn("key cache: KV read failed; deciding from D1");
   }
+  if (!record) return reloadKey(stores, keyHash, now);
+  const live = toLiveKey(record);
+  isolateCache.set(keyHash, live, now);
+  return live;
+}
+
+/**
+ * Reads the key from D1, the source of truth, and refills both caches with it. Used on a cache miss, and
+ * when the key's object says the cached copy is older than its state: the fresh copy then also overwrites a
+ * stale KV entry (e.g. one refilled by a read that started before a revocation).
+ */
+export async function reloadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
+  const record = await findKeyByHash(stores.db, keyHash);
   if (!record) {
-    record = await findKeyByHash(stores.db, keyHash);
-    if (!record) {
-      negativeCache.set(keyHash, true, now);
-      return null;
-    }
-    const text = JSON.stringify(record);
-    stores.waitUntil(
-      stores.kv.put(kvKeyFor(keyHash), text, { expirationTtl: KV_METADATA_TTL_S }).catch(() => {
-        console.warn("key cache: KV write failed; the next request will read D1 again");
-      }),
-    );
+    isolateCache.delete(keyHash);
+    negativeCache.set(keyHash, true, now);
+    return null;
   }
+  stores.waitUntil(
+    stores.kv.put(kvKeyFor(keyHash), JSON.stringify(record), { expirationTtl: KV_METADATA_TTL_S }).catch(() => {
+      console.warn("key cache: KV write failed; the next request will read D1 again");
+    }),
+  );
   const live = toLiveKey(record);
   isolateCache.set(keyHash, live, now);
   return live;

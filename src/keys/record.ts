@@ -39,6 +39,10 @@ export interface KeyRecord {
   grace_until: number | null;
   last_used_at: number | null;
   usage_count: number;
+  /** Bumped by every change to the key; the key's object refuses requests decided on an older version. */
+  version: number;
+  /** The first key of the rotation chain: names the Durable Object that holds the chain's counters. */
+  lineage_id: string;
 }
 
 /** The D1 row: the record with its JSON columns as text, plus the hash. */
@@ -64,7 +68,10 @@ export function recordToColumns(record: KeyRecord): Record<keyof KeyRecord, stri
 /** `expired` is derived, never stored: past `expires_at`, or past the rotation grace end. */
 export type KeyStatus = StoredStatus | "expired";
 
-export function effectiveStatus(record: KeyRecord, now: number): KeyStatus {
+export function effectiveStatus(
+  record: Pick<KeyRecord, "status" | "expires_at" | "grace_until">,
+  now: number,
+): KeyStatus {
   if (record.status !== "active") return record.status;
   if (now >= record.expires_at) return "expired";
   if (record.grace_until !== null && now >= record.grace_until) return "expired";
@@ -128,7 +135,8 @@ export function parseCachedRecord(text: string | null): KeyRecord | null {
   const isNumber = (k: string) => typeof r[k] === "number" && Number.isFinite(r[k]);
   const isStringList = (k: string) => Array.isArray(r[k]) && (r[k] as unknown[]).every((v) => typeof v === "string");
   const ok =
-    ["id", "prefix", "hint", "owner_id", "name"].every(isString) &&
+    ["id", "prefix", "hint", "owner_id", "name", "lineage_id"].every(isString) &&
+    isNumber("version") &&
     (r.type === "secret" || r.type === "publishable") &&
     (r.environment === "live" || r.environment === "test") &&
     (r.status === "active" || r.status === "disabled" || r.status === "revoked") &&

@@ -37,6 +37,8 @@ const KEY_COLUMNS = [
   "grace_until",
   "last_used_at",
   "usage_count",
+  "version",
+  "lineage_id",
 ] as const;
 
 const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(", ")} FROM api_keys`;
@@ -77,7 +79,7 @@ export async function revokeKey(
   audit: AuditEntry,
 ): Promise<{ changed: boolean }> {
   const update = db
-    .prepare("UPDATE api_keys SET status = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ? AND status != 'revoked'")
+    .prepare("UPDATE api_keys SET status = 'revoked', revoked_at = ?, revoke_reason = ?, version = version + 1 WHERE id = ? AND status != 'revoked'")
     .bind(audit.at, reason, id);
   const auditIfChanged = db
     .prepare(
@@ -87,4 +89,16 @@ export async function revokeKey(
     .bind(audit.at, audit.actor, audit.action, id, audit.requestId, JSON.stringify(audit.changes));
   const [result] = await db.batch([update, auditIfChanged]);
   return { changed: (result?.meta.changes ?? 0) > 0 };
+}
+
+/** Adds counted admissions to keys' `usage_count` and moves `last_used_at` forward, in one batch. */
+export async function addUsage(db: D1Database, usage: [keyId: string, { count: number; lastUsedAt: number }][]) {
+  if (usage.length === 0) return;
+  await db.batch(
+    usage.map(([id, u]) =>
+      db
+        .prepare("UPDATE api_keys SET usage_count = usage_count + ?, last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?")
+        .bind(u.count, u.lastUsedAt, id),
+    ),
+  );
 }

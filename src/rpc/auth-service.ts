@@ -7,7 +7,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { canonicalPath } from "../verify/paths";
 import { isSupportedMethod } from "../verify/routes";
-import { verifyKey, type Decision } from "../verify/verify";
+import { verifyKey, verifyStores, type Decision } from "../verify/verify";
 
 export interface VerifyParams {
   /** The key exactly as the client presented it. */
@@ -42,9 +42,8 @@ export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
     const path = canonicalPath(p.path);
     if (!path) return { valid: false, code: "malformed_request" };
     if (p.key === "") return { valid: false, code: "missing_api_key" };
-    const stores = { db: this.env.DB, kv: this.env.KEY_CACHE, waitUntil: (w: Promise<unknown>) => this.ctx.waitUntil(w) };
     return verifyKey(
-      stores,
+      verifyStores(this.env, (w) => this.ctx.waitUntil(w)),
       loaded.config,
       { key: p.key, method: p.method, segments: path.segments, ip: (p.ip as string) ?? null, origin: (p.origin as string) ?? null },
       Date.now(),

@@ -6,8 +6,11 @@ import type { Config } from "../config";
 import type { ProblemCode } from "../http/problem";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { lookupKey, type KeyStores } from "../keys/lookup";
-import { effectiveStatus } from "../keys/record";
+import { lookupKey, reloadKey, type KeyStores } from "../keys/lookup";
+import { effectiveStatus, type LiveKey } from "../keys/record";
+import { admit, type LimitStores } from "../limits/leases";
+import { recordRefusal, throttledUntil } from "../limits/throttle";
+import type { LimitState } from "../limits/window";
 import { ipInRanges } from "./network";
 import { requiredScopes, routeMatches } from "./routes";
 
@@ -31,24 +34,92 @@ export type Decision =
       scopes: string[];
       environment: "live" | "test";
       metadata: Record<string, unknown>;
+      /** The key's limits after this request: what is left and when each window resets. */
+      limits: LimitState[];
     }
-  | { valid: false; code: ProblemCode; required_scopes?: string[] };
+  | { valid: false; code: ProblemCode; required_scopes?: string[]; retry_at?: number; limits?: LimitState[] };
 
-const refuse = (code: ProblemCode): Decision => ({ valid: false, code });
+type Refusal = Extract<Decision, { valid: false }>;
 
-export async function verifyKey(stores: KeyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
+const refuse = (code: ProblemCode): Refusal => ({ valid: false, code });
+
+/** Refusals that say the credential itself is bad: these count towards the client's refusal throttle. */
+const CREDENTIAL_REFUSALS: ReadonlySet<ProblemCode> = new Set(["invalid_key", "key_revoked", "key_expired", "key_disabled"]);
+
+export type VerifyStores = KeyStores & LimitStores;
+
+/** The bindings the verify path uses, from the Worker's env. */
+export function verifyStores(env: Cloudflare.Env, waitUntil: (promise: Promise<unknown>) => void): VerifyStores {
+  return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil };
+}
+
+export async function verifyKey(stores: VerifyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
+  // 0. A client that keeps presenting bad credentials is refused before any work.
+  const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
+  if (throttled !== null) return { valid: false, code: "rate_limited", retry_at: throttled };
+
+  const decision = await decide(stores, config, input, now);
+  if (!decision.valid && CREDENTIAL_REFUSALS.has(decision.code)) recordRefusal(config.refusalThrottle, input.ip, now);
+  return decision;
+}
+
+async function decide(stores: VerifyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
   // 1. Grammar and checksum: a mistyped or invented key costs no storage read.
   if (!parseKey(input.key, config.vendor)) return refuse("invalid_key");
 
   // 2–3. Hash, then isolate cache → KV → D1.
-  let live;
+  const keyHash = await sha256Hex(input.key);
+  let live: LiveKey | null;
   try {
-    live = await lookupKey(stores, await sha256Hex(input.key), now);
+    live = await lookupKey(stores, keyHash, now);
   } catch {
     console.error("verify: D1 lookup failed; refusing with authorizer_unavailable");
     return refuse("authorizer_unavailable");
   }
   if (!live) return refuse("invalid_key");
+
+  // 4–8. The key's own settings, as cached.
+  let refusal = checkKey(live, config, input, now);
+  if (refusal) return refusal;
+
+  // 9. The key's object: its live state overrides any cache, and it spends from the key's limits.
+  try {
+    let admission = await admit(stores, live.record, now);
+    if (!admission.ok && admission.code === "stale") {
+      // The object holds a newer version than our copy: decide again on D1's.
+      live = await reloadKey(stores, keyHash, now);
+      if (!live) return refuse("invalid_key");
+      refusal = checkKey(live, config, input, now);
+      if (refusal) return refusal;
+      admission = await admit(stores, live.record, now);
+    }
+    if (!admission.ok) {
+      if (admission.code === "stale") return refuse("authorizer_unavailable"); // never admit on old state
+      if (admission.code === "rate_limited" || admission.code === "quota_exceeded") {
+        return { valid: false, code: admission.code, retry_at: admission.retryAt, limits: admission.limits };
+      }
+      return refuse(admission.code);
+    }
+    const { record } = live;
+    return {
+      valid: true,
+      code: "valid",
+      key_id: record.id,
+      owner_id: record.owner_id,
+      scopes: record.scopes,
+      environment: record.environment,
+      metadata: record.metadata,
+      limits: admission.limits,
+    };
+  } catch {
+    // Fail closed, and never retry: a lost answer may still have spent a token.
+    console.error("verify: the key's Durable Object failed; refusing with authorizer_unavailable");
+    return refuse("authorizer_unavailable");
+  }
+}
+
+/** Checks 4–8 against a copy of the key: null if it may go on to the key's object. */
+function checkKey(live: LiveKey, config: Config, input: VerifyInput, now: number): Refusal | null {
   const { record } = live;
 
   // 4. Status, then expiry and rotation grace.
@@ -76,14 +147,5 @@ export async function verifyKey(stores: KeyStores, config: Config, input: Verify
   if (required.length > 0 && !required.some((s) => record.scopes.includes(s))) {
     return { valid: false, code: "insufficient_scope", required_scopes: required };
   }
-
-  return {
-    valid: true,
-    code: "valid",
-    key_id: record.id,
-    owner_id: record.owner_id,
-    scopes: record.scopes,
-    environment: record.environment,
-    metadata: record.metadata,
-  };
+  return null;
 }

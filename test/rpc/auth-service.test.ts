@@ -16,7 +16,8 @@ async function verify(params: unknown) {
 describe("AuthService.verify", () => {
   it("answers the decision object for a valid key", async () => {
     const { apiKey, id } = await mintKey({ owner_id: "svc-7", scopes: ["read", "write"], metadata: { plan: "pro" } });
-    expect(await verify({ key: apiKey, method: "POST", path: "/api/v1/orders" })).toEqual({
+    const decision = await verify({ key: apiKey, method: "POST", path: "/api/v1/orders" });
+    expect(decision).toEqual({
       valid: true,
       code: "valid",
       key_id: id,
@@ -24,7 +25,11 @@ describe("AuthService.verify", () => {
       scopes: ["read", "write"],
       environment: "live",
       metadata: { plan: "pro" },
+      limits: [{ name: "hour", limit: 1000, window_seconds: 3600, remaining: 999, reset_at: expect.any(Number) }],
     });
+    // Each verify spends from the key's limits.
+    const again = await verify({ key: apiKey, method: "POST", path: "/api/v1/orders" });
+    expect((again.limits as { remaining: number }[])[0]!.remaining).toBe(998);
   });
 
   it("applies every check the gateway applies", async () => {

@@ -1,0 +1,177 @@
+/**
+ * The key's Durable Object: one per lineage (a key and the keys rotated from it), named by `lineage_id`.
+ * It is the strongly consistent point for the key's live state and its rate-limit counters. Every admitted
+ * request is decided here, directly or through a short lease of tokens this object granted to an isolate.
+ *
+ * - State (status, expiry, grace end, limits, version) comes from D1, and every admin change is pushed here
+ *   right after D1 is written. A request decided on an older version than this object holds is answered
+ *   `stale`, so the isolate re-reads D1 before anything is admitted: stale caches cannot admit.
+ * - Counters live in memory and are written to the object's storage with every grant (a synchronous
+ *   SQLite-backed put, confirmed before the answer leaves), so eviction or a restart loses no count.
+ * - Usage (`usage_count`, `last_used_at`) is flushed to D1 by an alarm, one batch per USAGE_FLUSH_MS.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { effectiveStatus, type KeyRecord } from "../keys/record";
+import { addUsage } from "../keys/store";
+import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
+
+/** A lease lives at most this long; it is also the longest an admin change waits for old leases to lapse. */
+export const LEASE_MS = 1_000;
+/** How old this object's copy of a key may get before it re-reads D1 (bounds the damage of a missed push). */
+export const STATE_REFRESH_MS = 60_000;
+export const USAGE_FLUSH_MS = 10_000;
+
+export type KeyState = Pick<KeyRecord, "id" | "version" | "status" | "expires_at" | "grace_until" | "rate_limits">;
+
+export interface AcquireRequest {
+  keyId: string;
+  /** The version of the record the isolate checked the request against. */
+  version: number;
+  /** Tokens wanted: one for this request, more to keep as a lease. */
+  want: number;
+}
+
+export type KeyRefusal = "key_revoked" | "key_disabled" | "key_expired" | "invalid_key";
+export type LimitRefusal = "rate_limited" | "quota_exceeded";
+
+export type AcquireResult =
+  | { ok: true; version: number; granted: number; leaseExpiresAt: number; limits: LimitState[] }
+  | { ok: false; code: "stale"; version: number }
+  | { ok: false; code: KeyRefusal; version: number }
+  | { ok: false; code: LimitRefusal; version: number; retryAt: number; limits: LimitState[] };
+
+interface Persisted {
+  counters: [string, Counter][];
+  leaseHorizon: [string, number][];
+  usage: [string, { count: number; lastUsedAt: number }][];
+}
+
+export class KeyObject extends DurableObject<Cloudflare.Env> {
+  readonly #keys = new Map<string, KeyState & { loadedAt: number }>();
+  readonly #loading = new Map<string, Promise<(KeyState & { loadedAt: number }) | null>>();
+  #counters = new Map<string, Counter>();
+  /** keyId → when the last lease (of more than the requester's own token) granted for it expires. */
+  #leaseHorizon = new Map<string, number>();
+  #usage = new Map<string, { count: number; lastUsedAt: number }>();
+  #alarmSet = false;
+
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    for (const [, state] of ctx.storage.kv.list<KeyState>({ prefix: "key:" })) {
+      this.#keys.set(state.id, { ...state, loadedAt: 0 }); // loadedAt 0: confirm against D1 on first use
+    }
+    const saved = ctx.storage.kv.get<Persisted>("state");
+    if (saved) {
+      this.#counters = new Map(saved.counters);
+      this.#leaseHorizon = new Map(saved.leaseHorizon);
+      this.#usage = new Map(saved.usage);
+    }
+  }
+
+  async acquire(request: AcquireRequest): Promise<AcquireResult> {
+    let key = this.#keys.get(request.keyId);
+    if (!key || key.version < request.version || Date.now() - key.loadedAt > STATE_REFRESH_MS) {
+      key = (await this.#load(request.keyId)) ?? undefined;
+      if (!key) return { ok: false, code: "invalid_key", version: 0 };
+    }
+    // The isolate decided on an older record, or (replica lag) a newer one than D1 gave us: never admit.
+    if (request.version !== key.version) return { ok: false, code: "stale", version: key.version };
+
+    const now = Date.now();
+    const status = effectiveStatus(key, now);
+    if (status !== "active") {
+      const code = status === "revoked" ? "key_revoked" : status === "disabled" ? "key_disabled" : "key_expired";
+      return { ok: false, code, version: key.version };
+    }
+
+    const want = Math.max(1, Math.min(request.want, leaseCap(key.rate_limits, LEASE_MS)));
+    const result = take(key.rate_limits, this.#counters, now, want);
+    if ("exhausted" in result) {
+      const code = result.exhausted.window_seconds >= QUOTA_WINDOW_SECONDS ? "quota_exceeded" : "rate_limited";
+      return { ok: false, code, version: key.version, retryAt: result.retryAt, limits: result.states };
+    }
+    const leaseExpiresAt = Math.min(
+      now + LEASE_MS,
+      key.expires_at,
+      key.grace_until ?? Number.POSITIVE_INFINITY,
+      ...result.states.map((s) => s.reset_at),
+    );
+    if (result.granted > 1) {
+      this.#leaseHorizon.set(key.id, Math.max(this.#leaseHorizon.get(key.id) ?? 0, leaseExpiresAt));
+    }
+    const usage = this.#usage.get(key.id) ?? { count: 0, lastUsedAt: 0 };
+    this.#usage.set(key.id, { count: usage.count + 1, lastUsedAt: now });
+    this.#persist(now);
+    await this.#scheduleUsageFlush(now);
+    return { ok: true, version: key.version, granted: result.granted, leaseExpiresAt, limits: result.states };
+  }
+
+  /**
+   * Takes a change that was just written to D1. Returns when every lease granted under the old version will
+   * have lapsed; the admin call waits until then, so that once it returns no request is decided by old state.
+   */
+  async applyChange(state: KeyState): Promise<{ leasesExpireAt: number }> {
+    const current = this.#keys.get(state.id);
+    if (!current || state.version >= current.version) {
+      const fresh = { ...state, loadedAt: Date.now() };
+      this.#keys.set(state.id, fresh);
+      this.ctx.storage.kv.put(`key:${state.id}`, state);
+    }
+    return { leasesExpireAt: this.#leaseHorizon.get(state.id) ?? 0 };
+  }
+
+  /** Writes usage to D1. Retried by the runtime if D1 fails; counts stay in storage until written. */
+  override async alarm(): Promise<void> {
+    this.#alarmSet = false;
+    const pending = [...this.#usage.entries()];
+    if (pending.length === 0) return;
+    await addUsage(this.env.DB, pending);
+    for (const [id, u] of pending) {
+      const now = this.#usage.get(id);
+      if (now && now.count === u.count) this.#usage.delete(id);
+      else if (now) this.#usage.set(id, { count: now.count - u.count, lastUsedAt: now.lastUsedAt });
+    }
+    this.#persist(Date.now());
+    if (this.#usage.size > 0) await this.#scheduleUsageFlush(Date.now());
+  }
+
+  async #load(keyId: string) {
+    let pending = this.#loading.get(keyId);
+    if (!pending) {
+      pending = this.env.DB.prepare(
+        "SELECT id, version, status, expires_at, grace_until, rate_limits FROM api_keys WHERE id = ?",
+      )
+        .bind(keyId)
+        .first<Omit<KeyState, "rate_limits"> & { rate_limits: string }>()
+        .then((row) => {
+          if (!row) return null;
+          const state: KeyState = { ...row, rate_limits: JSON.parse(row.rate_limits) };
+          const current = this.#keys.get(keyId);
+          if (current && current.version > state.version) return current; // a pushed change is newer
+          const fresh = { ...state, loadedAt: Date.now() };
+          this.#keys.set(keyId, fresh);
+          this.ctx.storage.kv.put(`key:${keyId}`, state);
+          return fresh;
+        })
+        .finally(() => this.#loading.delete(keyId));
+      this.#loading.set(keyId, pending);
+    }
+    return pending;
+  }
+
+  #persist(now: number): void {
+    for (const [id, until] of this.#leaseHorizon) if (until < now) this.#leaseHorizon.delete(id);
+    const state: Persisted = {
+      counters: [...this.#counters],
+      leaseHorizon: [...this.#leaseHorizon],
+      usage: [...this.#usage],
+    };
+    this.ctx.storage.kv.put("state", state);
+  }
+
+  async #scheduleUsageFlush(now: number): Promise<void> {
+    if (this.#alarmSet) return;
+    this.#alarmSet = true;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + USAGE_FLUSH_MS);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The refusal throttle. Unknown keys with valid checksums can be made at will (CRC32 is public) and each
+ * distinct one costs a D1 read, so a client that keeps presenting refused credentials is itself refused,
+ * with 429 and no KV or D1 read, until its window ends (OWASP API2). Clients are counted per address, and
+ * per /64 for IPv6 (one host usually holds a whole /64). State is per isolate and bounded.
+ */
+import { BoundedTtlCache } from "../util/bounded-cache";
+import { parseIp } from "../verify/network";
+
+/** Distinct clients tracked per isolate; beyond it the oldest are forgotten (they start counting afresh). */
+export const THROTTLE_MAX_CLIENTS = 20_000;
+
+export interface ThrottleConfig {
+  /** Refusals allowed per window per client; 0 turns the throttle off. */
+  limit: number;
+  windowSeconds: number;
+}
+
+const counts = new BoundedTtlCache<string, { windowStart: number; refusals: number }>({
+  maxEntries: THROTTLE_MAX_CLIENTS,
+  ttlMs: 24 * 3_600_000,
+});
+
+/** The client a refusal is counted against: the address, or its /64 for IPv6. */
+export function clientBucket(ip: string): string | null {
+  const bytes = parseIp(ip);
+  if (!bytes) return null;
+  if (bytes.length === 4) return ip;
+  return `${[...bytes.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")}/64`;
+}
+
+function windowOf(config: ThrottleConfig, now: number) {
+  const ms = config.windowSeconds * 1000;
+  return Math.floor(now / ms) * ms;
+}
+
+/** If the client is throttled, when it may try again (epoch ms); otherwise null. */
+export function throttledUntil(config: ThrottleConfig, ip: string | null, now: number): number | null {
+  if (config.limit === 0 || ip === null) return null;
+  const bucket = clientBucket(ip);
+  const entry = bucket === null ? undefined : counts.get(bucket, now);
+  const start = windowOf(config, now);
+  if (!entry || entry.windowStart !== start || entry.refusals < config.limit) return null;
+  return start + config.windowSeconds * 1000;
+}
+
+export function recordRefusal(config: ThrottleConfig, ip: string | null, now: number): void {
+  if (config.limit === 0 || ip === null) return;
+  const bucket = clientBucket(ip);
+  if (bucket === null) return;
+  const start = windowOf(config, now);
+  const entry = counts.get(bucket, now);
+  const refusals = entry && entry.windowStart === start ? entry.refusals + 1 : 1;
+  counts.set(bucket, { windowStart: start, refusals }, now);
+}
