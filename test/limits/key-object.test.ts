@@ -1,0 +1,296 @@
+/**
+ * Per-key limits and the key's live state, through the real gateway, the real key object and its storage.
+ */
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/keys/hash";
+import { clearIsolateCaches, kvKeyFor } from "../../src/keys/lookup";
+import { forgetLeases } from "../../src/limits/leases";
+import { call, callWith, countingD1, gateway, mintKey, originSaw, problemOf, revoke } from "../helpers";
+
+const stubFor = (lineageId: string) => env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(lineageId));
+const get = (apiKey: string, headers: Record<string, string> = {}) => call("/api/v1/x", { headers: { "X-API-Key": apiKey, ...headers } });
+
+/** Wraps the KEY_OBJECT namespace so that every acquire() call on its stubs is counted (or fails). */
+function countingKeyObjects(fail = false) {
+  const counter = { acquires: 0 };
+  const ns = new Proxy(env.KEY_OBJECT, {
+    get(target, prop) {
+      if (prop === "get") {
+        return (id: DurableObjectId) => {
+          const stub = target.get(id);
+          return new Proxy(stub, {
+            get(s, p) {
+              if (p === "acquire") {
+                return async (...args: unknown[]) => {
+                  counter.acquires++;
+                  if (fail) throw new Error("Durable Object is overloaded");
+                  return (s.acquire as (...a: unknown[]) => unknown)(...args);
+                };
+              }
+              const value = Reflect.get(s, p);
+              return typeof value === "function" ? value.bind(s) : value;
+            },
+          });
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { ns, counter };
+}
+
+beforeEach(() => clearIsolateCaches());
+
+describe("limits", () => {
+  it("admits exactly L of 3L concurrent requests, and the rest are 429 rate_limited", async () => {
+    const L = 10;
+    const { apiKey } = await mintKey({ rate_limits: [{ name: "hour", limit: L, window_seconds: 3600 }] });
+    const responses = await Promise.all(Array.from({ length: 3 * L }, () => get(apiKey)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(L);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(2 * L);
+    const refused = responses.find((r) => r.status === 429)!;
+    const body = await problemOf(refused);
+    expect(body.code).toBe("rate_limited");
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(Number(refused.headers.get("Retry-After"))).toBeLessThanOrEqual(3600);
+    expect(refused.headers.get("RateLimit-Policy")).toBe('"hour";q=10;w=3600');
+    expect(refused.headers.get("RateLimit")).toMatch(/^"hour";r=0;t=\d+$/);
+  });
+
+  it("sends RateLimit-Policy and RateLimit on every authorized response", async () => {
+    const { apiKey } = await mintKey({
+      rate_limits: [
+        { name: "hour", limit: 1000, window_seconds: 3600 },
+        { name: "day", limit: 3, window_seconds: 86_400 },
+      ],
+    });
+    const first = await get(apiKey);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("RateLimit-Policy")).toBe('"hour";q=1000;w=3600, "day";q=3;w=86400');
+    expect(first.headers.get("RateLimit")).toMatch(/^"day";r=2;t=\d+$/);
+    expect((await get(apiKey)).headers.get("RateLimit")).toMatch(/^"day";r=1;/);
+  });
+
+  it("refuses past a daily limit as quota_exceeded, never cacheable", async () => {
+    const { apiKey } = await mintKey({ rate_limits: [{ name: "daily", limit: 2, window_seconds: 86_400 }] });
+    expect((await get(apiKey)).status).toBe(200);
+    expect((await get(apiKey)).status).toBe(200);
+    const refused = await get(apiKey);
+    expect(refused.status).toBe(429);
+    expect((await problemOf(refused)).code).toBe("quota_exceeded");
+  });
+
+  it("a refused request consumes nothing from any limit", async () => {
+    const { apiKey, id } = await mintKey({
+      rate_limits: [
+        { name: "hour", limit: 2, window_seconds: 3600 },
+        { name: "day", limit: 5, window_seconds: 86_400 },
+      ],
+    });
+    for (let i = 0; i < 2; i++) expect((await get(apiKey)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await get(apiKey)).status).toBe(429);
+    // Ask the object directly, past the isolate's denial cache: the day limit still has 3 left.
+    forgetLeases(id);
+    const result = await stubFor(id).acquire({ keyId: id, version: 1, want: 1 });
+    expect(result).toMatchObject({ ok: false, code: "rate_limited" });
+    const states = "limits" in result ? result.limits : [];
+    expect(states.map((s) => [s.name, s.remaining])).toEqual([["hour", 0], ["day", 3]]);
+  });
+
+  it("resets when the window ends", async () => {
+    const { apiKey } = await mintKey({ rate_limits: [{ name: "second", limit: 1, window_seconds: 1 }] });
+    // Start just after a second boundary so both requests fall into one window.
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+    expect((await get(apiKey)).status).toBe(200);
+    const refused = await get(apiKey);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("Retry-After")).toBe("1");
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+    expect((await get(apiKey)).status).toBe(200);
+  });
+
+  it("the isolate refuses a key over its limit without calling its object again", async () => {
+    const { apiKey } = await mintKey({ rate_limits: [{ name: "hour", limit: 1, window_seconds: 3600 }] });
+    const { ns, counter } = countingKeyObjects();
+    const request = () => callWith({ KEY_OBJECT: ns }, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
+    expect((await request()).status).toBe(200);
+    expect((await request()).status).toBe(429);
+    expect(counter.acquires).toBe(2);
+    for (let i = 0; i < 10; i++) expect((await request()).status).toBe(429);
+    expect(counter.acquires).toBe(2);
+  });
+
+  it("keeps its counts across an eviction of the object", async () => {
+    const { apiKey, id } = await mintKey({ rate_limits: [{ name: "hour", limit: 5, window_seconds: 3600 }] });
+    for (let i = 0; i < 3; i++) expect((await get(apiKey)).status).toBe(200);
+    await evictDurableObject(stubFor(id));
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await get(apiKey)).status);
+    expect(statuses).toEqual([200, 200, 429, 429]);
+  });
+
+  it("keys of one lineage share one object and one set of counters", async () => {
+    const first = await mintKey({ rate_limits: [{ name: "hour", limit: 4, window_seconds: 3600 }] });
+    const second = await mintKey({ rate_limits: [{ name: "hour", limit: 4, window_seconds: 3600 }] });
+    await env.DB.prepare("UPDATE api_keys SET lineage_id = ? WHERE id = ?").bind(first.id, second.id).run();
+    const statuses = [];
+    for (const key of [first, second, first, second, first, second]) statuses.push((await get(key.apiKey)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+});
+
+describe("leases", () => {
+  it("a busy key with a large limit reaches its object on a small fraction of requests", async () => {
+    const { apiKey } = await mintKey({ rate_limits: [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }] });
+    const { ns, counter } = countingKeyObjects();
+    for (let i = 0; i < 100; i++) {
+      const res = await callWith({ KEY_OBJECT: ns }, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
+      expect(res.status).toBe(200);
+    }
+    expect(counter.acquires).toBeLessThan(15);
+  });
+
+  /** Waits for the start of a fresh 10-second window, so a test's requests all fall into one window. */
+  const freshTenSecondWindow = () => new Promise((r) => setTimeout(r, 10_000 - (Date.now() % 10_000) + 20));
+  // 100 per 10 s: leases of up to 10 tokens.
+  const TEN_SECONDS = [{ name: "ten", limit: 100, window_seconds: 10 }];
+
+  it("never admits more than the limit, and in one isolate admits all of it", { timeout: 30_000 }, async () => {
+    const { apiKey } = await mintKey({ rate_limits: TEN_SECONDS });
+    await freshTenSecondWindow();
+    let admitted = 0;
+    for (let i = 0; i < 130; i++) if ((await get(apiKey)).status === 200) admitted++;
+    expect(admitted).toBe(100);
+  });
+
+  it("a lease that lapses with tokens unspent can only under-admit, by at most one lease", { timeout: 30_000 }, async () => {
+    const { apiKey } = await mintKey({ rate_limits: TEN_SECONDS });
+    await freshTenSecondWindow();
+    let admitted = 0;
+    for (let i = 0; i < 20; i++) if ((await get(apiKey)).status === 200) admitted++; // grows this isolate's lease
+    await new Promise((r) => setTimeout(r, 1100)); // the lease lapses with tokens unspent
+    for (let i = 0; i < 130; i++) if ((await get(apiKey)).status === 200) admitted++;
+    expect(admitted).toBeLessThanOrEqual(100);
+    expect(admitted).toBeGreaterThanOrEqual(100 - 10); // at most one lease (cap 10) was lost
+  });
+
+  it("a change to the key makes the admin call outlast every lease of the old version", async () => {
+    const { id } = await mintKey({ rate_limits: [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }] });
+    const stub = stubFor(id);
+    const lease = await stub.acquire({ keyId: id, version: 1, want: 100 });
+    expect(lease.ok && lease.granted).toBe(100);
+    const leaseExpiresAt = lease.ok ? lease.leaseExpiresAt : 0;
+    const { leasesExpireAt } = await stub.applyChange({
+      id,
+      version: 2,
+      status: "revoked",
+      expires_at: Date.now() + 86_400_000,
+      grace_until: null,
+      rate_limits: [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }],
+    });
+    expect(leasesExpireAt).toBeGreaterThanOrEqual(leaseExpiresAt);
+    // From now on a request decided on version 1 is stale, and version 2 is refused.
+    expect(await stub.acquire({ keyId: id, version: 1, want: 1 })).toMatchObject({ ok: false, code: "stale" });
+    expect(await stub.acquire({ keyId: id, version: 2, want: 1 })).toMatchObject({ ok: false, code: "key_revoked" });
+  });
+});
+
+describe("revocation everywhere", () => {
+  it("revoking a busy key returns only after its leases lapse, and refuses at once afterwards", async () => {
+    const { apiKey, id } = await mintKey({ rate_limits: [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }] });
+    for (let i = 0; i < 30; i++) expect((await get(apiKey)).status).toBe(200);
+    const started = Date.now();
+    expect((await revoke(id)).status).toBe(200);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThanOrEqual(1500);
+    expect((await problemOf(await get(apiKey))).code).toBe("key_revoked");
+  });
+
+  it("a stale KV entry that still says active cannot admit a revoked key, and is overwritten", async () => {
+    const { apiKey, id } = await mintKey();
+    expect((await get(apiKey)).status).toBe(200);
+    const kvKey = kvKeyFor(await sha256Hex(apiKey));
+    const staleActive = (await env.KEY_CACHE.get(kvKey))!;
+    expect(JSON.parse(staleActive).status).toBe("active");
+
+    expect((await revoke(id)).status).toBe(200);
+    // Another location still reads the old value, or a refill that started before the revocation lands now.
+    await env.KEY_CACHE.put(kvKey, staleActive);
+    clearIsolateCaches();
+    forgetLeases(id);
+
+    const { response, trace } = gateway("/api/v1/x", apiKey);
+    const res = await response;
+    expect((await problemOf(res)).code).toBe("key_revoked");
+    expect(await originSaw(trace)).toBe(false);
+    // The fresh record replaced the stale one (written in the background of that request).
+    await new Promise((r) => setTimeout(r, 50));
+    expect(JSON.parse((await env.KEY_CACHE.get(kvKey))!).status).toBe("revoked");
+  });
+
+  it("revokes many keys concurrently in about one lease period, not one per key", async () => {
+    const keys = await Promise.all(
+      Array.from({ length: 8 }, () => mintKey({ rate_limits: [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }] })),
+    );
+    for (const k of keys) for (let i = 0; i < 5; i++) await get(k.apiKey);
+    const started = Date.now();
+    const results = await Promise.all(keys.map((k) => revoke(k.id)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2500);
+    for (const k of keys) expect((await get(k.apiKey)).status).toBe(401);
+  });
+});
+
+describe("usage accounting", () => {
+  it("the object's alarm flushes usage to D1 in one batch, not one write per request", async () => {
+    const { apiKey, id } = await mintKey({ rate_limits: [{ name: "hour", limit: 100, window_seconds: 3600 }] });
+    for (let i = 0; i < 5; i++) expect((await get(apiKey)).status).toBe(200);
+    const before = await env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number | null }>();
+    expect(before).toEqual({ usage_count: 0, last_used_at: null });
+    expect(await runDurableObjectAlarm(stubFor(id))).toBe(true);
+    const after = await env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number }>();
+    expect(after!.usage_count).toBe(5);
+    expect(after!.last_used_at).toBeGreaterThan(Date.now() - 60_000);
+    expect(await runDurableObjectAlarm(stubFor(id))).toBe(false);
+  });
+});
+
+describe("faults", () => {
+  it("an object that throws is 503 authorizer_unavailable, the origin is not contacted, and there is no retry", async () => {
+    const { apiKey } = await mintKey();
+    const { ns, counter } = countingKeyObjects(true);
+    const trace = crypto.randomUUID();
+    const res = await callWith({ KEY_OBJECT: ns }, "/api/v1/x", { headers: { "X-API-Key": apiKey, "X-Test-Trace": trace } });
+    expect(res.status).toBe(503);
+    expect((await problemOf(res)).code).toBe("authorizer_unavailable");
+    expect(res.headers.get("Retry-After")).not.toBeNull();
+    expect(counter.acquires).toBe(1);
+    expect(await originSaw(trace)).toBe(false);
+  });
+});
+
+describe("refusal throttle", () => {
+  it("after too many refused credentials from one client, refuses it with 429 and no storage read", async () => {
+    const { apiKey } = await mintKey();
+    const d1 = countingD1(env.DB);
+    const settings = { REFUSAL_THROTTLE_LIMIT: "5", DB: d1.db };
+    const from = (ip: string, key: string) =>
+      callWith(settings, "/api/v1/x", { headers: { "X-API-Key": key, "CF-Connecting-IP": ip } });
+    const unknown = () => `sk_live_${"A".repeat(43)}${"0".repeat(6)}`;
+    for (let i = 0; i < 5; i++) expect((await from("2001:db8:1:2::1", unknown())).status).toBe(401);
+    const reads = d1.counter.statements;
+    // Another address in the same /64 is the same client; even a valid key is refused until the window ends.
+    const throttled = await from("2001:db8:1:2::99", apiKey);
+    expect(throttled.status).toBe(429);
+    expect((await problemOf(throttled)).code).toBe("rate_limited");
+    expect(Number(throttled.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(d1.counter.statements).toBe(reads);
+    // A different client is unaffected.
+    expect((await from("2001:db8:1:3::1", apiKey)).status).toBe(200);
+    expect((await from("203.0.113.9", apiKey)).status).toBe(200);
+  });
+});
