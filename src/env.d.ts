@@ -4,6 +4,8 @@ declare namespace Cloudflare {
   interface Env {
     /** Bearer token for the admin routes. Unset: the admin routes answer 503. */
     ADMIN_TOKEN?: string;
+    /** A second admin token accepted alongside ADMIN_TOKEN, so the admin token can be rotated without downtime. */
+    ADMIN_TOKEN_NEXT?: string;
     /** When set, forwarded requests carry an X-Auth-Signature HMAC the origin can check. */
     ORIGIN_SIGNING_SECRET?: string;
     /** The origin Worker, used when ORIGIN_URL is empty. */

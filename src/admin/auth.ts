@@ -1,6 +1,8 @@
 /**
- * The admin routes' gate. Only `Authorization: Bearer <ADMIN_TOKEN>` opens it, compared in constant time.
- * With no ADMIN_TOKEN configured the routes answer 503 and are never open; API keys never count.
+ * The admin routes' gate. `Authorization: Bearer <token>` opens it when the token is ADMIN_TOKEN or, while
+ * the admin token itself is being rotated, ADMIN_TOKEN_NEXT (compared in constant time; each is recorded as
+ * the actor under its own name). With no ADMIN_TOKEN configured the routes answer 503 and are never open;
+ * API keys never count.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app";
@@ -19,8 +21,18 @@ export function adminAuth(): MiddlewareHandler<AppEnv & { Variables: AdminVariab
       throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
     }
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("Authorization") ?? "");
-    if (!match || !(await secretsEqual(match[1]!, expected))) throw new ProblemError("admin_unauthorized");
-    c.set("actor", "ADMIN_TOKEN");
+    const presented = match?.[1];
+    let actor: string | null = null;
+    if (presented !== undefined) {
+      // Both comparisons always run, so timing does not tell which token matched.
+      const [current, next] = await Promise.all([
+        secretsEqual(presented, expected),
+        c.env.ADMIN_TOKEN_NEXT ? secretsEqual(presented, c.env.ADMIN_TOKEN_NEXT) : Promise.resolve(false),
+      ]);
+      actor = current ? "ADMIN_TOKEN" : next ? "ADMIN_TOKEN_NEXT" : null;
+    }
+    if (actor === null) throw new ProblemError("admin_unauthorized");
+    c.set("actor", actor);
     await next();
   };
 }

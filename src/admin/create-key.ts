@@ -1,26 +1,19 @@
 /** POST /admin/v1/keys — mints a key. The plaintext is in this one response and nowhere else, ever. */
-import type { Context } from "hono";
-import type { AppEnv } from "../app";
-import { loadConfig } from "../config";
-import { ProblemError } from "../http/problem";
 import { generateKey, parseKey, randomBase62 } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { toKeyObject, type KeyRecord } from "../keys/record";
 import { insertKey } from "../keys/store";
-import type { AdminVariables } from "./auth";
-import { createKeySchema, readJson } from "./schemas";
+import { invalidField, readJson } from "./body";
+import { adminConfig, adminJson, auditEntry, type AdminContext } from "./context";
+import { createKeySchema } from "./schemas";
 
 const DAY_MS = 86_400_000;
 
-export async function createKey(c: Context<AppEnv & { Variables: AdminVariables }>): Promise<Response> {
-  const loaded = loadConfig(c.env);
-  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
-  const { config } = loaded;
+export async function createKey(c: AdminContext): Promise<Response> {
+  const config = adminConfig(c);
   const body = await readJson(c.req.raw, createKeySchema);
   if (body.expires_in_days > config.maxLifetimeDays) {
-    throw new ProblemError("invalid_request", {
-      extra: { errors: [{ path: "expires_in_days", message: `at most ${config.maxLifetimeDays} (MAX_KEY_LIFETIME_DAYS)` }] },
-    });
+    throw invalidField("expires_in_days", `at most ${config.maxLifetimeDays} (MAX_KEY_LIFETIME_DAYS)`);
   }
 
   const apiKey = generateKey(config.vendor, body.type, body.environment);
@@ -47,12 +40,6 @@ export async function createKey(c: Context<AppEnv & { Variables: AdminVariables 
     lineage_id: id,
   };
   const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyObject(record, now);
-  await insertKey(c.env.DB, record, await sha256Hex(apiKey), {
-    actor: c.get("actor"),
-    action: "create",
-    requestId: c.get("requestId"),
-    at: now,
-    changes,
-  });
-  return c.json({ api_key: apiKey, key: toKeyObject(record, now) }, 201, { "Cache-Control": "no-store" });
+  await insertKey(c.env.DB, record, await sha256Hex(apiKey), auditEntry(c, "create", now, changes));
+  return adminJson(c, { api_key: apiKey, key: toKeyObject(record, now) }, 201);
 }

@@ -1,19 +1,15 @@
 /**
- * Request bodies of the admin API, validated strictly: unknown fields are errors (a typo never silently
- * means "no restriction"), every list is bounded, and allowlists and routes are parsed with the same
- * functions that enforce them.
+ * The admin API's schemas, validated strictly: unknown fields are errors (a typo never silently means "no
+ * restriction", and fields like `id`, `status` or `usage_count` cannot be mass-assigned), every list is
+ * bounded, and allowlists and routes are parsed with the same functions that enforce them. The OpenAPI
+ * document is generated from these same schemas.
  */
 import * as z from "zod";
 import { isOrigin } from "../config";
-import { ProblemError } from "../http/problem";
 import { parseCidr } from "../verify/network";
 import { parseRoutePattern, SCOPE_PATTERN } from "../verify/routes";
 
-/** The most bytes an admin request body may have. */
-export const MAX_BODY_BYTES = 16 * 1024;
 export const MAX_METADATA_BYTES = 1024;
-
-const FORBIDDEN_OBJECT_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
 export const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
@@ -27,125 +23,104 @@ const rateLimit = z.strictObject({
   window_seconds: z.int().min(1).max(366 * 86400),
 });
 
+/** The settings a key carries, shared by create and update. */
+const settings = {
+  name: z.string().max(200).regex(PRINTABLE, "no control characters"),
+  scopes: z
+    .array(z.string().regex(SCOPE_PATTERN, "a scope is [a-z][a-z0-9_:.-]*"))
+    .max(32)
+    .transform((s) => [...new Set(s)]),
+  rate_limits: z
+    .array(rateLimit)
+    .min(1)
+    .max(8)
+    .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique"),
+  ip_allowlist: z
+    .array(z.string().max(64).refine((c) => parseCidr(c) !== null, "not a strict CIDR (no host bits, octal, hex or zone ids)"))
+    .max(100),
+  allowed_routes: z
+    .array(z.string().max(512).refine((r) => parseRoutePattern(r) !== null, 'not a route like "GET /api/v1/public/*"'))
+    .max(100),
+  allowed_origins: z.array(z.string().max(256).refine(isOrigin, "not an origin like https://app.example.com")).max(50),
+  metadata: z
+    .record(z.string().max(64), z.unknown())
+    .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= MAX_METADATA_BYTES, "at most 1 KB as JSON"),
+};
+
+/** What a key of this type may carry: issues as [field, message], empty if none. */
+export function keyTypeIssues(
+  type: "secret" | "publishable",
+  body: { scopes?: string[]; allowed_origins?: string[] },
+): [string, string][] {
+  const issues: [string, string][] = [];
+  if (type === "publishable" && body.scopes?.some((s) => s !== "read")) {
+    issues.push(["scopes", "a publishable key may only hold the read scope"]);
+  }
+  if (type === "secret" && (body.allowed_origins?.length ?? 0) > 0) {
+    issues.push(["allowed_origins", "only publishable keys carry allowed_origins"]);
+  }
+  return issues;
+}
+
 export const createKeySchema = z
   .strictObject({
     type: z.enum(["secret", "publishable"]).default("secret"),
     environment: z.enum(["live", "test"]).default("live"),
     owner_id: z.string().regex(OWNER_ID_PATTERN, "1–128 characters of A-Z a-z 0-9 . _ : @ + -"),
-    name: z.string().max(200).regex(PRINTABLE, "no control characters").default(""),
-    scopes: z
-      .array(z.string().regex(SCOPE_PATTERN, "a scope is [a-z][a-z0-9_:.-]*"))
-      .max(32)
-      .default(["read"])
-      .transform((s) => [...new Set(s)]),
-    rate_limits: z
-      .array(rateLimit)
-      .min(1)
-      .max(8)
-      .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique")
-      .default(DEFAULT_RATE_LIMITS),
-    ip_allowlist: z
-      .array(z.string().max(64).refine((c) => parseCidr(c) !== null, "not a strict CIDR (no host bits, octal, hex or zone ids)"))
-      .max(100)
-      .default([]),
-    allowed_routes: z
-      .array(z.string().max(512).refine((r) => parseRoutePattern(r) !== null, 'not a route like "GET /api/v1/public/*"'))
-      .max(100)
-      .default([]),
-    allowed_origins: z
-      .array(z.string().max(256).refine(isOrigin, "not an origin like https://app.example.com"))
-      .max(50)
-      .default([]),
+    name: settings.name.default(""),
+    scopes: settings.scopes.default(["read"]),
+    rate_limits: settings.rate_limits.default(DEFAULT_RATE_LIMITS),
+    ip_allowlist: settings.ip_allowlist.default([]),
+    allowed_routes: settings.allowed_routes.default([]),
+    allowed_origins: settings.allowed_origins.default([]),
     expires_in_days: z.int().min(1).default(365),
-    metadata: z
-      .record(z.string().max(64), z.unknown())
-      .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= MAX_METADATA_BYTES, "at most 1 KB as JSON")
-      .default({}),
+    metadata: settings.metadata.default({}),
   })
   .superRefine((body, ctx) => {
-    if (body.type === "publishable" && body.scopes.some((s) => s !== "read")) {
-      ctx.addIssue({ code: "custom", path: ["scopes"], message: "a publishable key may only hold the read scope" });
-    }
-    if (body.type === "secret" && body.allowed_origins.length > 0) {
-      ctx.addIssue({ code: "custom", path: ["allowed_origins"], message: "only publishable keys carry allowed_origins" });
-    }
+    for (const [path, message] of keyTypeIssues(body.type, body)) ctx.addIssue({ code: "custom", path: [path], message });
   });
 
-export type CreateKeyBody = z.infer<typeof createKeySchema>;
+export const updateKeySchema = z
+  .strictObject({
+    name: settings.name.optional(),
+    scopes: settings.scopes.optional(),
+    rate_limits: settings.rate_limits.optional(),
+    ip_allowlist: settings.ip_allowlist.optional(),
+    allowed_routes: settings.allowed_routes.optional(),
+    allowed_origins: settings.allowed_origins.optional(),
+    metadata: settings.metadata.optional(),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((body) => Object.values(body).some((v) => v !== undefined), "nothing to change");
 
 export const revokeKeySchema = z.strictObject({
   reason: z.string().min(1).max(200).regex(PRINTABLE, "no control characters").optional(),
 });
 
-/** Reads a body, giving up with 413 as soon as it passes `limit` bytes (a missing Content-Length is no way round it). */
-async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) throw new ProblemError("payload_too_large");
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
+/** The longest rotation grace period: 30 days. */
+export const MAX_GRACE_PERIOD_HOURS = 720;
 
-/**
- * JSON.parse that refuses property names which could reach an object's prototype once copied
- * ("__proto__", "constructor", "prototype"), at any depth.
- */
-function parseJsonSafely(text: string): unknown {
-  let reserved = false;
-  let value: unknown;
-  try {
-    value = JSON.parse(text, (key, v: unknown) => {
-      if (FORBIDDEN_OBJECT_KEYS.has(key)) reserved = true;
-      return v;
-    });
-  } catch {
-    throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "body is not valid JSON" }] } });
-  }
-  if (reserved) {
-    throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "reserved property name" }] } });
-  }
-  return value;
-}
+export const rotateKeySchema = z.strictObject({
+  grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),
+  expires_in_days: z.int().min(1).default(365),
+});
 
-/**
- * Reads and validates a JSON body. Too large: 413. Not JSON: 415 or 400. Invalid: 400 `invalid_request` with
- * each problem's field path and message (never the submitted values). An absent body counts as `{}` when
- * `emptyAllowed`.
- */
-export async function readJson<T extends z.ZodType>(
-  request: Request,
-  schema: T,
-  { emptyAllowed = false } = {},
-): Promise<z.output<T>> {
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new ProblemError("payload_too_large");
-  const bytes = await readBounded(request.body, MAX_BODY_BYTES);
-  let value: unknown = {};
-  if (bytes.length > 0 || !emptyAllowed) {
-    const type = request.headers.get("Content-Type") ?? "";
-    if (!/^application\/json\s*(;|$)/i.test(type)) throw new ProblemError("unsupported_media_type");
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-    } catch {
-      throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "body is not UTF-8" }] } });
-    }
-    value = parseJsonSafely(text);
-  }
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const errors = result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
-    throw new ProblemError("invalid_request", { extra: { errors } });
-  }
-  return result.data;
-}
+const limitParam = z.coerce.number().int().min(1).max(100).default(20);
+const cursorParam = z.string().max(200).optional();
+
+export const listKeysQuery = z.strictObject({
+  owner_id: z.string().regex(OWNER_ID_PATTERN).optional(),
+  status: z.enum(["active", "disabled", "revoked", "expired"]).optional(),
+  environment: z.enum(["live", "test"]).optional(),
+  limit: limitParam,
+  cursor: cursorParam,
+});
+
+export const listAuditQuery = z.strictObject({
+  key_id: z.string().regex(KEY_ID_PATTERN).optional(),
+  limit: limitParam,
+  cursor: cursorParam,
+});
+
+/** For routes that take no body, or an empty JSON object. */
+export const emptyBodySchema = z.strictObject({});

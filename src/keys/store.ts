@@ -2,15 +2,8 @@
  * D1, the source of truth for keys. Every statement binds its values as parameters; every mutation is
  * written in one batch (one transaction) with the audit row that records it.
  */
+import { auditIfChanged, auditStatement, type AuditEntry } from "./audit-log";
 import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./record";
-
-export interface AuditEntry {
-  actor: string;
-  action: "create" | "revoke";
-  requestId: string;
-  at: number;
-  changes: Record<string, unknown>;
-}
 
 const KEY_COLUMNS = [
   "id",
@@ -43,12 +36,6 @@ const KEY_COLUMNS = [
 
 const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(", ")} FROM api_keys`;
 
-function auditStatement(db: D1Database, keyId: string, entry: AuditEntry): D1PreparedStatement {
-  return db
-    .prepare("INSERT INTO audit_log (at, actor, action, key_id, request_id, changes) VALUES (?, ?, ?, ?, ?, ?)")
-    .bind(entry.at, entry.actor, entry.action, keyId, entry.requestId, JSON.stringify(entry.changes));
-}
-
 export async function insertKey(db: D1Database, record: KeyRecord, keyHash: string, audit: AuditEntry): Promise<void> {
   const columns = { ...recordToColumns(record), key_hash: keyHash };
   const insert = db
@@ -68,27 +55,130 @@ export async function findKeyById(db: D1Database, id: string): Promise<{ record:
   return row ? { record: rowToRecord(row), keyHash: row.key_hash } : null;
 }
 
-/**
- * Marks a key revoked. Idempotent: a key already revoked keeps its first revocation time and reason, and no
- * second audit row is written (the UPDATE matches nothing, and the audit insert is conditioned on it).
- */
-export async function revokeKey(
+/** Runs a conditional change and its audit row in one batch; `changed` says whether the change matched. */
+async function changeWithAudit(
   db: D1Database,
-  id: string,
-  reason: string | null,
+  change: D1PreparedStatement,
+  keyId: string,
   audit: AuditEntry,
 ): Promise<{ changed: boolean }> {
-  const update = db
-    .prepare("UPDATE api_keys SET status = 'revoked', revoked_at = ?, revoke_reason = ?, version = version + 1 WHERE id = ? AND status != 'revoked'")
-    .bind(audit.at, reason, id);
-  const auditIfChanged = db
-    .prepare(
-      `INSERT INTO audit_log (at, actor, action, key_id, request_id, changes)
-       SELECT ?, ?, ?, ?, ?, ? WHERE changes() > 0`,
-    )
-    .bind(audit.at, audit.actor, audit.action, id, audit.requestId, JSON.stringify(audit.changes));
-  const [result] = await db.batch([update, auditIfChanged]);
+  const [result] = await db.batch([change, auditIfChanged(db, keyId, audit)]);
   return { changed: (result?.meta.changes ?? 0) > 0 };
+}
+
+/**
+ * Marks a key revoked. Idempotent: a key already revoked keeps its first revocation time and reason, and no
+ * second audit row is written.
+ */
+export function revokeKey(db: D1Database, id: string, reason: string | null, audit: AuditEntry) {
+  const update = db
+    .prepare(
+      "UPDATE api_keys SET status = 'revoked', revoked_at = ?, revoke_reason = ?, version = version + 1 WHERE id = ? AND status != 'revoked'",
+    )
+    .bind(audit.at, reason, id);
+  return changeWithAudit(db, update, id, audit);
+}
+
+/** Moves a key from one stored status to another (disable: active → disabled; enable: the reverse). */
+export function setKeyStatus(db: D1Database, id: string, from: "active" | "disabled", to: "active" | "disabled", audit: AuditEntry) {
+  const update = db
+    .prepare("UPDATE api_keys SET status = ?, version = version + 1 WHERE id = ? AND status = ?")
+    .bind(to, id, from);
+  return changeWithAudit(db, update, id, audit);
+}
+
+/** The settings an admin may change on a live key. */
+export const UPDATABLE_COLUMNS = [
+  "name",
+  "scopes",
+  "rate_limits",
+  "ip_allowlist",
+  "allowed_routes",
+  "allowed_origins",
+  "metadata",
+  "expires_at",
+] as const satisfies readonly (keyof KeyRecord)[];
+export type KeySettings = Partial<Pick<KeyRecord, (typeof UPDATABLE_COLUMNS)[number]>>;
+
+/**
+ * Writes changed settings, unless the key was revoked in the meantime (`expectedVersion` guards against a
+ * concurrent change: an update decided on an older version matches nothing and is retried by the caller).
+ */
+export function updateKeySettings(db: D1Database, id: string, expectedVersion: number, settings: KeySettings, audit: AuditEntry) {
+  const columns = UPDATABLE_COLUMNS.filter((c) => settings[c] !== undefined);
+  const encoded = recordToColumns(settings as KeyRecord);
+  const update = db
+    .prepare(
+      `UPDATE api_keys SET ${columns.map((c) => `${c} = ?`).join(", ")}, version = version + 1
+       WHERE id = ? AND version = ? AND status != 'revoked'`,
+    )
+    .bind(...columns.map((c) => encoded[c]), id, expectedVersion);
+  return changeWithAudit(db, update, id, audit);
+}
+
+/**
+ * Rotates a key in one batch: the predecessor gets `rotated_to` and its grace end, then — only if that
+ * matched (it was active, unexpired and not rotated before) — the successor is inserted and both audit rows
+ * written. Two concurrent rotations therefore yield exactly one successor.
+ */
+export async function rotateKey(
+  db: D1Database,
+  predecessor: { id: string; graceUntil: number; now: number },
+  successor: KeyRecord,
+  successorHash: string,
+  audits: { predecessor: AuditEntry; successor: AuditEntry },
+): Promise<{ rotated: boolean }> {
+  const columns = { ...recordToColumns(successor), key_hash: successorHash };
+  const [update] = await db.batch([
+    db
+      .prepare(
+        `UPDATE api_keys SET rotated_to = ?, grace_until = ?, version = version + 1
+         WHERE id = ? AND rotated_to IS NULL AND status = 'active' AND expires_at > ? AND (grace_until IS NULL OR grace_until > ?)`,
+      )
+      .bind(successor.id, predecessor.graceUntil, predecessor.id, predecessor.now, predecessor.now),
+    db
+      .prepare(
+        `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) SELECT ${KEY_COLUMNS.map(() => "?").join(", ")} WHERE changes() > 0`,
+      )
+      .bind(...KEY_COLUMNS.map((c) => columns[c])),
+    auditIfChanged(db, predecessor.id, audits.predecessor),
+    auditIfChanged(db, successor.id, audits.successor),
+  ]);
+  return { rotated: (update?.meta.changes ?? 0) > 0 };
+}
+
+export type ListStatus = "active" | "disabled" | "revoked" | "expired";
+
+/** The condition for a derived status at time ?now (bound as a parameter, like every filter value). */
+const STATUS_CONDITION: Record<ListStatus, string> = {
+  active: "status = 'active' AND expires_at > :now AND (grace_until IS NULL OR grace_until > :now)",
+  expired: "status = 'active' AND (expires_at <= :now OR (grace_until IS NOT NULL AND grace_until <= :now))",
+  disabled: "status = 'disabled'",
+  revoked: "status = 'revoked'",
+};
+
+/** Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. */
+export async function listKeys(
+  db: D1Database,
+  filter: { ownerId?: string; status?: ListStatus; environment?: "live" | "test"; limit: number; cursor?: { createdAt: number; id: string } },
+  now: number,
+): Promise<{ records: KeyRecord[]; next: { createdAt: number; id: string } | null }> {
+  const conditions = ["(?1 IS NULL OR owner_id = ?1)", "(?2 IS NULL OR environment = ?2)", "(?3 IS NULL OR (created_at, id) < (?3, ?4))"];
+  if (filter.status) conditions.push(STATUS_CONDITION[filter.status].replaceAll(":now", "?5"));
+  const rows = await db
+    .prepare(`${SELECT_KEY} WHERE ${conditions.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?6`)
+    .bind(
+      filter.ownerId ?? null,
+      filter.environment ?? null,
+      filter.cursor?.createdAt ?? null,
+      filter.cursor?.id ?? null,
+      now,
+      filter.limit + 1,
+    )
+    .all<KeyRow>();
+  const page = rows.results.slice(0, filter.limit).map(rowToRecord);
+  const last = page[page.length - 1];
+  return { records: page, next: rows.results.length > filter.limit && last ? { createdAt: last.created_at, id: last.id } : null };
 }
 
 /** Adds counted admissions to keys' `usage_count` and moves `last_used_at` forward, in one batch. */

@@ -1,0 +1,40 @@
+/** What every admin operation needs from its request: the key id, the settings, an audit entry. */
+import type { Context } from "hono";
+import type { AppEnv } from "../app";
+import { loadConfig, type Config } from "../config";
+import { ProblemError } from "../http/problem";
+import type { AuditAction, AuditEntry } from "../keys/audit-log";
+import { findKeyById } from "../keys/store";
+import type { AdminVariables } from "./auth";
+import { KEY_ID_PATTERN } from "./schemas";
+
+export type AdminContext = Context<AppEnv & { Variables: AdminVariables }>;
+
+/** The deployment settings, or 503 if they are malformed. */
+export function adminConfig(c: AdminContext): Config {
+  const loaded = loadConfig(c.env);
+  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+  return loaded.config;
+}
+
+/** The `{id}` path parameter; an id that cannot exist is simply not found. */
+export function keyIdParam(c: AdminContext): string {
+  const id = c.req.param("id") ?? "";
+  if (!KEY_ID_PATTERN.test(id)) throw new ProblemError("key_not_found");
+  return id;
+}
+
+export async function findKeyOr404(c: AdminContext, id: string) {
+  const found = await findKeyById(c.env.DB, id);
+  if (!found) throw new ProblemError("key_not_found");
+  return found;
+}
+
+export function auditEntry(c: AdminContext, action: AuditAction, at: number, changes: Record<string, unknown>): AuditEntry {
+  return { actor: c.get("actor"), action, requestId: c.get("requestId"), at, changes };
+}
+
+/** JSON answers of the admin API are never cached. */
+export function adminJson(c: AdminContext, body: unknown, status: 200 | 201 = 200): Response {
+  return c.json(body, status, { "Cache-Control": "no-store" });
+}

@@ -1,0 +1,16 @@
+/** GET /admin/v1/audit?key_id=&limit=&cursor= — every key mutation, newest first. */
+import { listAudit as listAuditInD1 } from "../keys/audit-log";
+import { invalidField, validate } from "./body";
+import { adminJson, type AdminContext } from "./context";
+import { listAuditQuery } from "./schemas";
+
+export async function listAudit(c: AdminContext): Promise<Response> {
+  const query = validate(listAuditQuery, c.req.query());
+  let cursor: number | undefined;
+  if (query.cursor !== undefined) {
+    if (!/^[1-9][0-9]{0,15}$/.test(query.cursor)) throw invalidField("cursor", "not a cursor from a previous page");
+    cursor = Number(query.cursor);
+  }
+  const { entries, nextCursor } = await listAuditInD1(c.env.DB, { keyId: query.key_id, limit: query.limit, cursor });
+  return adminJson(c, { entries, next_cursor: nextCursor === null ? null : String(nextCursor) });
+}

@@ -1,0 +1,76 @@
+/**
+ * POST /admin/v1/keys/{id}/rotate — mints a successor with every setting of the key, in the same lineage
+ * (so it shares the key's rate-limit counters), and lets the old key work until `grace_until`. A revoked,
+ * disabled, expired or already rotated key is 409 and nothing is minted; two concurrent rotations of one key
+ * yield exactly one successor (the D1 batch is conditional on the predecessor being unrotated).
+ */
+import { ProblemError } from "../http/problem";
+import { generateKey, parseKey, randomBase62 } from "../keys/format";
+import { sha256Hex } from "../keys/hash";
+import { effectiveStatus, toKeyObject, type KeyRecord } from "../keys/record";
+import { findKeyById, rotateKey as rotateInD1 } from "../keys/store";
+import { propagateChange } from "../limits/propagate";
+import { invalidField, readJson } from "./body";
+import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
+import { rotateKeySchema } from "./schemas";
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+export async function rotateKey(c: AdminContext): Promise<Response> {
+  const config = adminConfig(c);
+  const id = keyIdParam(c);
+  const body = await readJson(c.req.raw, rotateKeySchema, { emptyAllowed: true });
+  if (body.expires_in_days > config.maxLifetimeDays) {
+    throw invalidField("expires_in_days", `at most ${config.maxLifetimeDays} (MAX_KEY_LIFETIME_DAYS)`);
+  }
+  const { record: old } = await findKeyOr404(c, id);
+  const now = Date.now();
+  if (effectiveStatus(old, now) !== "active" || old.rotated_to !== null) throw new ProblemError("key_state_conflict");
+
+  const apiKey = generateKey(config.vendor, old.type, old.environment);
+  const parsed = parseKey(apiKey, config.vendor)!;
+  const successor: KeyRecord = {
+    ...old,
+    id: `key_${randomBase62(22)}`,
+    prefix: parsed.prefix,
+    hint: parsed.hint,
+    status: "active",
+    created_at: now,
+    expires_at: now + body.expires_in_days * DAY_MS,
+    revoked_at: null,
+    revoke_reason: null,
+    rotated_from: old.id,
+    rotated_to: null,
+    grace_until: null,
+    last_used_at: null,
+    usage_count: 0,
+    version: 1,
+  };
+  // The grace period never extends the old key's life.
+  const graceUntil = Math.min(now + body.grace_period_hours * HOUR_MS, old.expires_at);
+  const { rotated } = await rotateInD1(
+    c.env.DB,
+    { id: old.id, graceUntil, now },
+    successor,
+    await sha256Hex(apiKey),
+    {
+      predecessor: auditEntry(c, "rotate", now, { rotated_to: successor.id, grace_until: new Date(graceUntil).toISOString() }),
+      successor: auditEntry(c, "rotate", now, { rotated_from: old.id }),
+    },
+  );
+  if (!rotated) throw new ProblemError("key_state_conflict"); // rotated, revoked or disabled meanwhile
+
+  const current = (await findKeyById(c.env.DB, old.id))!;
+  try {
+    await propagateChange(c.env, current.record, current.keyHash);
+  } catch {
+    // The successor exists and the grace end is in D1; the old key's object re-reads D1 within STATE_REFRESH_MS.
+    console.error("admin: rotation is in D1 but the old key's change could not be propagated");
+  }
+  return adminJson(
+    c,
+    { api_key: apiKey, key: toKeyObject(successor, now), previous: { id: old.id, grace_until: new Date(graceUntil).toISOString() } },
+    201,
+  );
+}

@@ -1,0 +1,52 @@
+/**
+ * PATCH /admin/v1/keys/{id} — changes a key's settings. D1 first (with the audit row), then the change is
+ * propagated (the key's object, leases, caches) before the call returns. A revoked key cannot be changed.
+ */
+import { ProblemError } from "../http/problem";
+import { toKeyObject } from "../keys/record";
+import { findKeyById, updateKeySettings, type KeySettings } from "../keys/store";
+import { propagateChange } from "../limits/propagate";
+import { invalidField, readJson } from "./body";
+import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
+import { keyTypeIssues, updateKeySchema } from "./schemas";
+
+const DAY_MS = 86_400_000;
+
+export async function updateKey(c: AdminContext): Promise<Response> {
+  const config = adminConfig(c);
+  const id = keyIdParam(c);
+  const body = await readJson(c.req.raw, updateKeySchema);
+  const { record } = await findKeyOr404(c, id);
+  if (record.status === "revoked") throw new ProblemError("key_state_conflict");
+
+  const issue = keyTypeIssues(record.type, body)[0];
+  if (issue) throw invalidField(...issue);
+  const now = Date.now();
+  const { expires_at, ...rest } = body;
+  const settings: KeySettings = { ...rest };
+  if (expires_at !== undefined) {
+    const at = Date.parse(expires_at);
+    if (at <= now || at > now + config.maxLifetimeDays * DAY_MS) {
+      throw invalidField("expires_at", `must be in the future and within ${config.maxLifetimeDays} days (MAX_KEY_LIFETIME_DAYS)`);
+    }
+    settings.expires_at = at;
+  }
+
+  const { changed } = await updateKeySettings(c.env.DB, id, record.version, settings, auditEntry(c, "update", now, body));
+  // Nothing matched: the key was revoked or changed by someone else since we read it.
+  if (!changed) throw new ProblemError("key_state_conflict");
+  return propagateAndAnswer(c, id, now);
+}
+
+/** Pushes a change that is in D1 everywhere else, then answers the key object as D1 now has it. */
+export async function propagateAndAnswer(c: AdminContext, id: string, now: number): Promise<Response> {
+  const current = await findKeyById(c.env.DB, id);
+  if (!current) throw new ProblemError("key_not_found");
+  try {
+    await propagateChange(c.env, current.record, current.keyHash);
+  } catch {
+    console.error("admin: the change is in D1 but could not be propagated; retry the call to complete it");
+    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
+  }
+  return adminJson(c, toKeyObject(current.record, now));
+}
