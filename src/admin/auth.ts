@@ -1,36 +1,62 @@
 /**
- * The admin routes' gate. `Authorization: Bearer <token>` opens it when the token is ADMIN_TOKEN or, while
- * the admin token itself is being rotated, ADMIN_TOKEN_NEXT (compared in constant time; each is recorded as
- * the actor under its own name). With no ADMIN_TOKEN configured the routes answer 503 and are never open;
- * API keys never count.
+ * The admin routes' gate. Two credentials open it:
+ * - `Authorization: Bearer <token>` with ADMIN_TOKEN or, while the admin token itself is being rotated,
+ *   ADMIN_TOKEN_NEXT (compared in constant time; each is recorded as the actor under its own name);
+ * - a Cloudflare Access JWT in `Cf-Access-Jwt-Assertion`, when ACCESS_TEAM_DOMAIN and ACCESS_AUD are set
+ *   (the actor is its email).
+ * With neither configured the routes answer 503 and are never open; API keys never count.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app";
 import { ProblemError } from "../http/problem";
 import { secretsEqual } from "../util/secrets";
 import { hasCredentialInQuery } from "../verify/credential";
+import { verifyAccessJwt, type AccessConfig } from "./access";
 
 export type AdminVariables = { actor: string };
+
+/** The Access settings: null when not configured; throws 503 when only half configured or malformed. */
+function accessConfig(env: Cloudflare.Env): AccessConfig | null {
+  const team = env.ACCESS_TEAM_DOMAIN ?? "";
+  const audience = env.ACCESS_AUD ?? "";
+  if (team === "" && audience === "") return null;
+  let origin = "";
+  try {
+    origin = new URL(team).origin;
+  } catch {
+    // reported below
+  }
+  if (audience === "" || !origin.startsWith("https://") || origin !== team.replace(/\/$/, "")) {
+    console.error("admin: ACCESS_TEAM_DOMAIN and ACCESS_AUD must both be set, the domain as https://<team>.cloudflareaccess.com");
+    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+  }
+  return { teamDomain: origin, audience };
+}
+
+async function tokenActor(env: Cloudflare.Env, authorization: string): Promise<string | null> {
+  const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1];
+  if (presented === undefined || !env.ADMIN_TOKEN) return null;
+  // Both comparisons always run, so timing does not tell which token matched.
+  const [current, next] = await Promise.all([
+    secretsEqual(presented, env.ADMIN_TOKEN),
+    env.ADMIN_TOKEN_NEXT ? secretsEqual(presented, env.ADMIN_TOKEN_NEXT) : Promise.resolve(false),
+  ]);
+  return current ? "ADMIN_TOKEN" : next ? "ADMIN_TOKEN_NEXT" : null;
+}
 
 export function adminAuth(): MiddlewareHandler<AppEnv & { Variables: AdminVariables }> {
   return async function adminAuthMiddleware(c, next) {
     if (hasCredentialInQuery(new URL(c.req.url))) throw new ProblemError("key_in_query");
-    const expected = c.env.ADMIN_TOKEN;
-    if (!expected) {
-      console.error("admin: ADMIN_TOKEN is not configured; admin routes answer 503");
+    const access = accessConfig(c.env);
+    if (!c.env.ADMIN_TOKEN && !access) {
+      console.error("admin: neither ADMIN_TOKEN nor Cloudflare Access is configured; admin routes answer 503");
       throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
     }
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("Authorization") ?? "");
-    const presented = match?.[1];
-    let actor: string | null = null;
-    if (presented !== undefined) {
-      // Both comparisons always run, so timing does not tell which token matched.
-      const [current, next] = await Promise.all([
-        secretsEqual(presented, expected),
-        c.env.ADMIN_TOKEN_NEXT ? secretsEqual(presented, c.env.ADMIN_TOKEN_NEXT) : Promise.resolve(false),
-      ]);
-      actor = current ? "ADMIN_TOKEN" : next ? "ADMIN_TOKEN_NEXT" : null;
-    }
+    const jwt = c.req.header("Cf-Access-Jwt-Assertion");
+    const actor =
+      access && jwt !== undefined
+        ? await verifyAccessJwt(access, jwt)
+        : await tokenActor(c.env, c.req.header("Authorization") ?? "");
     if (actor === null) throw new ProblemError("admin_unauthorized");
     c.set("actor", actor);
     await next();

@@ -1,0 +1,90 @@
+/**
+ * Cloudflare Access as a second way into the admin API. When ACCESS_TEAM_DOMAIN and ACCESS_AUD are set, a
+ * request carrying `Cf-Access-Jwt-Assertion` is admitted if that JWT is signed (RS256) by a key of the team's
+ * JWKS (`<team domain>/cdn-cgi/access/certs`), names the audience, comes from the team as issuer, is within
+ * its validity, and carries an email, which becomes the audit actor. The JWKS URL comes from configuration,
+ * never from the request; it is cached per isolate and fetched again, with a timeout, for an unknown key id.
+ */
+
+export interface AccessConfig {
+  teamDomain: string;
+  audience: string;
+}
+
+/** How long the team's keys are trusted before they are fetched again. */
+export const JWKS_CACHE_TTL_MS = 10 * 60_000;
+export const JWKS_FETCH_TIMEOUT_MS = 3_000;
+/** Clock skew tolerated on exp and nbf. */
+const LEEWAY_S = 60;
+
+let jwks: { url: string; keys: Map<string, CryptoKey>; fetchedAt: number } | null = null;
+
+function base64UrlDecode(text: string): Uint8Array {
+  const base64 = text.replaceAll("-", "+").replaceAll("_", "/");
+  const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
+  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+}
+
+function decodeJson(segment: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(base64UrlDecode(segment)));
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function fetchKeys(url: string): Promise<Map<string, CryptoKey>> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS) });
+  if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+  const body = (await response.json()) as { keys?: (JsonWebKey & { kid?: string })[] };
+  const keys = new Map<string, CryptoKey>();
+  for (const jwk of body.keys ?? []) {
+    if (jwk.kty !== "RSA" || typeof jwk.kid !== "string") continue;
+    keys.set(jwk.kid, await crypto.subtle.importKey("jwk", jwk, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]));
+  }
+  return keys;
+}
+
+async function keyFor(config: AccessConfig, kid: string, now: number): Promise<CryptoKey | null> {
+  const url = `${config.teamDomain}/cdn-cgi/access/certs`;
+  const fresh = jwks && jwks.url === url && now - jwks.fetchedAt < JWKS_CACHE_TTL_MS;
+  if (!fresh || !jwks!.keys.has(kid)) {
+    try {
+      jwks = { url, keys: await fetchKeys(url), fetchedAt: now };
+    } catch {
+      console.error("admin: could not fetch the Access team's keys; Access JWTs are refused until it can");
+      return null;
+    }
+  }
+  return jwks!.keys.get(kid) ?? null;
+}
+
+/** The email of a valid Access JWT, or null. Never throws on bad input. */
+export async function verifyAccessJwt(config: AccessConfig, token: string, now = Date.now()): Promise<string | null> {
+  const parts = token.split(".");
+  if (parts.length !== 3 || token.length > 8192) return null;
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  const header = decodeJson(headerPart);
+  const claims = decodeJson(payloadPart);
+  if (!header || !claims || header.alg !== "RS256" || typeof header.kid !== "string") return null;
+  const key = await keyFor(config, header.kid, now);
+  if (!key) return null;
+  let signature: Uint8Array;
+  try {
+    signature = base64UrlDecode(signaturePart);
+  } catch {
+    return null;
+  }
+  const signed = new TextEncoder().encode(`${headerPart}.${payloadPart}`);
+  if (!(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, signed))) return null;
+
+  const seconds = now / 1000;
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audiences.includes(config.audience)) return null;
+  if (claims.iss !== config.teamDomain) return null;
+  if (typeof claims.exp !== "number" || claims.exp + LEEWAY_S < seconds) return null;
+  if (typeof claims.nbf === "number" && claims.nbf - LEEWAY_S > seconds) return null;
+  if (typeof claims.email !== "string" || !/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(claims.email)) return null;
+  return claims.email;
+}
