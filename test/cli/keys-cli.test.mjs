@@ -1,0 +1,134 @@
+// The CLI against a running local Worker: `wrangler dev` on a free loopback port, on throwaway local state.
+// Runs with node's test runner (the CLI is a Node program, not Worker code).
+import assert from "node:assert/strict";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
+const CLI = join(ROOT, "scripts/keys.mjs");
+const TOKEN = `cli-test-${crypto.randomUUID()}`;
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+let dev;
+let base;
+let state;
+
+const freePort = () =>
+  new Promise((res) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => res(port));
+    });
+  });
+
+/** Runs the CLI; resolves with its exit code and output, never rejects. */
+const cli = (args, extraEnv = {}) =>
+  new Promise((res) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...env, ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base, ...extraEnv } }, (error, stdout, stderr) =>
+      res({ code: error ? error.code : 0, stdout, stderr }),
+    );
+  });
+
+const cliJson = async (args) => {
+  const result = await cli([...args, "--json"]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout);
+};
+
+before(async () => {
+  state = mkdtempSync(join(tmpdir(), "authorizer-cli-"));
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: ROOT, env });
+  assert.equal(migrate.status, 0, String(migrate.stderr));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  dev = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--var", `ADMIN_TOKEN:${TOKEN}`], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error("wrangler dev did not start within 90 s")), 90_000);
+    dev.stdout.on("data", (chunk) => {
+      if (String(chunk).includes("Ready on")) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+    dev.on("exit", (code) => rej(new Error(`wrangler dev exited with ${code}`)));
+  });
+});
+
+after(() => {
+  dev?.kill("SIGINT");
+  rmSync(state, { recursive: true, force: true });
+});
+
+describe("npm run keys", () => {
+  it("creates a key, shows it once with a warning, and the key works at the gateway", async () => {
+    const result = await cli(["create", "--owner", "cli-team", "--name", "from the cli", "--scopes", "read,write"]);
+    assert.equal(result.code, 0, result.stderr);
+    const key = /\b(sk_live_[0-9A-Za-z]{49})\b/.exec(result.stdout)?.[1];
+    assert.ok(key, "the key is printed");
+    assert.match(result.stdout, /only time the key is shown/);
+    assert.match(result.stdout, /cli-team/);
+    // No origin is configured for this Worker, so an authorized request reaches the forwarding step (503).
+    const through = await fetch(`${base}/api/v1/x`, { headers: { "X-API-Key": key } });
+    assert.equal(through.status, 503);
+  });
+
+  it("lists, gets, updates, disables, enables, rotates, revokes and audits", async () => {
+    const created = await cliJson(["create", "--owner", "cli-flow"]);
+    const id = created.key.id;
+    const listed = await cliJson(["list", "--owner", "cli-flow"]);
+    assert.deepEqual(listed.keys.map((k) => k.id), [id]);
+    const table = await cli(["list", "--owner", "cli-flow"]);
+    assert.match(table.stdout, new RegExp(`^${id}\\s+active\\s+secret`, "m"));
+
+    assert.equal((await cliJson(["get", id])).owner_id, "cli-flow");
+    assert.deepEqual((await cliJson(["update", id, "--scopes", "read,write", "--name", "renamed"])).scopes, ["read", "write"]);
+    assert.equal((await cliJson(["disable", id])).status, "disabled");
+    assert.equal((await cliJson(["enable", id])).status, "active");
+
+    const rotated = await cliJson(["rotate", id, "--grace-hours", "0"]);
+    assert.equal(rotated.previous.id, id);
+    const successor = rotated.key.id;
+    const revoked = await cliJson(["revoke", successor, "--reason", "test over"]);
+    assert.equal(revoked.status, "revoked");
+    const refused = await fetch(`${base}/api/v1/x`, { headers: { "X-API-Key": rotated.api_key } });
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).code, "key_revoked");
+
+    const audit = await cliJson(["audit", "--key", id]);
+    assert.deepEqual(audit.entries.map((e) => e.action), ["rotate", "enable", "disable", "update", "create"]);
+  });
+
+  it("fails clearly, with a non-zero exit, on every kind of error", async () => {
+    const missing = await cli(["get", "key_AAAAAAAAAAAAAAAAAAAAAA"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /404 key_not_found/);
+
+    const invalid = await cli(["create", "--owner", "x", "--scopes", "Not Valid"]);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /400 invalid_request.*\n\s+scopes\.0:/);
+
+    const badToken = await cli(["list"], { ADMIN_TOKEN: "wrong" });
+    assert.equal(badToken.code, 1);
+    assert.match(badToken.stderr, /401 admin_unauthorized/);
+
+    const unknown = await cli(["explode"]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /Unknown command "explode"/);
+
+    const badFlag = await cli(["list", "--frobnicate"]);
+    assert.equal(badFlag.code, 1);
+
+    const down = await cli(["list"], { AUTHORIZER_URL: "http://127.0.0.1:9" });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /Cannot reach/);
+  });
+});
