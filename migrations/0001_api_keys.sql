@@ -34,7 +34,7 @@ CREATE TABLE audit_log (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,
   at          INTEGER NOT NULL,
   actor       TEXT NOT NULL,                       -- which credential acted, e.g. "ADMIN_TOKEN"; never the credential
-  action      TEXT NOT NULL,                       -- create, revoke, …
+  action      TEXT NOT NULL,                       -- create, update, disable, enable, revoke, rotate
   key_id      TEXT NOT NULL,
   request_id  TEXT NOT NULL,
   changes     TEXT NOT NULL DEFAULT '{}'           -- the changed fields as JSON; never secrets
