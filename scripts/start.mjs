@@ -56,7 +56,7 @@ if (!devVars.ORIGIN_URL) {
 
 const dev = spawn(wrangler, args, { cwd: ROOT, env, stdio: "inherit" });
 console.log(
-  `\nMint your first key:\n  curl -s -X POST http://127.0.0.1:${PORT}/admin/v1/keys -H "Authorization: Bearer $(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)" -H "Content-Type: application/json" -d '{"owner_id":"me","scopes":["read"]}'\n`,
+  `\nMint your first key:  npm run keys -- create --owner me\n  or:  curl -s -X POST http://127.0.0.1:${PORT}/admin/v1/keys -H "Authorization: Bearer $(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)" -H "Content-Type: application/json" -d '{"owner_id":"me","scopes":["read"]}'\n`,
 );
 
 const stop = () => {

@@ -107,6 +107,16 @@ describe("npm run keys", () => {
     assert.deepEqual(audit.entries.map((e) => e.action), ["rotate", "enable", "disable", "update", "create"]);
   });
 
+  it("is what `npm run keys` runs", () => {
+    const result = spawnSync("npm", ["run", "--silent", "keys", "--", "list", "--json"], {
+      cwd: ROOT,
+      env: { ...env, ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base },
+      encoding: "utf8",
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(Array.isArray(JSON.parse(result.stdout).keys));
+  });
+
   it("fails clearly, with a non-zero exit, on every kind of error", async () => {
     const missing = await cli(["get", "key_AAAAAAAAAAAAAAAAAAAAAA"]);
     assert.equal(missing.code, 1);
