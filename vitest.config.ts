@@ -1,5 +1,26 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { keyPatternSource, parseKey } from "./src/keys/format";
+
+/**
+ * A key must never reach a log. Every console line the Worker or a test prints is checked for a string of
+ * the key grammar with a valid checksum (under any vendor part); one such line fails the run.
+ */
+const KEY_IN_TEXT = new RegExp(`(?:[a-z][a-z0-9]{1,15}_)?${keyPatternSource("")}`, "g");
+const leakedLines: string[] = [];
+const keyLogGuard = {
+  onTestRunEnd() {
+    if (leakedLines.length === 0) return;
+    console.error(`\n${leakedLines.length} console line(s) contained an API key:\n${leakedLines.join("\n")}`);
+    process.exitCode = 1;
+  },
+};
+function checkLogLine(log: string): void {
+  for (const [match] of log.matchAll(KEY_IN_TEXT)) {
+    const vendor = /^([a-z][a-z0-9]{1,15})_(?:sk|pk)_/.exec(match)?.[1] ?? "";
+    if (parseKey(match, vendor) || parseKey(match, "")) leakedLines.push(log.slice(0, 200));
+  }
+}
 
 /** The runner Worker's name is derived from the project name; the caller fixture binds to it. */
 const PROJECT = "authorizer";
@@ -32,6 +53,8 @@ export default defineConfig(async () => ({
   ],
   test: {
     name: PROJECT,
+    onConsoleLog: (log: string) => checkLogLine(log),
+    reporters: ["default", keyLogGuard],
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
   },
