@@ -19,6 +19,8 @@ import type { LimitState } from "./window";
 export const MAX_LEASE_TOKENS = 1_000;
 /** Leases and denials kept per isolate; the oldest are dropped first (a dropped lease only under-admits). */
 export const MAX_TRACKED_KEYS = 10_000;
+/** How many refills in a row a request waits on before asking the object itself (bounds its latency). */
+const MAX_REFILL_JOINS = 3;
 
 interface Lease {
   version: number;
@@ -37,6 +39,8 @@ interface Denial {
 }
 
 const leases = new Map<string, Lease>();
+/** A lease refill in flight per busy key: concurrent requests join it rather than each asking the object. */
+const refills = new Map<string, Promise<unknown>>();
 const denials = new Map<string, Denial>();
 const usage = new Map<string, { count: number; lastUsedAt: number }>();
 let lastUsageFlush = 0;
@@ -98,20 +102,38 @@ export async function admit(
     flushUsage(stores, now);
     return local;
   }
+  // A key that was granted leases before is busy: join a refill already on its way instead of adding to it.
+  for (let joins = 0, refill = refills.get(record.id); refill && joins < MAX_REFILL_JOINS; joins++, refill = refills.get(record.id)) {
+    await refill.catch(() => undefined); // its failure is answered to the request that made it
+    const joined = spendFromLease(record, Date.now());
+    if (joined) return joined;
+  }
 
   const stub = stores.keyObjects.get(stores.keyObjects.idFromName(record.lineage_id));
-  const want = tokensWanted(leases.get(record.id), now);
-  const result: AcquireResult = await stub.acquire({ keyId: record.id, version: record.version, want });
+  const previous = leases.get(record.id);
+  const call = stub.acquire({ keyId: record.id, version: record.version, want: tokensWanted(previous, now) });
+  // Only keys that get leases are coalesced: for a key limited to one token per call, waiting would only add a round trip.
+  if (previous !== undefined && previous.granted > 1 && !refills.has(record.id)) refills.set(record.id, call);
+  let result: AcquireResult;
+  try {
+    result = await call;
+  } finally {
+    if (refills.get(record.id) === call) refills.delete(record.id);
+  }
 
   if (result.ok) {
+    // Tokens still held from a concurrent grant of the same version are kept, under the earlier expiry of the two.
+    const held = leases.get(record.id);
+    const keep = held && held.version === result.version && Date.now() < held.expiresAt ? held.tokens : 0;
+    const tokens = keep + result.granted - 1;
     remember(leases, record.id, {
       version: result.version,
-      tokens: result.granted - 1,
-      granted: result.granted,
-      expiresAt: result.leaseExpiresAt,
+      tokens,
+      granted: tokens + 1,
+      expiresAt: keep > 0 ? Math.min(held!.expiresAt, result.leaseExpiresAt) : result.leaseExpiresAt,
       limits: result.limits,
     });
-    return { ok: true, limits: withHeld(result.limits, result.granted - 1) };
+    return { ok: true, limits: withHeld(result.limits, tokens) };
   }
   if (result.code === "rate_limited" || result.code === "quota_exceeded") {
     // A concurrent request may have brought back a lease while this one waited.
