@@ -80,7 +80,8 @@ export function checksumOf(randomPart: string): string {
  */
 export function randomBase62(length: number): string {
   let out = "";
-  const buffer = new Uint8Array(Math.max(64, length * 2));
+  // getRandomValues fills at most 65,536 bytes per call.
+  const buffer = new Uint8Array(Math.min(65_536, Math.max(64, length * 2)));
   while (out.length < length) {
     crypto.getRandomValues(buffer);
     for (const byte of buffer) {

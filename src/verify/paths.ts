@@ -2,7 +2,8 @@
  * Canonical paths. The authorizer decides on exactly the path the origin will act on, so anything two
  * servers could read differently is refused instead of guessed at: empty segments ("//"), encoded or raw
  * slashes and backslashes ("%2f", "%5c", "\"), NUL and other control characters, dot segments in any
- * spelling, and broken percent-escapes. workerd already resolves plain "." and ".." before the Worker runs;
+ * spelling (including "..;", which Java servers read as ".." with a path parameter), and broken
+ * percent-escapes. workerd already resolves plain "." and ".." before the Worker runs;
  * this is the second line for whatever reaches us another way (RPC callers pass paths as strings).
  */
 
@@ -26,7 +27,8 @@ export function canonicalPath(path: string): CanonicalPath | null {
     } catch {
       return null;
     }
-    if (FORBIDDEN_DECODED.test(decoded) || decoded === "." || decoded === "..") return null;
+    const beforeParameters = decoded.split(";", 1)[0];
+    if (FORBIDDEN_DECODED.test(decoded) || beforeParameters === "." || beforeParameters === "..") return null;
     segments.push(decoded);
   }
   return { segments };

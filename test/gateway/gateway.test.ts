@@ -138,6 +138,8 @@ describe("non-canonical paths", () => {
     "/api/v1/public/%2e%2e%2fprivate",
     "//api/v1/private",
     "/api/v1/public/%zz",
+    "/api/v1/public/..;/private",
+    "/api/v1/public/..%3b/private",
   ];
 
   it.each(spellings)("refuses %s with 400 and never contacts the origin", async (path) => {
