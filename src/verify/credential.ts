@@ -6,6 +6,7 @@
 /** Query parameters that would carry a credential (compared case-insensitively). */
 export const QUERY_CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
   "api_key",
+  "api-key",
   "apikey",
   "key",
   "access_token",
@@ -25,7 +26,7 @@ export type Credential =
   | { kind: "malformed" };
 
 /** Whitespace, commas (the join of a repeated header) and control characters never occur in a key. */
-const NOT_IN_A_CREDENTIAL = /[\s,\u0000-\u001f\u007f]/;
+const NOT_IN_A_CREDENTIAL = /[\s,\u0000-\u001f\u007f-\u009f]/;
 
 function bearerToken(authorization: string | null): string | null | "malformed" {
   if (authorization === null) return null;

@@ -116,7 +116,7 @@ describe("readCredential", () => {
 describe("hasCredentialInQuery", () => {
   const url = (query: string) => new URL(`https://authorizer.test/api/v1/x${query}`);
   /** The parameter names a client might put a key in; each must be refused in any case. */
-  const names = ["api_key", "apikey", "key", "access_token", "token", "x-api-key"];
+  const names = ["api_key", "api-key", "apikey", "key", "access_token", "token", "x-api-key"];
 
   it("every refused name is in the exported set (compared in lower case)", () => {
     for (const name of names) expect(QUERY_CREDENTIAL_NAMES.has(name)).toBe(true);
