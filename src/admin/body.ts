@@ -43,10 +43,10 @@ function parseJsonSafely(text: string): unknown {
       return v;
     });
   } catch {
-    throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "body is not valid JSON" }] } });
+    throw invalidField("", "body is not valid JSON");
   }
   if (reserved) {
-    throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "reserved property name" }] } });
+    throw invalidField("", "reserved property name (__proto__, constructor, prototype)");
   }
   return value;
 }
@@ -72,7 +72,7 @@ export async function readJson<T extends z.ZodType>(
     try {
       text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
     } catch {
-      throw new ProblemError("invalid_request", { extra: { errors: [{ path: "", message: "body is not UTF-8" }] } });
+      throw invalidField("", "body is not UTF-8");
     }
     value = parseJsonSafely(text);
   }
