@@ -70,9 +70,13 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
     let key = this.#keys.get(request.keyId);
-    if (!key || key.version < request.version || Date.now() - key.loadedAt > STATE_REFRESH_MS) {
+    if (!key || key.version < request.version) {
       key = (await this.#load(request.keyId)) ?? undefined;
       if (!key) return { ok: false, code: "invalid_key", version: 0 };
+    } else if (Date.now() - key.loadedAt > STATE_REFRESH_MS) {
+      // Only a safety net for a change whose push never arrived: refresh without holding this request up.
+      key.loadedAt = Date.now();
+      this.ctx.waitUntil(this.#load(request.keyId).catch(() => console.warn("key object: refreshing from D1 failed")));
     }
     // The isolate decided on an older record, or (replica lag) a newer one than D1 gave us: never admit.
     if (request.version !== key.version) return { ok: false, code: "stale", version: key.version };
