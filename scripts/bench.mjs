@@ -1,0 +1,307 @@
+#!/usr/bin/env node
+// `npm run bench`: what authorization costs, per scenario, on this machine.
+// `npm run bench -- --smoke`: about a second per scenario, only to prove the harness works; exits non-zero
+// if any scenario saw a status other than the one it expects.
+//
+// 1. Builds the Worker exactly as `wrangler deploy` would, and an instrumented build (bench/instrumented-entry.ts).
+// 2. Timing pass: boots the real bundle in workerd through the miniflare API (not `wrangler dev`, whose proxy
+//    is several times slower) with D1, KV and Durable Objects on a temporary directory, the origin a no-op
+//    Worker behind the ORIGIN service binding, and in the same runtime the floors: a no-op Worker, a
+//    pass-through proxy to the same origin, and the caller Worker calling a no-op RPC entrypoint. Loads each
+//    floor and scenario from this process with autocannon over loopback: a warm-up, then a bounded run.
+// 3. Counting pass: the instrumented build on the same storage counts D1 statements, KV reads and writes and
+//    Durable Object calls over a fixed number of requests per scenario.
+// 4. Flood: 100,000 distinct unknown keys, with the memory of workerd and of the authorizer's isolate.
+// 5. Prints a table and writes bench/results.json (a smoke run writes bench/tmp/results.smoke.json).
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { keyContext } from "../bench/admin.mjs";
+import { unknownKey } from "../bench/keys.mjs";
+import { keySource, runLoad, statusesAsExpected } from "../bench/load.mjs";
+import { formatTable, loadAverage, machineInfo, summarize } from "../bench/report.mjs";
+import { authorizerWorker, benchWorker, build, isolateHeap, migrate, ROOT, startRuntime } from "../bench/runtime.mjs";
+import { SCENARIOS } from "../bench/scenarios.mjs";
+
+const SMOKE = process.argv.includes("--smoke");
+const TMP = join(ROOT, "bench/tmp");
+const PATH = "/api/v1/x";
+
+const SETTINGS = {
+  mode: SMOKE ? "smoke" : "full",
+  connections: 32,
+  warmup_s: SMOKE ? 0.3 : 2,
+  seconds: SMOKE ? 1 : 10,
+  max_requests: SMOKE ? 20_000 : 250_000,
+  /** Requests counted per scenario in the counting pass (at least one round of a rotated key list). */
+  count_requests: SMOKE ? 200 : 2_000,
+  many_keys: SMOKE ? 200 : 10_000,
+  /** Fresh keys for the first-use scenario's timing pass; its warm-up spends at most cold_warmup_keys of them. */
+  cold_keys: SMOKE ? 300 : 2_000,
+  cold_warmup_keys: SMOKE ? 50 : 300,
+  /** Distinct unknown keys in the flood that shows memory stays flat. */
+  flood_keys: SMOKE ? 2_000 : 100_000,
+  /**
+   * Before each scenario (and, in the counting pass, to count it), work the previous one left behind is let
+   * run: each key's object writes its usage to D1 from an alarm USAGE_FLUSH_MS (10 s,
+   * src/limits/key-object.ts) after use. So: wait settle_ms, then until workerd is idle (at most idle_max_ms).
+   */
+  settle_ms: SMOKE ? 0 : 11_000,
+  idle_max_ms: SMOKE ? 0 : 180_000,
+  mint_concurrency: 16,
+  /** The refusal throttle would answer 429 to every refusal scenario after 50 requests from one address. */
+  vars: { ORIGIN_URL: "", REFUSAL_THROTTLE_LIMIT: "0" },
+};
+
+const log = (message) => process.stderr.write(`bench: ${message}\n`);
+
+/** Lets deferred work (Durable Object alarms) from what ran before finish; answers the seconds waited. */
+async function settle(runtime) {
+  if (SETTINGS.settle_ms === 0) return 0;
+  await sleep(SETTINGS.settle_ms);
+  return SETTINGS.settle_ms / 1000 + (await runtime.waitIdle(SETTINGS.idle_max_ms));
+}
+
+const scenarioName = (s) => (typeof s.name === "function" ? s.name({ manyKeys: SETTINGS.many_keys }) : s.name);
+/** Floors get a key header of the same length as the scenarios', so requests are the same size. */
+const FLOOR_KEY = unknownKey();
+
+/** Each scenario with its keys for the timing pass and for the counting pass. */
+async function prepareScenarios(ctx) {
+  const prepared = [];
+  for (const s of SCENARIOS) {
+    const name = scenarioName(s);
+    log(`preparing keys: ${name}`);
+    if (s.once) {
+      const timingKeys = await s.keys({ ...ctx, count: SETTINGS.cold_keys });
+      const countingKeys = await s.keys({ ...ctx, count: SETTINGS.count_requests });
+      prepared.push({ ...s, name, timingKeys, countingKeys });
+    } else {
+      const keys = await s.keys(ctx);
+      prepared.push({ ...s, name, timingKeys: keys, countingKeys: keys });
+    }
+  }
+  return prepared;
+}
+
+const load = (url, keys, bounds) => runLoad({ url, keys, connections: SETTINGS.connections, ...bounds });
+
+/** Warm-up, then the measured run, with the runtime's peak memory over the measured run only. */
+async function measure(runtime, url, keys, { prime, once } = {}) {
+  if (prime) await load(url, keySource(prime), { amount: prime.length });
+  await load(url, keys, { seconds: SETTINGS.warmup_s, maxRequests: once ? SETTINGS.cold_warmup_keys : undefined });
+  const peakReset = runtime.resetPeak();
+  const result = await load(url, keys, { seconds: SETTINGS.seconds, maxRequests: SETTINGS.max_requests });
+  const { rss_mib, peak_rss_mib } = runtime.memory();
+  return { ...result, rss_mib, peak_rss_mib: peakReset ? peak_rss_mib : null };
+}
+
+const FLOORS = [
+  { name: "noop", worker: "noop" },
+  { name: "proxy", worker: "proxy" },
+  { name: "rpc", worker: "caller-floor" },
+];
+
+async function measureFloors(runtime) {
+  const out = {};
+  const settled_s = await settle(runtime);
+  for (const f of FLOORS) {
+    log(`floor: ${f.name}`);
+    out[f.name] = { ...(await measure(runtime, `${runtime.urls[f.worker]}${PATH}`, keySource([FLOOR_KEY]))), settled_s };
+  }
+  return out;
+}
+
+/**
+ * A flood of flood_keys distinct unknown keys, in four steps, in a runtime of its own with a DevTools
+ * inspector on the authorizer: the workerd process's resident memory and the authorizer isolate's V8 heap
+ * before and after each step, to show that the bounded caches keep memory flat.
+ */
+async function floodPass(bundle, state, adminToken) {
+  const runtime = await startRuntime(
+    [authorizerWorker("authorizer", bundle, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }), benchWorker("origin", "noop.js")],
+    state,
+    { inspect: ["authorizer"] },
+  );
+  active.add(runtime);
+  try {
+    const url = `${runtime.urls.authorizer}${PATH}`;
+    const memory = async (keys) => ({
+      keys,
+      ...runtime.memory(),
+      authorizer_heap: await isolateHeap(runtime.mf, "authorizer", `${runtime.urls.authorizer}/healthz`),
+    });
+    const steps = [await memory(0)];
+    const peakReset = runtime.resetPeak();
+    const statuses = {};
+    let requests = 0;
+    let seconds = 0;
+    let ok = true;
+    const step = SETTINGS.flood_keys / 4;
+    for (let sent = step; sent <= SETTINGS.flood_keys; sent += step) {
+      log(`flood of distinct unknown keys: ${sent.toLocaleString("en")} of ${SETTINGS.flood_keys.toLocaleString("en")}`);
+      const r = await load(url, keySource(unknownKey), { amount: step });
+      ok &&= statusesAsExpected(r, 401);
+      for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+      requests += r.requests;
+      seconds += r.seconds;
+      steps.push(await memory(sent));
+    }
+    const peak = runtime.memory().peak_rss_mib;
+    return { ok, expect: 401, statuses, rps: Math.round(requests / seconds), steps, peak_rss_mib: peakReset ? peak : null };
+  } finally {
+    active.delete(runtime);
+    await runtime.mf.dispose();
+  }
+}
+
+function targetUrl(urls, scenario) {
+  return `${scenario.via === "rpc" ? urls.caller : urls.authorizer}${PATH}`;
+}
+
+async function timingPass(bundle, state, adminToken) {
+  const runtime = await startRuntime(
+    [
+      authorizerWorker("authorizer", bundle, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }),
+      benchWorker("origin", "noop.js"),
+      benchWorker("noop", "noop.js"),
+      benchWorker("proxy", "proxy.js", { ORIGIN: "origin" }),
+      benchWorker("caller", "caller.js", { AUTH: { name: "authorizer", entrypoint: "AuthService" } }),
+      benchWorker("caller-floor", "caller.js", { AUTH: { name: "noop", entrypoint: "NoopAuth" } }),
+    ],
+    state,
+  );
+  active.add(runtime);
+  try {
+    await migrate(runtime.mf, "authorizer");
+    const ctx = keyContext(runtime.urls.authorizer, adminToken, {
+      path: PATH,
+      concurrency: SETTINGS.mint_concurrency,
+      size: { manyKeys: SETTINGS.many_keys },
+      log,
+    });
+    const scenarios = await prepareScenarios(ctx);
+    const floorsBefore = await measureFloors(runtime);
+    const results = [];
+    for (const s of scenarios) {
+      log(`timing: ${s.name}`);
+      const settled_s = await settle(runtime);
+      const keys = keySource(s.timingKeys, { once: s.once });
+      results.push({ ...(await measure(runtime, targetUrl(runtime.urls, s), keys, { prime: s.prime && s.timingKeys, once: s.once })), settled_s });
+    }
+    const floorsAfter = await measureFloors(runtime);
+    return { scenarios, results, floorsBefore, floorsAfter };
+  } finally {
+    active.delete(runtime);
+    await runtime.mf.dispose();
+  }
+}
+
+async function countingPass(instrumented, state, adminToken, scenarios) {
+  const runtime = await startRuntime(
+    [
+      authorizerWorker("authorizer", instrumented, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }),
+      benchWorker("origin", "noop.js"),
+      benchWorker("caller", "caller.js", { AUTH: { name: "authorizer", entrypoint: "AuthService" } }),
+    ],
+    state,
+  );
+  active.add(runtime);
+  const counts = async () => (await fetch(`${runtime.urls.authorizer}/__bench/counts`)).json();
+  try {
+    // Let the work the timing pass left behind (usage flushes) finish before anything is counted.
+    await settle(runtime);
+    const out = [];
+    for (const s of scenarios) {
+      log(`counting: ${s.name}`);
+      const url = targetUrl(runtime.urls, s);
+      const keys = keySource(s.countingKeys, { once: s.once });
+      if (s.prime) await load(url, keySource(s.countingKeys), { amount: s.countingKeys.length });
+      if (!s.once) await load(url, keys, { seconds: SETTINGS.warmup_s });
+      await counts(); // resets
+      const amount = s.once ? s.countingKeys.length : Math.max(SETTINGS.count_requests, Array.isArray(s.countingKeys) ? s.countingKeys.length : 0);
+      const r = await load(url, keys, { amount });
+      await sleep(100); // cache refills run in waitUntil, just after the responses
+      const during = await counts();
+      // Also lets this scenario's deferred work finish before the next one is counted.
+      const after = (await settle(runtime)) > 0 ? await counts() : null;
+      const per1k = (n) => Math.round((n * 1000 * 10) / r.requests) / 10;
+      out.push({
+        requests: r.requests,
+        ok: statusesAsExpected(r, s.expect),
+        statuses: r.statuses,
+        per_1k_requests: Object.fromEntries(Object.entries(during).map(([k, v]) => [k, per1k(v)])),
+        // Work that ran after the last response (usage flushed by the keys' objects' alarms), per 1,000 of them.
+        later_per_1k_requests: after && Object.fromEntries(Object.entries(after).map(([k, v]) => [k, per1k(v)])),
+      });
+    }
+    return out;
+  } finally {
+    active.delete(runtime);
+    await runtime.mf.dispose();
+  }
+}
+
+async function main() {
+  mkdirSync(TMP, { recursive: true });
+  const machine = machineInfo(ROOT);
+  log("building the Worker and the instrumented build…");
+  const bundle = build(join(TMP, "build"));
+  const instrumented = build(join(TMP, "instrumented"), "bench/instrumented-entry.ts");
+  // In memory where there is a tmpfs (the local Durable Objects would otherwise wait on the disk).
+  const state = mkdtempSync(existsSync("/dev/shm") ? "/dev/shm/edge-key-authorizer-bench-" : join(TMP, "state-"));
+  stateDirs.add(state);
+  const adminToken = randomBytes(32).toString("base64url");
+  let timing;
+  let counting;
+  let flood;
+  try {
+    timing = await timingPass(bundle, state, adminToken);
+    counting = await countingPass(instrumented, state, adminToken, timing.scenarios);
+    flood = await floodPass(bundle, state, adminToken);
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+    stateDirs.delete(state);
+  }
+
+  const { floors, scenarios } = summarize(FLOORS, timing, counting);
+  const report = {
+    machine: { ...machine, load_average_at_end: loadAverage() },
+    settings: { ...SETTINGS, storage: state.startsWith("/dev/shm/") ? "tmpfs (/dev/shm)" : "disk (bench/tmp)" },
+    floors,
+    scenarios,
+    flood,
+  };
+  const file = SMOKE ? join(TMP, "results.smoke.json") : join(ROOT, "bench/results.json");
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(formatTable(report));
+  console.log(`\nWritten: ${file}`);
+
+  const wrong = [...floors, ...scenarios, { name: "flood", ...flood }].filter((r) => !r.ok);
+  if (wrong.length > 0) {
+    for (const r of wrong) {
+      console.error(`WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`);
+    }
+    process.exitCode = 1;
+  }
+}
+
+/** Runtimes to dispose and storage to delete if the run is interrupted. */
+const active = new Set();
+const stateDirs = new Set();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, async () => {
+    log(`${signal}: stopping workerd`);
+    await Promise.allSettled([...active].map((r) => r.mf.dispose()));
+    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+}
