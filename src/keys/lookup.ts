@@ -41,8 +41,6 @@ const negativeCache = new BoundedTtlCache<string, true>({
   maxEntries: NEGATIVE_CACHE_MAX_ENTRIES,
   ttlMs: NEGATIVE_CACHE_TTL_MS,
 });
-/** Concurrent lookups of one hash in one isolate share a single KV/D1 round trip. */
-const inFlight = new Map<string, Promise<LiveKey | null>>();
 
 export interface KeyStores {
   db: D1Database;
@@ -56,12 +54,8 @@ export async function lookupKey(stores: KeyStores, keyHash: string, now: number)
   const cached = isolateCache.get(keyHash, now);
   if (cached) return cached;
   if (negativeCache.get(keyHash, now)) return null;
-  let pending = inFlight.get(keyHash);
-  if (!pending) {
-    pending = loadKey(stores, keyHash, now).finally(() => inFlight.delete(keyHash));
-    inFlight.set(keyHash, pending);
-  }
-  return pending;
+  // Not shared between concurrent requests: workerd forbids one request awaiting another's I/O.
+  return loadKey(stores, keyHash, now);
 }
 
 async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {

@@ -19,8 +19,7 @@ import type { LimitState } from "./window";
 export const MAX_LEASE_TOKENS = 1_000;
 /** Leases and denials kept per isolate; the oldest are dropped first (a dropped lease only under-admits). */
 export const MAX_TRACKED_KEYS = 10_000;
-/** How many refills in a row a request waits on before asking the object itself (bounds its latency). */
-const MAX_REFILL_JOINS = 3;
+
 
 interface Lease {
   version: number;
@@ -39,8 +38,7 @@ interface Denial {
 }
 
 const leases = new Map<string, Lease>();
-/** A lease refill in flight per busy key: concurrent requests join it rather than each asking the object. */
-const refills = new Map<string, Promise<unknown>>();
+
 const denials = new Map<string, Denial>();
 const usage = new Map<string, { count: number; lastUsedAt: number }>();
 let lastUsageFlush = 0;
@@ -102,24 +100,10 @@ export async function admit(
     flushUsage(stores, now);
     return local;
   }
-  // A key that was granted leases before is busy: join a refill already on its way instead of adding to it.
-  for (let joins = 0, refill = refills.get(record.id); refill && joins < MAX_REFILL_JOINS; joins++, refill = refills.get(record.id)) {
-    await refill.catch(() => undefined); // its failure is answered to the request that made it
-    const joined = spendFromLease(record, Date.now());
-    if (joined) return joined;
-  }
-
   const stub = stores.keyObjects.get(stores.keyObjects.idFromName(record.lineage_id));
   const previous = leases.get(record.id);
-  const call = stub.acquire({ keyId: record.id, version: record.version, want: tokensWanted(previous, now) });
-  // Only keys that get leases are coalesced: for a key limited to one token per call, waiting would only add a round trip.
-  if (previous !== undefined && previous.granted > 1 && !refills.has(record.id)) refills.set(record.id, call);
-  let result: AcquireResult;
-  try {
-    result = await call;
-  } finally {
-    if (refills.get(record.id) === call) refills.delete(record.id);
-  }
+  // Each request awaits only its own call: workerd forbids sharing one request's I/O with another.
+  const result: AcquireResult = await stub.acquire({ keyId: record.id, version: record.version, want: tokensWanted(previous, now) });
 
   if (result.ok) {
     // Tokens still held from a concurrent grant of the same version are kept, under the earlier expiry of the two.
