@@ -8,6 +8,8 @@ declare namespace Cloudflare {
     ADMIN_TOKEN_NEXT?: string;
     /** When set, forwarded requests carry an X-Auth-Signature HMAC the origin can check. */
     ORIGIN_SIGNING_SECRET?: string;
+    /** Signs owner notifications (HMAC-SHA256). Without it, nothing is sent even if NOTIFY_WEBHOOK_URL is set. */
+    NOTIFY_WEBHOOK_SECRET?: string;
     /** The origin Worker, used when ORIGIN_URL is empty. */
     ORIGIN?: Fetcher;
   }

@@ -1,0 +1,78 @@
+/**
+ * Owner notifications: one JSON event POSTed to the configured webhook, signed with HMAC-SHA256.
+ *
+ * Receivers check `X-Authorizer-Signature: t=<unix seconds>,v1=<hex>` where v1 is
+ * HMAC-SHA256(NOTIFY_WEBHOOK_SECRET, `${t}.${raw body}`), refuse a `t` older than a few minutes, and use
+ * `X-Authorizer-Event-Id` to drop the duplicates that retries can produce.
+ *
+ * Delivery runs in `waitUntil` with bounded retries, after the change it reports is already in D1: a
+ * receiver that is down, slow or not configured never blocks or undoes a revocation.
+ */
+import { hmacSha256Hex } from "../util/secrets";
+
+/** Waits between attempts; three attempts in all, well inside a request's waitUntil budget. */
+export const NOTIFY_RETRY_DELAYS_MS = [250, 1000] as const;
+/** How long one attempt may take before it counts as failed. */
+export const NOTIFY_ATTEMPT_TIMEOUT_MS = 5000;
+
+export interface OwnerEvent {
+  /** e.g. "key.leaked", "key.exposed", "key.expiring", "alert.opened". */
+  type: string;
+  owner_id: string;
+  key_id?: string;
+  /** Event details. Never a key or its hash. */
+  data: Record<string, unknown>;
+}
+
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/**
+ * Queues delivery of an event to the owner webhook and returns at once. Does nothing (one log line) when
+ * no webhook is configured; refuses to send unsigned when the URL is set but the secret is not.
+ * @example notifyOwner(env, (p) => ctx.waitUntil(p), { type: "key.leaked", owner_id, key_id, data: { source } });
+ */
+export function notifyOwner(env: Cloudflare.Env, waitUntil: WaitUntil, event: OwnerEvent): void {
+  const url = env.NOTIFY_WEBHOOK_URL?.trim() ?? "";
+  if (url === "") {
+    console.log(JSON.stringify({ msg: "notify.skipped", reason: "NOTIFY_WEBHOOK_URL not set", type: event.type }));
+    return;
+  }
+  if (!env.NOTIFY_WEBHOOK_SECRET) {
+    console.error(JSON.stringify({ msg: "notify.skipped", reason: "NOTIFY_WEBHOOK_SECRET not set", type: event.type }));
+    return;
+  }
+  const body = JSON.stringify({ id: crypto.randomUUID(), created_at: Date.now(), ...event });
+  waitUntil(deliver(url, env.NOTIFY_WEBHOOK_SECRET, body, event.type));
+}
+
+async function deliver(url: string, secret: string, body: string, type: string): Promise<boolean> {
+  const eventId = (JSON.parse(body) as { id: string }).id;
+  for (let attempt = 0; attempt <= NOTIFY_RETRY_DELAYS_MS.length; attempt++) {
+    if (attempt > 0) await sleep(NOTIFY_RETRY_DELAYS_MS[attempt - 1]!);
+    const t = Math.floor(Date.now() / 1000);
+    const signature = await hmacSha256Hex(secret, `${t}.${body}`);
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        body,
+        headers: {
+          "Content-Type": "application/json",
+          "X-Authorizer-Event-Id": eventId,
+          "X-Authorizer-Signature": `t=${t},v1=${signature}`,
+        },
+        signal: AbortSignal.timeout(NOTIFY_ATTEMPT_TIMEOUT_MS),
+      });
+      await response.body?.cancel();
+      if (response.ok) return true;
+      console.error(JSON.stringify({ msg: "notify.failed", type, attempt, status: response.status }));
+    } catch (error) {
+      console.error(JSON.stringify({ msg: "notify.failed", type, attempt, error: (error as Error).name }));
+    }
+  }
+  console.error(JSON.stringify({ msg: "notify.gave_up", type, event_id: eventId }));
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
