@@ -1,10 +1,10 @@
 /**
- * The HTTP surface: reserved paths first (health, admin, webhooks), then the gateway for everything else.
- * Errors are turned into problem+json in one place, without their messages.
+ * The Worker's own routes: health, the admin API and webhooks (the reserved paths; see `isReservedPath`).
+ * Every other path goes to the gateway, which the entry calls directly. Errors are turned into
+ * problem+json in one place, without their messages.
  */
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes";
-import { handleGateway } from "./gateway/gateway";
 import { problem, ProblemError } from "./http/problem";
 
 export type AppEnv = { Bindings: Cloudflare.Env; Variables: { requestId: string } };
@@ -20,11 +20,8 @@ app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "Cache-Control": "no-
 app.all("/healthz", (c) => problem("method_not_allowed", { requestId: c.get("requestId"), allow: "GET, HEAD" }));
 
 app.route("/admin/v1", adminRoutes);
-// Reserved: never forwarded, whether or not anything is served there yet.
-app.all("/admin/*", (c) => problem("not_found", { requestId: c.get("requestId") }));
-app.all("/webhooks/*", (c) => problem("not_found", { requestId: c.get("requestId") }));
-
-app.all("*", handleGateway);
+// Reserved paths with nothing served there yet: never forwarded.
+app.all("*", (c) => problem("not_found", { requestId: c.get("requestId") }));
 
 app.onError(function toProblem(error, c) {
   const requestId = c.get("requestId") ?? crypto.randomUUID();

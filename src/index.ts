@@ -1,12 +1,17 @@
 /**
- * The Worker's entry: HTTP (gateway and admin) through the Hono app, and the RPC entrypoint that other
- * Workers bind to.
+ * The Worker's entry. HTTP: the reserved paths (health, admin API, webhooks) go to the Hono app, every
+ * other path to the gateway directly. Also exports the RPC entrypoint other Workers bind to, and the
+ * per-key Durable Object class.
  */
 import { app } from "./app";
+import { handleGateway, isReservedPath } from "./gateway/gateway";
 
 export { AuthService } from "./rpc/auth-service";
 export { KeyObject } from "./limits/key-object";
 
 export default {
-  fetch: app.fetch,
+  fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext) {
+    const url = new URL(request.url);
+    return isReservedPath(url.pathname) ? app.fetch(request, env, ctx) : handleGateway(request, url, env, ctx);
+  },
 } satisfies ExportedHandler<Cloudflare.Env>;

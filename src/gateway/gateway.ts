@@ -2,8 +2,6 @@
  * The gateway: every request outside the reserved paths is checked here, in this order, and either refused
  * by the authorizer or forwarded to the origin. The origin is never contacted for a refused request.
  */
-import type { Context } from "hono";
-import type { AppEnv } from "../app";
 import { loadConfig } from "../config";
 import { problem } from "../http/problem";
 import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
@@ -13,6 +11,18 @@ import { hasCredentialInQuery, readCredential } from "../verify/credential";
 import { verifyKey, verifyStores } from "../verify/verify";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
+
+/** First path segments the Worker serves itself (health, admin API, webhooks): see `isReservedPath`. */
+const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set(["healthz", "admin", "webhooks"]);
+
+/**
+ * Whether the Worker's own routes (the Hono app) answer this path rather than the gateway: exactly the
+ * reserved first segments, with or without a trailing part.
+ */
+export function isReservedPath(pathname: string): boolean {
+  const end = pathname.indexOf("/", 1);
+  return RESERVED_FIRST_SEGMENTS.has(end === -1 ? pathname.slice(1) : pathname.slice(1, end));
+}
 
 /** Adds headers to a response (a copy: fetched responses are immutable). A WebSocket upgrade passes as it is. */
 function withHeaders(response: Response, headers: Record<string, string>): Response {
@@ -25,11 +35,24 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
   return out;
 }
 
-export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
-  const request = c.req.raw;
-  const requestId = c.get("requestId");
+/**
+ * Authorizes one request and forwards it or refuses it. Called by the Worker's entry for every path outside
+ * the reserved ones, without the Hono app: this is the hot path, and it needs no router. An unexpected
+ * error is a 503, never a stack or a message.
+ */
+export async function handleGateway(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
+  const requestId = crypto.randomUUID();
+  try {
+    return await authorizeAndForward(request, url, env, ctx, requestId);
+  } catch (error) {
+    console.error(`gateway: unhandled ${(error as Error).name}; refusing with authorizer_unavailable`);
+    return problem("authorizer_unavailable", { requestId, retryAfterSeconds: 5 });
+  }
+}
+
+async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext, requestId: string) {
   const now = Date.now();
-  const loaded = loadConfig(c.env);
+  const loaded = loadConfig(env);
   if (!loaded.ok) return problem("authorizer_unavailable", { requestId, retryAfterSeconds: 30 });
   const { config } = loaded;
   const realm = config.realm;
@@ -38,9 +61,11 @@ export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
   if (!isSupportedMethod(request.method)) {
     return problem("method_not_allowed", { requestId, allow: ALLOW_HEADER, headers: cors });
   }
-  const url = new URL(request.url);
   const path = canonicalPath(url.pathname);
   if (!path) return problem("malformed_request", { requestId, headers: cors });
+  // However it was spelled ("/%61dmin/…", "/admin;x/…" which Java servers read as "/admin/…"), a reserved
+  // path is never forwarded.
+  if (RESERVED_FIRST_SEGMENTS.has(path.segments[0]!.split(";", 1)[0]!)) return problem("not_found", { requestId, headers: cors });
   if (hasCredentialInQuery(url)) return problem("key_in_query", { requestId, headers: cors });
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
@@ -49,7 +74,7 @@ export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
   if (credential.kind === "malformed") return problem("malformed_request", { requestId, headers: cors });
 
   const decision = await verifyKey(
-    verifyStores(c.env, (p) => c.executionCtx.waitUntil(p)),
+    verifyStores(env, (p) => ctx.waitUntil(p)),
     config,
     {
       key: credential.key,
@@ -70,6 +95,6 @@ export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
     const headers = { ...cors, ...(decision.limits ? rateLimitHeaders(decision.limits, now) : {}) };
     return problem(decision.code, { requestId, realm, requiredScopes: decision.required_scopes, retryAfterSeconds: retryAfter, headers });
   }
-  const response = await forward(request, url, { config, env: c.env, decision, requestId, now });
+  const response = await forward(request, url, { config, env, decision, requestId, now });
   return withHeaders(response, { ...cors, ...rateLimitHeaders(decision.limits, now) });
 }

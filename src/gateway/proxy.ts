@@ -67,18 +67,11 @@ export async function forward(request: Request, url: URL, ctx: ForwardContext): 
     return problem("authorizer_unavailable", { requestId: ctx.requestId, retryAfterSeconds: 30 });
   }
   const outgoing = await originRequest(request, url, ctx);
-  const abort = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    abort.abort();
-  }, ctx.config.originTimeoutMs);
   try {
-    return await send(outgoing, { signal: abort.signal });
-  } catch {
+    return await send(outgoing, { signal: AbortSignal.timeout(ctx.config.originTimeoutMs) });
+  } catch (error) {
+    const timedOut = (error as Error).name === "TimeoutError";
     console.warn(`gateway: origin ${timedOut ? "timed out" : "unreachable"}`);
     return problem(timedOut ? "origin_timeout" : "origin_unreachable", { requestId: ctx.requestId });
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -52,7 +52,8 @@ export interface ProblemOptions {
   allow?: string;
   /** Extra members, e.g. the field errors of `invalid_request`. Never secrets. */
   extra?: Record<string, unknown>;
-  headers?: HeadersInit;
+  /** Extra response headers (CORS, rate-limit), by their canonical names. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -61,22 +62,14 @@ export interface ProblemOptions {
  */
 export function problem(code: ProblemCode, options: ProblemOptions): Response {
   const { status, title } = PROBLEMS[code];
-  const headers = new Headers(options.headers);
-  headers.set("Content-Type", "application/problem+json");
-  headers.set("Cache-Control", "no-store");
-  const realm = options.realm ?? "api";
-  if (code === "missing_api_key") {
-    headers.set("WWW-Authenticate", `Bearer realm="${realm}"`);
-  } else if (INVALID_TOKEN_CODES.has(code)) {
-    headers.set("WWW-Authenticate", `Bearer realm="${realm}", error="invalid_token"`);
-  } else if (code === "insufficient_scope") {
-    const scope = (options.requiredScopes ?? []).join(" ");
-    headers.set("WWW-Authenticate", `Bearer realm="${realm}", error="insufficient_scope", scope="${scope}"`);
-  } else if (code === "admin_unauthorized") {
-    headers.set("WWW-Authenticate", `Bearer realm="admin"`);
-  }
-  if (options.retryAfterSeconds !== undefined) headers.set("Retry-After", String(options.retryAfterSeconds));
-  if (options.allow !== undefined) headers.set("Allow", options.allow);
+  // A plain object, not a Headers: refusals are the cheapest answers the authorizer gives, and stay so.
+  const headers: Record<string, string> = { ...options.headers };
+  headers["Content-Type"] = "application/problem+json";
+  headers["Cache-Control"] = "no-store";
+  const challenge = wwwAuthenticate(code, options);
+  if (challenge !== null) headers["WWW-Authenticate"] = challenge;
+  if (options.retryAfterSeconds !== undefined) headers["Retry-After"] = String(options.retryAfterSeconds);
+  if (options.allow !== undefined) headers.Allow = options.allow;
   const body = {
     type: `urn:problem:${code}`,
     title,
@@ -86,6 +79,17 @@ export function problem(code: ProblemCode, options: ProblemOptions): Response {
     ...options.extra,
   };
   return new Response(JSON.stringify(body), { status, headers });
+}
+
+function wwwAuthenticate(code: ProblemCode, options: ProblemOptions): string | null {
+  const realm = options.realm ?? "api";
+  if (code === "missing_api_key") return `Bearer realm="${realm}"`;
+  if (INVALID_TOKEN_CODES.has(code)) return `Bearer realm="${realm}", error="invalid_token"`;
+  if (code === "insufficient_scope") {
+    return `Bearer realm="${realm}", error="insufficient_scope", scope="${(options.requiredScopes ?? []).join(" ")}"`;
+  }
+  if (code === "admin_unauthorized") return `Bearer realm="admin"`;
+  return null;
 }
 
 /**

@@ -15,6 +15,7 @@ export const QUERY_CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 export function hasCredentialInQuery(url: URL): boolean {
+  if (url.search === "") return false; // most requests: no query to parse
   for (const name of url.searchParams.keys()) if (QUERY_CREDENTIAL_NAMES.has(name.toLowerCase())) return true;
   return false;
 }
