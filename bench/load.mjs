@@ -3,10 +3,16 @@ import autocannon from "autocannon";
 
 /**
  * A source of API keys for requests: a list used round-robin, a list each of whose keys is used at most once
- * (then `remaining()` bounds the run), or a function answering a new key per request.
+ * (then `remaining()` bounds the run), or a function answering a new key per request. A function's first
+ * `pregenerate` keys are made before the load starts, so that making keys does not slow this process (the
+ * load generator) during a timed run, which would favour the floors (they reuse one key).
  */
-export function keySource(keys, { once = false } = {}) {
-  if (typeof keys === "function") return { next: keys, remaining: () => Infinity };
+export function keySource(keys, { once = false, pregenerate = 0 } = {}) {
+  if (typeof keys === "function") {
+    const pool = Array.from({ length: pregenerate }, keys);
+    let used = 0;
+    return { next: () => (used < pool.length ? pool[used++] : keys()), remaining: () => Infinity };
+  }
   let i = 0;
   if (once) return { next: () => keys[i++], remaining: () => keys.length - i };
   return { next: () => keys[i++ % keys.length], remaining: () => Infinity };

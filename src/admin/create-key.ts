@@ -3,6 +3,7 @@ import { generateKey, parseKey, randomBase62 } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { toKeyObject, type KeyRecord } from "../keys/record";
 import { insertKey } from "../keys/store";
+import { introduceKey } from "../limits/propagate";
 import { invalidField, readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, type AdminContext } from "./context";
 import { createKeySchema } from "./schemas";
@@ -41,5 +42,6 @@ export async function createKey(c: AdminContext): Promise<Response> {
   };
   const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyObject(record, now);
   await insertKey(c.env.DB, record, await sha256Hex(apiKey), auditEntry(c, "create", now, changes));
+  await introduceKey(c.env, record);
   return adminJson(c, { api_key: apiKey, key: toKeyObject(record, now) }, 201);
 }

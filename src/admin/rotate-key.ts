@@ -9,7 +9,7 @@ import { generateKey, parseKey, randomBase62 } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { effectiveStatus, toKeyObject, type KeyRecord } from "../keys/record";
 import { findKeyById, rotateKey as rotateInD1 } from "../keys/store";
-import { propagateChange } from "../limits/propagate";
+import { introduceKey, propagateChange } from "../limits/propagate";
 import { invalidField, readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { rotateKeySchema } from "./schemas";
@@ -61,6 +61,7 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
   );
   if (!rotated) throw new ProblemError("key_state_conflict"); // rotated, revoked or disabled meanwhile
 
+  await introduceKey(c.env, successor);
   const current = (await findKeyById(c.env.DB, old.id))!;
   try {
     await propagateChange(c.env, current.record, current.keyHash);

@@ -181,14 +181,27 @@ export async function listKeys(
   return { records: page, next: rows.results.length > filter.limit && last ? { createdAt: last.created_at, id: last.id } : null };
 }
 
-/** Adds counted admissions to keys' `usage_count` and moves `last_used_at` forward, in one batch. */
+/** Keys per usage statement: keeps each statement's JSON parameter well under D1's size limits. */
+const USAGE_KEYS_PER_STATEMENT = 1_000;
+
+/**
+ * Adds counted admissions to keys' `usage_count` and moves `last_used_at` forward: one statement for up to
+ * USAGE_KEYS_PER_STATEMENT keys (their counts passed as one JSON parameter), all statements in one batch.
+ */
 export async function addUsage(db: D1Database, usage: [keyId: string, { count: number; lastUsedAt: number }][]) {
   if (usage.length === 0) return;
-  await db.batch(
-    usage.map(([id, u]) =>
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < usage.length; i += USAGE_KEYS_PER_STATEMENT) {
+    const rows = usage.slice(i, i + USAGE_KEYS_PER_STATEMENT).map(([id, u]) => [id, u.count, u.lastUsedAt]);
+    statements.push(
       db
-        .prepare("UPDATE api_keys SET usage_count = usage_count + ?, last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?")
-        .bind(u.count, u.lastUsedAt, id),
-    ),
-  );
+        .prepare(
+          `UPDATE api_keys SET usage_count = usage_count + u.n, last_used_at = MAX(COALESCE(last_used_at, 0), u.at)
+           FROM (SELECT value ->> 0 AS id, value ->> 1 AS n, value ->> 2 AS at FROM json_each(?)) AS u
+           WHERE api_keys.id = u.id`,
+        )
+        .bind(JSON.stringify(rows)),
+    );
+  }
+  await db.batch(statements);
 }

@@ -8,18 +8,18 @@
  *   `stale`, so the isolate re-reads D1 before anything is admitted: stale caches cannot admit.
  * - Counters live in memory and are written to the object's storage with every grant (a synchronous
  *   SQLite-backed put, confirmed before the answer leaves), so eviction or a restart loses no count.
- * - Usage (`usage_count`, `last_used_at`) is flushed to D1 by an alarm, one batch per USAGE_FLUSH_MS.
+ * - A new key's state is pushed here when it is minted, so its first request needs no D1 read.
+ * - Usage (`usage_count`, `last_used_at`) is not kept here: the isolates that admit requests count them and
+ *   flush many keys in one D1 statement (see leases.ts), so 10,000 busy keys are not 10,000 D1 writes.
  */
 import { DurableObject } from "cloudflare:workers";
 import { effectiveStatus, type KeyRecord } from "../keys/record";
-import { addUsage } from "../keys/store";
 import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
 
 /** A lease lives at most this long; it is also the longest an admin change waits for old leases to lapse. */
 export const LEASE_MS = 1_000;
 /** How old this object's copy of a key may get before it re-reads D1 (bounds the damage of a missed push). */
 export const STATE_REFRESH_MS = 60_000;
-export const USAGE_FLUSH_MS = 10_000;
 
 export type KeyState = Pick<KeyRecord, "id" | "version" | "status" | "expires_at" | "grace_until" | "rate_limits">;
 
@@ -43,7 +43,6 @@ export type AcquireResult =
 interface Persisted {
   counters: [string, Counter][];
   leaseHorizon: [string, number][];
-  usage: [string, { count: number; lastUsedAt: number }][];
 }
 
 export class KeyObject extends DurableObject<Cloudflare.Env> {
@@ -52,8 +51,6 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
   #counters = new Map<string, Counter>();
   /** keyId → when the last lease (of more than the requester's own token) granted for it expires. */
   #leaseHorizon = new Map<string, number>();
-  #usage = new Map<string, { count: number; lastUsedAt: number }>();
-  #alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -64,7 +61,6 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     if (saved) {
       this.#counters = new Map(saved.counters);
       this.#leaseHorizon = new Map(saved.leaseHorizon);
-      this.#usage = new Map(saved.usage);
     }
   }
 
@@ -103,10 +99,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     if (result.granted > 1) {
       this.#leaseHorizon.set(key.id, Math.max(this.#leaseHorizon.get(key.id) ?? 0, leaseExpiresAt));
     }
-    const usage = this.#usage.get(key.id) ?? { count: 0, lastUsedAt: 0 };
-    this.#usage.set(key.id, { count: usage.count + 1, lastUsedAt: now });
     this.#persist(now);
-    await this.#scheduleUsageFlush(now);
     return { ok: true, version: key.version, granted: result.granted, leaseExpiresAt, limits: result.states };
   }
 
@@ -122,21 +115,6 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       this.ctx.storage.kv.put(`key:${state.id}`, state);
     }
     return { leasesExpireAt: this.#leaseHorizon.get(state.id) ?? 0 };
-  }
-
-  /** Writes usage to D1. Retried by the runtime if D1 fails; counts stay in storage until written. */
-  override async alarm(): Promise<void> {
-    this.#alarmSet = false;
-    const pending = [...this.#usage.entries()];
-    if (pending.length === 0) return;
-    await addUsage(this.env.DB, pending);
-    for (const [id, u] of pending) {
-      const now = this.#usage.get(id);
-      if (now && now.count === u.count) this.#usage.delete(id);
-      else if (now) this.#usage.set(id, { count: now.count - u.count, lastUsedAt: now.lastUsedAt });
-    }
-    this.#persist(Date.now());
-    if (this.#usage.size > 0) await this.#scheduleUsageFlush(Date.now());
   }
 
   async #load(keyId: string) {
@@ -168,14 +146,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     const state: Persisted = {
       counters: [...this.#counters],
       leaseHorizon: [...this.#leaseHorizon],
-      usage: [...this.#usage],
     };
     this.ctx.storage.kv.put("state", state);
-  }
-
-  async #scheduleUsageFlush(now: number): Promise<void> {
-    if (this.#alarmSet) return;
-    this.#alarmSet = true;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + USAGE_FLUSH_MS);
   }
 }

@@ -8,18 +8,23 @@
  *
  * Once a key is refused for its limits, the isolate refuses it until the window resets without asking the
  * object again (the denial cache), so a flood from one key does not pile onto its object.
+ *
+ * Usage (`usage_count`, `last_used_at`) is counted here for every admission, from a lease or from the
+ * object, and written to D1 for all keys at once, at most once per USAGE_FLUSH_MS per isolate. These are
+ * statistics, not limits (the object's counters are never deferred): an isolate that dies loses at most
+ * the admissions it counted in its last USAGE_FLUSH_MS.
  */
 import type { KeyRecord } from "../keys/record";
 import { addUsage } from "../keys/store";
 import type { AcquireResult, KeyRefusal, LimitRefusal } from "./key-object";
-import { USAGE_FLUSH_MS } from "./key-object";
 import type { LimitState } from "./window";
 
 /** The most tokens an isolate asks for at once; the object caps it further by the key's limits. */
 export const MAX_LEASE_TOKENS = 1_000;
 /** Leases and denials kept per isolate; the oldest are dropped first (a dropped lease only under-admits). */
 export const MAX_TRACKED_KEYS = 10_000;
-
+/** How often an isolate writes the usage it counted to D1. */
+export const USAGE_FLUSH_MS = 10_000;
 
 interface Lease {
   version: number;
@@ -69,9 +74,17 @@ function spendFromLease(record: Pick<KeyRecord, "id" | "version">, now: number):
   const lease = leases.get(record.id);
   if (!lease || lease.version !== record.version || now >= lease.expiresAt || lease.tokens === 0) return null;
   lease.tokens--;
-  const u = usage.get(record.id) ?? { count: 0, lastUsedAt: 0 };
-  usage.set(record.id, { count: u.count + 1, lastUsedAt: now });
   return { ok: true, limits: withHeld(lease.limits, lease.tokens) };
+}
+
+function countUsage(keyId: string, now: number): void {
+  const u = usage.get(keyId);
+  if (u) {
+    u.count++;
+    u.lastUsedAt = now;
+  } else {
+    usage.set(keyId, { count: 1, lastUsedAt: now });
+  }
 }
 
 /**
@@ -97,6 +110,7 @@ export async function admit(
   }
   const local = spendFromLease(record, now);
   if (local) {
+    countUsage(record.id, now);
     flushUsage(stores, now);
     return local;
   }
@@ -117,12 +131,17 @@ export async function admit(
       expiresAt: keep > 0 ? Math.min(held!.expiresAt, result.leaseExpiresAt) : result.leaseExpiresAt,
       limits: result.limits,
     });
+    countUsage(record.id, now);
+    flushUsage(stores, now);
     return { ok: true, limits: withHeld(result.limits, tokens) };
   }
   if (result.code === "rate_limited" || result.code === "quota_exceeded") {
     // A concurrent request may have brought back a lease while this one waited.
     const again = spendFromLease(record, Date.now());
-    if (again) return again;
+    if (again) {
+      countUsage(record.id, now);
+      return again;
+    }
     remember(denials, record.id, { version: result.version, code: result.code, until: result.retryAt, limits: result.limits });
     return { ok: false, code: result.code, retryAt: result.retryAt, limits: result.limits };
   }
@@ -136,15 +155,20 @@ export function forgetLeases(keyId: string): void {
   denials.delete(keyId);
 }
 
-/** Writes the tokens this isolate spent from leases to D1: at most one batch per USAGE_FLUSH_MS. */
+/** Writes the usage this isolate counted to D1, in the background: at most once per USAGE_FLUSH_MS. */
 function flushUsage(stores: LimitStores, now: number): void {
   if (now - lastUsageFlush < USAGE_FLUSH_MS || usage.size === 0) return;
-  lastUsageFlush = now;
+  stores.waitUntil(flushUsageNow(stores.db));
+}
+
+/** Writes the usage counted so far to D1 now (tests, and the periodic flush). Never throws. */
+export async function flushUsageNow(db: D1Database): Promise<void> {
+  lastUsageFlush = Date.now();
   const pending = [...usage.entries()];
   usage.clear();
-  stores.waitUntil(
-    addUsage(stores.db, pending).catch(() => {
-      console.warn("usage: flushing lease usage to D1 failed; those counts are lost");
-    }),
-  );
+  try {
+    await addUsage(db, pending);
+  } catch {
+    console.warn(`usage: writing usage of ${pending.length} keys to D1 failed; those counts are lost`);
+  }
 }

@@ -9,8 +9,17 @@ import type { KeyRecord } from "../keys/record";
 import { forgetLeases } from "./leases";
 
 export async function propagateChange(env: Cloudflare.Env, record: KeyRecord, keyHash: string): Promise<void> {
+  const { leasesExpireAt } = await pushState(env, record);
+  forgetLeases(record.id);
+  await purgeKey(env.KEY_CACHE, keyHash);
+  const wait = leasesExpireAt - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+/** Gives the key's object the state D1 now holds for the key. */
+function pushState(env: Cloudflare.Env, record: KeyRecord) {
   const stub = env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(record.lineage_id));
-  const { leasesExpireAt } = await stub.applyChange({
+  return stub.applyChange({
     id: record.id,
     version: record.version,
     status: record.status,
@@ -18,8 +27,16 @@ export async function propagateChange(env: Cloudflare.Env, record: KeyRecord, ke
     grace_until: record.grace_until,
     rate_limits: record.rate_limits,
   });
-  forgetLeases(record.id);
-  await purgeKey(env.KEY_CACHE, keyHash);
-  const wait = leasesExpireAt - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+/**
+ * Hands a key just inserted in D1 to its object, so the key's first request needs no D1 read. Best effort:
+ * if it fails, the object reads the key from D1 on first use, as it would anyway.
+ */
+export async function introduceKey(env: Cloudflare.Env, record: KeyRecord): Promise<void> {
+  try {
+    await pushState(env, record);
+  } catch {
+    console.warn("admin: the new key's object could not be told of it; it will read D1 on first use");
+  }
 }

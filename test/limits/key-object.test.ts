@@ -1,12 +1,12 @@
 /**
  * Per-key limits and the key's live state, through the real gateway, the real key object and its storage.
  */
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/keys/hash";
 import { clearIsolateCaches, kvKeyFor } from "../../src/keys/lookup";
-import { forgetLeases } from "../../src/limits/leases";
+import { flushUsageNow, forgetLeases } from "../../src/limits/leases";
 import { call, callWith, countingD1, gateway, mintKey, originSaw, problemOf, revoke } from "../helpers";
 
 const stubFor = (lineageId: string) => env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(lineageId));
@@ -245,17 +245,46 @@ describe("revocation everywhere", () => {
   });
 });
 
+/** A D1 whose every statement fails, as when D1 is down. */
+const failingD1 = () =>
+  ({
+    prepare: () => ({ bind: () => ({}) }),
+    batch: () => Promise.reject(new Error("D1 is down")),
+  }) as unknown as D1Database;
+
 describe("usage accounting", () => {
-  it("the object's alarm flushes usage to D1 in one batch, not one write per request", async () => {
-    const { apiKey, id } = await mintKey({ rate_limits: [{ name: "hour", limit: 100, window_seconds: 3600 }] });
-    for (let i = 0; i < 5; i++) expect((await get(apiKey)).status).toBe(200);
-    const before = await env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number | null }>();
-    expect(before).toEqual({ usage_count: 0, last_used_at: null });
-    expect(await runDurableObjectAlarm(stubFor(id))).toBe(true);
-    const after = await env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number }>();
-    expect(after!.usage_count).toBe(5);
-    expect(after!.last_used_at).toBeGreaterThan(Date.now() - 60_000);
-    expect(await runDurableObjectAlarm(stubFor(id))).toBe(false);
+  const usageOf = (id: string) =>
+    env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number | null }>();
+
+  it("counts every admission, from the object or a lease, and writes many keys in one D1 statement", async () => {
+    await flushUsageNow(env.DB); // what earlier tests in this file counted
+    const limits = { rate_limits: [{ name: "hour", limit: 100, window_seconds: 3600 }] };
+    const keys = await Promise.all([mintKey(limits), mintKey(limits), mintKey(limits)]);
+    const uses = [5, 1, 3];
+    for (const [i, k] of keys.entries()) for (let n = 0; n < uses[i]!; n++) expect((await get(k.apiKey)).status).toBe(200);
+    // A refused request is not usage.
+    expect((await get(`${keys[0]!.apiKey.slice(0, -1)}x`)).status).toBe(401);
+
+    const d1 = countingD1(env.DB);
+    await flushUsageNow(d1.db);
+    expect(d1.counter.statements).toBe(1);
+    for (const [i, k] of keys.entries()) {
+      const row = await usageOf(k.id);
+      expect(row!.usage_count).toBe(uses[i]);
+      expect(row!.last_used_at).toBeGreaterThan(Date.now() - 60_000);
+    }
+    // Nothing counted twice.
+    await flushUsageNow(env.DB);
+    expect((await usageOf(keys[0]!.id))!.usage_count).toBe(5);
+  });
+
+  it("a failed write loses those counts but never fails a request", async () => {
+    const { apiKey, id } = await mintKey();
+    expect((await get(apiKey)).status).toBe(200);
+    await flushUsageNow(failingD1());
+    await flushUsageNow(env.DB);
+    expect((await usageOf(id))!.usage_count).toBe(0);
+    expect((await get(apiKey)).status).toBe(200);
   });
 });
 
