@@ -8,11 +8,18 @@ import { findKeyByHash } from "./store";
 import { parseCachedRecord, toLiveKey, type KeyRecord, type LiveKey } from "./record";
 
 /**
- * How long an isolate trusts its own copy. Safe because a revocation purges the copy in the isolate that
- * handled it, and expiry is checked against the clock on every request, so caching never extends a key's
- * life; another isolate may go on serving a revoked key for at most this long after KV stops returning it.
+ * How long an isolate keeps its own copy of a key. Safe at this length because no copy admits a request on
+ * its own: every admission is confirmed by the key's object, which refuses a request checked against an
+ * older version than it holds (then the isolate re-reads D1), and expiry is checked against the clock. So
+ * the copy's age only matters for refusals, which REFUSAL_RECHECK_MS bounds.
  */
-export const ISOLATE_CACHE_TTL_MS = 5_000;
+export const ISOLATE_CACHE_TTL_MS = 30_000;
+/**
+ * A refusal decided on a copy older than this is checked again on a fresh read (KV, then D1) before it is
+ * answered, so a change that loosens a key (enable, a wider allowlist, a new scope) is seen by every isolate
+ * within this long plus KV's propagation, and a busy refused key costs one read per this interval.
+ */
+export const REFUSAL_RECHECK_MS = 5_000;
 export const ISOLATE_CACHE_MAX_ENTRIES = 10_000;
 
 /**
@@ -58,7 +65,8 @@ export async function lookupKey(stores: KeyStores, keyHash: string, now: number)
   return loadKey(stores, keyHash, now);
 }
 
-async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
+/** The key read again past the isolate cache (KV, then D1), e.g. to confirm a refusal made on an old copy. */
+export async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
   let record: KeyRecord | null = null;
   try {
     record = parseCachedRecord(await stores.kv.get(kvKeyFor(keyHash)));
@@ -66,7 +74,7 @@ async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise
     console.warn("key cache: KV read failed; deciding from D1");
   }
   if (!record) return reloadKey(stores, keyHash, now);
-  const live = toLiveKey(record);
+  const live = toLiveKey(record, now);
   isolateCache.set(keyHash, live, now);
   return live;
 }
@@ -88,7 +96,7 @@ export async function reloadKey(stores: KeyStores, keyHash: string, now: number)
       console.warn("key cache: KV write failed; the next request will read D1 again");
     }),
   );
-  const live = toLiveKey(record);
+  const live = toLiveKey(record, now);
   isolateCache.set(keyHash, live, now);
   return live;
 }

@@ -101,15 +101,18 @@ export type KeyObject = ReturnType<typeof toKeyObject>;
  */
 export interface LiveKey {
   record: KeyRecord;
+  /** When this copy was read from KV or D1. */
+  readAt: number;
   ipRestricted: boolean;
   ipRanges: Cidr[];
   routeRestricted: boolean;
   routes: RoutePattern[];
 }
 
-export function toLiveKey(record: KeyRecord): LiveKey {
+export function toLiveKey(record: KeyRecord, readAt: number): LiveKey {
   return {
     record,
+    readAt,
     ipRestricted: record.ip_allowlist.length > 0,
     ipRanges: record.ip_allowlist.map(parseCidr).filter((c): c is Cidr => c !== null),
     routeRestricted: record.allowed_routes.length > 0,

@@ -157,6 +157,7 @@ export function forgetLeases(keyId: string): void {
 
 /** Writes the usage this isolate counted to D1, in the background: at most once per USAGE_FLUSH_MS. */
 function flushUsage(stores: LimitStores, now: number): void {
+  if (lastUsageFlush === 0) lastUsageFlush = now; // the first interval starts with the isolate's first admission
   if (now - lastUsageFlush < USAGE_FLUSH_MS || usage.size === 0) return;
   stores.waitUntil(flushUsageNow(stores.db));
 }

@@ -6,7 +6,7 @@ import type { Config } from "../config";
 import type { ProblemCode } from "../http/problem";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { lookupKey, reloadKey, type KeyStores } from "../keys/lookup";
+import { loadKey, lookupKey, REFUSAL_RECHECK_MS, reloadKey, type KeyStores } from "../keys/lookup";
 import { effectiveStatus, type LiveKey } from "../keys/record";
 import { admit, type LimitStores } from "../limits/leases";
 import { recordRefusal, throttledUntil } from "../limits/throttle";
@@ -78,8 +78,14 @@ async function decide(stores: VerifyStores, config: Config, input: VerifyInput, 
   }
   if (!live) return refuse("invalid_key");
 
-  // 4–8. The key's own settings, as cached.
+  // 4–8. The key's own settings, as cached; a refusal on an older copy is confirmed on a fresh one first.
   let refusal = checkKey(live, config, input, now);
+  if (refusal && now - live.readAt > REFUSAL_RECHECK_MS) {
+    const fresh = await loadKey(stores, keyHash, now).catch(() => live); // storage down: refusing stays safe
+    if (!fresh) return refuse("invalid_key");
+    live = fresh;
+    refusal = checkKey(live, config, input, now);
+  }
   if (refusal) return refusal;
 
   // 9. The key's object: its live state overrides any cache, and it spends from the key's limits.

@@ -3,10 +3,10 @@
  * the real bindings.
  */
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
-import { clearIsolateCaches, kvKeyFor } from "../../src/keys/lookup";
+import { clearIsolateCaches, kvKeyFor, REFUSAL_RECHECK_MS } from "../../src/keys/lookup";
 import { callWith, countingD1, countingKV, mintKey, problemOf, revoke } from "../helpers";
 
 function counted() {
@@ -83,6 +83,52 @@ describe("cache layers", () => {
     expect(text).not.toContain("D1_ERROR");
     expect((await problemOf(res)).code).toBe("authorizer_unavailable");
     expect(res.headers.get("Retry-After")).not.toBeNull();
+  });
+});
+
+describe("refusals on an old copy", () => {
+  afterEach(() => vi.useRealTimers());
+
+  /**
+   * What an admin change made through another isolate does everywhere but here: D1, KV and the key's
+   * object are updated, and this isolate's copy is left as it was.
+   */
+  async function widenAllowlistElsewhere(id: string, apiKey: string) {
+    await env.DB.prepare("UPDATE api_keys SET ip_allowlist = '[]', version = version + 1 WHERE id = ?").bind(id).run();
+    await env.KEY_CACHE.delete(kvKeyFor(await sha256Hex(apiKey)));
+    const row = await env.DB.prepare("SELECT version, status, expires_at, grace_until, rate_limits, lineage_id FROM api_keys WHERE id = ?")
+      .bind(id)
+      .first<{ version: number; status: "active"; expires_at: number; grace_until: null; rate_limits: string; lineage_id: string }>();
+    const stub = env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(row!.lineage_id));
+    await stub.applyChange({ ...row!, id, rate_limits: JSON.parse(row!.rate_limits) });
+  }
+
+  it("are confirmed on a fresh read once the copy is older than REFUSAL_RECHECK_MS, and not before", async () => {
+    const { apiKey, id } = await mintKey({ ip_allowlist: ["203.0.113.0/24"] });
+    const from = (ip: string) => callWith({}, "/api/v1/x", { headers: { "X-API-Key": apiKey, "CF-Connecting-IP": ip } });
+    expect((await from("198.51.100.7")).status).toBe(403);
+    await widenAllowlistElsewhere(id, apiKey);
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + REFUSAL_RECHECK_MS - 1_000);
+    const stale = await from("198.51.100.7");
+    expect(stale.status).toBe(403); // the copy is recent enough to refuse on
+    expect((await problemOf(stale)).code).toBe("ip_not_allowed");
+
+    vi.setSystemTime(Date.now() + 2_000);
+    expect((await from("198.51.100.7")).status).toBe(200);
+  });
+
+  it("a refused key costs one read per REFUSAL_RECHECK_MS, not one per request", async () => {
+    const { apiKey, id } = await mintKey();
+    expect((await revoke(id)).status).toBe(200);
+    const c = counted();
+    for (let i = 0; i < 5; i++) expect((await c.request(apiKey)).status).toBe(401);
+    expect(c.kv.gets + c.d1.statements).toBe(2); // KV miss (purged by the revocation), then D1
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + REFUSAL_RECHECK_MS + 1_000);
+    for (let i = 0; i < 5; i++) expect((await c.request(apiKey)).status).toBe(401);
+    expect(c.kv.gets + c.d1.statements).toBe(3); // one KV read (refilled by the D1 read) confirmed the refusal
   });
 });
 
