@@ -62,7 +62,7 @@ export function summarize(floorList, timing, counting) {
   const floorRps = Object.fromEntries(floors.map((f) => [f.name, f.rps]));
   const scenarios = timing.scenarios.map((s, i) => {
     const r = timing.results[i];
-    const c = counting[i];
+    const c = counting?.[i] ?? { ok: true }; // absent in an --only run
     return {
       name: s.name,
       via: s.via,
@@ -121,8 +121,8 @@ export function formatTable(report) {
     "",
     "vs floor: requests per second as a fraction of the floor's, measured in the same runtime in the same run.",
     "Counts per 1,000 requests: D1 statements executed, KV reads and writes, calls to the key's Durable Object;",
-    "D1 later: statements run after the last response, until workerd is idle again (at least 11 s): usage",
-    "flushed by the keys' objects' alarms. Before each scenario, the previous one's deferred work is let finish.",
+    "D1 later: statements run after the last response, until workerd is idle again (at least 11 s): usage flushes",
+    "and cache refills still running. Before each scenario, the previous one's deferred work is let finish.",
     "peak MiB: the workerd process's peak RSS (VmHWM) during the measured part of that scenario (all Workers",
     "and the local D1/KV/Durable Object simulators share that process).",
   ];
