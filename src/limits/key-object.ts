@@ -6,8 +6,11 @@
  * - State (status, expiry, grace end, limits, version) comes from D1, and every admin change is pushed here
  *   right after D1 is written. A request decided on an older version than this object holds is answered
  *   `stale`, so the isolate re-reads D1 before anything is admitted: stale caches cannot admit.
- * - Counters live in memory and are written to the object's storage with every grant (a synchronous
- *   SQLite-backed put, confirmed before the answer leaves), so eviction or a restart loses no count.
+ * - Counters live in memory and are written to the object's storage with every grant, without waiting for
+ *   the write to be confirmed (PERSIST_UNCONFIRMED). Eviction or a restart loses no count; a crash of the
+ *   machine can lose the grants of the last moments (those whose write was not yet committed, normally a
+ *   few milliseconds' worth), so right after such a crash a limit can be exceeded by at most that many.
+ *   Key state pushed by admin changes is written confirmed: a revocation is never lost.
  * - A new key's state is pushed here when it is minted, so its first request needs no D1 read.
  * - Usage (`usage_count`, `last_used_at`) is not kept here: the isolates that admit requests count them and
  *   flush many keys in one D1 statement (see leases.ts), so 10,000 busy keys are not 10,000 D1 writes.
@@ -20,6 +23,8 @@ import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } f
 export const LEASE_MS = 1_000;
 /** How old this object's copy of a key may get before it re-reads D1 (bounds the damage of a missed push). */
 export const STATE_REFRESH_MS = 60_000;
+/** Counter writes do not hold the answer until committed (see the header for what a crash can lose). */
+export const PERSIST_UNCONFIRMED = true;
 
 export type KeyState = Pick<KeyRecord, "id" | "version" | "status" | "expires_at" | "grace_until" | "rate_limits">;
 
@@ -147,6 +152,9 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       counters: [...this.#counters],
       leaseHorizon: [...this.#leaseHorizon],
     };
-    this.ctx.storage.kv.put("state", state);
+    // Confirming each counter write held every answer until its commit, several times the cost of the grant.
+    this.ctx.storage.put("state", state, { allowUnconfirmed: PERSIST_UNCONFIRMED }).catch(() => {
+      console.error("key object: writing counters failed");
+    });
   }
 }
