@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes";
 import { handleGateway } from "./gateway/gateway";
 import { problem, ProblemError } from "./http/problem";
+import { webhookRoutes } from "./leaks/routes";
 
 export type AppEnv = { Bindings: Cloudflare.Env; Variables: { requestId: string } };
 
@@ -22,6 +23,7 @@ app.all("/healthz", (c) => problem("method_not_allowed", { requestId: c.get("req
 app.route("/admin/v1", adminRoutes);
 // Reserved: never forwarded, whether or not anything is served there yet.
 app.all("/admin/*", (c) => problem("not_found", { requestId: c.get("requestId") }));
+app.route("/webhooks", webhookRoutes);
 app.all("/webhooks/*", (c) => problem("not_found", { requestId: c.get("requestId") }));
 
 app.all("*", handleGateway);
