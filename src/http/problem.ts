@@ -31,6 +31,7 @@ export const PROBLEMS = {
   not_found: { status: 404, title: "Not found" },
   // Leak webhooks.
   invalid_signature: { status: 401, title: "The request signature is missing or not valid" },
+  webhook_unauthorized: { status: 401, title: "A valid webhook token is required" },
   signing_keys_unavailable: { status: 503, title: "The signing keys could not be fetched" },
 } as const;
 

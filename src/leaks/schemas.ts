@@ -39,3 +39,17 @@ export const scannerReportSchema = z.strictObject({
     .max(MAX_FINDINGS_PER_REPORT),
   revoke: z.boolean().default(false),
 });
+
+/** The fields read from one line of truffleHog's `--json` output; the rest of the line is ignored. */
+const sourcePlace = z.looseObject({
+  file: text(4096).optional(),
+  line: z.int().min(0).optional(),
+  commit: text(256).optional(),
+  repository: text(4096).optional(),
+  link: text(4096).optional(),
+});
+export const trufflehogLineSchema = z.looseObject({
+  DetectorName: text(256).optional(),
+  Raw: text(65_536),
+  SourceMetadata: z.looseObject({ Data: z.record(z.string(), sourcePlace).optional() }).nullish(),
+});

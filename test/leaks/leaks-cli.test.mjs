@@ -67,6 +67,17 @@ describe("npm run leaks -- ingest", () => {
     assert.match(again.stdout, /finding 0: revoked \(already reported\)/);
   });
 
+  it("ingests truffleHog's JSON lines with --format trufflehog", async () => {
+    const leaked = await mint();
+    const results = join(dir, "results.jsonl");
+    const line = (raw, file) => JSON.stringify({ SourceMetadata: { Data: { Filesystem: { file, line: 2 } } }, DetectorName: "EdgeKeyAuthorizer_sk_live", Verified: true, Raw: raw });
+    writeFileSync(results, `${line(leaked.apiKey, "a.env")}\n${line("not-ours", "b")}\n`);
+    const result = await run("leaks.mjs", ["ingest", "--format", "trufflehog", results]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /2 finding\(s\): revoked 1, not_a_key 1/);
+    assert.equal(await gatewayStatus(leaked.apiKey), 401);
+  });
+
   it("fails with the problem and a non-zero exit on a report the API refuses", async () => {
     const garbage = join(dir, "garbage.json");
     writeFileSync(garbage, JSON.stringify([{ Secret: 12 }]));
