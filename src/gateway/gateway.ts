@@ -13,6 +13,7 @@ import { hasCredentialInQuery, readCredential } from "../verify/credential";
 import { verifyKey, verifyStores } from "../verify/verify";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
+import { recordQueryExposure } from "../leaks/query-exposure";
 
 /** Adds headers to a response (a copy: fetched responses are immutable). A WebSocket upgrade passes as it is. */
 function withHeaders(response: Response, headers: Record<string, string>): Response {
@@ -41,7 +42,12 @@ export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
   const url = new URL(request.url);
   const path = canonicalPath(url.pathname);
   if (!path) return problem("malformed_request", { requestId, headers: cors });
-  if (hasCredentialInQuery(url)) return problem("key_in_query", { requestId, headers: cors });
+  if (hasCredentialInQuery(url)) {
+    // Refused first; recording the exposure (one of our keys in a URL) runs after the answer.
+    const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP"), requestId };
+    c.executionCtx.waitUntil(recordQueryExposure(c.env, (p) => c.executionCtx.waitUntil(p), config, exposure, now));
+    return problem("key_in_query", { requestId, headers: cors });
+  }
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
   const credential = readCredential(request.headers);
