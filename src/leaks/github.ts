@@ -43,7 +43,7 @@ export function parseGithubAlert(value: unknown): GithubMatch[] {
     const optional = (v: unknown) => (v === undefined || v === null ? null : typeof v === "string" ? v : undefined);
     const url = optional(m.url);
     const source = optional(m.source);
-    if (typeof m.token !== "string" || m.token.length === 0 || m.token.length > 4096 || typeof m.type !== "string" || url === undefined || source === undefined) {
+    if (typeof m.token !== "string" || m.token.length === 0 || m.token.length > 4096 || typeof m.type !== "string" || m.type.length > 256 || url === undefined || source === undefined) {
       throw invalidField(String(i), "each match needs a string token and type; url and source are strings if present");
     }
     return { token: m.token, type: m.type, url, source };

@@ -95,39 +95,39 @@ export async function processLeakReports(ctx: LeakContext, reports: readonly Lea
 }
 
 async function processOne(ctx: LeakContext, report: LeakReport, key: Found): Promise<LeakResult> {
-  const { db, fingerprint } = { db: ctx.env.DB, fingerprint: report.fingerprint };
+  const db = ctx.env.DB;
+  const fingerprint = report.fingerprint;
   const keyId = key?.record.id ?? null;
   const existing = await findLeakEvent(db, fingerprint);
   if (existing) {
-    const resume = existing.outcome === "revoked" && existing.revoked_at === null && key !== null;
+    // Seen before. Two cases still need work: a revocation left half-done (complete it), and a report
+    // recorded without revocation that now comes with revocation asked (upgrade it; one caller wins).
+    const resume = key !== null && existing.outcome === "revoked" && existing.revoked_at === null;
     const upgrade =
-      existing.outcome === "recorded" && ctx.revoke && key !== null && key.record.status !== "revoked" &&
+      !resume &&
+      key !== null &&
+      ctx.revoke &&
+      existing.outcome === "recorded" &&
+      key.record.status !== "revoked" &&
       (await changeLeakOutcome(db, fingerprint, "recorded", "revoked"));
     if (!resume && !upgrade) return { fingerprint, outcome: existing.outcome, key_id: existing.key_id, duplicate: true };
-    await revokeAndPropagate(ctx, key!, report, { alwaysPropagate: true });
-    await completeRevocation(ctx, key!.record, report);
+    await revokeAndPropagate(ctx, key, report, { alwaysPropagate: true });
+    await completeRevocation(ctx, key.record, report);
     return { fingerprint, outcome: "revoked", key_id: keyId, duplicate: false };
   }
 
-  const outcome: LeakOutcome = !key
-    ? "no_match"
-    : key.record.status === "revoked"
-      ? "already_revoked"
-      : ctx.revoke
-        ? "revoked"
-        : "recorded";
+  const outcome: LeakOutcome = !key ? "no_match" : key.record.status === "revoked" ? "already_revoked" : ctx.revoke ? "revoked" : "recorded";
   const inserted = await insertLeakEvent(db, { keyId, source: ctx.source, fingerprint, location: report.location, reportedAt: ctx.reportedAt, outcome });
   if (!inserted) return { fingerprint, outcome, key_id: keyId, duplicate: true }; // a concurrent replay won
-  if (outcome === "recorded") notify(ctx, key!.record, report, false);
-  if (outcome !== "revoked") return { fingerprint, outcome, key_id: keyId, duplicate: false };
+  if (key && outcome === "recorded") notify(ctx, key.record, report, false);
+  if (!key || outcome !== "revoked") return { fingerprint, outcome, key_id: keyId, duplicate: false };
 
-  const changed = await revokeAndPropagate(ctx, key!, report, { alwaysPropagate: false });
-  if (!changed) {
+  if (!(await revokeAndPropagate(ctx, key, report, { alwaysPropagate: false }))) {
     // Revoked by someone else between our read and our write: theirs is the revocation.
     await changeLeakOutcome(db, fingerprint, "revoked", "already_revoked");
     return { fingerprint, outcome: "already_revoked", key_id: keyId, duplicate: false };
   }
-  await completeRevocation(ctx, key!.record, report);
+  await completeRevocation(ctx, key.record, report);
   return { fingerprint, outcome: "revoked", key_id: keyId, duplicate: false };
 }
 
