@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes";
 import { problem, ProblemError } from "./http/problem";
+import { webhookRoutes } from "./leaks/routes";
 
 export type AppEnv = { Bindings: Cloudflare.Env; Variables: { requestId: string } };
 
@@ -20,7 +21,8 @@ app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "Cache-Control": "no-
 app.all("/healthz", (c) => problem("method_not_allowed", { requestId: c.get("requestId"), allow: "GET, HEAD" }));
 
 app.route("/admin/v1", adminRoutes);
-// Reserved paths with nothing served there yet: never forwarded.
+app.route("/webhooks", webhookRoutes);
+// Reserved paths with nothing served there: never forwarded.
 app.all("*", (c) => problem("not_found", { requestId: c.get("requestId") }));
 
 app.onError(function toProblem(error, c) {

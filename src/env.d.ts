@@ -10,6 +10,8 @@ declare namespace Cloudflare {
     ORIGIN_SIGNING_SECRET?: string;
     /** Signs owner notifications (HMAC-SHA256). Without it, nothing is sent even if NOTIFY_WEBHOOK_URL is set. */
     NOTIFY_WEBHOOK_SECRET?: string;
+    /** The Bearer token truffleHog's verification call must carry (set in the generated detector). Unset: the endpoint is off. */
+    TRUFFLEHOG_VERIFY_TOKEN?: string;
     /** The origin Worker, used when ORIGIN_URL is empty. */
     ORIGIN?: Fetcher;
   }

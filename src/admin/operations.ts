@@ -22,6 +22,9 @@ import {
 } from "./schemas";
 import { disableKey, enableKey } from "./set-status";
 import { updateKey } from "./update-key";
+import { ingestGitleaks, ingestScannerReport } from "../leaks/admin-ingest";
+import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
+import { ingestTrufflehog } from "../leaks/trufflehog";
 
 export interface Operation {
   method: "GET" | "POST" | "PATCH";
@@ -48,6 +51,9 @@ export const OPERATIONS: readonly Operation[] = [
   { method: "POST", path: "/keys/{id}/disable", summary: "Disable a key until it is enabled", handler: disableKey, body: emptyBodySchema, success: { status: 200, description: "the key object" }, errors: [...KEY_ERRORS, "key_state_conflict"] },
   { method: "POST", path: "/keys/{id}/enable", summary: "Enable a disabled key", handler: enableKey, body: emptyBodySchema, success: { status: 200, description: "the key object" }, errors: [...KEY_ERRORS, "key_state_conflict"] },
   { method: "POST", path: "/keys/{id}/rotate", summary: "Mint a successor; the key works until its grace end", handler: rotateKey, body: rotateKeySchema, success: { status: 201, description: "{ api_key, key, previous: { id, grace_until } }" }, errors: [...KEY_ERRORS, "key_state_conflict"] },
+  { method: "POST", path: "/leaks/gitleaks", summary: "Ingest a gitleaks JSON report: the live keys in it are revoked", handler: ingestGitleaks, body: gitleaksReportSchema, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }" }, errors: ["invalid_request", "rate_limited"] },
+  { method: "POST", path: "/leaks/trufflehog", summary: "Ingest truffleHog's JSON lines (application/x-ndjson): the live keys in it are revoked", handler: ingestTrufflehog, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }" }, errors: ["invalid_request", "rate_limited"] },
+  { method: "POST", path: "/leaks/scanner", summary: "Record the built-in scanner's findings (hashes and locations); revoke them with revoke: true", handler: ingestScannerReport, body: scannerReportSchema, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }" }, errors: ["invalid_request", "rate_limited"] },
   { method: "GET", path: "/audit", summary: "The audit log, newest first", handler: listAudit, query: listAuditQuery, success: { status: 200, description: "{ entries, next_cursor }" }, errors: ["invalid_request"] },
 ];
 

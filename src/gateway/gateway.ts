@@ -11,6 +11,7 @@ import { hasCredentialInQuery, readCredential } from "../verify/credential";
 import { verifyKey, verifyStores } from "../verify/verify";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
+import { recordQueryExposure } from "../leaks/query-exposure";
 
 /** First path segments the Worker serves itself (health, admin API, webhooks): see `isReservedPath`. */
 const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set(["healthz", "admin", "webhooks"]);
@@ -66,7 +67,12 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
   // However it was spelled ("/%61dmin/…", "/admin;x/…" which Java servers read as "/admin/…"), a reserved
   // path is never forwarded.
   if (RESERVED_FIRST_SEGMENTS.has(path.segments[0]!.split(";", 1)[0]!)) return problem("not_found", { requestId, headers: cors });
-  if (hasCredentialInQuery(url)) return problem("key_in_query", { requestId, headers: cors });
+  if (hasCredentialInQuery(url)) {
+    // Refused first; recording the exposure (one of our keys in a URL) runs after the answer.
+    const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP"), requestId };
+    ctx.waitUntil(recordQueryExposure(env, (p) => ctx.waitUntil(p), config, exposure, now));
+    return problem("key_in_query", { requestId, headers: cors });
+  }
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
   const credential = readCredential(request.headers);

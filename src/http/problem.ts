@@ -29,6 +29,10 @@ export const PROBLEMS = {
   key_not_found: { status: 404, title: "No key has this id" },
   key_state_conflict: { status: 409, title: "The key's state does not allow this change" },
   not_found: { status: 404, title: "Not found" },
+  // Leak webhooks.
+  invalid_signature: { status: 401, title: "The request signature is missing or not valid" },
+  webhook_unauthorized: { status: 401, title: "A valid webhook token is required" },
+  signing_keys_unavailable: { status: 503, title: "The signing keys could not be fetched" },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

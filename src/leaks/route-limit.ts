@@ -1,0 +1,28 @@
+/**
+ * A fixed-window request limit for the leak routes (ingest and truffleHog verification), per isolate, per
+ * route and caller. Each request to them can cost many D1 statements and revocations, so a runaway CI job
+ * or a stolen credential is slowed down; the bound is per isolate, not global, like the refusal throttle.
+ */
+import { BoundedTtlCache } from "../util/bounded-cache";
+
+export const LEAK_ROUTE_WINDOW_MS = 60_000;
+/** Requests per caller per window, by route. */
+export const LEAK_ROUTE_LIMITS = { ingest: 30, verify: 120 } as const;
+/** Callers tracked per isolate; beyond it the oldest start counting afresh. */
+const MAX_TRACKED_CALLERS = 10_000;
+
+const windows = new BoundedTtlCache<string, { start: number; count: number }>({ maxEntries: MAX_TRACKED_CALLERS, ttlMs: LEAK_ROUTE_WINDOW_MS });
+
+/**
+ * Counts one request; returns null when it may proceed, or when the caller may try again (epoch ms).
+ * @example const retryAt = takeLeakRouteSlot("ingest", `${actor}|${ip}`, Date.now());
+ */
+export function takeLeakRouteSlot(route: keyof typeof LEAK_ROUTE_LIMITS, caller: string, now: number): number | null {
+  const start = Math.floor(now / LEAK_ROUTE_WINDOW_MS) * LEAK_ROUTE_WINDOW_MS;
+  const key = `${route}|${caller}`;
+  const entry = windows.get(key, now);
+  const count = entry && entry.start === start ? entry.count : 0;
+  if (count >= LEAK_ROUTE_LIMITS[route]) return start + LEAK_ROUTE_WINDOW_MS;
+  windows.set(key, { start, count: count + 1 }, now);
+  return null;
+}
