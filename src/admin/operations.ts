@@ -22,6 +22,7 @@ import {
 } from "./schemas";
 import { disableKey, enableKey } from "./set-status";
 import { updateKey } from "./update-key";
+import { alertsQuery, getKeyUsage, getReport, getUsage, listAlerts, reportQuery, usageQuery } from "../monitoring/admin";
 
 export interface Operation {
   method: "GET" | "POST" | "PATCH";
@@ -49,6 +50,11 @@ export const OPERATIONS: readonly Operation[] = [
   { method: "POST", path: "/keys/{id}/enable", summary: "Enable a disabled key", handler: enableKey, body: emptyBodySchema, success: { status: 200, description: "the key object" }, errors: [...KEY_ERRORS, "key_state_conflict"] },
   { method: "POST", path: "/keys/{id}/rotate", summary: "Mint a successor; the key works until its grace end", handler: rotateKey, body: rotateKeySchema, success: { status: 201, description: "{ api_key, key, previous: { id, grace_until } }" }, errors: [...KEY_ERRORS, "key_state_conflict"] },
   { method: "GET", path: "/audit", summary: "The audit log, newest first", handler: listAudit, query: listAuditQuery, success: { status: 200, description: "{ entries, next_cursor }" }, errors: ["invalid_request"] },
+  // Monitoring (src/monitoring/admin.ts).
+  { method: "GET", path: "/keys/{id}/usage", summary: "A key's decisions per UTC day and outcome", handler: getKeyUsage, query: usageQuery, success: { status: 200, description: "{ key_id, from, to, total, outcomes, days }" }, errors: KEY_ERRORS },
+  { method: "GET", path: "/usage", summary: "All decisions per UTC day and outcome, unknown keys included", handler: getUsage, query: usageQuery, success: { status: 200, description: "{ from, to, total, outcomes, days }" }, errors: ["invalid_request"] },
+  { method: "GET", path: "/alerts", summary: "Anomaly alerts, newest first", handler: listAlerts, query: alertsQuery, success: { status: 200, description: "{ alerts, next_cursor }" }, errors: ["invalid_request"] },
+  { method: "GET", path: "/report", summary: "The API Key Security Implementation Report (Markdown, or ?format=json)", handler: getReport, query: reportQuery, success: { status: 200, description: "text/markdown, or the same data as JSON with active_keys" }, errors: ["invalid_request"] },
 ];
 
 const COMMON_ERRORS: ProblemCode[] = ["admin_unauthorized", "key_in_query", "payload_too_large", "unsupported_media_type", "authorizer_unavailable"];

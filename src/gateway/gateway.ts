@@ -11,6 +11,7 @@ import { ALLOW_HEADER, isSupportedMethod } from "../verify/routes";
 import { canonicalPath } from "../verify/paths";
 import { hasCredentialInQuery, readCredential } from "../verify/credential";
 import { verifyKey, verifyStores } from "../verify/verify";
+import { recordDecision } from "../monitoring/record";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
 
@@ -45,7 +46,10 @@ export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
   const credential = readCredential(request.headers);
-  if (credential.kind === "missing") return problem("missing_api_key", { requestId, realm, headers: cors });
+  if (credential.kind === "missing") {
+    recordDecision({ env: c.env, waitUntil: (p) => c.executionCtx.waitUntil(p) }, null, "missing_api_key", null, undefined, now); // monitoring
+    return problem("missing_api_key", { requestId, realm, headers: cors });
+  }
   if (credential.kind === "malformed") return problem("malformed_request", { requestId, headers: cors });
 
   const decision = await verifyKey(
@@ -57,6 +61,7 @@ export async function handleGateway(c: Context<AppEnv>): Promise<Response> {
       segments: path.segments,
       ip: request.headers.get("CF-Connecting-IP"),
       origin: request.headers.get("Origin"),
+      cf: request.cf, // monitoring: ASN and country
     },
     now,
   );
