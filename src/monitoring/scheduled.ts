@@ -57,7 +57,7 @@ export async function runScheduled(env: Cloudflare.Env, waitUntil: WaitUntil, no
         type: "key.expiring",
         owner_id: key.owner_id,
         key_id: key.id,
-        data: { name: key.name, expires_at: new Date(key.expires_at).toISOString(), days_left: Math.floor((key.expires_at - now) / DAY_MS) },
+        data: { name: key.name, expires_at: new Date(key.expires_at).toISOString(), days_left: Math.ceil((key.expires_at - now) / DAY_MS) },
       });
     }
   }
