@@ -16,25 +16,20 @@ const DAY_MS = 86_400_000;
 /** 'YYYY-MM-DD' of a time, in UTC: the day a count is filed under. */
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** Flushes in flight in this isolate, so a caller that flushes on demand can wait for all of them. */
-const inFlight = new Set<Promise<void>>();
-
-/** Starts writing a batch; the promise never rejects (a failed flush is logged and its counts are lost). */
+/** Writes a batch; the promise never rejects (a failed flush is logged and its counts are lost). */
 export function flushBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {
-  const done = writeBatch(env, waitUntil, batch)
-    .catch((error: unknown) => {
-      console.error(`monitoring: flushing usage failed (${(error as Error).name}); ${batch.counts.size} rollup rows lost`);
-    })
-    .finally(() => inFlight.delete(done));
-  inFlight.add(done);
-  return done;
+  return writeBatch(env, waitUntil, batch).catch((error: unknown) => {
+    console.error(`monitoring: flushing usage failed (${(error as Error).name}); ${batch.counts.size} rollup rows lost`);
+  });
 }
 
-/** Flushes everything this isolate holds and waits for earlier flushes too (the scheduled job, tests). */
+/**
+ * Flushes everything this isolate holds now (the scheduled job, tests). It does not wait for a flush that
+ * a request started: workerd does not let one request's work await another's I/O.
+ */
 export async function flushNow(env: Cloudflare.Env, waitUntil: WaitUntil, now: number): Promise<void> {
   const batch = takeBatch(now);
-  if (batch) flushBatch(env, waitUntil, batch);
-  await Promise.all([...inFlight]);
+  if (batch) await flushBatch(env, waitUntil, batch);
 }
 
 async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {

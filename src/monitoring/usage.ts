@@ -2,7 +2,7 @@
  * The per-isolate usage aggregator. Every verify decision is counted here, in memory, at the one place it
  * becomes final (verifyKey): the cost per request is a map increment and, for a known key, a set insert of
  * where the request came from. The counts leave the isolate in batches (./flush.ts), started in `waitUntil`
- * by the first request after USAGE_ROLLUP_FLUSH_MS, or at once when the batch reaches its size bound.
+ * by the first decision after USAGE_ROLLUP_FLUSH_MS, or at once when the batch reaches its size bound.
  *
  * What a crash can lose: counts are in memory until their flush, so an isolate that dies (or is evicted
  * without a further request) loses what it counted since its last flush — at most USAGE_ROLLUP_FLUSH_MS of
@@ -11,8 +11,11 @@
  * under-count by that much; they never over-count. (`usage_count` on the key row is counted separately.)
  */
 
-/** How often an isolate writes its counts; also the most of its traffic a crash can lose. */
-export const USAGE_ROLLUP_FLUSH_MS = 30_000;
+/**
+ * How often an isolate writes its counts; also the most of its traffic a crash can lose. A minute keeps
+ * D1 writes to one batch per isolate per minute and alerts at most about a minute late.
+ */
+export const USAGE_ROLLUP_FLUSH_MS = 60_000;
 /** A batch this large (distinct key × hour × outcome rows) is flushed at once, whatever the interval. */
 export const MAX_PENDING_ROWS = 500;
 /** Distinct client observations kept per key between flushes; more in one interval is not more news. */
@@ -41,6 +44,7 @@ function emptyBatch(): PendingBatch {
 }
 
 let pending = emptyBatch();
+/** 0 until this isolate counts its first decision: the first interval starts then, not at once. */
 let lastFlushAt = 0;
 
 /** `request.cf` as the runtime gives it (absent over RPC and in most tests); only `asn` and `country` are read. */
@@ -53,6 +57,7 @@ export type RequestCf = object;
  */
 export function countDecision(keyId: string | null, outcome: string, from: Observation, now: number): void {
   const hour = now - (now % HOUR_MS);
+  if (lastFlushAt === 0) lastFlushAt = now;
   const row = `${hour}\n${keyId ?? ""}\n${outcome}`;
   pending.counts.set(row, (pending.counts.get(row) ?? 0) + 1);
   if (now > pending.lastAt) pending.lastAt = now;
