@@ -1,5 +1,7 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { raiseAlert } from "../../src/monitoring/alerts";
 import { evaluateRules, ipNetwork, newNetworks } from "../../src/monitoring/anomalies";
 import type { MonitoringConfig } from "../../src/monitoring/config";
 import { BASE, mintKey, revoke } from "../helpers";
@@ -124,6 +126,21 @@ describe("anomaly alerts", () => {
     ]);
     expect(await alertsFor(busy.id)).toEqual([]); // 12 is not over 3 × 10
     expect(await alertsFor(fresh.id)).toEqual([]); // no baseline yet
+  });
+
+  it("the same incident reported by several isolates at once is still one alert and one webhook", async () => {
+    const receiver = hook();
+    const overrides = { ...env, ...receiver } as Cloudflare.Env;
+    const key = { id: "key_concurrent000000000000", owner_id: "owner-race" };
+    const ctx = createExecutionContext();
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => raiseAlert(overrides, (p) => ctx.waitUntil(p), key, { rule: "refusal_burst", details: {} }, Date.now(), 3_600_000)),
+    );
+    await waitOnExecutionContext(ctx);
+    expect(results.filter((r) => r.opened)).toHaveLength(1);
+    const rows = await env.DB.prepare("SELECT occurrences FROM alerts WHERE key_id = ?").bind(key.id).all<{ occurrences: number }>();
+    expect(rows.results).toEqual([{ occurrences: 6 }]);
+    expect(await eventsAt(receiver.url)).toHaveLength(1);
   });
 
   it("lists alerts by status and rule, newest first, with cursors; refuses bad filters", async () => {

@@ -68,6 +68,22 @@ describe("usage rollups", () => {
     expect(unkeyed.results.map((r) => r.outcome).sort()).toEqual(["invalid_key", "missing_api_key"]);
   });
 
+  it("counts decisions made over RPC (AuthService.verify) the same way", async () => {
+    const before = await totals();
+    const key = await mintKey({ scopes: ["read"] });
+    const verify = async (params: Record<string, unknown>) => {
+      const response = await env.CALLER.fetch("https://caller.test/", { method: "POST", body: JSON.stringify(params) });
+      return ((await response.json()) as { code: string }).code;
+    };
+    expect(await verify({ key: key.apiKey, method: "GET", path: "/api/v1/x", ip: "203.0.113.1" })).toBe("valid");
+    expect(await verify({ key: key.apiKey, method: "DELETE", path: "/api/v1/x" })).toBe("insufficient_scope");
+    expect(await verify({ key: "", method: "GET", path: "/api/v1/x" })).toBe("missing_api_key");
+    await flush();
+    expect((await getJson<Usage>(`/keys/${key.id}/usage`)).body.outcomes).toEqual({ valid: 1, insufficient_scope: 1 });
+    const after = await totals();
+    expect((after.outcomes.missing_api_key ?? 0) - (before.outcomes.missing_api_key ?? 0)).toBe(1);
+  });
+
   it("never writes D1 per request: the counts leave in one batch of upserts", async () => {
     const key = await mintKey({ scopes: ["read"] });
     const { db, sql } = recordingD1(env.DB);
