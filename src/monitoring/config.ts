@@ -23,8 +23,6 @@ export interface MonitoringConfig {
 
 export type MonitoringConfigResult = { ok: true; config: MonitoringConfig } | { ok: false; setting: string };
 
-const DAY_MS = 86_400_000;
-
 function integer(env: Cloudflare.Env, name: keyof Cloudflare.Env, fallback: number, min: number, max: number): number | null {
   const raw = String(env[name] ?? "").trim();
   if (raw === "") return fallback;
@@ -63,5 +61,3 @@ export function loadMonitoringConfig(env: Cloudflare.Env): MonitoringConfigResul
     },
   };
 }
-
-export { DAY_MS };
