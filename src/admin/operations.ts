@@ -25,6 +25,7 @@ import { updateKey } from "./update-key";
 import { ingestGitleaks, ingestScannerReport } from "../leaks/admin-ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
 import { ingestTrufflehog } from "../leaks/trufflehog";
+import { alertsQuery, getKeyUsage, getReport, getUsage, listAlerts, reportQuery, usageQuery } from "../monitoring/admin";
 
 export interface Operation {
   method: "GET" | "POST" | "PATCH";
@@ -55,6 +56,11 @@ export const OPERATIONS: readonly Operation[] = [
   { method: "POST", path: "/leaks/trufflehog", summary: "Ingest truffleHog's JSON lines (application/x-ndjson): the live keys in it are revoked", handler: ingestTrufflehog, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }" }, errors: ["invalid_request", "rate_limited"] },
   { method: "POST", path: "/leaks/scanner", summary: "Record the built-in scanner's findings (hashes and locations); revoke them with revoke: true", handler: ingestScannerReport, body: scannerReportSchema, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }" }, errors: ["invalid_request", "rate_limited"] },
   { method: "GET", path: "/audit", summary: "The audit log, newest first", handler: listAudit, query: listAuditQuery, success: { status: 200, description: "{ entries, next_cursor }" }, errors: ["invalid_request"] },
+  // Monitoring (src/monitoring/admin.ts).
+  { method: "GET", path: "/keys/{id}/usage", summary: "A key's decisions per UTC day and outcome", handler: getKeyUsage, query: usageQuery, success: { status: 200, description: "{ key_id, from, to, total, outcomes, days }" }, errors: KEY_ERRORS },
+  { method: "GET", path: "/usage", summary: "All decisions per UTC day and outcome, unknown keys included", handler: getUsage, query: usageQuery, success: { status: 200, description: "{ from, to, total, outcomes, days }" }, errors: ["invalid_request"] },
+  { method: "GET", path: "/alerts", summary: "Anomaly alerts, newest first", handler: listAlerts, query: alertsQuery, success: { status: 200, description: "{ alerts, next_cursor }" }, errors: ["invalid_request"] },
+  { method: "GET", path: "/report", summary: "The API Key Security Implementation Report (Markdown, or ?format=json)", handler: getReport, query: reportQuery, success: { status: 200, description: "text/markdown, or the same data as JSON with active_keys" }, errors: ["invalid_request"] },
 ];
 
 const COMMON_ERRORS: ProblemCode[] = ["admin_unauthorized", "key_in_query", "payload_too_large", "unsupported_media_type", "authorizer_unavailable"];

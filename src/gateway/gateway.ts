@@ -9,6 +9,7 @@ import { ALLOW_HEADER, isSupportedMethod } from "../verify/routes";
 import { canonicalPath } from "../verify/paths";
 import { hasCredentialInQuery, readCredential } from "../verify/credential";
 import { verifyKey, verifyStores } from "../verify/verify";
+import { recordDecision } from "../monitoring/record";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
 import { recordQueryExposure } from "../leaks/query-exposure";
@@ -76,7 +77,10 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
   const credential = readCredential(request.headers);
-  if (credential.kind === "missing") return problem("missing_api_key", { requestId, realm, headers: cors });
+  if (credential.kind === "missing") {
+    recordDecision({ env, waitUntil: (p) => ctx.waitUntil(p) }, null, "missing_api_key", null, undefined, now); // monitoring
+    return problem("missing_api_key", { requestId, realm, headers: cors });
+  }
   if (credential.kind === "malformed") return problem("malformed_request", { requestId, headers: cors });
 
   const decision = await verifyKey(
@@ -88,6 +92,7 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
       segments: path.segments,
       ip: request.headers.get("CF-Connecting-IP"),
       origin: request.headers.get("Origin"),
+      cf: request.cf, // monitoring: ASN and country
     },
     now,
   );

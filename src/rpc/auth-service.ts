@@ -8,6 +8,7 @@ import { loadConfig } from "../config";
 import { canonicalPath } from "../verify/paths";
 import { isSupportedMethod } from "../verify/routes";
 import { verifyKey, verifyStores, type Decision } from "../verify/verify";
+import { recordDecision } from "../monitoring/record";
 
 export interface VerifyParams {
   /** The key exactly as the client presented it. */
@@ -41,7 +42,10 @@ export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
     if (!isSupportedMethod(p.method)) return { valid: false, code: "method_not_allowed" };
     const path = canonicalPath(p.path);
     if (!path) return { valid: false, code: "malformed_request" };
-    if (p.key === "") return { valid: false, code: "missing_api_key" };
+    if (p.key === "") {
+      recordDecision({ env: this.env, waitUntil: (w) => this.ctx.waitUntil(w) }, null, "missing_api_key", null, undefined, Date.now()); // monitoring
+      return { valid: false, code: "missing_api_key" };
+    }
     return verifyKey(
       verifyStores(this.env, (w) => this.ctx.waitUntil(w)),
       loaded.config,

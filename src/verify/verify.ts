@@ -11,6 +11,8 @@ import { effectiveStatus, type LiveKey } from "../keys/record";
 import { admit, type LimitStores } from "../limits/leases";
 import { recordRefusal, throttledUntil } from "../limits/throttle";
 import type { LimitState } from "../limits/window";
+import { recordDecision, type MonitorSink } from "../monitoring/record";
+import type { RequestCf } from "../monitoring/usage";
 import { ipInRanges } from "./network";
 import { requiredScopes, routeMatches } from "./routes";
 
@@ -23,6 +25,8 @@ export interface VerifyInput {
   /** The client address: `CF-Connecting-IP` at the gateway, the caller's `ip` over RPC. */
   ip: string | null;
   origin: string | null;
+  /** `request.cf` at the gateway (ASN, country), for monitoring only. */
+  cf?: RequestCf;
 }
 
 export type Decision =
@@ -46,24 +50,32 @@ const refuse = (code: ProblemCode): Refusal => ({ valid: false, code });
 /** Refusals that say the credential itself is bad: these count towards the client's refusal throttle. */
 const CREDENTIAL_REFUSALS: ReadonlySet<ProblemCode> = new Set(["invalid_key", "key_revoked", "key_expired", "key_disabled"]);
 
-export type VerifyStores = KeyStores & LimitStores;
+export type VerifyStores = KeyStores & LimitStores & MonitorSink;
 
 /** The bindings the verify path uses, from the Worker's env. */
 export function verifyStores(env: Cloudflare.Env, waitUntil: (promise: Promise<unknown>) => void): VerifyStores {
-  return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil };
+  return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil, env };
 }
 
 export async function verifyKey(stores: VerifyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
   // 0. A client that keeps presenting bad credentials is refused before any work.
   const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
-  if (throttled !== null) return { valid: false, code: "rate_limited", retry_at: throttled };
+  if (throttled !== null) {
+    recordDecision(stores, null, "rate_limited", input.ip, input.cf, now); // monitoring: in-memory count
+    return { valid: false, code: "rate_limited", retry_at: throttled };
+  }
 
-  const decision = await decide(stores, config, input, now);
+  const seen: SeenKey = { keyId: null };
+  const decision = await decide(stores, config, input, now, seen);
   if (!decision.valid && CREDENTIAL_REFUSALS.has(decision.code)) recordRefusal(config.refusalThrottle, input.ip, now);
+  recordDecision(stores, seen.keyId, decision.code, input.ip, input.cf, now); // monitoring: in-memory count
   return decision;
 }
 
-async function decide(stores: VerifyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
+/** Monitoring: which key a decision is about, once the lookup has found it (refusals do not carry it). */
+type SeenKey = { keyId: string | null };
+
+async function decide(stores: VerifyStores, config: Config, input: VerifyInput, now: number, seen: SeenKey): Promise<Decision> {
   // 1. Grammar and checksum: a mistyped or invented key costs no storage read.
   if (!parseKey(input.key, config.vendor)) return refuse("invalid_key");
 
@@ -77,6 +89,7 @@ async function decide(stores: VerifyStores, config: Config, input: VerifyInput, 
     return refuse("authorizer_unavailable");
   }
   if (!live) return refuse("invalid_key");
+  seen.keyId = live.record.id; // monitoring
 
   // 4–8. The key's own settings, as cached; a refusal on an older copy is confirmed on a fresh one first.
   let refusal = checkKey(live, config, input, now);

@@ -291,7 +291,11 @@ describe("GET /openapi.json", () => {
     expect(doc.openapi).toBe("3.1.0");
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual(
-      ["POST /keys", "GET /keys", "GET /keys/{id}", "PATCH /keys/{id}", "POST /keys/{id}/revoke", "POST /keys/{id}/disable", "POST /keys/{id}/enable", "POST /keys/{id}/rotate", "GET /audit", "POST /leaks/gitleaks", "POST /leaks/trufflehog", "POST /leaks/scanner"].sort(),
+      ["POST /keys", "GET /keys", "GET /keys/{id}", "PATCH /keys/{id}", "POST /keys/{id}/revoke", "POST /keys/{id}/disable", "POST /keys/{id}/enable", "POST /keys/{id}/rotate", "GET /audit",
+        // Leak ingest (src/leaks/).
+        "POST /leaks/gitleaks", "POST /leaks/trufflehog", "POST /leaks/scanner",
+        // Monitoring (src/monitoring/admin.ts).
+        "GET /keys/{id}/usage", "GET /usage", "GET /alerts", "GET /report"].sort(),
     );
     const { id } = await mintKey();
     for (const op of documented) {

@@ -1,0 +1,108 @@
+/**
+ * The anomaly rules, as pure functions of what a flush knows about one key: the networks it was seen from
+ * (and its recent history of them), its counts in the current clock hour, and its own hourly baseline.
+ */
+import { parseIp } from "../verify/network";
+import type { MonitoringConfig } from "./config";
+import type { Observation } from "./usage";
+
+export type AlertRule = "new_network" | "traffic_spike" | "refusal_burst" | "revoked_key_use";
+
+export interface Finding {
+  rule: AlertRule;
+  /** What tripped the rule. Network prefixes only, never a full client address, key or hash. */
+  details: Record<string, unknown>;
+}
+
+/** A key's networks are remembered this long; one unseen for longer is "new" again. */
+export const NETWORK_HISTORY_DAYS = 30;
+/** traffic_spike needs at least this much of the key's own history, so a new key has no "spike". */
+export const BASELINE_MIN_HISTORY_HOURS = 24;
+/** The baseline is the key's average admissions per hour over at most this many hours before the current one. */
+export const BASELINE_WINDOW_HOURS = 168;
+
+/** Refusals that say the key is being used from where, or for what, its owner did not allow. */
+export const RESTRICTION_REFUSALS = ["ip_not_allowed", "origin_not_allowed", "route_not_allowed", "insufficient_scope"] as const;
+/** Refusals that say a key that should be out of use is still being presented. */
+export const DEAD_KEY_REFUSALS = ["key_revoked", "key_expired"] as const;
+
+/** The network an address belongs to for monitoring: its IPv4 /24 or IPv6 /48 (IPv4-mapped IPv6 as IPv4). */
+export function ipNetwork(ip: string): string | null {
+  const bytes = parseIp(ip);
+  if (!bytes) return null;
+  const mapped = bytes.length === 16 && bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  const v4 = bytes.length === 4 ? bytes : mapped ? bytes.slice(12) : null;
+  if (v4) return `ip:${v4[0]}.${v4[1]}.${v4[2]}.0/24`;
+  const groups = [0, 2, 4].map((i) => ((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return `ip:${groups.join(":")}::/48`;
+}
+
+/** The network names of one observation: 'ip:…', 'asn:…', 'country:…' (those that are known). */
+export function networksOf(o: Observation): { ip: string | null; asn: string | null; country: string | null } {
+  return {
+    ip: o.ip === null ? null : ipNetwork(o.ip),
+    asn: o.asn === null ? null : `asn:${o.asn}`,
+    country: o.country === null ? null : `country:${o.country}`,
+  };
+}
+
+/**
+ * The networks in `observed` that the key's recent history does not hold. A key with no history has
+ * nothing new (its first use sets the baseline), and a kind the history has never recorded (e.g. ASN in
+ * local dev) is not compared. A new address block inside an ASN the key already uses is ordinary churn,
+ * not a new network.
+ */
+export function newNetworks(history: ReadonlySet<string>, observed: readonly Observation[]): string[] {
+  if (history.size === 0) return [];
+  const kinds = new Set([...history].map((n) => n.slice(0, n.indexOf(":"))));
+  const found = new Set<string>();
+  for (const o of observed) {
+    const n = networksOf(o);
+    const knownAsn = n.asn !== null && history.has(n.asn);
+    if (n.ip && kinds.has("ip") && !knownAsn && !history.has(n.ip)) found.add(n.ip);
+    if (n.asn && kinds.has("asn") && !history.has(n.asn)) found.add(n.asn);
+    if (n.country && kinds.has("country") && !history.has(n.country)) found.add(n.country);
+  }
+  return [...found].sort();
+}
+
+export interface KeyHour {
+  /** This clock hour's counts for the key, by outcome, across every isolate that has flushed. */
+  hourCounts: Readonly<Record<string, number>>;
+  /** Admissions in the baseline window before this hour, and how many hours of history it spans. */
+  baseline: { admissions: number; hours: number } | null;
+  newNetworks: readonly string[];
+}
+
+const sum = (counts: Readonly<Record<string, number>>, outcomes: readonly string[]) =>
+  outcomes.reduce((total, o) => total + (counts[o] ?? 0), 0);
+
+/** Every rule that one key's hour trips. */
+export function evaluateRules(key: KeyHour, config: MonitoringConfig): Finding[] {
+  const findings: Finding[] = [];
+  if (key.newNetworks.length > 0) findings.push({ rule: "new_network", details: { networks: key.newNetworks } });
+
+  const admissions = key.hourCounts.valid ?? 0;
+  if (key.baseline && key.baseline.hours >= BASELINE_MIN_HISTORY_HOURS && admissions >= config.trafficMinRequests) {
+    const perHour = key.baseline.admissions / key.baseline.hours;
+    if (admissions > config.trafficMultiple * perHour) {
+      findings.push({
+        rule: "traffic_spike",
+        details: { admissions_this_hour: admissions, baseline_per_hour: Math.round(perHour * 100) / 100, multiple: config.trafficMultiple },
+      });
+    }
+  }
+
+  const restricted = sum(key.hourCounts, RESTRICTION_REFUSALS);
+  if (restricted >= config.refusalBurst) {
+    const byCode = Object.fromEntries(RESTRICTION_REFUSALS.filter((c) => key.hourCounts[c]).map((c) => [c, key.hourCounts[c]]));
+    findings.push({ rule: "refusal_burst", details: { refusals_this_hour: restricted, by_code: byCode } });
+  }
+
+  const dead = sum(key.hourCounts, DEAD_KEY_REFUSALS);
+  if (dead >= config.revokedUse) {
+    const byCode = Object.fromEntries(DEAD_KEY_REFUSALS.filter((c) => key.hourCounts[c]).map((c) => [c, key.hourCounts[c]]));
+    findings.push({ rule: "revoked_key_use", details: { attempts_this_hour: dead, by_code: byCode } });
+  }
+  return findings;
+}

@@ -1,0 +1,165 @@
+/**
+ * Writes one isolate's pending batch (./usage.ts) to D1 and runs the anomaly rules for the keys in it.
+ * Always in `waitUntil`, off the request. Per flush: one batch of three upserts (hourly and daily rollups,
+ * networks; each one statement over a JSON array, whatever the batch's size), then, for the keys in the
+ * batch, three reads and one small batch per alert raised.
+ */
+import type { WaitUntil } from "../notify/webhook";
+import { raiseAlert } from "./alerts";
+import { evaluateRules, BASELINE_WINDOW_HOURS, NETWORK_HISTORY_DAYS, networksOf, newNetworks } from "./anomalies";
+import { loadMonitoringConfig } from "./config";
+import { parseCountRow, parseObservation, takeBatch, type Observation, type PendingBatch } from "./usage";
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** 'YYYY-MM-DD' of a time, in UTC: the day a count is filed under. */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Writes a batch; the promise never rejects (a failed flush is logged and its counts are lost). */
+export function flushBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {
+  return writeBatch(env, waitUntil, batch).catch((error: unknown) => {
+    console.error(`monitoring: flushing usage failed (${(error as Error).name}); ${batch.counts.size} rollup rows lost`);
+  });
+}
+
+/**
+ * Flushes everything this isolate holds now (the scheduled job, tests). It does not wait for a flush that
+ * a request started: workerd does not let one request's work await another's I/O.
+ */
+export async function flushNow(env: Cloudflare.Env, waitUntil: WaitUntil, now: number): Promise<void> {
+  const batch = takeBatch(now);
+  if (batch) await flushBatch(env, waitUntil, batch);
+}
+
+async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {
+  const db = env.DB;
+  const rows = [...batch.counts].map(([row, count]) => ({ ...parseCountRow(row), count }));
+  const hourly = rows.map((r) => [r.hour, r.keyId, r.outcome, r.count]);
+  const daily = new Map<string, [string, string, string, number]>();
+  for (const r of rows) {
+    const day = utcDay(r.hour);
+    const k = `${day}\n${r.keyId}\n${r.outcome}`;
+    const entry = daily.get(k) ?? [day, r.keyId, r.outcome, 0];
+    entry[3] += r.count;
+    daily.set(k, entry);
+  }
+
+  const observed = new Map<string, Observation[]>();
+  for (const [keyId, set] of batch.observations) observed.set(keyId, [...set].map(parseObservation));
+  const keyIds = [...observed.keys()];
+  const now = batch.lastAt;
+
+  // Read the networks' history before this batch adds to it: "new" means new before this flush.
+  const history = await readNetworkHistory(db, keyIds, now - NETWORK_HISTORY_DAYS * DAY_MS);
+  const networkRows: [string, string, number][] = [];
+  for (const [keyId, list] of observed) {
+    for (const o of list) {
+      const n = networksOf(o);
+      for (const name of [n.ip, n.asn, n.country]) if (name) networkRows.push([keyId, name, now]);
+    }
+  }
+
+  // `WHERE true` lets SQLite parse an upsert whose rows come from a SELECT.
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO usage_hourly (hour, key_id, outcome, count)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
+         ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = usage_hourly.count + excluded.count`,
+      )
+      .bind(JSON.stringify(hourly)),
+    db
+      .prepare(
+        `INSERT INTO usage_daily (day, key_id, outcome, count)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
+         ON CONFLICT (key_id, day, outcome) DO UPDATE SET count = usage_daily.count + excluded.count`,
+      )
+      .bind(JSON.stringify([...daily.values()])),
+    db
+      .prepare(
+        `INSERT INTO key_networks (key_id, network, first_seen, last_seen)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 2 FROM json_each(?) WHERE true
+         ON CONFLICT (key_id, network) DO UPDATE SET last_seen = MAX(key_networks.last_seen, excluded.last_seen)`,
+      )
+      .bind(JSON.stringify(networkRows)),
+  ]);
+
+  if (keyIds.length === 0) return;
+  const loaded = loadMonitoringConfig(env);
+  if (!loaded.ok) {
+    console.error(`monitoring: ${loaded.setting} is malformed; anomaly rules skipped`);
+    return;
+  }
+  const config = loaded.config;
+  const hour = now - (now % HOUR_MS);
+  const [owners, hourCounts, baselines] = await Promise.all([
+    readOwners(db, keyIds),
+    readHourCounts(db, keyIds, hour),
+    readBaselines(db, keyIds, hour),
+  ]);
+  for (const keyId of keyIds) {
+    const owner = owners.get(keyId);
+    if (owner === undefined) continue; // deleted or never a key: nothing to alert about
+    const findings = evaluateRules(
+      {
+        hourCounts: hourCounts.get(keyId) ?? {},
+        baseline: baselines.get(keyId) ?? null,
+        newNetworks: newNetworks(history.get(keyId) ?? new Set(), observed.get(keyId) ?? []),
+      },
+      config,
+    );
+    for (const finding of findings) await raiseAlert(env, waitUntil, { id: keyId, owner_id: owner }, finding, now, config.dedupeMs);
+  }
+}
+
+const IN_KEYS = "key_id IN (SELECT value FROM json_each(?1))";
+
+async function readNetworkHistory(db: D1Database, keyIds: string[], since: number) {
+  const history = new Map<string, Set<string>>();
+  if (keyIds.length === 0) return history;
+  const { results } = await db
+    .prepare(`SELECT key_id, network FROM key_networks WHERE ${IN_KEYS} AND last_seen >= ?2`)
+    .bind(JSON.stringify(keyIds), since)
+    .all<{ key_id: string; network: string }>();
+  for (const r of results) {
+    let set = history.get(r.key_id);
+    if (!set) history.set(r.key_id, (set = new Set()));
+    set.add(r.network);
+  }
+  return history;
+}
+
+async function readOwners(db: D1Database, keyIds: string[]) {
+  const { results } = await db
+    .prepare("SELECT id, owner_id FROM api_keys WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(keyIds))
+    .all<{ id: string; owner_id: string }>();
+  return new Map(results.map((r) => [r.id, r.owner_id]));
+}
+
+async function readHourCounts(db: D1Database, keyIds: string[], hour: number) {
+  const { results } = await db
+    .prepare(`SELECT key_id, outcome, count FROM usage_hourly WHERE ${IN_KEYS} AND hour = ?2`)
+    .bind(JSON.stringify(keyIds), hour)
+    .all<{ key_id: string; outcome: string; count: number }>();
+  const byKey = new Map<string, Record<string, number>>();
+  for (const r of results) {
+    const counts = byKey.get(r.key_id) ?? {};
+    counts[r.outcome] = r.count;
+    byKey.set(r.key_id, counts);
+  }
+  return byKey;
+}
+
+/** Each key's admissions in the hours before `hour` (at most BASELINE_WINDOW_HOURS), and the hours they span. */
+async function readBaselines(db: D1Database, keyIds: string[], hour: number) {
+  const { results } = await db
+    .prepare(
+      `SELECT key_id, SUM(count) AS admissions, MIN(hour) AS first_hour FROM usage_hourly
+       WHERE ${IN_KEYS} AND outcome = 'valid' AND hour >= ?2 AND hour < ?3 GROUP BY key_id`,
+    )
+    .bind(JSON.stringify(keyIds), hour - BASELINE_WINDOW_HOURS * HOUR_MS, hour)
+    .all<{ key_id: string; admissions: number; first_hour: number }>();
+  return new Map(results.map((r) => [r.key_id, { admissions: r.admissions, hours: (hour - r.first_hour) / HOUR_MS }]));
+}

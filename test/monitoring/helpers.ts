@@ -1,0 +1,45 @@
+/** Monitoring test helpers: flushing this isolate's counts, and reading what a flush wrote. */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { flushNow } from "../../src/monitoring/flush";
+import { admin, call } from "../helpers";
+
+/** Flushes every count this isolate holds (as the scheduled job does) and waits for its background work. */
+export async function flush(overrides: Partial<Cloudflare.Env> = {}): Promise<void> {
+  const ctx = createExecutionContext();
+  await flushNow({ ...env, ...overrides } as Cloudflare.Env, (p) => ctx.waitUntil(p), Date.now());
+  await waitOnExecutionContext(ctx);
+}
+
+/** A gateway request with a key and a client address; answers the status. */
+export async function request(apiKey: string | null, init: { path?: string; method?: string; ip?: string } = {}): Promise<number> {
+  const headers = new Headers();
+  if (apiKey !== null) headers.set("X-API-Key", apiKey);
+  if (init.ip) headers.set("CF-Connecting-IP", init.ip);
+  const response = await call(init.path ?? "/api/v1/things", { method: init.method ?? "GET", headers });
+  await response.body?.cancel();
+  return response.status;
+}
+
+export async function getJson<T = Record<string, unknown>>(path: string): Promise<{ status: number; body: T }> {
+  const response = await admin(path, { method: "GET" });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+export interface Delivery {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Webhook deliveries the origin fixture received for one URL, parsed. */
+export async function eventsAt(url: string): Promise<{ type: string; owner_id: string; key_id?: string; data: Record<string, unknown> }[]> {
+  const response = await env.ORIGIN!.fetch("https://hooks.test/__deliveries");
+  return ((await response.json()) as Delivery[]).filter((d) => d.url === url).map((d) => JSON.parse(d.body));
+}
+
+/** A fresh webhook receiver on the fixture, so each test sees only its own deliveries. */
+export function hook(): Partial<Cloudflare.Env> & { url: string } {
+  const url = `https://hooks.test/${crypto.randomUUID()}`;
+  return { url, NOTIFY_WEBHOOK_URL: url, NOTIFY_WEBHOOK_SECRET: "whsec-monitoring-test" };
+}

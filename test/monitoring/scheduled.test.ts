@@ -1,0 +1,97 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { utcDay } from "../../src/monitoring/flush";
+import { admin, mintKey } from "../helpers";
+import { eventsAt, hook } from "./helpers";
+
+const DAY_MS = 86_400_000;
+
+/** Runs the Worker's scheduled handler, as the Cron Trigger would, and waits for its background work. */
+async function runCron(overrides: Partial<Cloudflare.Env>, scheduledTime = Date.now()) {
+  const ctx = createExecutionContext();
+  await worker.scheduled!(createScheduledController({ scheduledTime, cron: "0 * * * *" }), { ...env, ...overrides } as Cloudflare.Env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+async function marks(keyId: string): Promise<string[]> {
+  const { results } = await env.DB.prepare("SELECT kind FROM key_lifecycle_marks WHERE key_id = ? ORDER BY kind").bind(keyId).all<{ kind: string }>();
+  return results.map((r) => r.kind);
+}
+
+describe("scheduled job", () => {
+  it("notifies once per key expiring within 30 days, marks expired and grace-ended keys, and is idempotent", async () => {
+    const receiver = hook();
+    const soon = await mintKey({ owner_id: "owner-soon", name: "billing", expires_in_days: 10 });
+    const later = await mintKey({ owner_id: "owner-later", expires_in_days: 100 });
+    const revokedSoon = await mintKey({ owner_id: "owner-revoked", expires_in_days: 5 });
+    expect((await admin(`/keys/${revokedSoon.id}/revoke`)).status).toBe(200);
+    const ran = await mintKey({ owner_id: "owner-expired", expires_in_days: 30 });
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - DAY_MS, ran.id).run();
+    const rotated = await mintKey({ owner_id: "owner-rotated" });
+    const rotation = await admin(`/keys/${rotated.id}/rotate`, { json: { grace_period_hours: 1 } });
+    expect(rotation.status).toBe(201);
+    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(Date.now() - 1000, rotated.id).run();
+
+    await runCron(receiver);
+    const events = await eventsAt(receiver.url);
+    expect(events.filter((e) => e.key_id === soon.id)).toEqual([
+      expect.objectContaining({ type: "key.expiring", owner_id: "owner-soon", data: expect.objectContaining({ name: "billing", days_left: 10 }) }),
+    ]);
+    expect(events.some((e) => e.key_id === later.id || e.key_id === revokedSoon.id || e.key_id === ran.id)).toBe(false);
+    expect(await marks(soon.id)).toEqual(["expiry_notice"]);
+    expect(await marks(later.id)).toEqual([]);
+    expect(await marks(ran.id)).toEqual(["expired"]);
+    expect(await marks(rotated.id)).toEqual(["grace_ended"]);
+    // The verify path refuses them already; the marks change nothing about that.
+    expect((await admin(`/keys/${ran.id}`, { method: "GET" }).then((r) => r.json()) as { status: string }).status).toBe("expired");
+
+    const countBefore = (await env.DB.prepare("SELECT COUNT(*) AS n FROM key_lifecycle_marks").first<{ n: number }>())!.n;
+    await runCron(receiver);
+    await runCron(receiver);
+    expect((await eventsAt(receiver.url)).filter((e) => e.type === "key.expiring")).toHaveLength(events.filter((e) => e.type === "key.expiring").length);
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM key_lifecycle_marks").first<{ n: number }>())!.n).toBe(countBefore);
+    expect(await marks(soon.id)).toEqual(["expiry_notice"]);
+  });
+
+  it("two runs at once still send one notice per key", async () => {
+    const receiver = hook();
+    const key = await mintKey({ owner_id: "owner-race", expires_in_days: 3 });
+    await Promise.all([runCron(receiver), runCron(receiver), runCron(receiver)]);
+    expect((await eventsAt(receiver.url)).filter((e) => e.key_id === key.id)).toHaveLength(1);
+  });
+
+  it("prunes rollups, networks and alerts past their retention, and keeps the rest", async () => {
+    const now = Date.now();
+    const old = now - 500 * DAY_MS;
+    const recent = now - 2 * DAY_MS;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1), (?, 'key_prune', 'valid', 2)").bind(utcDay(old), utcDay(recent)),
+      env.DB.prepare("INSERT INTO usage_hourly (hour, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1), (?, 'key_prune', 'valid', 2)").bind(now - 9 * DAY_MS, recent),
+      env.DB.prepare("INSERT INTO key_networks (key_id, network, first_seen, last_seen) VALUES ('key_prune', 'ip:10.0.0.0/24', ?1, ?1), ('key_prune', 'ip:10.0.1.0/24', ?2, ?2)").bind(now - 31 * DAY_MS, recent),
+      env.DB.prepare("INSERT INTO alerts (rule, key_id, owner_id, opened_at, last_seen_at) VALUES ('new_network', 'key_prune', 'o', ?1, ?1), ('new_network', 'key_prune', 'o', ?2, ?2)").bind(now - 181 * DAY_MS, recent),
+    ]);
+    const remaining = async () =>
+      Promise.all(
+        [
+          "SELECT COUNT(*) AS n FROM usage_daily WHERE key_id = 'key_prune'",
+          "SELECT COUNT(*) AS n FROM usage_hourly WHERE key_id = 'key_prune'",
+          "SELECT COUNT(*) AS n FROM key_networks WHERE key_id = 'key_prune'",
+          "SELECT COUNT(*) AS n FROM alerts WHERE key_id = 'key_prune'",
+        ].map(async (sql) => (await env.DB.prepare(sql).first<{ n: number }>())!.n),
+      );
+    expect(await remaining()).toEqual([2, 2, 2, 2]);
+    await runCron({});
+    expect(await remaining()).toEqual([1, 1, 1, 1]);
+    const kept = await env.DB.prepare("SELECT day FROM usage_daily WHERE key_id = 'key_prune'").first<{ day: string }>();
+    expect(kept!.day).toBe(utcDay(recent));
+    await runCron({});
+    expect(await remaining()).toEqual([1, 1, 1, 1]);
+
+    // A malformed retention setting prunes nothing rather than guessing.
+    await env.DB.prepare("INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1)").bind(utcDay(old)).run();
+    await runCron({ USAGE_RETENTION_DAYS: "ten" } as Partial<Cloudflare.Env>);
+    expect((await remaining())[0]).toBe(2);
+  });
+});
