@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes";
 import { handleGateway } from "./gateway/gateway";
 import { problem, ProblemError } from "./http/problem";
+import { log } from "./util/log";
 
 export type AppEnv = { Bindings: Cloudflare.Env; Variables: { requestId: string } };
 
@@ -30,6 +31,6 @@ app.onError(function toProblem(error, c) {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   if (error instanceof ProblemError) return problem(error.code, { ...error.options, requestId });
   // The message may hold SQL or a binding's internals: log only where it happened and what kind of error.
-  console.error(`unhandled ${error.name} on ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 64)}`);
+  log("error", "unhandled_error", { request_id: requestId, method: c.req.method, error: error.name });
   return problem("authorizer_unavailable", { requestId, retryAfterSeconds: 5 });
 });

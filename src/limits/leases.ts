@@ -13,6 +13,7 @@ import type { KeyRecord } from "../keys/record";
 import { addUsage } from "../keys/store";
 import type { AcquireResult, KeyRefusal, LimitRefusal } from "./key-object";
 import { USAGE_FLUSH_MS } from "./key-object";
+import { log } from "../util/log";
 import type { LimitState } from "./window";
 
 /** The most tokens an isolate asks for at once; the object caps it further by the key's limits. */
@@ -144,7 +145,7 @@ function flushUsage(stores: LimitStores, now: number): void {
   usage.clear();
   stores.waitUntil(
     addUsage(stores.db, pending).catch(() => {
-      console.warn("usage: flushing lease usage to D1 failed; those counts are lost");
+      log("warn", "usage.flush_failed", { degraded: "usage_lost" }); // those counts are lost
     }),
   );
 }
