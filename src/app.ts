@@ -30,7 +30,9 @@ app.all("*", handleGateway);
 app.onError(function toProblem(error, c) {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   if (error instanceof ProblemError) return problem(error.code, { ...error.options, requestId });
-  // The message may hold SQL or a binding's internals: log only where it happened and what kind of error.
-  log("error", "unhandled_error", { request_id: requestId, method: c.req.method, error: error.name });
+  // The message may hold SQL or a binding's internals: log only what kind of error it was. D1's errors are
+  // the one kind told apart (their messages start "D1_"), so the line names the degraded mode.
+  const degraded = /^D1_/.test(error.message) ? "d1_unavailable" : undefined;
+  log("error", "unhandled_error", { request_id: requestId, method: c.req.method, error: error.name, degraded });
   return problem("authorizer_unavailable", { requestId, retryAfterSeconds: 5 });
 });

@@ -68,7 +68,8 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
   try {
     await propagateChange(c.env, current.record, current.keyHash);
   } catch {
-    // The successor exists and the grace end is in D1; the old key's object re-reads D1 within STATE_REFRESH_MS.
+    // The successor exists and the grace end is in D1; the old key's object, told of the change before D1 was
+    // written, decides the old key on D1's copy until the push arrives (see announceChange).
     log("error", "admin.propagation_failed", { request_id: c.get("requestId"), key_id: old.id, degraded: "propagation_incomplete" });
   }
   return adminJson(

@@ -10,7 +10,7 @@ export type Fault = "throw" | "hang" | { answer: unknown };
 
 function broken(fault: Fault, what: string) {
   return async (..._args: unknown[]) => {
-    if (fault === "throw") throw new Error(`${what} unavailable: D1_ERROR near "SELECT key_hash FROM api_keys"`);
+    if (fault === "throw") throw new Error(what === "D1" ? `D1_ERROR: near "SELECT key_hash FROM api_keys": unavailable` : `${what} unavailable`);
     if (fault === "hang") return new Promise(() => {});
     return fault.answer;
   };
@@ -73,7 +73,7 @@ export function breakingKeyObjects(faults: Partial<Record<"acquire" | "applyChan
                 calls.push(String(p));
                 const fault = faults[p as keyof typeof faults];
                 if (fault !== undefined) return broken(fault, "Durable Object")();
-                return (value as (...a: unknown[]) => unknown).apply(s, args);
+                return (s as unknown as Record<string, (...a: unknown[]) => unknown>)[p as string]!(...args);
               };
             },
           });
