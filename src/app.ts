@@ -6,9 +6,14 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes";
 import { handleGateway } from "./gateway/gateway";
 import { problem, ProblemError } from "./http/problem";
+import { requestLog } from "./http/request-log";
 import { log } from "./util/log";
 
-export type AppEnv = { Bindings: Cloudflare.Env; Variables: { requestId: string } };
+export type AppEnv = {
+  Bindings: Cloudflare.Env;
+  /** keyId, auditAction and actor are set by the handlers that know them, for the request log. */
+  Variables: { requestId: string; keyId?: string; auditAction?: string; actor?: string };
+};
 
 export const app = new Hono<AppEnv>();
 
@@ -16,6 +21,7 @@ app.use(async function requestId(c, next) {
   c.set("requestId", crypto.randomUUID());
   await next();
 });
+app.use(requestLog());
 
 app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "Cache-Control": "no-store" }));
 app.all("/healthz", (c) => problem("method_not_allowed", { requestId: c.get("requestId"), allow: "GET, HEAD" }));

@@ -31,6 +31,10 @@ export interface LogFields {
   status?: number;
   method?: string;
   actor?: string;
+  /** For a refused admin call: the change it was attempting. */
+  action?: string;
+  /** Where a decision was asked for, when not over HTTP ("rpc"). */
+  via?: string;
   /** The kind of an error caught (its `name`), never its message: messages can hold SQL or a binding's internals. */
   error?: string;
 }

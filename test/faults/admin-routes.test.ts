@@ -70,6 +70,7 @@ describe("D1 down", () => {
     await expectUnavailable(result);
     expect(await d1Snapshot()).toBe(before);
     expect(logs).toContainEqual(expect.objectContaining({ degraded: "d1_unavailable" }));
+    expect(logs).toContainEqual(expect.objectContaining({ msg: "refused", code: "authorizer_unavailable", status: 503 }));
   });
 
   it.each([["/keys"], ["/audit"], ["/keys/key_0000000000000000000000"]])("the read route %s answers 503, not 404 or an empty list", async (path) => {

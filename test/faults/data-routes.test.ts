@@ -204,7 +204,7 @@ describe("configuration faults", () => {
 
   it("admin routes with no ADMIN_TOKEN and no Access answer 503 with a log line, whatever is presented", async () => {
     const ctx = createExecutionContext();
-    const { result, logs } = await capturingLogs(() =>
+    const { result, logs } = await capturingLogs(async () =>
       worker.fetch(
         new Request(`${BASE}/admin/v1/keys`, { headers: { Authorization: "Bearer " } }),
         { ...env, ADMIN_TOKEN: undefined } as Cloudflare.Env,
