@@ -172,3 +172,25 @@ describe("the key's object failing", () => {
     expect((await call("/api/v1/x", { headers: { "X-API-Key": successor } })).status).toBe(200);
   });
 });
+
+describe("Cloudflare Access keys unreachable", () => {
+  it("an Access JWT is refused 401 (never admitted), with a log line; the admin token still works", async () => {
+    const b64 = (v: unknown) => btoa(JSON.stringify(v)).replaceAll("=", "").replaceAll("+", "-").replaceAll("/", "_");
+    const jwt = `${b64({ alg: "RS256", kid: `kid-${crypto.randomUUID()}`, typ: "JWT" })}.${b64({ email: "ops@example.com" })}.c2ln`;
+    // The team's certs endpoint answers 503 (the origin fixture's down.hooks.test).
+    const access = { ACCESS_TEAM_DOMAIN: "https://down.hooks.test", ACCESS_AUD: "aud-1" };
+    const ctx = createExecutionContext();
+    const { result, logs } = await capturingLogs(async () =>
+      worker.fetch(
+        new Request(`${BASE}/admin/v1/keys`, { headers: { "Cf-Access-Jwt-Assertion": jwt } }),
+        { ...env, ...access } as Cloudflare.Env,
+        ctx,
+      ),
+    );
+    await waitOnExecutionContext(ctx);
+    expect(result.status).toBe(401);
+    expect((await problemOf(result)).code).toBe("admin_unauthorized");
+    expect(logs).toContainEqual(expect.objectContaining({ degraded: "access_keys_unavailable" }));
+    expect((await adminWith(access, "GET", "/keys")).status).toBe(200);
+  });
+});
