@@ -12,7 +12,7 @@ const INTERNALS = /SELECT|INSERT|UPDATE |DELETE FROM|sqlite|D1_|api_keys|audit_l
 export async function expectRefusal(res: Response, status: number, code: string, secrets: readonly string[] = []) {
   const text = await res.clone().text();
   expect(res.status, text.slice(0, 200)).toBe(status);
-  expect((await problemOf(res)).code).toBe(code);
+  expect((await problemOf(res.clone())).code).toBe(code);
   expect(text).not.toMatch(INTERNALS);
   for (const secret of secrets) if (secret.length >= 4) expect(text).not.toContain(secret);
 }
