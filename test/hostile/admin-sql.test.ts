@@ -73,6 +73,14 @@ describe("list filters", () => {
     }
   });
 
+  it("a filter given twice is 400, whichever copy holds the injection (no reader-dependent choice)", async () => {
+    for (const query of ["owner_id=sql-owner&owner_id=' OR 1=1 --", "status=active&status=revoked", "key_id=x&limit=1&limit=100"]) {
+      const path = query.startsWith("key_id") ? "/audit" : "/keys";
+      const res = await admin(`${path}?${query.replace("key_id=x&", "")}`, { method: "GET" });
+      await expectRefusal(res, 400, "invalid_request");
+    }
+  });
+
   it("control: a filter that is allowed narrows to exactly the matching keys", async () => {
     const res = await admin("/keys?owner_id=sql-owner", { method: "GET" });
     const body = (await res.json()) as { keys: { id: string; owner_id: string }[] };
