@@ -7,8 +7,14 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes";
 import { problem, ProblemError } from "./http/problem";
 import { webhookRoutes } from "./leaks/routes";
+import { requestLog } from "./http/request-log";
+import { log } from "./util/log";
 
-export type AppEnv = { Bindings: Cloudflare.Env; Variables: { requestId: string } };
+export type AppEnv = {
+  Bindings: Cloudflare.Env;
+  /** keyId, auditAction and actor are set by the handlers that know them, for the request log. */
+  Variables: { requestId: string; keyId?: string; auditAction?: string; actor?: string };
+};
 
 export const app = new Hono<AppEnv>();
 
@@ -16,6 +22,7 @@ app.use(async function requestId(c, next) {
   c.set("requestId", crypto.randomUUID());
   await next();
 });
+app.use(requestLog());
 
 app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "Cache-Control": "no-store" }));
 app.all("/healthz", (c) => problem("method_not_allowed", { requestId: c.get("requestId"), allow: "GET, HEAD" }));
@@ -28,7 +35,9 @@ app.all("*", (c) => problem("not_found", { requestId: c.get("requestId") }));
 app.onError(function toProblem(error, c) {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   if (error instanceof ProblemError) return problem(error.code, { ...error.options, requestId });
-  // The message may hold SQL or a binding's internals: log only where it happened and what kind of error.
-  console.error(`unhandled ${error.name} on ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 64)}`);
+  // The message may hold SQL or a binding's internals: log only what kind of error it was. D1's errors are
+  // the one kind told apart (their messages start "D1_"), so the line names the degraded mode.
+  const degraded = /^D1_/.test(error.message) ? "d1_unavailable" : undefined;
+  log("error", "unhandled_error", { request_id: requestId, method: c.req.method, error: error.name, degraded });
   return problem("authorizer_unavailable", { requestId, retryAfterSeconds: 5 });
 });

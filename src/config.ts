@@ -5,6 +5,7 @@
  */
 import { VENDOR_PATTERN } from "./keys/format";
 import type { ThrottleConfig } from "./limits/throttle";
+import { log } from "./util/log";
 import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./verify/routes";
 
 export interface CorsPolicy {
@@ -134,7 +135,7 @@ export function loadConfig(env: Cloudflare.Env): ConfigResult {
   ].join("\u0000");
   if (memo?.fingerprint !== fingerprint) {
     memo = { fingerprint, result: parse(env) };
-    if (!memo.result.ok) console.error(`config: ${memo.result.setting} is malformed; the routes that use it answer 503`);
+    if (!memo.result.ok) log("error", "config.invalid", { degraded: "config_invalid", setting: memo.result.setting });
   }
   return memo.result;
 }

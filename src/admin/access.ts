@@ -5,6 +5,7 @@
  * its validity, and carries an email, which becomes the audit actor. The JWKS URL comes from configuration,
  * never from the request; it is cached per isolate and fetched again, with a timeout, for an unknown key id.
  */
+import { log } from "../util/log";
 
 export interface AccessConfig {
   teamDomain: string;
@@ -53,7 +54,8 @@ async function keyFor(config: AccessConfig, kid: string, now: number): Promise<C
     try {
       jwks = { url, keys: await fetchKeys(url), fetchedAt: now };
     } catch {
-      console.error("admin: could not fetch the Access team's keys; Access JWTs are refused until it can");
+      // Access JWTs are refused until the keys can be fetched.
+      log("error", "admin.access_keys_unavailable", { degraded: "access_keys_unavailable", setting: "ACCESS_TEAM_DOMAIN" });
       return null;
     }
   }

@@ -9,6 +9,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app";
 import { ProblemError } from "../http/problem";
+import { log } from "../util/log";
 import { secretsEqual } from "../util/secrets";
 import { hasCredentialInQuery } from "../verify/credential";
 import { verifyAccessJwt, type AccessConfig } from "./access";
@@ -27,7 +28,8 @@ function accessConfig(env: Cloudflare.Env): AccessConfig | null {
     // reported below
   }
   if (audience === "" || !origin.startsWith("https://") || origin !== team.replace(/\/$/, "")) {
-    console.error("admin: ACCESS_TEAM_DOMAIN and ACCESS_AUD must both be set, the domain as https://<team>.cloudflareaccess.com");
+    // Both must be set, the domain as https://<team>.cloudflareaccess.com.
+    log("error", "admin.access_config_invalid", { degraded: "config_invalid", setting: "ACCESS_TEAM_DOMAIN, ACCESS_AUD" });
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
   }
   return { teamDomain: origin, audience };
@@ -49,7 +51,7 @@ export function adminAuth(): MiddlewareHandler<AppEnv & { Variables: AdminVariab
     if (hasCredentialInQuery(new URL(c.req.url))) throw new ProblemError("key_in_query");
     const access = accessConfig(c.env);
     if (!c.env.ADMIN_TOKEN && !access) {
-      console.error("admin: neither ADMIN_TOKEN nor Cloudflare Access is configured; admin routes answer 503");
+      log("error", "admin.unconfigured", { request_id: c.get("requestId"), degraded: "admin_auth_unconfigured", setting: "ADMIN_TOKEN" });
       throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
     }
     const jwt = c.req.header("Cf-Access-Jwt-Assertion");

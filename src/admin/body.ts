@@ -31,8 +31,37 @@ async function readBounded(body: ReadableStream<Uint8Array> | null, limit: numbe
 }
 
 /**
+ * Whether a valid JSON text names one property twice in one object (compared after unescaping). JSON.parse
+ * keeps the last silently, while another parser (a proxy's, a log pipeline's) may keep the first: a body
+ * that two readers can read differently is refused.
+ */
+function hasDuplicateKey(text: string): boolean {
+  const objects: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "{") objects.push(new Set());
+    else if (ch === "[") objects.push(null);
+    else if (ch === "}" || ch === "]") objects.pop();
+    else if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      const literal = text.slice(i, end + 1);
+      i = end;
+      let next = end + 1;
+      while (text[next] === " " || text[next] === "\t" || text[next] === "\n" || text[next] === "\r") next++;
+      if (text[next] !== ":") continue; // a value, not a property name
+      const names = objects[objects.length - 1]!;
+      const name = JSON.parse(literal) as string;
+      if (names.has(name)) return true;
+      names.add(name);
+    }
+  }
+  return false;
+}
+
+/**
  * JSON.parse that refuses property names which could reach an object's prototype once copied
- * ("__proto__", "constructor", "prototype"), at any depth.
+ * ("__proto__", "constructor", "prototype"), at any depth, and a property named twice in one object.
  */
 function parseJsonSafely(text: string): unknown {
   let reserved = false;
@@ -48,6 +77,7 @@ function parseJsonSafely(text: string): unknown {
   if (reserved) {
     throw invalidField("", "reserved property name (__proto__, constructor, prototype)");
   }
+  if (hasDuplicateKey(text)) throw invalidField("", "a property is named twice in one object");
   return value;
 }
 
@@ -77,6 +107,20 @@ export async function readJson<T extends z.ZodType>(
     value = parseJsonSafely(text);
   }
   return validate(schema, value);
+}
+
+/**
+ * Reads and validates a query string. A parameter given twice is refused (400): which one counts would
+ * otherwise depend on the reader.
+ */
+export function readQuery<T extends z.ZodType>(url: string, schema: T): z.output<T> {
+  const params = new URL(url).searchParams;
+  const query: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (Object.hasOwn(query, name)) throw invalidField(name, "given more than once");
+    query[name] = value;
+  }
+  return validate(schema, query);
 }
 
 /** Validates a value with a schema, or throws 400 `invalid_request` listing each problem by field. */

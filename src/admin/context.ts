@@ -21,6 +21,7 @@ export function adminConfig(c: AdminContext): Config {
 export function keyIdParam(c: AdminContext): string {
   const id = c.req.param("id") ?? "";
   if (!KEY_ID_PATTERN.test(id)) throw new ProblemError("key_not_found");
+  c.set("keyId", id);
   return id;
 }
 
@@ -31,6 +32,7 @@ export async function findKeyOr404(c: AdminContext, id: string) {
 }
 
 export function auditEntry(c: AdminContext, action: AuditAction, at: number, changes: Record<string, unknown>): AuditEntry {
+  c.set("auditAction", action);
   return { actor: c.get("actor"), action, requestId: c.get("requestId"), at, changes };
 }
 

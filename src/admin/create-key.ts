@@ -22,6 +22,7 @@ export async function createKey(c: AdminContext): Promise<Response> {
   const now = Date.now();
   const { expires_in_days, ...settings } = body;
   const id = `key_${randomBase62(22)}`;
+  c.set("keyId", id);
   const record: KeyRecord = {
     id,
     prefix: parsed.prefix,

@@ -1,11 +1,11 @@
 /** GET /admin/v1/audit?key_id=&limit=&cursor= — every key mutation, newest first. */
 import { listAudit as listAuditInD1 } from "../keys/audit-log";
-import { invalidField, validate } from "./body";
+import { invalidField, readQuery } from "./body";
 import { adminJson, type AdminContext } from "./context";
 import { listAuditQuery } from "./schemas";
 
 export async function listAudit(c: AdminContext): Promise<Response> {
-  const query = validate(listAuditQuery, c.req.query());
+  const query = readQuery(c.req.url, listAuditQuery);
   let cursor: number | undefined;
   if (query.cursor !== undefined) {
     if (!/^[1-9][0-9]{0,15}$/.test(query.cursor)) throw invalidField("cursor", "not a cursor from a previous page");

@@ -4,7 +4,7 @@
  */
 import { toKeyObject } from "../keys/record";
 import { listKeys as listKeysInD1 } from "../keys/store";
-import { invalidField, validate } from "./body";
+import { invalidField, readQuery } from "./body";
 import { adminJson, type AdminContext } from "./context";
 import { listKeysQuery } from "./schemas";
 
@@ -26,7 +26,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
 }
 
 export async function listKeys(c: AdminContext): Promise<Response> {
-  const query = validate(listKeysQuery, c.req.query());
+  const query = readQuery(c.req.url, listKeysQuery);
   const now = Date.now();
   const { records, next } = await listKeysInD1(
     c.env.DB,

@@ -5,15 +5,17 @@
  */
 import { revokeKey as revokeInD1 } from "../keys/store";
 import { readJson } from "./body";
-import { auditEntry, keyIdParam, type AdminContext } from "./context";
+import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { revokeKeySchema } from "./schemas";
-import { propagateAndAnswer } from "./update-key";
+import { announceChangeOr503, propagateAndAnswer } from "./update-key";
 
 export async function revokeKey(c: AdminContext): Promise<Response> {
   const id = keyIdParam(c);
   const body = await readJson(c.req.raw, revokeKeySchema, { emptyAllowed: true });
   const now = Date.now();
   const reason = body.reason ?? null;
+  const { record } = await findKeyOr404(c, id);
+  await announceChangeOr503(c, record.lineage_id, id);
   await revokeInD1(c.env.DB, id, reason, auditEntry(c, "revoke", now, { status: "revoked", revoke_reason: reason }));
-  return propagateAndAnswer(c, id, now); // 404 if no such key: the conditional UPDATE and audit matched nothing
+  return propagateAndAnswer(c, id, now);
 }

@@ -10,6 +10,8 @@ import { sha256Hex } from "../keys/hash";
 import { effectiveStatus, toKeyObject, type KeyRecord } from "../keys/record";
 import { findKeyById, rotateKey as rotateInD1 } from "../keys/store";
 import { introduceKey, propagateChange } from "../limits/propagate";
+import { announceChangeOr503 } from "./update-key";
+import { log } from "../util/log";
 import { invalidField, readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { rotateKeySchema } from "./schemas";
@@ -47,6 +49,7 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
     usage_count: 0,
     version: 1,
   };
+  await announceChangeOr503(c, old.lineage_id, old.id);
   // The grace period never extends the old key's life.
   const graceUntil = Math.min(now + body.grace_period_hours * HOUR_MS, old.expires_at);
   const { rotated } = await rotateInD1(
@@ -66,8 +69,9 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
   try {
     await propagateChange(c.env, current.record, current.keyHash);
   } catch {
-    // The successor exists and the grace end is in D1; the old key's object re-reads D1 within STATE_REFRESH_MS.
-    console.error("admin: rotation is in D1 but the old key's change could not be propagated");
+    // The successor exists and the grace end is in D1; the old key's object, told of the change before D1 was
+    // written, decides the old key on D1's copy until the push arrives (see announceChange).
+    log("error", "admin.propagation_failed", { request_id: c.get("requestId"), key_id: old.id, degraded: "propagation_incomplete" });
   }
   return adminJson(
     c,

@@ -11,6 +11,15 @@ import { OPERATIONS, openApiDocument } from "./operations";
 export const adminRoutes = new Hono<AppEnv & { Variables: AdminVariables }>();
 
 adminRoutes.use(adminAuth());
-for (const op of OPERATIONS) adminRoutes.on(op.method, op.path.replaceAll(/\{(\w+)\}/g, ":$1"), op.handler);
+const routePath = (path: string) => path.replaceAll(/\{(\w+)\}/g, ":$1");
+for (const op of OPERATIONS) adminRoutes.on(op.method, routePath(op.path), op.handler);
 adminRoutes.get("/openapi.json", (c) => c.json(openApiDocument(), 200, { "Cache-Control": "no-store" }));
+
+// A served path asked with another method: 405 with the methods it does serve (never a method override).
+const methodsByPath = new Map<string, string[]>([["/openapi.json", ["GET"]]]);
+for (const op of OPERATIONS) methodsByPath.set(op.path, [...(methodsByPath.get(op.path) ?? []), op.method]);
+for (const [path, methods] of methodsByPath) {
+  const allow = (methods.includes("GET") ? [...methods, "HEAD"] : methods).join(", ");
+  adminRoutes.all(routePath(path), (c) => problem("method_not_allowed", { requestId: c.get("requestId"), allow }));
+}
 adminRoutes.all("*", (c) => problem("not_found", { requestId: c.get("requestId") }));

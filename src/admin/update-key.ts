@@ -5,7 +5,8 @@
 import { ProblemError } from "../http/problem";
 import { toKeyObject } from "../keys/record";
 import { findKeyById, updateKeySettings, type KeySettings } from "../keys/store";
-import { propagateChange } from "../limits/propagate";
+import { announceChange, propagateChange } from "../limits/propagate";
+import { log } from "../util/log";
 import { invalidField, readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { keyTypeIssues, updateKeySchema } from "./schemas";
@@ -32,10 +33,26 @@ export async function updateKey(c: AdminContext): Promise<Response> {
     settings.expires_at = at;
   }
 
+  await announceChangeOr503(c, record.lineage_id, id);
   const { changed } = await updateKeySettings(c.env.DB, id, record.version, settings, auditEntry(c, "update", now, body));
   // Nothing matched: the key was revoked or changed by someone else since we read it.
   if (!changed) throw new ProblemError("key_state_conflict");
   return propagateAndAnswer(c, id, now);
+}
+
+/** Announces a change to the key's object before D1 is written; 503 (nothing written) if the object fails. */
+export async function announceChangeOr503(c: AdminContext, lineageId: string, id: string): Promise<void> {
+  try {
+    await announceChange(c.env, lineageId, id);
+  } catch (error) {
+    log("error", "admin.announce_failed", {
+      request_id: c.get("requestId"),
+      key_id: id,
+      degraded: "key_object_unavailable",
+      error: (error as Error).name,
+    });
+    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
+  }
 }
 
 /** Pushes a change that is in D1 everywhere else, then answers the key object as D1 now has it. */
@@ -44,8 +61,14 @@ export async function propagateAndAnswer(c: AdminContext, id: string, now: numbe
   if (!current) throw new ProblemError("key_not_found");
   try {
     await propagateChange(c.env, current.record, current.keyHash);
-  } catch {
-    console.error("admin: the change is in D1 but could not be propagated; retry the call to complete it");
+  } catch (error) {
+    // The change is in D1 (the key's object refuses to decide on its old copy); retrying the call completes it.
+    log("error", "admin.propagation_failed", {
+      request_id: c.get("requestId"),
+      key_id: id,
+      degraded: "propagation_incomplete",
+      error: (error as Error).name,
+    });
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
   }
   return adminJson(c, toKeyObject(current.record, now));

@@ -3,7 +3,8 @@
  * by the authorizer or forwarded to the origin. The origin is never contacted for a refused request.
  */
 import { loadConfig } from "../config";
-import { problem } from "../http/problem";
+import { problem, problemCodeOf } from "../http/problem";
+import { log } from "../util/log";
 import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
 import { ALLOW_HEADER, isSupportedMethod } from "../verify/routes";
 import { canonicalPath } from "../verify/paths";
@@ -44,12 +45,19 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
  */
 export async function handleGateway(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
   const requestId = crypto.randomUUID();
+  let response: Response;
   try {
-    return await authorizeAndForward(request, url, env, ctx, requestId);
+    response = await authorizeAndForward(request, url, env, ctx, requestId);
   } catch (error) {
-    console.error(`gateway: unhandled ${(error as Error).name}; refusing with authorizer_unavailable`);
-    return problem("authorizer_unavailable", { requestId, retryAfterSeconds: 5 });
+    log("error", "gateway.unhandled", { request_id: requestId, error: (error as Error).name });
+    response = problem("authorizer_unavailable", { requestId, retryAfterSeconds: 5 });
   }
+  // One structured line per refusal (the admin routes log theirs in src/http/request-log.ts).
+  const code = problemCodeOf(response);
+  if (code !== undefined) {
+    log(response.status >= 500 ? "warn" : "info", "refused", { request_id: requestId, method: request.method, status: response.status, code });
+  }
+  return response;
 }
 
 async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext, requestId: string) {

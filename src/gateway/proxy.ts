@@ -4,6 +4,7 @@
  */
 import type { Config } from "../config";
 import { problem } from "../http/problem";
+import { log } from "../util/log";
 import { hmacSha256Hex } from "../util/secrets";
 import type { Decision } from "../verify/verify";
 
@@ -63,7 +64,7 @@ export async function originRequest(request: Request, url: URL, ctx: ForwardCont
 export async function forward(request: Request, url: URL, ctx: ForwardContext): Promise<Response> {
   const send = ctx.config.originUrl ? fetch : ctx.env.ORIGIN ? ctx.env.ORIGIN.fetch.bind(ctx.env.ORIGIN) : null;
   if (!send) {
-    console.error("gateway: neither ORIGIN_URL nor an ORIGIN service binding is configured");
+    log("error", "gateway.no_origin", { request_id: ctx.requestId, degraded: "origin_not_configured", setting: "ORIGIN_URL" });
     return problem("authorizer_unavailable", { requestId: ctx.requestId, retryAfterSeconds: 30 });
   }
   const outgoing = await originRequest(request, url, ctx);
@@ -71,7 +72,7 @@ export async function forward(request: Request, url: URL, ctx: ForwardContext): 
     return await send(outgoing, { signal: AbortSignal.timeout(ctx.config.originTimeoutMs) });
   } catch (error) {
     const timedOut = (error as Error).name === "TimeoutError";
-    console.warn(`gateway: origin ${timedOut ? "timed out" : "unreachable"}`);
+    log("warn", "gateway.origin_failed", { request_id: ctx.requestId, degraded: timedOut ? "origin_timeout" : "origin_unreachable" });
     return problem(timedOut ? "origin_timeout" : "origin_unreachable", { requestId: ctx.requestId });
   }
 }

@@ -60,6 +60,14 @@ export interface ProblemOptions {
   headers?: Record<string, string>;
 }
 
+/** The code of every problem response built here, so the request log can name it without reading the body. */
+const problemCodes = new WeakMap<Response, ProblemCode>();
+
+/** The problem code a response was built with, or undefined for any other response (an origin's, say). */
+export function problemCodeOf(response: Response): ProblemCode | undefined {
+  return problemCodes.get(response);
+}
+
 /**
  * Builds the problem+json response for a code.
  * @example return problem("invalid_key", { requestId, realm: "api" });
@@ -82,7 +90,9 @@ export function problem(code: ProblemCode, options: ProblemOptions): Response {
     request_id: options.requestId,
     ...options.extra,
   };
-  return new Response(JSON.stringify(body), { status, headers });
+  const response = new Response(JSON.stringify(body), { status, headers });
+  problemCodes.set(response, code);
+  return response;
 }
 
 function wwwAuthenticate(code: ProblemCode, options: ProblemOptions): string | null {

@@ -4,6 +4,7 @@
  * once per key per NEGATIVE_CACHE_TTL_MS in each isolate, and is never written to KV.
  */
 import { BoundedTtlCache } from "../util/bounded-cache";
+import { log } from "../util/log";
 import { findKeyByHash } from "./store";
 import { parseCachedRecord, toLiveKey, type KeyRecord, type LiveKey } from "./record";
 
@@ -34,6 +35,12 @@ export const KV_METADATA_TTL_S = 300;
  */
 export const NEGATIVE_CACHE_TTL_MS = 60_000;
 export const NEGATIVE_CACHE_MAX_ENTRIES = 50_000;
+
+/**
+ * How long a KV read may take before the lookup gives up on it and asks D1. A hung KV read must not hang the
+ * request: a slow cache is treated like a miss, so D1 (the source of truth) decides.
+ */
+export const KV_READ_TIMEOUT_MS = 1_000;
 
 const KV_PREFIX = "key:v1:";
 
@@ -68,10 +75,16 @@ export async function lookupKey(stores: KeyStores, keyHash: string, now: number)
 /** The key read again past the isolate cache (KV, then D1), e.g. to confirm a refusal made on an old copy. */
 export async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
   let record: KeyRecord | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    record = parseCachedRecord(await stores.kv.get(kvKeyFor(keyHash)));
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("KV read timed out")), KV_READ_TIMEOUT_MS);
+    });
+    record = parseCachedRecord(await Promise.race([stores.kv.get(kvKeyFor(keyHash)), timeout]));
   } catch {
-    console.warn("key cache: KV read failed; deciding from D1");
+    log("warn", "key_cache.read_failed", { degraded: "kv_unavailable" });
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
   if (!record) return reloadKey(stores, keyHash, now);
   const live = toLiveKey(record, now);
@@ -93,7 +106,7 @@ export async function reloadKey(stores: KeyStores, keyHash: string, now: number)
   }
   stores.waitUntil(
     stores.kv.put(kvKeyFor(keyHash), JSON.stringify(record), { expirationTtl: KV_METADATA_TTL_S }).catch(() => {
-      console.warn("key cache: KV write failed; the next request will read D1 again");
+      log("warn", "key_cache.write_failed", { degraded: "kv_unavailable" });
     }),
   );
   const live = toLiveKey(record, now);

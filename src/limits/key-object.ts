@@ -17,6 +17,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { effectiveStatus, type KeyRecord } from "../keys/record";
+import { log } from "../util/log";
 import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
 
 /** A lease lives at most this long; it is also the longest an admin change waits for old leases to lapse. */
@@ -25,6 +26,13 @@ export const LEASE_MS = 1_000;
 export const STATE_REFRESH_MS = 60_000;
 /** Counter writes do not hold the answer until committed (see the header for what a crash can lose). */
 export const PERSIST_UNCONFIRMED = true;
+/**
+ * How long an announced admin change keeps this object reading D1 on every request for the key, unless the
+ * change is pushed here sooner. Longer than any admin call's D1 write can take, so a change that reached D1
+ * but whose push failed is read from D1 before the mark ends; the mark ends with such a read, leaving the
+ * object in step with D1.
+ */
+export const PENDING_CHANGE_MS = 60_000;
 
 export type KeyState = Pick<KeyRecord, "id" | "version" | "status" | "expires_at" | "grace_until" | "rate_limits">;
 
@@ -56,11 +64,16 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
   #counters = new Map<string, Counter>();
   /** keyId → when the last lease (of more than the requester's own token) granted for it expires. */
   #leaseHorizon = new Map<string, number>();
+  /** keyId → until when an announced admin change makes every request for the key decide on D1's copy. */
+  readonly #pendingChange = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     for (const [, state] of ctx.storage.kv.list<KeyState>({ prefix: "key:" })) {
       this.#keys.set(state.id, { ...state, loadedAt: 0 }); // loadedAt 0: confirm against D1 on first use
+    }
+    for (const [name, until] of ctx.storage.kv.list<number>({ prefix: "pending:" })) {
+      this.#pendingChange.set(name.slice("pending:".length), until);
     }
     const saved = ctx.storage.kv.get<Persisted>("state");
     if (saved) {
@@ -71,13 +84,21 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
     let key = this.#keys.get(request.keyId);
-    if (!key || key.version < request.version) {
+    const pendingUntil = this.#pendingChange.get(request.keyId);
+    if (pendingUntil !== undefined) {
+      // An admin change may be in D1 without having reached this object: decide on D1's copy, never on ours
+      // (if D1 cannot be read, this throws and the request is refused). No lease outlives the request.
+      key = (await this.#load(request.keyId)) ?? undefined;
+      if (Date.now() >= pendingUntil) this.#endPendingChange(request.keyId);
+      if (!key) return { ok: false, code: "invalid_key", version: 0 };
+      request = { ...request, want: 1 };
+    } else if (!key || key.version < request.version) {
       key = (await this.#load(request.keyId)) ?? undefined;
       if (!key) return { ok: false, code: "invalid_key", version: 0 };
     } else if (Date.now() - key.loadedAt > STATE_REFRESH_MS) {
       // Only a safety net for a change whose push never arrived: refresh without holding this request up.
       key.loadedAt = Date.now();
-      this.ctx.waitUntil(this.#load(request.keyId).catch(() => console.warn("key object: refreshing from D1 failed")));
+      this.ctx.waitUntil(this.#load(request.keyId).catch(() => log("warn", "key_object.refresh_failed", { key_id: request.keyId, degraded: "d1_unavailable" })));
     }
     // The isolate decided on an older record, or (replica lag) a newer one than D1 gave us: never admit.
     if (request.version !== key.version) return { ok: false, code: "stale", version: key.version };
@@ -109,6 +130,22 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
   }
 
   /**
+   * Announces an admin change that is about to be written to D1. Until the change is pushed here
+   * (`applyChange`) or PENDING_CHANGE_MS pass, every request for the key is decided on a fresh read of D1, so
+   * a change whose push fails after D1 was written is never undone by this object's old copy.
+   */
+  async prepareChange(keyId: string): Promise<void> {
+    const until = Date.now() + PENDING_CHANGE_MS;
+    this.#pendingChange.set(keyId, until);
+    this.ctx.storage.kv.put(`pending:${keyId}`, until);
+  }
+
+  #endPendingChange(keyId: string): void {
+    this.#pendingChange.delete(keyId);
+    this.ctx.storage.kv.delete(`pending:${keyId}`);
+  }
+
+  /**
    * Takes a change that was just written to D1. Returns when every lease granted under the old version will
    * have lapsed; the admin call waits until then, so that once it returns no request is decided by old state.
    */
@@ -119,6 +156,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       this.#keys.set(state.id, fresh);
       this.ctx.storage.kv.put(`key:${state.id}`, state);
     }
+    if (this.#pendingChange.has(state.id)) this.#endPendingChange(state.id);
     return { leasesExpireAt: this.#leaseHorizon.get(state.id) ?? 0 };
   }
 

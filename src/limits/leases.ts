@@ -17,6 +17,7 @@
 import type { KeyRecord } from "../keys/record";
 import { addUsage } from "../keys/store";
 import type { AcquireResult, KeyRefusal, LimitRefusal } from "./key-object";
+import { log } from "../util/log";
 import type { LimitState } from "./window";
 
 /** The most tokens an isolate asks for at once; the object caps it further by the key's limits. */
@@ -170,6 +171,6 @@ export async function flushUsageNow(db: D1Database): Promise<void> {
   try {
     await addUsage(db, pending);
   } catch {
-    console.warn(`usage: writing usage of ${pending.length} keys to D1 failed; those counts are lost`);
+    log("warn", "usage.flush_failed", { degraded: "usage_lost" }); // those counts are lost
   }
 }

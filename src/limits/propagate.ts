@@ -3,10 +3,19 @@
  * anything decided on the old version from then on), then KV and this isolate's caches, then a wait until
  * every lease granted under the old version has lapsed. When this returns, no request anywhere is decided
  * by the old state. Idempotent, so a caller that failed part-way retries the whole admin call.
+ *
+ * D1, the object and KV share no transaction, so a change is announced to the object before D1 is written
+ * (`announceChange`): if the push then fails, the object decides the key's requests on D1's copy until the
+ * retry arrives, instead of on its old one (fail closed). If the announcement fails, nothing is written.
  */
 import { purgeKey } from "../keys/lookup";
 import type { KeyRecord } from "../keys/record";
 import { forgetLeases } from "./leases";
+
+/** Tells the key's object that a change to the key is about to be written to D1. Throws if the object fails. */
+export async function announceChange(env: Cloudflare.Env, lineageId: string, keyId: string): Promise<void> {
+  await env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(lineageId)).prepareChange(keyId);
+}
 
 export async function propagateChange(env: Cloudflare.Env, record: KeyRecord, keyHash: string): Promise<void> {
   const { leasesExpireAt } = await pushState(env, record);

@@ -29,20 +29,27 @@ export type Credential =
 /** Whitespace, commas (the join of a repeated header) and control characters never occur in a key. */
 const NOT_IN_A_CREDENTIAL = /[\s,\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * Trims HTTP's optional whitespace (space and tab) only. String.prototype.trim would also remove U+FEFF, U+3000
+ * and other Unicode spaces, silently turning "\uFEFF<key>" into the key: such a value is malformed instead.
+ */
+const trimOws = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, "");
+
 function bearerToken(authorization: string | null): string | null | "malformed" {
   if (authorization === null) return null;
-  const value = authorization.trim();
-  const space = value.search(/\s/);
+  const value = trimOws(authorization);
+  const space = value.search(/[ \t]/);
   const scheme = space === -1 ? value : value.slice(0, space);
   if (scheme.toLowerCase() !== "bearer") return null; // another scheme is not an API key
-  const token = space === -1 ? "" : value.slice(space).trim();
+  const token = space === -1 ? "" : trimOws(value.slice(space));
   return token === "" ? "malformed" : token;
 }
 
 export function readCredential(headers: Headers): Credential {
   const fromAuthorization = bearerToken(headers.get("Authorization"));
   const apiKeyHeader = headers.get("X-API-Key");
-  const fromHeader = apiKeyHeader === null ? null : apiKeyHeader.trim() === "" ? "malformed" : apiKeyHeader.trim();
+  const trimmed = apiKeyHeader === null ? null : trimOws(apiKeyHeader);
+  const fromHeader = trimmed === null ? null : trimmed === "" ? "malformed" : trimmed;
   if (fromAuthorization === "malformed" || fromHeader === "malformed") return { kind: "malformed" };
   if (fromAuthorization !== null && fromHeader !== null && fromAuthorization !== fromHeader) return { kind: "malformed" };
   const key = fromHeader ?? fromAuthorization;

@@ -13,6 +13,7 @@ import { recordRefusal, throttledUntil } from "../limits/throttle";
 import type { LimitState } from "../limits/window";
 import { recordDecision, type MonitorSink } from "../monitoring/record";
 import type { RequestCf } from "../monitoring/usage";
+import { log } from "../util/log";
 import { ipInRanges } from "./network";
 import { requiredScopes, routeMatches } from "./routes";
 
@@ -85,7 +86,7 @@ async function decide(stores: VerifyStores, config: Config, input: VerifyInput, 
   try {
     live = await lookupKey(stores, keyHash, now);
   } catch {
-    console.error("verify: D1 lookup failed; refusing with authorizer_unavailable");
+    log("error", "verify.lookup_failed", { degraded: "d1_unavailable", code: "authorizer_unavailable" });
     return refuse("authorizer_unavailable");
   }
   if (!live) return refuse("invalid_key");
@@ -132,7 +133,7 @@ async function decide(stores: VerifyStores, config: Config, input: VerifyInput, 
     };
   } catch {
     // Fail closed, and never retry: a lost answer may still have spent a token.
-    console.error("verify: the key's Durable Object failed; refusing with authorizer_unavailable");
+    log("error", "verify.key_object_failed", { degraded: "key_object_unavailable", code: "authorizer_unavailable" });
     return refuse("authorizer_unavailable");
   }
 }

@@ -1,0 +1,76 @@
+/**
+ * Structured log lines: one JSON object per line, so a log search can filter on `msg`, `code` or `degraded`
+ * instead of parsing prose. Lines never hold a key or a hash: only the fields below are written, every value
+ * is a short scalar, and any value that looks like a credential or a SHA-256 hash is replaced before it is
+ * written. JSON escaping turns CR, LF, NUL and other control characters into `\r`, `\n`, `\u0000`; U+2028 and
+ * U+2029 (line breaks to some log viewers) are escaped as well, so one call is always exactly one line.
+ */
+
+/** What is not working as it should, named the same way in every line that reports it. */
+export type DegradedMode =
+  | "kv_unavailable"
+  | "d1_unavailable"
+  | "key_object_unavailable"
+  | "propagation_incomplete"
+  | "config_invalid"
+  | "admin_auth_unconfigured"
+  | "access_keys_unavailable"
+  | "origin_not_configured"
+  | "origin_unreachable"
+  | "origin_timeout"
+  | "usage_lost";
+
+export interface LogFields {
+  request_id?: string;
+  key_id?: string;
+  /** A problem code for refusals, or the admin action for mutations. */
+  code?: string;
+  degraded?: DegradedMode;
+  /** The configuration setting or binding concerned (a name, never its value). */
+  setting?: string;
+  status?: number;
+  method?: string;
+  actor?: string;
+  /** For a refused admin call: the change it was attempting. */
+  action?: string;
+  /** Where a decision was asked for, when not over HTTP ("rpc"). */
+  via?: string;
+  /** The kind of an error caught (its `name`), never its message: messages can hold SQL or a binding's internals. */
+  error?: string;
+}
+
+/** Longest value written; longer ones are cut (a log line is no place for a body). */
+export const MAX_LOG_VALUE_LENGTH = 200;
+
+// A key of the project's grammar (any vendor, either type and environment), or 64 hex digits (a SHA-256).
+const SECRET_LIKE = /(?:[a-z][a-z0-9]{1,15}_)?(?:sk|pk)_(?:live|test)_[0-9A-Za-z]{40,}|\b[0-9a-fA-F]{64}\b/g;
+
+function clean(value: unknown): string | number | boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "number" || typeof value === "boolean") return value;
+  return String(value).slice(0, MAX_LOG_VALUE_LENGTH).replace(SECRET_LIKE, "[redacted]");
+}
+
+/**
+ * The line `log` writes, without writing it (tests and callers that batch use it).
+ * @example formatLogLine("warn", "key_cache.read_failed", { degraded: "kv_unavailable" })
+ */
+export function formatLogLine(level: "info" | "warn" | "error", msg: string, fields: LogFields = {}): string {
+  const line: Record<string, string | number | boolean> = { level, msg: clean(msg) as string };
+  for (const [name, value] of Object.entries(fields)) {
+    const v = clean(value);
+    if (v !== undefined) line[name] = v;
+  }
+  return JSON.stringify(line).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/**
+ * Writes one structured line to the console at `level`.
+ * @example log("error", "verify.key_object_failed", { request_id, degraded: "key_object_unavailable" });
+ */
+export function log(level: "info" | "warn" | "error", msg: string, fields: LogFields = {}): void {
+  const line = formatLogLine(level, msg, fields);
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+}

@@ -1,0 +1,136 @@
+/**
+ * Failing wrappers around the real bindings, and a capture of the structured log lines the Worker writes.
+ * Each wrapper passes everything through to the real binding except the operations it is told to break.
+ */
+import { env } from "cloudflare:workers";
+import { vi } from "vitest";
+
+/** A binding method that throws, hangs, or answers something else. */
+export type Fault = "throw" | "hang" | { answer: unknown };
+
+function broken(fault: Fault, what: string) {
+  return async (..._args: unknown[]) => {
+    if (fault === "throw") throw new Error(what === "D1" ? `D1_ERROR: near "SELECT key_hash FROM api_keys": unavailable` : `${what} unavailable`);
+    if (fault === "hang") return new Promise(() => {});
+    return fault.answer;
+  };
+}
+
+/** Replaces the named methods of an object by faults; everything else is the real thing, bound to it. */
+export function breaking<T extends object>(target: T, faults: Partial<Record<string, Fault>>, what = "binding"): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      const fault = faults[prop as string];
+      if (fault !== undefined) return broken(fault, what);
+      const value = Reflect.get(t, prop);
+      return typeof value === "function" ? value.bind(t) : value;
+    },
+  });
+}
+
+/** A statement that fails when run, however it is bound. */
+function deadStatement(statement: D1PreparedStatement): D1PreparedStatement {
+  return new Proxy(statement, {
+    get(target, prop) {
+      if (prop === "bind") return (...values: unknown[]) => deadStatement(target.bind(...values));
+      if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") return broken("throw", "D1");
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** D1 that cannot run anything: every statement fails when run, as when D1 is down or unreachable. */
+export function downD1(): D1Database {
+  return new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => deadStatement(target.prepare(sql));
+      if (prop === "batch" || prop === "exec") return broken("throw", "D1");
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** D1 that reads but cannot write: every batch (each mutation is one) fails. */
+export function readOnlyD1(): D1Database {
+  return breaking(env.DB, { batch: "throw", exec: "throw" }, "D1");
+}
+
+/** The KEY_OBJECT namespace with some methods of every stub broken. */
+export function breakingKeyObjects(faults: Partial<Record<"acquire" | "applyChange" | "prepareChange", Fault>>) {
+  const calls: string[] = [];
+  const ns = new Proxy(env.KEY_OBJECT, {
+    get(target, prop) {
+      if (prop === "get") {
+        return (id: DurableObjectId) => {
+          const stub = target.get(id);
+          return new Proxy(stub, {
+            get(s, p) {
+              const value = Reflect.get(s, p);
+              if (typeof value !== "function") return value;
+              return async (...args: unknown[]) => {
+                calls.push(String(p));
+                const fault = faults[p as keyof typeof faults];
+                if (fault !== undefined) return broken(fault, "Durable Object")();
+                return (s as unknown as Record<string, (...a: unknown[]) => unknown>)[p as string]!(...args);
+              };
+            },
+          });
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { ns: ns as DurableObjectNamespace<import("../../src/limits/key-object").KeyObject>, calls };
+}
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  request_id?: string;
+  key_id?: string;
+  code?: string;
+  degraded?: string;
+  setting?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Captures what the Worker writes to the console during `run`: every line, and the structured ones parsed.
+ * The lines are still printed, so the runner's key-leak guard sees them too.
+ */
+export async function capturingLogs<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[]; logs: LogLine[] }> {
+  const lines: string[] = [];
+  const spies = (["log", "warn", "error", "info"] as const).map((level) => {
+    const original = console[level].bind(console);
+    return vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(" "));
+      original(...args);
+    });
+  });
+  try {
+    const result = await run();
+    const logs = lines.flatMap((line) => {
+      try {
+        const value = JSON.parse(line) as LogLine;
+        return typeof value === "object" && value !== null && typeof value.msg === "string" ? [value] : [];
+      } catch {
+        return [];
+      }
+    });
+    return { result, lines, logs };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+/** Every row count that an admin change could touch, to prove a refused or failed call changed nothing. */
+export async function d1Snapshot(): Promise<string> {
+  const keys = await env.DB.prepare(
+    "SELECT id, status, version, name, scopes, rate_limits, ip_allowlist, expires_at, grace_until, rotated_to, revoked_at FROM api_keys ORDER BY id",
+  ).all();
+  const audit = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log").first<{ n: number }>();
+  return JSON.stringify({ keys: keys.results, audit: audit?.n });
+}
