@@ -25,10 +25,14 @@ function percentile(sorted, p) {
 
 const round2 = (n) => Math.round(n * 100) / 100;
 
+/** The one client every request comes from (a documentation address, RFC 5737). */
+const CLIENT_IP = "203.0.113.7";
+
 /**
  * Runs one bounded load: `connections` keep-alive connections, for `seconds` or `maxRequests` requests,
  * whichever ends first (`amount`: exactly that many requests instead). Every request carries the next key of
- * `keys` (a keySource) in X-API-Key. Latencies are recorded here for every response, whatever its status,
+ * `keys` (a keySource) in X-API-Key, and the same client address in CF-Connecting-IP (as Cloudflare's edge
+ * would set it), floors included, so that every request has the same size. Latencies are recorded here for every response, whatever its status,
  * with sub-millisecond precision (autocannon's own histogram keeps whole milliseconds).
  */
 export async function runLoad({ url, keys, connections, seconds, maxRequests, amount }) {
@@ -47,6 +51,7 @@ export async function runLoad({ url, keys, connections, seconds, maxRequests, am
     requests: [
       {
         method: "GET",
+        headers: { "cf-connecting-ip": CLIENT_IP },
         setupRequest: (request) => (keys ? { ...request, headers: { ...request.headers, "x-api-key": keys.next() } } : request),
       },
     ],

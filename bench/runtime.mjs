@@ -1,7 +1,7 @@
 // The runtime side of the benchmark: building the Worker, and booting it with its floors in workerd
 // through the miniflare API, each Worker on its own loopback socket, on temporary storage.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join, resolve } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -91,11 +91,16 @@ function cpuSeconds(pid) {
  */
 export async function startRuntime(workers, stateDir, { inspect = [] } = {}) {
   const before = new Set(workerdPids());
+  // The Workers' own log lines (one per refusal) go to a file, not this terminal: printing tens of
+  // thousands of lines a second would take the load generator's CPU, on the same cores, from the load.
+  mkdirSync(join(ROOT, "bench/tmp"), { recursive: true });
+  const workerLog = createWriteStream(join(ROOT, "bench/tmp/workerd.log"), { flags: "a" });
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: HOST,
       port: 0,
       resourcePersistencePath: stateDir,
+      handleStructuredLogs: ({ level, message }) => workerLog.write(`${level} ${message}\n`),
       ...(inspect.length > 0 ? { inspectorPort: 0 } : {}),
       workers: workers.map((w) => ({
         ...w,

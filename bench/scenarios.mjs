@@ -3,7 +3,9 @@
 // its ratio is taken against, the one status every response must have, and where its keys come from.
 //
 //   via     "gateway": GET /api/v1/x on the authorizer, forwarded to the no-op origin when allowed;
-//           "rpc": GET on the caller Worker, which calls env.AUTH.verify({ key, method, path }).
+//           "rpc": GET on the caller Worker, which calls env.AUTH.verify({ key, method, path });
+//           "throttled": the same as "gateway", on a second instance of the authorizer with the refusal
+//           throttle on (every request comes from one client address, CF-Connecting-IP).
 //   floor   "proxy": pass-through Worker to the same no-op origin (for requests the gateway forwards);
 //           "noop": a Worker that answers 200 at once (for refusals, which never reach the origin);
 //           "rpc": the same caller Worker calling a no-op RPC entrypoint.
@@ -69,6 +71,14 @@ export const SCENARIOS = [
     via: "gateway",
     floor: "noop",
     expect: 401,
+    keys: async () => unknownKey,
+  },
+  {
+    name: "unknown well-formed keys, each distinct, refusal throttle on",
+    via: "throttled",
+    floor: "noop",
+    // The warm-up spends the client's REFUSAL_THROTTLE_LIMIT refusals; from then on it is refused unread.
+    expect: 429,
     keys: async () => unknownKey,
   },
   {

@@ -57,6 +57,8 @@ const SETTINGS = {
   pregenerated_keys: SMOKE ? 10_000 : 300_000,
   /** The refusal throttle would answer 429 to every refusal scenario after 50 requests from one address. */
   vars: { ORIGIN_URL: "", REFUSAL_THROTTLE_LIMIT: "0" },
+  /** The instance the "throttled" scenarios use: the deployed default limit, a window longer than any run. */
+  throttled_vars: { ORIGIN_URL: "", REFUSAL_THROTTLE_LIMIT: "50", REFUSAL_THROTTLE_WINDOW_SECONDS: "3600" },
 };
 
 const log = (message) => process.stderr.write(`bench: ${message}\n`);
@@ -163,13 +165,15 @@ async function floodPass(bundle, state, adminToken) {
 }
 
 function targetUrl(urls, scenario) {
-  return `${scenario.via === "rpc" ? urls.caller : urls.authorizer}${PATH}`;
+  const worker = { rpc: "caller", throttled: "authorizer-throttled" }[scenario.via] ?? "authorizer";
+  return `${urls[worker]}${PATH}`;
 }
 
 async function timingPass(bundle, state, adminToken) {
   const runtime = await startRuntime(
     [
       authorizerWorker("authorizer", bundle, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }),
+      authorizerWorker("authorizer-throttled", bundle, { ...SETTINGS.throttled_vars, ADMIN_TOKEN: adminToken }),
       benchWorker("origin", "noop.js"),
       benchWorker("noop", "noop.js"),
       benchWorker("proxy", "proxy.js", { ORIGIN: "origin" }),
@@ -208,13 +212,16 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
   const runtime = await startRuntime(
     [
       authorizerWorker("authorizer", instrumented, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }),
+      authorizerWorker("authorizer-throttled", instrumented, { ...SETTINGS.throttled_vars, ADMIN_TOKEN: adminToken }),
       benchWorker("origin", "noop.js"),
       benchWorker("caller", "caller.js", { AUTH: { name: "authorizer", entrypoint: "AuthService" } }),
     ],
     state,
   );
   active.add(runtime);
-  const counts = async () => (await fetch(`${runtime.urls.authorizer}/__bench/counts`)).json();
+  // Each authorizer instance counts its own calls; the "throttled" scenarios run on the second one.
+  const counts = async (s) =>
+    (await fetch(`${runtime.urls[s.via === "throttled" ? "authorizer-throttled" : "authorizer"]}/__bench/counts`)).json();
   try {
     // Let the work the timing pass left behind (usage flushes) finish before anything is counted.
     await settle(runtime);
@@ -225,13 +232,13 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
       const keys = keySource(s.countingKeys, { once: s.once });
       if (s.prime) await load(url, keySource(s.countingKeys), { amount: s.countingKeys.length });
       if (!s.once) await load(url, keys, { seconds: SETTINGS.warmup_s });
-      await counts(); // resets
+      await counts(s); // resets
       const amount = s.once ? s.countingKeys.length : Math.max(SETTINGS.count_requests, Array.isArray(s.countingKeys) ? s.countingKeys.length : 0);
       const r = await load(url, keys, { amount });
       await sleep(100); // cache refills run in waitUntil, just after the responses
-      const during = await counts();
+      const during = await counts(s);
       // Also lets this scenario's deferred work finish before the next one is counted.
-      const after = (await settle(runtime)) > 0 ? await counts() : null;
+      const after = (await settle(runtime)) > 0 ? await counts(s) : null;
       const per1k = (n) => Math.round((n * 1000 * 10) / r.requests) / 10;
       out.push({
         requests: r.requests,
@@ -251,6 +258,7 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
 
 async function main() {
   mkdirSync(TMP, { recursive: true });
+  writeFileSync(join(TMP, "workerd.log"), ""); // the Workers' log lines of this run (bench/runtime.mjs)
   const machine = machineInfo(ROOT);
   log("building the Worker and the instrumented build…");
   const bundle = build(join(TMP, "build"));
