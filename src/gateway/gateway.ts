@@ -4,7 +4,7 @@
  */
 import { loadConfig } from "../config";
 import { problem, problemCodeOf } from "../http/problem";
-import { log } from "../util/log";
+import { log, logRefusal } from "../util/log";
 import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
 import { ALLOW_HEADER, isSupportedMethod } from "../verify/routes";
 import { canonicalPath } from "../verify/paths";
@@ -55,7 +55,7 @@ export async function handleGateway(request: Request, url: URL, env: Cloudflare.
   // One structured line per refusal (the admin routes log theirs in src/http/request-log.ts).
   const code = problemCodeOf(response);
   if (code !== undefined) {
-    log(response.status >= 500 ? "warn" : "info", "refused", { request_id: requestId, method: request.method, status: response.status, code });
+    logRefusal(response.status >= 500 ? "warn" : "info", { request_id: requestId, method: request.method, status: response.status, code });
   }
   return response;
 }

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app";
-import { log } from "../util/log";
+import { log, logRefusal } from "../util/log";
 import { problemCodeOf } from "./problem";
 
 export function requestLog(): MiddlewareHandler<AppEnv> {
@@ -15,7 +15,7 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     const fields = { request_id: c.get("requestId"), key_id: c.get("keyId"), method: c.req.method, status: c.res.status };
     if (code !== undefined) {
       // An admin change that failed part-way also names the action it was attempting.
-      log(c.res.status >= 500 ? "warn" : "info", "refused", { ...fields, code, action: c.get("auditAction") });
+      logRefusal(c.res.status >= 500 ? "warn" : "info", { ...fields, code, action: c.get("auditAction") });
     } else if (c.get("auditAction") !== undefined) {
       log("info", "admin.mutation", { ...fields, code: c.get("auditAction"), actor: c.get("actor") });
     }

@@ -5,7 +5,7 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
-import { log } from "../util/log";
+import { log, logRefusal } from "../util/log";
 import { canonicalPath } from "../verify/paths";
 import { isSupportedMethod } from "../verify/routes";
 import { verifyKey, verifyStores, type Decision } from "../verify/verify";
@@ -29,7 +29,7 @@ const optionalString = (v: unknown) => v === undefined || (typeof v === "string"
 export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
   async verify(params: VerifyParams): Promise<Decision> {
     const decision = await this.#decide(params);
-    if (!decision.valid) log("info", "refused", { code: decision.code, via: "rpc" });
+    if (!decision.valid) logRefusal("info", { code: decision.code, via: "rpc" });
     return decision;
   }
 

@@ -37,6 +37,9 @@ export interface LogFields {
   via?: string;
   /** The kind of an error caught (its `name`), never its message: messages can hold SQL or a binding's internals. */
   error?: string;
+  /** For `refused.suppressed`: how many refusals were counted but not written, and their codes (`code=n,…`). */
+  count?: number;
+  codes?: string;
 }
 
 /** Longest value written; longer ones are cut (a log line is no place for a body). */
@@ -73,4 +76,40 @@ export function log(level: "info" | "warn" | "error", msg: string, fields: LogFi
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);
+}
+
+/**
+ * Refusal lines written per isolate per second; past it, refusals are counted, not written, and the count
+ * goes out in one `refused.suppressed` line (with the codes) with the first refusal of a later second. A
+ * flood of bad keys must not become a flood of log lines: writing one line per refusal took a third of the
+ * gateway's refusal throughput (`npm run bench`), and log volume is billed.
+ */
+export const REFUSAL_LOG_LINES_PER_SECOND = 100;
+
+let refusalSecond = 0;
+let refusalLines = 0;
+const suppressedRefusals = new Map<string, number>();
+
+/**
+ * Logs one refusal as a `refused` line, within REFUSAL_LOG_LINES_PER_SECOND.
+ * @example logRefusal("info", { request_id, method, status: 401, code: "invalid_key" });
+ */
+export function logRefusal(level: "info" | "warn", fields: LogFields & { code: string }, now = Date.now()): void {
+  const second = Math.floor(now / 1000);
+  if (second !== refusalSecond) {
+    if (suppressedRefusals.size > 0) {
+      const codes = [...suppressedRefusals].map(([code, n]) => `${code}=${n}`).join(",");
+      const count = [...suppressedRefusals.values()].reduce((a, b) => a + b, 0);
+      log("warn", "refused.suppressed", { count, codes });
+      suppressedRefusals.clear();
+    }
+    refusalSecond = second;
+    refusalLines = 0;
+  }
+  if (refusalLines < REFUSAL_LOG_LINES_PER_SECOND) {
+    refusalLines++;
+    log(level, "refused", fields);
+  } else {
+    suppressedRefusals.set(fields.code, (suppressedRefusals.get(fields.code) ?? 0) + 1);
+  }
 }
