@@ -48,7 +48,7 @@ async function tokenActor(env: Cloudflare.Env, authorization: string): Promise<s
 
 export function adminAuth(): MiddlewareHandler<AppEnv & { Variables: AdminVariables }> {
   return async function adminAuthMiddleware(c, next) {
-    if (hasCredentialInQuery(new URL(c.req.url))) throw new ProblemError("key_in_query");
+    if (hasCredentialInQuery(new URL(c.req.url), c.env.KEY_VENDOR_PREFIX ?? "")) throw new ProblemError("key_in_query");
     const access = accessConfig(c.env);
     if (!c.env.ADMIN_TOKEN && !access) {
       log("error", "admin.unconfigured", { request_id: c.get("requestId"), degraded: "admin_auth_unconfigured", setting: "ADMIN_TOKEN" });

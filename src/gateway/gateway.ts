@@ -76,7 +76,7 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
   // However it was spelled ("/%61dmin/…", "/admin;x/…" which Java servers read as "/admin/…"), a reserved
   // path is never forwarded.
   if (RESERVED_FIRST_SEGMENTS.has(path.segments[0]!.split(";", 1)[0]!)) return problem("not_found", { requestId, headers: cors });
-  if (hasCredentialInQuery(url)) {
+  if (hasCredentialInQuery(url, config.vendor)) {
     // Refused first; recording the exposure (one of our keys in a URL) runs after the answer.
     const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP"), requestId };
     ctx.waitUntil(recordQueryExposure(env, (p) => ctx.waitUntil(p), config, exposure, now));

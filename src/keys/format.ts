@@ -125,3 +125,15 @@ export function parseKey(candidate: string, vendor: string): ParsedKey | null {
     hint: candidate.slice(-4),
   };
 }
+
+/**
+ * The keys of this grammar (under `vendor`, with a valid checksum) that occur anywhere in `text`, each once:
+ * for finding keys where they should not be (a URL's query string). Random strings of the right shape are
+ * not reported: the checksum must match.
+ */
+export function keysInText(text: string, vendor: string): string[] {
+  const found = new Set<string>();
+  const pattern = new RegExp(`(?<![0-9A-Za-z_])${keyPatternSource(vendor)}(?![0-9A-Za-z_])`, "g");
+  for (const [candidate] of text.matchAll(pattern)) if (parseKey(candidate, vendor)) found.add(candidate);
+  return [...found];
+}

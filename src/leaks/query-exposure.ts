@@ -8,26 +8,17 @@
  * strings cost no more D1 reads than made-up keys in headers; unknown keys leave no event.
  */
 import type { Config } from "../config";
-import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { findKeyByHash } from "../keys/store";
 import { recordRefusal, throttledUntil } from "../limits/throttle";
 import type { WaitUntil } from "../notify/webhook";
-import { QUERY_CREDENTIAL_NAMES } from "../verify/credential";
+import { keysInQuery } from "../verify/credential";
 import { processLeakReports } from "./process";
 
 /** Keys looked up per request at most (a URL may repeat a parameter). */
 const MAX_KEYS_PER_URL = 4;
 const DAY_MS = 86_400_000;
 
-/** The distinct keys of the grammar (valid checksum) among the URL's credential parameters. */
-export function keysInQuery(url: URL, vendor: string): string[] {
-  const keys = new Set<string>();
-  for (const [name, value] of url.searchParams) {
-    if (QUERY_CREDENTIAL_NAMES.has(name.toLowerCase()) && parseKey(value.trim(), vendor)) keys.add(value.trim());
-  }
-  return [...keys].slice(0, MAX_KEYS_PER_URL);
-}
 
 /**
  * Records the exposure of the keys in this URL. Never throws: it runs after the refusal was answered.
@@ -41,7 +32,7 @@ export async function recordQueryExposure(
   now: number,
 ): Promise<void> {
   try {
-    const keys = keysInQuery(request.url, config.vendor);
+    const keys = keysInQuery(request.url, config.vendor).slice(0, MAX_KEYS_PER_URL);
     const reports = [];
     for (const key of keys) {
       if (throttledUntil(config.refusalThrottle, request.ip, now) !== null) break;

@@ -2,6 +2,7 @@
  * Reading the presented key. Two headers are accepted, `X-API-Key` and `Authorization: Bearer`; keys in the
  * URL are refused outright, because URLs end up in logs, browser history and Referer headers.
  */
+import { keysInText } from "../keys/format";
 
 /** Query parameters that would carry a credential (compared case-insensitively). */
 export const QUERY_CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
@@ -14,10 +15,27 @@ export const QUERY_CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
   "x-api-key",
 ]);
 
-export function hasCredentialInQuery(url: URL): boolean {
+/**
+ * Whether the URL's query carries a credential: a parameter named like one, or a key of this authorizer
+ * under any name (`?q=sk_live_…`), so that no spelling of the parameter lets a key travel in a URL.
+ */
+export function hasCredentialInQuery(url: URL, vendor: string): boolean {
   if (url.search === "") return false; // most requests: no query to parse
   for (const name of url.searchParams.keys()) if (QUERY_CREDENTIAL_NAMES.has(name.toLowerCase())) return true;
-  return false;
+  return keysInQuery(url, vendor).length > 0;
+}
+
+/** The keys of this authorizer (valid checksum) anywhere in the URL's query, percent-decoded, each once. */
+export function keysInQuery(url: URL, vendor: string): string[] {
+  const search = url.search;
+  if (!search.includes("_live_") && !search.includes("_test_") && !search.includes("%5F") && !search.includes("%5f")) return [];
+  let decoded = search;
+  try {
+    decoded = decodeURIComponent(search);
+  } catch {
+    // A broken escape elsewhere in the query: look at it as it is.
+  }
+  return keysInText(decoded, vendor);
 }
 
 export type Credential =

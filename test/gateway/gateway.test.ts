@@ -128,6 +128,17 @@ describe("reserved paths", () => {
   });
 });
 
+describe("keys in the URL", () => {
+  it("refuses a key of this authorizer under any query parameter name, and never forwards it", async () => {
+    const { apiKey } = await mintKey({ scopes: ["read"] });
+    const { response, trace } = gateway(`/api/v1/search?q=${apiKey}`, apiKey);
+    const res = await response;
+    expect(res.status).toBe(400);
+    expect((await problemOf(res)).code).toBe("key_in_query");
+    expect(await originSaw(trace)).toBe(false);
+  });
+});
+
 describe("methods", () => {
   // workerd itself refuses to build requests with methods such as CONNECT; these are ones it lets through.
   it.each(["TRACE", "PROPFIND", "MKCOL", "COPY"])("refuses %s with 405 and Allow, without contacting the origin", async (method) => {

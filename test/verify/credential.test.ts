@@ -4,9 +4,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { generateKey } from "../../src/keys/format";
 import { QUERY_CREDENTIAL_NAMES, hasCredentialInQuery, readCredential } from "../../src/verify/credential";
 
 const KEY = "sk_test_0123456789abcdefABCDEF";
+/** A key of the grammar with a valid checksum, and the same with its last character changed. */
+const REAL = generateKey("", "secret", "live");
+const BAD_CHECKSUM = REAL.slice(0, -1) + (REAL.endsWith("0") ? "1" : "0");
 const OTHER = "sk_test_ZYXWVUTSRQPONMLKJIH";
 
 function headers(entries: [string, string][]): Headers {
@@ -134,13 +138,13 @@ describe("hasCredentialInQuery", () => {
       ["twice", `?${name}=a&${name}=b`],
       ["percent-encoded", `?${encodeURIComponent(name).replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`)}=${KEY}`],
     ])("%s", (_label, query) => {
-      expect(hasCredentialInQuery(url(query))).toBe(true);
+      expect(hasCredentialInQuery(url(query), "")).toBe(true);
     });
 
     it("in any mix of cases (property)", () => {
       fc.assert(
         fc.property(fc.mixedCase(fc.constant(name)), (spelled) => {
-          expect(hasCredentialInQuery(url(`?${spelled}=${KEY}`))).toBe(true);
+          expect(hasCredentialInQuery(url(`?${spelled}=${KEY}`), "")).toBe(true);
         }),
         { numRuns: 100 },
       );
@@ -152,13 +156,30 @@ describe("hasCredentialInQuery", () => {
     ["an empty query", "?"],
     ["harmless parameters", "?page=2&sort=asc&q=hello"],
     ["a credential name as a value", "?q=api_key&filter=token"],
-    ["a key as a value of a harmless parameter", `?q=${KEY}`],
+    ["a key-like value of a harmless parameter (not a key: wrong length)", `?q=${KEY}`],
+    ["a real key's shape with a wrong checksum", `?q=${BAD_CHECKSUM}`],
+    ["a key of another vendor", `?q=acme_${REAL}`],
     ["names that merely contain one", "?keyword=x&monkey=1&hotkey=k&tokens=3&token_type=bearer&api_keys=1&key_id=k"],
     ["a name with a prefix", "?my_token=x&xkey=1"],
     ["a credential name in the path", "/api_key/token"],
     ["a credential name in the fragment", "#api_key=x"],
   ])("not for %s", (_label, suffix) => {
     const target = suffix.startsWith("/") ? new URL(`https://authorizer.test${suffix}`) : url(suffix);
-    expect(hasCredentialInQuery(target)).toBe(false);
+    expect(hasCredentialInQuery(target, "")).toBe(false);
+  });
+
+  it.each([
+    ["under any parameter name", `?q=${REAL}`],
+    ["inside a longer value", `?filter=owner:${REAL},x`],
+    ["percent-encoded", `?q=${REAL.replace(/_/g, "%5F")}`],
+    ["in a second parameter", `?page=1&redirect=${encodeURIComponent(`https://x.test/?k=${REAL}`)}`],
+  ])("for a key of this authorizer %s", (_label, query) => {
+    expect(hasCredentialInQuery(url(query), "")).toBe(true);
+  });
+
+  it("for a key under the configured vendor part, and not for the same key without it", () => {
+    const vendorKey = generateKey("acme", "secret", "live");
+    expect(hasCredentialInQuery(url(`?q=${vendorKey}`), "acme")).toBe(true);
+    expect(hasCredentialInQuery(url(`?q=${REAL}`), "acme")).toBe(false);
   });
 });
