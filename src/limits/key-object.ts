@@ -53,6 +53,12 @@ export type AcquireResult =
   | { ok: false; code: KeyRefusal; version: number }
   | { ok: false; code: LimitRefusal; version: number; retryAt: number; limits: LimitState[] };
 
+/** Announced admin changes to one key that have not been pushed yet, and until when to wait for them. */
+interface PendingChange {
+  count: number;
+  until: number;
+}
+
 interface Persisted {
   counters: [string, Counter][];
   leaseHorizon: [string, number][];
@@ -64,16 +70,22 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
   #counters = new Map<string, Counter>();
   /** keyId → when the last lease (of more than the requester's own token) granted for it expires. */
   #leaseHorizon = new Map<string, number>();
-  /** keyId → until when an announced admin change makes every request for the key decide on D1's copy. */
-  readonly #pendingChange = new Map<string, number>();
+  /**
+   * keyId → announced admin changes not yet pushed, and until when: while any is outstanding, every request
+   * for the key is decided on a fresh read of D1. A count, not a flag, so that one change's push cannot end
+   * the wait for another change announced after it (whose push may still fail).
+   */
+  readonly #pendingChange = new Map<string, PendingChange>();
+  /** When this instance started: no lease granted before a restart outlives startedAt + LEASE_MS. */
+  readonly #startedAt = Date.now();
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     for (const [, state] of ctx.storage.kv.list<KeyState>({ prefix: "key:" })) {
       this.#keys.set(state.id, { ...state, loadedAt: 0 }); // loadedAt 0: confirm against D1 on first use
     }
-    for (const [name, until] of ctx.storage.kv.list<number>({ prefix: "pending:" })) {
-      this.#pendingChange.set(name.slice("pending:".length), until);
+    for (const [name, pending] of ctx.storage.kv.list<PendingChange>({ prefix: "pending:" })) {
+      this.#pendingChange.set(name.slice("pending:".length), pending);
     }
     const saved = ctx.storage.kv.get<Persisted>("state");
     if (saved) {
@@ -84,12 +96,13 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
     let key = this.#keys.get(request.keyId);
-    const pendingUntil = this.#pendingChange.get(request.keyId);
-    if (pendingUntil !== undefined) {
+    const pending = this.#pendingChange.get(request.keyId);
+    if (pending !== undefined) {
       // An admin change may be in D1 without having reached this object: decide on D1's copy, never on ours
-      // (if D1 cannot be read, this throws and the request is refused). No lease outlives the request.
-      key = (await this.#load(request.keyId)) ?? undefined;
-      if (Date.now() >= pendingUntil) this.#endPendingChange(request.keyId);
+      // (if D1 cannot be read, this throws and the request is refused). No lease outlives the request. The
+      // read is this request's own: one started before the change was written could return the old state.
+      key = (await this.#readFromD1(request.keyId)) ?? undefined;
+      if (Date.now() >= pending.until) this.#endPendingChange(request.keyId);
       if (!key) return { ok: false, code: "invalid_key", version: 0 };
       request = { ...request, want: 1 };
     } else if (!key || key.version < request.version) {
@@ -135,9 +148,9 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
    * a change whose push fails after D1 was written is never undone by this object's old copy.
    */
   async prepareChange(keyId: string): Promise<void> {
-    const until = Date.now() + PENDING_CHANGE_MS;
-    this.#pendingChange.set(keyId, until);
-    this.ctx.storage.kv.put(`pending:${keyId}`, until);
+    const pending = { count: (this.#pendingChange.get(keyId)?.count ?? 0) + 1, until: Date.now() + PENDING_CHANGE_MS };
+    this.#pendingChange.set(keyId, pending);
+    this.ctx.storage.kv.put(`pending:${keyId}`, pending);
   }
 
   #endPendingChange(keyId: string): void {
@@ -156,32 +169,43 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       this.#keys.set(state.id, fresh);
       this.ctx.storage.kv.put(`key:${state.id}`, state);
     }
-    if (this.#pendingChange.has(state.id)) this.#endPendingChange(state.id);
-    return { leasesExpireAt: this.#leaseHorizon.get(state.id) ?? 0 };
+    // One announced change has arrived; the key stays on D1's copy while others are outstanding.
+    const pending = this.#pendingChange.get(state.id);
+    if (pending && pending.count > 1) {
+      const fewer = { ...pending, count: pending.count - 1 };
+      this.#pendingChange.set(state.id, fewer);
+      this.ctx.storage.kv.put(`pending:${state.id}`, fewer);
+    } else if (pending) {
+      this.#endPendingChange(state.id);
+    }
+    // The horizon is written unconfirmed with the counters: after a crash it may be older than a lease
+    // granted just before, but no such lease outlives this instance's start plus LEASE_MS.
+    return { leasesExpireAt: Math.max(this.#leaseHorizon.get(state.id) ?? 0, this.#startedAt + LEASE_MS) };
   }
 
+  /** The key's state from D1, one read shared by the requests that need it at the same time. */
   async #load(keyId: string) {
     let pending = this.#loading.get(keyId);
     if (!pending) {
-      pending = this.env.DB.prepare(
-        "SELECT id, version, status, expires_at, grace_until, rate_limits FROM api_keys WHERE id = ?",
-      )
-        .bind(keyId)
-        .first<Omit<KeyState, "rate_limits"> & { rate_limits: string }>()
-        .then((row) => {
-          if (!row) return null;
-          const state: KeyState = { ...row, rate_limits: JSON.parse(row.rate_limits) };
-          const current = this.#keys.get(keyId);
-          if (current && current.version > state.version) return current; // a pushed change is newer
-          const fresh = { ...state, loadedAt: Date.now() };
-          this.#keys.set(keyId, fresh);
-          this.ctx.storage.kv.put(`key:${keyId}`, state);
-          return fresh;
-        })
-        .finally(() => this.#loading.delete(keyId));
+      pending = this.#readFromD1(keyId).finally(() => this.#loading.delete(keyId));
       this.#loading.set(keyId, pending);
     }
     return pending;
+  }
+
+  /** Reads the key's state from D1 and keeps it, unless a pushed change is already newer. */
+  async #readFromD1(keyId: string) {
+    const row = await this.env.DB.prepare("SELECT id, version, status, expires_at, grace_until, rate_limits FROM api_keys WHERE id = ?")
+      .bind(keyId)
+      .first<Omit<KeyState, "rate_limits"> & { rate_limits: string }>();
+    if (!row) return null;
+    const state: KeyState = { ...row, rate_limits: JSON.parse(row.rate_limits) };
+    const current = this.#keys.get(keyId);
+    if (current && current.version > state.version) return current; // a pushed change is newer
+    const fresh = { ...state, loadedAt: Date.now() };
+    this.#keys.set(keyId, fresh);
+    this.ctx.storage.kv.put(`key:${keyId}`, state);
+    return fresh;
   }
 
   #persist(now: number): void {
@@ -191,8 +215,8 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       leaseHorizon: [...this.#leaseHorizon],
     };
     // Confirming each counter write held every answer until its commit, several times the cost of the grant.
-    this.ctx.storage.put("state", state, { allowUnconfirmed: PERSIST_UNCONFIRMED }).catch(() => {
-      console.error("key object: writing counters failed");
+    this.ctx.storage.put("state", state, { allowUnconfirmed: PERSIST_UNCONFIRMED }).catch((error: unknown) => {
+      log("error", "key_object.persist_failed", { error: (error as Error).name });
     });
   }
 }

@@ -10,6 +10,7 @@
  */
 import { purgeKey } from "../keys/lookup";
 import type { KeyRecord } from "../keys/record";
+import { log } from "../util/log";
 import { forgetLeases } from "./leases";
 
 /** Tells the key's object that a change to the key is about to be written to D1. Throws if the object fails. */
@@ -45,7 +46,8 @@ function pushState(env: Cloudflare.Env, record: KeyRecord) {
 export async function introduceKey(env: Cloudflare.Env, record: KeyRecord): Promise<void> {
   try {
     await pushState(env, record);
-  } catch {
-    console.warn("admin: the new key's object could not be told of it; it will read D1 on first use");
+  } catch (error) {
+    // The object reads the key from D1 on first use instead.
+    log("warn", "admin.introduce_failed", { key_id: record.id, degraded: "key_object_unavailable", error: (error as Error).name });
   }
 }

@@ -252,6 +252,48 @@ const failingD1 = () =>
     batch: () => Promise.reject(new Error("D1 is down")),
   }) as unknown as D1Database;
 
+describe("announced changes", () => {
+  /** What an admin call writes to D1 between its announcement and its push. */
+  async function writeInD1(id: string, sql: string) {
+    await env.DB.prepare(`UPDATE api_keys SET ${sql}, version = version + 1 WHERE id = ?`).bind(id).run();
+    const row = await env.DB.prepare("SELECT id, version, status, expires_at, grace_until, rate_limits FROM api_keys WHERE id = ?")
+      .bind(id)
+      .first<{ id: string; version: number; status: "active" | "disabled" | "revoked"; expires_at: number; grace_until: number | null; rate_limits: string }>();
+    return { ...row!, rate_limits: JSON.parse(row!.rate_limits) };
+  }
+
+  it("one change's push does not end the wait for a second change whose push failed", async () => {
+    const { id } = await mintKey();
+    const stub = stubFor(id);
+    await stub.prepareChange(id); // A: a rename
+    await stub.prepareChange(id); // B: a revocation
+    const a = await writeInD1(id, "name = 'renamed'");
+    await writeInD1(id, "status = 'revoked', revoked_at = 1");
+    await stub.applyChange(a); // A's push arrives; B's never does
+    // A request checked against A's version must not be admitted: D1 holds B's revocation.
+    const asOfA = await stub.acquire({ keyId: id, version: a.version, want: 1 });
+    expect(asOfA.ok).toBe(false);
+    const asOfB = await stub.acquire({ keyId: id, version: a.version + 1, want: 1 });
+    expect(asOfB).toMatchObject({ ok: false, code: "key_revoked" });
+  });
+
+  it("once every announced change has been pushed, requests are decided on the object's copy again", async () => {
+    const { id } = await mintKey();
+    const stub = stubFor(id);
+    await stub.prepareChange(id);
+    await stub.prepareChange(id);
+    const first = await writeInD1(id, "name = 'one'");
+    const second = await writeInD1(id, "name = 'two'");
+    await stub.applyChange(first);
+    await stub.applyChange(second);
+    // What shows the object is off D1 again: a change written to D1 without an announcement (which the
+    // admin routes never do) is not seen.
+    await env.DB.prepare("UPDATE api_keys SET status = 'disabled', version = version + 1 WHERE id = ?").bind(id).run();
+    const result = await stub.acquire({ keyId: id, version: second.version, want: 1 });
+    expect(result.ok).toBe(true);
+  });
+});
+
 describe("usage accounting", () => {
   const usageOf = (id: string) =>
     env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number | null }>();
