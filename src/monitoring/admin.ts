@@ -3,7 +3,7 @@
  * total, alerts, and the security report. Thin: validate, read, answer.
  */
 import * as z from "zod";
-import { invalidField, validate } from "../admin/body";
+import { invalidField, validate } from "../http/body";
 import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "../admin/context";
 import { KEY_ID_PATTERN } from "../admin/schemas";
 import { ProblemError } from "../http/problem";
