@@ -1,8 +1,8 @@
 /**
  * Structured log lines: one JSON object per line, so a log search can filter on `msg`, `code` or `degraded`
  * instead of parsing prose. Lines never hold a key or a hash: only the fields below are written, every value
- * is a short scalar, and any value that looks like a credential or a SHA-256 hash is replaced before it is
- * written. JSON escaping turns CR, LF, NUL and other control characters into `\r`, `\n`, `\u0000`; U+2028 and
+ * is a short scalar (`counts` holds only named numbers), and any value that looks like a credential or a
+ * SHA-256 hash is replaced before it is written. JSON escaping turns CR, LF, NUL and other control characters into `\r`, `\n`, `\u0000`; U+2028 and
  * U+2029 (line breaks to some log viewers) are escaped as well, so one call is always exactly one line.
  */
 
@@ -18,7 +18,10 @@ export type DegradedMode =
   | "origin_not_configured"
   | "origin_unreachable"
   | "origin_timeout"
-  | "usage_lost";
+  | "usage_lost"
+  | "notify_unconfigured"
+  | "notify_failed"
+  | "github_keys_unavailable";
 
 export interface LogFields {
   request_id?: string;
@@ -37,6 +40,14 @@ export interface LogFields {
   via?: string;
   /** The kind of an error caught (its `name`), never its message: messages can hold SQL or a binding's internals. */
   error?: string;
+  /** The type of an owner event (`key.leaked`, …) a notification line is about. */
+  type?: string;
+  /** The id of an owner event, as its webhook delivery carries it. */
+  event_id?: string;
+  /** Which delivery attempt (0 = the first) a line is about. */
+  attempt?: number;
+  /** Named counts (rows written, pruned or lost, failures): names are `[a-z][a-z0-9_]*`, values finite numbers. */
+  counts?: Record<string, number>;
 }
 
 /** Longest value written; longer ones are cut (a log line is no place for a body). */
@@ -44,6 +55,13 @@ export const MAX_LOG_VALUE_LENGTH = 200;
 
 // A key of the project's grammar (any vendor, either type and environment), or 64 hex digits (a SHA-256).
 const SECRET_LIKE = /(?:[a-z][a-z0-9]{1,15}_)?(?:sk|pk)_(?:live|test)_[0-9A-Za-z]{40,}|\b[0-9a-fA-F]{64}\b/g;
+
+const COUNT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** A counts object as written: only well-formed names and finite numbers, so it can carry nothing else. */
+function cleanCounts(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).filter(([name, n]) => COUNT_NAME.test(name) && typeof n === "number" && Number.isFinite(n)));
+}
 
 function clean(value: unknown): string | number | boolean | undefined {
   if (value === undefined || value === null) return undefined;
@@ -56,8 +74,12 @@ function clean(value: unknown): string | number | boolean | undefined {
  * @example formatLogLine("warn", "key_cache.read_failed", { degraded: "kv_unavailable" })
  */
 export function formatLogLine(level: "info" | "warn" | "error", msg: string, fields: LogFields = {}): string {
-  const line: Record<string, string | number | boolean> = { level, msg: clean(msg) as string };
+  const line: Record<string, string | number | boolean | Record<string, number>> = { level, msg: clean(msg) as string };
   for (const [name, value] of Object.entries(fields)) {
+    if (name === "counts") {
+      if (value && typeof value === "object") line[name] = cleanCounts(value as Record<string, number>);
+      continue;
+    }
     const v = clean(value);
     if (v !== undefined) line[name] = v;
   }

@@ -46,6 +46,14 @@ describe("formatLogLine", () => {
     const line = formatLogLine("info", "admin.mutation", { key_id: "key_4qNFfftVLP20UuxYtkp5pl", code: "revoke", status: 200 });
     expect(JSON.parse(line)).toEqual({ level: "info", msg: "admin.mutation", key_id: "key_4qNFfftVLP20UuxYtkp5pl", code: "revoke", status: 200 });
   });
+
+  it("counts carry only well-formed names with finite numbers: a key cannot ride in as a name or a value", () => {
+    const key = generateKey("", "secret", "live");
+    const counts = { pruned_alerts: 3, [key]: 1, "Bad-Name": 2, lost: Number.NaN, sneaky: key as unknown as number };
+    const line = formatLogLine("info", "scheduled.done", { counts });
+    expect(line).not.toContain(key);
+    expect(JSON.parse(line)).toEqual({ level: "info", msg: "scheduled.done", counts: { pruned_alerts: 3 } });
+  });
 });
 
 describe("the request log", () => {
