@@ -74,21 +74,21 @@ export function gitleaksToml(vendor, { extendDefault = false } = {}) {
   return lines.join("\n");
 }
 
-function main(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: { vendor: { type: "string" }, out: { type: "string", default: "gitleaks.toml" }, "extend-default": { type: "boolean", default: false } },
-  });
-  const vendor = values.vendor ?? configuredVendor();
-  const text = gitleaksToml(vendor, { extendDefault: values["extend-default"] });
-  if (values.out === "-") process.stdout.write(text);
+/**
+ * Writes a generated configuration to `out`, or to stdout when `out` is "-"; a file write is followed by
+ * `note` on stderr (stdout stays the configuration alone).
+ */
+export function writeConfig(out, text, note, { mode } = {}) {
+  if (out === "-") process.stdout.write(text);
   else {
-    writeFileSync(values.out, text);
-    console.error(`Wrote ${values.out}: ${gitleaksRules(vendor).length} rules for ${keyPrefix(vendor, "secret", "live")}… and the other prefixes.`);
+    writeFileSync(out, text, mode === undefined ? undefined : { mode });
+    console.error(note);
   }
 }
 
-if (process.argv[1] === import.meta.filename) {
+/** Runs `main` with the arguments when `moduleFile` is the script node was started with; an error exits 1 with its message. */
+export function runIfScript(moduleFile, main) {
+  if (process.argv[1] !== moduleFile) return;
   try {
     main(process.argv.slice(2));
   } catch (error) {
@@ -96,3 +96,15 @@ if (process.argv[1] === import.meta.filename) {
     process.exit(1);
   }
 }
+
+function main(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: { vendor: { type: "string" }, out: { type: "string", default: "gitleaks.toml" }, "extend-default": { type: "boolean", default: false } },
+  });
+  const vendor = values.vendor ?? configuredVendor();
+  const text = gitleaksToml(vendor, { extendDefault: values["extend-default"] });
+  writeConfig(values.out, text, `Wrote ${values.out}: ${gitleaksRules(vendor).length} rules for ${keyPrefix(vendor, "secret", "live")}… and the other prefixes.`);
+}
+
+runIfScript(import.meta.filename, main);

@@ -14,9 +14,9 @@
 //
 // Options: --url (default $AUTHORIZER_URL or http://127.0.0.1:8787), --json (machine-readable output).
 // The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates).
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { adminBase, adminJson, CliError } from "./admin-client.mjs";
 
 const OPTIONS = {
   url: { type: "string" },
@@ -41,18 +41,6 @@ const OPTIONS = {
   key: { type: "string" },
   help: { type: "boolean", default: false },
 };
-
-class CliError extends Error {}
-
-function adminToken() {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
-  const devVars = resolve(import.meta.dirname, "..", ".dev.vars");
-  if (existsSync(devVars)) {
-    const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m.exec(readFileSync(devVars, "utf8"));
-    if (match) return match[1];
-  }
-  throw new CliError("No admin token: set ADMIN_TOKEN, or run `npm start` once to create .dev.vars.");
-}
 
 const list = (text) => (text === undefined ? undefined : text.split(",").map((s) => s.trim()).filter(Boolean));
 const int = (text, flag) => {
@@ -124,32 +112,10 @@ const COMMANDS = {
   audit: (v) => ({ method: "GET", path: `/audit${query({ key_id: v.key, limit: v.limit, cursor: v.cursor })}` }),
 };
 
-async function request(base, token, { method, path, body }) {
+/** Sends a command's request, leaving out the body fields it does not set. */
+function request(base, { method, path, body }) {
   const cleaned = body === undefined ? undefined : JSON.stringify(Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
-  let response;
-  try {
-    response = await fetch(`${base}/admin/v1${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, ...(cleaned === undefined ? {} : { "Content-Type": "application/json" }) },
-      body: cleaned,
-    });
-  } catch (error) {
-    throw new CliError(`Cannot reach ${base}: ${error.cause?.code ?? error.message}. Is the authorizer running (npm start)?`);
-  }
-  const text = await response.text();
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = { raw: text };
-  }
-  if (!response.ok) {
-    const details = (parsed.errors ?? []).map((e) => `\n  ${e.path || "(body)"}: ${e.message}`).join("");
-    const error = new CliError(`${response.status} ${parsed.code ?? ""}: ${parsed.title ?? text}${details}`);
-    error.body = parsed;
-    throw error;
-  }
-  return parsed;
+  return adminJson(base, path, { method, body: cleaned });
 }
 
 function table(rows, columns) {
@@ -196,8 +162,7 @@ async function main(argv) {
   }
   const build = COMMANDS[command];
   if (!build) throw new CliError(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(", ")}`);
-  const base = (values.url ?? process.env.AUTHORIZER_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");
-  const result = await request(base, adminToken(), build(values, positionals));
+  const result = await request(adminBase(values.url), build(values, positionals));
   console.log(values.json ? JSON.stringify(result, null, 2) : human(command, result));
   return 0;
 }

@@ -5,21 +5,9 @@
 // Options: --url (default $AUTHORIZER_URL or http://127.0.0.1:8787), --json (the same data as JSON),
 // --out <file> (write there instead of stdout). The admin token comes from $ADMIN_TOKEN, or from .dev.vars
 // (what `npm start` creates).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-
-class CliError extends Error {}
-
-function adminToken() {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
-  const devVars = resolve(import.meta.dirname, "..", ".dev.vars");
-  if (existsSync(devVars)) {
-    const match = /^\s*ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m.exec(readFileSync(devVars, "utf8"));
-    if (match) return match[1];
-  }
-  throw new CliError("No admin token: set ADMIN_TOKEN, or run `npm start` once to create .dev.vars.");
-}
+import { adminBase, adminRequest, CliError } from "./admin-client.mjs";
 
 async function main(argv) {
   const { values } = parseArgs({
@@ -36,26 +24,7 @@ async function main(argv) {
     console.log("usage: npm run report -- [--json] [--out <file>] [--url <base URL>]");
     return 0;
   }
-  const base = (values.url ?? process.env.AUTHORIZER_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");
-  let response;
-  try {
-    response = await fetch(`${base}/admin/v1/report?format=${values.json ? "json" : "markdown"}`, {
-      headers: { Authorization: `Bearer ${adminToken()}` },
-    });
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`Cannot reach ${base}: ${error.cause?.code ?? error.message}. Is the authorizer running (npm start)?`);
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    let problem = {};
-    try {
-      problem = JSON.parse(text);
-    } catch {
-      // not problem+json: report the status alone
-    }
-    throw new CliError(`${response.status} ${problem.code ?? ""}: ${problem.title ?? "the report could not be produced"}`);
-  }
+  const text = await adminRequest(adminBase(values.url), `/report?format=${values.json ? "json" : "markdown"}`);
   const output = values.json ? `${JSON.stringify(JSON.parse(text), null, 2)}\n` : text;
   if (values.out) {
     writeFileSync(values.out, output);

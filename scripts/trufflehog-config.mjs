@@ -8,10 +8,9 @@
 //   npx wrangler secret put TRUFFLEHOG_VERIFY_TOKEN          # paste the same value
 //   npm run trufflehog-config -- --url https://api.example.com
 //   trufflehog filesystem . --config trufflehog.yaml --json > results.jsonl
-import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ENVIRONMENTS, KEY_TYPES, keyPatternSource, keyPrefix, VENDOR_PATTERN } from "../src/keys/format.ts";
-import { configuredVendor, MIN_ENTROPY } from "./gitleaks-config.mjs";
+import { configuredVendor, MIN_ENTROPY, runIfScript, writeConfig } from "./gitleaks-config.mjs";
 
 export const VERIFY_PATH = "/webhooks/trufflehog/verify";
 
@@ -79,18 +78,7 @@ function main(argv) {
   const token = process.env.TRUFFLEHOG_VERIFY_TOKEN ?? "";
   if (token.length < 16) throw new Error("set TRUFFLEHOG_VERIFY_TOKEN (at least 16 characters, e.g. openssl rand -base64 32) here and as the Worker's secret");
   const text = trufflehogYaml(values.vendor ?? configuredVendor(), { url, token });
-  if (values.out === "-") process.stdout.write(text);
-  else {
-    writeFileSync(values.out, text, { mode: 0o600 });
-    console.error(`Wrote ${values.out} (it holds the verification token: keep it out of version control).`);
-  }
+  writeConfig(values.out, text, `Wrote ${values.out} (it holds the verification token: keep it out of version control).`, { mode: 0o600 });
 }
 
-if (process.argv[1] === import.meta.filename) {
-  try {
-    main(process.argv.slice(2));
-  } catch (error) {
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  }
-}
+runIfScript(import.meta.filename, main);

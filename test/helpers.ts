@@ -61,6 +61,13 @@ export function gateway(path: string, apiKey: string | null, init: RequestInit =
   return { trace, response: call(path, { ...init, headers }) };
 }
 
+/** The status the gateway answers a key with (through `callWith`, so its background work is done; body discarded). */
+export async function gatewayStatus(apiKey: string): Promise<number> {
+  const response = await callWith({}, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
+  await response.body?.cancel();
+  return response.status;
+}
+
 /** Whether the origin fixture ever received the request with this trace id. */
 export async function originSaw(trace: string): Promise<boolean> {
   const response = await env.ORIGIN!.fetch(`https://origin.test/__seen?trace=${trace}`);

@@ -4,7 +4,8 @@ import { sha256Hex } from "../keys/hash";
 import { toKeyObject, type KeyRecord } from "../keys/record";
 import { insertKey } from "../keys/store";
 import { introduceKey } from "../limits/propagate";
-import { invalidField, readJson } from "./body";
+import { invalidField } from "../http/body";
+import { readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, type AdminContext } from "./context";
 import { createKeySchema } from "./schemas";
 

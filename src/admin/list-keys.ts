@@ -4,7 +4,8 @@
  */
 import { toKeyObject } from "../keys/record";
 import { listKeys as listKeysInD1 } from "../keys/store";
-import { invalidField, readQuery } from "./body";
+import { invalidField } from "../http/body";
+import { readQuery } from "./body";
 import { adminJson, type AdminContext } from "./context";
 import { listKeysQuery } from "./schemas";
 

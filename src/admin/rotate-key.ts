@@ -12,7 +12,8 @@ import { findKeyById, rotateKey as rotateInD1 } from "../keys/store";
 import { introduceKey, propagateChange } from "../limits/propagate";
 import { announceChangeOr503 } from "./update-key";
 import { log } from "../util/log";
-import { invalidField, readJson } from "./body";
+import { invalidField } from "../http/body";
+import { readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { rotateKeySchema } from "./schemas";
 

@@ -7,7 +7,8 @@ import { toKeyObject } from "../keys/record";
 import { findKeyById, updateKeySettings, type KeySettings } from "../keys/store";
 import { announceChange, propagateChange } from "../limits/propagate";
 import { log } from "../util/log";
-import { invalidField, readJson } from "./body";
+import { invalidField } from "../http/body";
+import { readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { keyTypeIssues, updateKeySchema } from "./schemas";
 

@@ -7,10 +7,9 @@
  */
 import type { AdminContext } from "../admin/context";
 import { adminConfig, adminJson } from "../admin/context";
-import { validate } from "../admin/body";
 import { sha256Hex } from "../keys/hash";
 import { ProblemError } from "../http/problem";
-import { readJsonBody } from "./body";
+import { readJsonBody, validate } from "../http/body";
 import type { LeakSource } from "./events";
 import { countResults, ingestFindings, type Finding } from "./ingest";
 import { processLeakReports, type LeakContext } from "./process";

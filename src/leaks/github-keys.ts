@@ -5,6 +5,7 @@
  * `meta/public_keys/secret_scanning` document), never from a URL in the request; they are cached per
  * isolate and fetched again, with a timeout, when an unknown key id arrives.
  */
+import { log } from "../util/log";
 
 /** How long fetched keys are trusted before the document is fetched again. */
 export const GITHUB_KEYS_CACHE_TTL_MS = 60 * 60_000;
@@ -77,7 +78,8 @@ export async function githubKey(url: string, keyId: string, now = Date.now()): P
     try {
       cached = await fetchKeySet(url, now);
     } catch {
-      console.error("leaks: could not fetch GitHub's secret-scanning keys; alerts are answered 503 until it can");
+      // Alerts are answered 503 until the document can be fetched.
+      log("error", "leaks.github_keys_fetch_failed", { degraded: "github_keys_unavailable" });
     }
   }
   // Keys fetched earlier stay usable while the document cannot be fetched: GitHub rotates them rarely.

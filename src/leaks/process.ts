@@ -10,6 +10,7 @@ import type { KeyRecord } from "../keys/record";
 import { ProblemError } from "../http/problem";
 import { propagateChange } from "../limits/propagate";
 import { notifyOwner, type WaitUntil } from "../notify/webhook";
+import { log } from "../util/log";
 import {
   changeLeakOutcome,
   findLeakEvent,
@@ -88,7 +89,7 @@ export async function processLeakReports(ctx: LeakContext, reports: readonly Lea
   });
   if (failures.length > 0) {
     // Safe to retry: the events that say `revoked` without `revoked_at` are completed by the replay.
-    console.error(`leaks: ${failures.length} revocation(s) could not be completed; a replay of the report completes them`);
+    log("error", "leaks.revoke_incomplete", { request_id: ctx.requestId, degraded: "propagation_incomplete", counts: { failed: failures.length } });
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
   }
   return results;

@@ -12,6 +12,7 @@ import { sha256Hex } from "../keys/hash";
 import { findKeyByHash } from "../keys/store";
 import { recordRefusal, throttledUntil } from "../limits/throttle";
 import type { WaitUntil } from "../notify/webhook";
+import { log } from "../util/log";
 import { keysInQuery } from "../verify/credential";
 import { processLeakReports } from "./process";
 
@@ -58,6 +59,6 @@ export async function recordQueryExposure(
       reports,
     );
   } catch (error) {
-    console.error(`leaks: could not record a key seen in a query string (${(error as Error).name})`);
+    log("error", "leaks.query_exposure_unrecorded", { request_id: request.requestId, error: (error as Error).name });
   }
 }

@@ -3,10 +3,11 @@
  * total, alerts, and the security report. Thin: validate, read, answer.
  */
 import * as z from "zod";
-import { invalidField, validate } from "../admin/body";
+import { invalidField, validate } from "../http/body";
 import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "../admin/context";
 import { KEY_ID_PATTERN } from "../admin/schemas";
 import { ProblemError } from "../http/problem";
+import { log } from "../util/log";
 import { listAlerts as listAlertsInD1, toAlertObject } from "./alerts";
 import { loadMonitoringConfig, type MonitoringConfig } from "./config";
 import { utcDay } from "./flush";
@@ -38,7 +39,7 @@ export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"])
 function monitoringConfig(c: AdminContext): MonitoringConfig {
   const loaded = loadMonitoringConfig(c.env);
   if (!loaded.ok) {
-    console.error(`monitoring: ${loaded.setting} is malformed; the monitoring routes answer 503`);
+    log("error", "monitoring.config_invalid", { degraded: "config_invalid", setting: loaded.setting });
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
   }
   return loaded.config;

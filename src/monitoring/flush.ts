@@ -5,6 +5,7 @@
  * batch, three reads and one small batch per alert raised.
  */
 import type { WaitUntil } from "../notify/webhook";
+import { log } from "../util/log";
 import { raiseAlert } from "./alerts";
 import { evaluateRules, BASELINE_WINDOW_HOURS, NETWORK_HISTORY_DAYS, networksOf, newNetworks } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
@@ -19,7 +20,7 @@ export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** Writes a batch; the promise never rejects (a failed flush is logged and its counts are lost). */
 export function flushBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {
   return writeBatch(env, waitUntil, batch).catch((error: unknown) => {
-    console.error(`monitoring: flushing usage failed (${(error as Error).name}); ${batch.counts.size} rollup rows lost`);
+    log("error", "monitoring.flush_failed", { degraded: "usage_lost", error: (error as Error).name, counts: { rollup_rows_lost: batch.counts.size } });
   });
 }
 
@@ -88,7 +89,7 @@ async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: Pend
   if (keyIds.length === 0) return;
   const loaded = loadMonitoringConfig(env);
   if (!loaded.ok) {
-    console.error(`monitoring: ${loaded.setting} is malformed; anomaly rules skipped`);
+    log("error", "monitoring.rules_skipped", { degraded: "config_invalid", setting: loaded.setting });
     return;
   }
   const config = loaded.config;

@@ -5,6 +5,7 @@
  * run; what is left over is done by the next run.
  */
 import { notifyOwner, type WaitUntil } from "../notify/webhook";
+import { log } from "../util/log";
 import { NETWORK_HISTORY_DAYS } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
 import { flushNow, utcDay } from "./flush";
@@ -89,7 +90,7 @@ export async function runScheduled(env: Cloudflare.Env, waitUntil: WaitUntil, no
   const pruned: Record<string, number> = {};
   const loaded = loadMonitoringConfig(env);
   if (!loaded.ok) {
-    console.error(`scheduled: ${loaded.setting} is malformed; nothing pruned`);
+    log("error", "scheduled.prune_skipped", { degraded: "config_invalid", setting: loaded.setting });
   } else {
     const { usageRetentionDays, alertRetentionDays } = loaded.config;
     const cutoffs: [string, string, number | string][] = [
@@ -113,6 +114,8 @@ export async function runScheduled(env: Cloudflare.Env, waitUntil: WaitUntil, no
     marked_grace_ended: graceEnded?.meta.changes ?? 0,
     pruned,
   };
-  console.log(JSON.stringify({ msg: "scheduled.done", ...summary }));
+  const { pruned: prunedByTable, ...marks } = summary;
+  const prunedCounts = Object.fromEntries(Object.entries(prunedByTable).map(([table, n]) => [`pruned_${table}`, n]));
+  log("info", "scheduled.done", { counts: { ...marks, ...prunedCounts } });
   return summary;
 }

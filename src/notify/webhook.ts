@@ -8,6 +8,7 @@
  * Delivery runs in `waitUntil` with bounded retries, after the change it reports is already in D1: a
  * receiver that is down, slow or not configured never blocks or undoes a revocation.
  */
+import { log } from "../util/log";
 import { hmacSha256Hex } from "../util/secrets";
 
 /** Waits between attempts; three attempts in all, well inside a request's waitUntil budget. */
@@ -34,11 +35,11 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 export function notifyOwner(env: Cloudflare.Env, waitUntil: WaitUntil, event: OwnerEvent): void {
   const url = env.NOTIFY_WEBHOOK_URL?.trim() ?? "";
   if (url === "") {
-    console.log(JSON.stringify({ msg: "notify.skipped", reason: "NOTIFY_WEBHOOK_URL not set", type: event.type }));
+    log("info", "notify.skipped", { type: event.type, setting: "NOTIFY_WEBHOOK_URL" });
     return;
   }
   if (!env.NOTIFY_WEBHOOK_SECRET) {
-    console.error(JSON.stringify({ msg: "notify.skipped", reason: "NOTIFY_WEBHOOK_SECRET not set", type: event.type }));
+    log("error", "notify.skipped", { type: event.type, setting: "NOTIFY_WEBHOOK_SECRET", degraded: "notify_unconfigured" });
     return;
   }
   const body = JSON.stringify({ id: crypto.randomUUID(), created_at: Date.now(), ...event });
@@ -64,12 +65,12 @@ async function deliver(url: string, secret: string, body: string, type: string):
       });
       await response.body?.cancel();
       if (response.ok) return true;
-      console.error(JSON.stringify({ msg: "notify.failed", type, attempt, status: response.status }));
+      log("error", "notify.failed", { type, attempt, status: response.status });
     } catch (error) {
-      console.error(JSON.stringify({ msg: "notify.failed", type, attempt, error: (error as Error).name }));
+      log("error", "notify.failed", { type, attempt, error: (error as Error).name });
     }
   }
-  console.error(JSON.stringify({ msg: "notify.gave_up", type, event_id: eventId }));
+  log("error", "notify.gave_up", { type, event_id: eventId, degraded: "notify_failed" });
   return false;
 }
 

@@ -1,8 +1,8 @@
 /**
  * Structured log lines: one JSON object per line, so a log search can filter on `msg`, `code` or `degraded`
  * instead of parsing prose. Lines never hold a key or a hash: only the fields below are written, every value
- * is a short scalar, and any value that looks like a credential or a SHA-256 hash is replaced before it is
- * written. JSON escaping turns CR, LF, NUL and other control characters into `\r`, `\n`, `\u0000`; U+2028 and
+ * is a short scalar (`counts` holds only named numbers), and any value that looks like a credential or a
+ * SHA-256 hash is replaced before it is written. JSON escaping turns CR, LF, NUL and other control characters into `\r`, `\n`, `\u0000`; U+2028 and
  * U+2029 (line breaks to some log viewers) are escaped as well, so one call is always exactly one line.
  */
 
@@ -18,7 +18,10 @@ export type DegradedMode =
   | "origin_not_configured"
   | "origin_unreachable"
   | "origin_timeout"
-  | "usage_lost";
+  | "usage_lost"
+  | "notify_unconfigured"
+  | "notify_failed"
+  | "github_keys_unavailable";
 
 export interface LogFields {
   request_id?: string;
@@ -37,9 +40,16 @@ export interface LogFields {
   via?: string;
   /** The kind of an error caught (its `name`), never its message: messages can hold SQL or a binding's internals. */
   error?: string;
-  /** For `refused.suppressed`: how many refusals were counted but not written, and their codes (`code=n,…`). */
+  /** For `refused.suppressed`: how many refusals were counted but not written (their codes are in `counts`). */
   count?: number;
-  codes?: string;
+  /** The type of an owner event (`key.leaked`, …) a notification line is about. */
+  type?: string;
+  /** The id of an owner event, as its webhook delivery carries it. */
+  event_id?: string;
+  /** Which delivery attempt (0 = the first) a line is about. */
+  attempt?: number;
+  /** Named counts (rows written, pruned or lost, failures): names are `[a-z][a-z0-9_]*`, values finite numbers. */
+  counts?: Record<string, number>;
 }
 
 /** Longest value written; longer ones are cut (a log line is no place for a body). */
@@ -47,6 +57,13 @@ export const MAX_LOG_VALUE_LENGTH = 200;
 
 // A key of the project's grammar (any vendor, either type and environment), or 64 hex digits (a SHA-256).
 const SECRET_LIKE = /(?:[a-z][a-z0-9]{1,15}_)?(?:sk|pk)_(?:live|test)_[0-9A-Za-z]{40,}|\b[0-9a-fA-F]{64}\b/g;
+
+const COUNT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** A counts object as written: only well-formed names and finite numbers, so it can carry nothing else. */
+function cleanCounts(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).filter(([name, n]) => COUNT_NAME.test(name) && typeof n === "number" && Number.isFinite(n)));
+}
 
 function clean(value: unknown): string | number | boolean | undefined {
   if (value === undefined || value === null) return undefined;
@@ -59,8 +76,12 @@ function clean(value: unknown): string | number | boolean | undefined {
  * @example formatLogLine("warn", "key_cache.read_failed", { degraded: "kv_unavailable" })
  */
 export function formatLogLine(level: "info" | "warn" | "error", msg: string, fields: LogFields = {}): string {
-  const line: Record<string, string | number | boolean> = { level, msg: clean(msg) as string };
+  const line: Record<string, string | number | boolean | Record<string, number>> = { level, msg: clean(msg) as string };
   for (const [name, value] of Object.entries(fields)) {
+    if (name === "counts") {
+      if (value && typeof value === "object") line[name] = cleanCounts(value as Record<string, number>);
+      continue;
+    }
     const v = clean(value);
     if (v !== undefined) line[name] = v;
   }
@@ -80,7 +101,7 @@ export function log(level: "info" | "warn" | "error", msg: string, fields: LogFi
 
 /**
  * Refusal lines written per isolate per second; past it, refusals are counted, not written, and the count
- * goes out in one `refused.suppressed` line (with the codes) with the first refusal of a later second. A
+ * goes out in one `refused.suppressed` line (with a count per code) with the first refusal of a later second. A
  * flood of bad keys must not become a flood of log lines: writing one line per refusal took a third of the
  * gateway's refusal throughput (`npm run bench`), and log volume is billed.
  */
@@ -98,9 +119,8 @@ export function logRefusal(level: "info" | "warn", fields: LogFields & { code: s
   const second = Math.floor(now / 1000);
   if (second !== refusalSecond) {
     if (suppressedRefusals.size > 0) {
-      const codes = [...suppressedRefusals].map(([code, n]) => `${code}=${n}`).join(",");
       const count = [...suppressedRefusals.values()].reduce((a, b) => a + b, 0);
-      log("warn", "refused.suppressed", { count, codes });
+      log("warn", "refused.suppressed", { count, counts: Object.fromEntries(suppressedRefusals) });
       suppressedRefusals.clear();
     }
     refusalSecond = second;

@@ -1,38 +1,17 @@
 // The CLI against a running local Worker: `wrangler dev` on a free loopback port, on throwaway local state.
 // Runs with node's test runner (the CLI is a Node program, not Worker code).
 import assert from "node:assert/strict";
-import { execFile, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { ROOT, runScript, startDevServer, TEST_ENV } from "./dev-server.mjs";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
-const CLI = join(ROOT, "scripts/keys.mjs");
 const TOKEN = `cli-test-${crypto.randomUUID()}`;
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
-let dev;
+let server;
 let base;
-let state;
-
-const freePort = () =>
-  new Promise((res) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => res(port));
-    });
-  });
 
 /** Runs the CLI; resolves with its exit code and output, never rejects. */
-const cli = (args, extraEnv = {}) =>
-  new Promise((res) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...env, ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base, ...extraEnv } }, (error, stdout, stderr) =>
-      res({ code: error ? error.code : 0, stdout, stderr }),
-    );
-  });
+const cli = (args, extraEnv = {}) => runScript("keys.mjs", args, { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base, ...extraEnv });
 
 const cliJson = async (args) => {
   const result = await cli([...args, "--json"]);
@@ -41,32 +20,11 @@ const cliJson = async (args) => {
 };
 
 before(async () => {
-  state = mkdtempSync(join(tmpdir(), "authorizer-cli-"));
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: ROOT, env });
-  assert.equal(migrate.status, 0, String(migrate.stderr));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  dev = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--var", `ADMIN_TOKEN:${TOKEN}`], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error("wrangler dev did not start within 90 s")), 90_000);
-    dev.stdout.on("data", (chunk) => {
-      if (String(chunk).includes("Ready on")) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-    dev.on("exit", (code) => rej(new Error(`wrangler dev exited with ${code}`)));
-  });
+  server = await startDevServer({ ADMIN_TOKEN: TOKEN });
+  base = server.base;
 });
 
-after(() => {
-  dev?.kill("SIGINT");
-  rmSync(state, { recursive: true, force: true });
-});
+after(() => server?.stop());
 
 describe("npm run keys", () => {
   it("creates a key, shows it once with a warning, and the key works at the gateway", async () => {
@@ -110,7 +68,7 @@ describe("npm run keys", () => {
   it("is what `npm run keys` runs", () => {
     const result = spawnSync("npm", ["run", "--silent", "keys", "--", "list", "--json"], {
       cwd: ROOT,
-      env: { ...env, ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base },
+      env: { ...TEST_ENV, ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base },
       encoding: "utf8",
     });
     assert.equal(result.status, 0, result.stderr);

@@ -46,6 +46,14 @@ describe("formatLogLine", () => {
     const line = formatLogLine("info", "admin.mutation", { key_id: "key_4qNFfftVLP20UuxYtkp5pl", code: "revoke", status: 200 });
     expect(JSON.parse(line)).toEqual({ level: "info", msg: "admin.mutation", key_id: "key_4qNFfftVLP20UuxYtkp5pl", code: "revoke", status: 200 });
   });
+
+  it("counts carry only well-formed names with finite numbers: a key cannot ride in as a name or a value", () => {
+    const key = generateKey("", "secret", "live");
+    const counts = { pruned_alerts: 3, [key]: 1, "Bad-Name": 2, lost: Number.NaN, sneaky: key as unknown as number };
+    const line = formatLogLine("info", "scheduled.done", { counts });
+    expect(line).not.toContain(key);
+    expect(JSON.parse(line)).toEqual({ level: "info", msg: "scheduled.done", counts: { pruned_alerts: 3 } });
+  });
 });
 
 describe("the request log", () => {
@@ -115,6 +123,6 @@ describe("a flood of refusals", () => {
     expect(refused).toHaveLength(REFUSAL_LOG_LINES_PER_SECOND + 1);
     expect(refused.at(-1)).toMatchObject({ code: "missing_api_key" });
     const summary = logs.filter((l) => l.msg === "refused.suppressed");
-    expect(summary).toEqual([{ level: "warn", msg: "refused.suppressed", count: 37, codes: "invalid_key=30,key_revoked=7" }]);
+    expect(summary).toEqual([{ level: "warn", msg: "refused.suppressed", count: 37, counts: { invalid_key: 30, key_revoked: 7 } }]);
   });
 });

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { derToRawSignature, githubKey, GITHUB_KEYS_REFETCH_INTERVAL_MS } from "../../src/leaks/github-keys";
-import { callWith, mintKey, problemOf } from "../helpers";
+import { callWith, gatewayStatus, mintKey, problemOf } from "../helpers";
 import { alertBody, newSigningKey, publishKeys, rawToDer, signBody, type SigningKey } from "./github-helpers";
 
 const KEYS_URL = "https://api.github.test/meta/public_keys/secret_scanning";
@@ -45,11 +45,6 @@ async function post(body: string, { key = signer, signature, keyId, overrides = 
   });
 }
 
-const gatewayStatus = async (apiKey: string) => {
-  const response = await callWith({}, "/api/v1/things", { headers: { "X-API-Key": apiKey } });
-  await response.body?.cancel();
-  return response.status;
-};
 const deliveriesTo = async (url: string) =>
   ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as Delivery[]).filter((d) => d.url === url);
 const eventsOf = async (keyId: string) =>

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { LEAK_ROUTE_LIMITS } from "../../src/leaks/route-limit";
-import { admin, callWith, mintKey, problemOf } from "../helpers";
+import { admin, callWith, gatewayStatus, mintKey, problemOf } from "../helpers";
 
 interface Result {
   index: number;
@@ -43,11 +43,6 @@ function finding(secret: string, overrides: Record<string, unknown> = {}) {
 }
 
 const gitleaks = (report: unknown, headers: Record<string, string> = {}) => admin("/leaks/gitleaks", { json: report, headers });
-const status = async (apiKey: string) => {
-  const response = await callWith({}, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
-  await response.body?.cancel();
-  return response.status;
-};
 const eventCount = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM leak_events").first<{ n: number }>())!.n;
 
 describe("POST /admin/v1/leaks/gitleaks", () => {
@@ -68,8 +63,8 @@ describe("POST /admin/v1/leaks/gitleaks", () => {
     expect(body.results.map((r) => r.status)).toEqual(["revoked", "not_a_key", "not_a_key", "not_a_key", "no_match", "not_a_key"]);
     expect(body.results[0]!.key_id).toBe(leaked.id);
     expect(body.counts).toMatchObject({ revoked: 1, no_match: 1, not_a_key: 4, duplicate: 0 });
-    expect(await status(leaked.apiKey)).toBe(401);
-    expect(await status(redacted.apiKey)).toBe(200);
+    expect(await gatewayStatus(leaked.apiKey)).toBe(401);
+    expect(await gatewayStatus(redacted.apiKey)).toBe(200);
     const event = await env.DB.prepare("SELECT source, location, outcome, revoked_at FROM leak_events WHERE key_id = ?").bind(leaked.id).first();
     expect(event).toMatchObject({ source: "gitleaks", location: "https://github.com/o/r/blob/0123/config/.env#L3", outcome: "revoked" });
     expect(event!.revoked_at).not.toBeNull();
@@ -113,7 +108,7 @@ describe("POST /admin/v1/leaks/gitleaks", () => {
     const response = await gitleaks(report);
     expect(response.status).toBe(400);
     expect((await problemOf(response)).code).toBe("invalid_request");
-    expect(await status(k.apiKey)).toBe(200);
+    expect(await gatewayStatus(k.apiKey)).toBe(200);
     expect(await eventCount()).toBe(before);
   });
 
@@ -123,7 +118,7 @@ describe("POST /admin/v1/leaks/gitleaks", () => {
     expect((await gitleaks(huge)).status).toBe(413);
     const text = await admin("/leaks/gitleaks", { body: JSON.stringify([finding(k.apiKey)]), headers: { "Content-Type": "text/plain" } });
     expect(text.status).toBe(415);
-    expect(await status(k.apiKey)).toBe(200);
+    expect(await gatewayStatus(k.apiKey)).toBe(200);
   });
 
   it("is rate-limited per caller", async () => {
@@ -159,13 +154,13 @@ describe("POST /admin/v1/leaks/scanner", () => {
     ];
     const recorded = (await (await send({ findings })).json()) as Answer;
     expect(recorded.results.map((r) => r.status)).toEqual(["recorded", "no_match"]);
-    expect(await status(k.apiKey)).toBe(200);
+    expect(await gatewayStatus(k.apiKey)).toBe(200);
     const row = await env.DB.prepare("SELECT source, outcome, revoked_at, location FROM leak_events WHERE key_id = ?").bind(k.id).first();
     expect(row).toEqual({ source: "scanner", outcome: "recorded", revoked_at: null, location: "src/config.ts:12" });
 
     const revoked = (await (await send({ findings, revoke: true })).json()) as Answer;
     expect(revoked.results.map((r) => [r.status, r.duplicate])).toEqual([["revoked", false], ["no_match", true]]);
-    expect(await status(k.apiKey)).toBe(401);
+    expect(await gatewayStatus(k.apiKey)).toBe(401);
     const after = await env.DB.prepare("SELECT outcome, revoked_at FROM leak_events WHERE key_id = ?").bind(k.id).all<{ outcome: string; revoked_at: number | null }>();
     expect(after.results).toHaveLength(1);
     expect(after.results[0]!.outcome).toBe("revoked");

@@ -1,19 +1,18 @@
 // `npm run leaks -- ingest` and `npm run scan -- --report/--revoke` against a running local Worker.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateKey } from "../../src/keys/format.ts";
-import { ROOT, startDevServer } from "./dev-server.mjs";
+import { ROOT, runScript, startDevServer } from "../cli/dev-server.mjs";
 
 const TOKEN = `leaks-cli-${crypto.randomUUID()}`;
 let server;
 let dir;
 
 before(async () => {
-  server = await startDevServer({ ADMIN_TOKEN: TOKEN });
+  server = await startDevServer({ ADMIN_TOKEN: TOKEN }, { statePrefix: "authorizer-leaks-cli-" });
   dir = mkdtempSync(join(tmpdir(), "leaks-cli-"));
 });
 after(() => {
@@ -22,12 +21,7 @@ after(() => {
 });
 
 /** Runs a script; resolves with its exit code and output, never rejects. */
-const run = (script, args, cwd = ROOT) =>
-  new Promise((res) => {
-    execFile(process.execPath, [join(ROOT, "scripts", script), ...args], { cwd, env: { ...process.env, ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: server.base } }, (error, stdout, stderr) =>
-      res({ code: error ? error.code : 0, stdout, stderr }),
-    );
-  });
+const run = (script, args, cwd = ROOT) => runScript(script, args, { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: server.base }, cwd);
 
 async function mint() {
   const response = await fetch(`${server.base}/admin/v1/keys`, {

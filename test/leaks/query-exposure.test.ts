@@ -2,13 +2,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
-import { callWith, mintKey, originSaw, problemOf } from "../helpers";
+import { callWith, gatewayStatus, mintKey, originSaw, problemOf } from "../helpers";
 
-const status = async (apiKey: string) => {
-  const response = await callWith({}, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
-  await response.body?.cancel();
-  return response.status;
-};
 const eventsOf = async (id: string) =>
   (await env.DB.prepare("SELECT source, outcome, location, revoked_at FROM leak_events WHERE key_id = ?").bind(id).all()).results;
 const eventCount = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM leak_events").first<{ n: number }>())!.n;
@@ -34,7 +29,7 @@ describe("a key in the query string", () => {
     expect(deliveries).toHaveLength(1);
     expect(JSON.parse(deliveries[0]!.body)).toMatchObject({ type: "key.exposed", owner_id: "careless", key_id: k.id, data: { source: "gateway_query", revoked: false } });
     expect(deliveries[0]!.body).not.toContain(k.apiKey);
-    expect(await status(k.apiKey)).toBe(200);
+    expect(await gatewayStatus(k.apiKey)).toBe(200);
 
     // The same mistake again the same day is the same exposure.
     await (await inQuery(`token=${k.apiKey}`).response).body?.cancel();
@@ -44,7 +39,7 @@ describe("a key in the query string", () => {
   it("revokes the key when REVOKE_ON_QUERY_EXPOSURE is true", async () => {
     const k = await mintKey();
     await (await inQuery(`key=${k.apiKey}`, { REVOKE_ON_QUERY_EXPOSURE: "true" }).response).body?.cancel();
-    expect(await status(k.apiKey)).toBe(401);
+    expect(await gatewayStatus(k.apiKey)).toBe(401);
     expect((await eventsOf(k.id))[0]).toMatchObject({ outcome: "revoked" });
   });
 

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
-import { admin, callWith, mintKey, problemOf } from "../helpers";
+import { admin, callWith, gatewayStatus, mintKey, problemOf } from "../helpers";
 
 const TOKEN = "trufflehog-verify-token-0123456789";
 const PATH = "/webhooks/trufflehog/verify";
@@ -16,11 +16,6 @@ function verify(matches: string[], { token = TOKEN, overrides = {}, ip }: { toke
     body: JSON.stringify({ EdgeKeyAuthorizer_sk_live: { key: matches } }),
   });
 }
-const status = async (apiKey: string) => {
-  const response = await callWith({}, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
-  await response.body?.cancel();
-  return response.status;
-};
 const eventsOf = async (id: string) =>
   (await env.DB.prepare("SELECT source, outcome, revoked_at FROM leak_events WHERE key_id = ?").bind(id).all()).results;
 
@@ -32,7 +27,7 @@ describe("POST /webhooks/trufflehog/verify", () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("");
     expect(await eventsOf(k.id)).toEqual([{ source: "trufflehog", outcome: "recorded", revoked_at: null }]);
-    expect(await status(k.apiKey)).toBe(200);
+    expect(await gatewayStatus(k.apiKey)).toBe(200);
     const deliveries = ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]).filter((d) => d.url === hook);
     expect(deliveries.map((d) => JSON.parse(d.body).data)).toMatchObject([{ source: "trufflehog", revoked: false }]);
     // The same key verified again the same day is the same event.
@@ -44,7 +39,7 @@ describe("POST /webhooks/trufflehog/verify", () => {
     const k = await mintKey();
     const response = await verify([k.apiKey], { overrides: { TRUFFLEHOG_REVOKE_ON_VERIFY: "true" } });
     expect(response.status).toBe(200);
-    expect(await status(k.apiKey)).toBe(401);
+    expect(await gatewayStatus(k.apiKey)).toBe(401);
     expect((await eventsOf(k.id))[0]).toMatchObject({ outcome: "revoked" });
     // Revoked, it is no longer live.
     expect((await verify([k.apiKey])).status).toBe(403);
@@ -115,7 +110,7 @@ describe("POST /admin/v1/leaks/trufflehog", () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { results: { status: string; duplicate: boolean }[] };
     expect(body.results.map((r) => r.status)).toEqual(["revoked", "not_a_key", "no_match"]);
-    expect(await status(k.apiKey)).toBe(401);
+    expect(await gatewayStatus(k.apiKey)).toBe(401);
     const row = await env.DB.prepare("SELECT location FROM leak_events WHERE key_id = ?").bind(k.id).first<{ location: string }>();
     expect(row!.location).toBe("https://github.com/o/r config.yml:4 @ fbc14303ffbf");
     const replay = (await (await ingest(jsonl)).json()) as { results: { duplicate: boolean }[] };
@@ -131,6 +126,6 @@ describe("POST /admin/v1/leaks/trufflehog", () => {
       expect(problem.errors[0]!.path).toMatch(/^line 2/);
     }
     expect((await admin("/leaks/trufflehog", { json: {} })).status).toBe(415);
-    expect(await status(k.apiKey)).toBe(200);
+    expect(await gatewayStatus(k.apiKey)).toBe(200);
   });
 });

@@ -7,40 +7,14 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/keys/hash";
 import { clearIsolateCaches, kvKeyFor } from "../../src/keys/lookup";
 import { flushUsageNow, forgetLeases } from "../../src/limits/leases";
+import { breakingKeyObjects } from "../faults/wrappers";
 import { call, callWith, countingD1, gateway, mintKey, originSaw, problemOf, revoke } from "../helpers";
 
 const stubFor = (lineageId: string) => env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(lineageId));
 const get = (apiKey: string, headers: Record<string, string> = {}) => call("/api/v1/x", { headers: { "X-API-Key": apiKey, ...headers } });
 
-/** Wraps the KEY_OBJECT namespace so that every acquire() call on its stubs is counted (or fails). */
-function countingKeyObjects(fail = false) {
-  const counter = { acquires: 0 };
-  const ns = new Proxy(env.KEY_OBJECT, {
-    get(target, prop) {
-      if (prop === "get") {
-        return (id: DurableObjectId) => {
-          const stub = target.get(id);
-          return new Proxy(stub, {
-            get(s, p) {
-              if (p === "acquire") {
-                return async (...args: unknown[]) => {
-                  counter.acquires++;
-                  if (fail) throw new Error("Durable Object is overloaded");
-                  return (s.acquire as (...a: unknown[]) => unknown)(...args);
-                };
-              }
-              const value = Reflect.get(s, p);
-              return typeof value === "function" ? value.bind(s) : value;
-            },
-          });
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { ns, counter };
-}
+/** How many acquire() calls a wrapped KEY_OBJECT namespace (breakingKeyObjects) saw. */
+const acquires = (calls: string[]) => calls.filter((name) => name === "acquire").length;
 
 beforeEach(() => clearIsolateCaches());
 
@@ -115,13 +89,13 @@ describe("limits", () => {
 
   it("the isolate refuses a key over its limit without calling its object again", async () => {
     const { apiKey } = await mintKey({ rate_limits: [{ name: "hour", limit: 1, window_seconds: 3600 }] });
-    const { ns, counter } = countingKeyObjects();
+    const { ns, calls } = breakingKeyObjects({});
     const request = () => callWith({ KEY_OBJECT: ns }, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
     expect((await request()).status).toBe(200);
     expect((await request()).status).toBe(429);
-    expect(counter.acquires).toBe(2);
+    expect(acquires(calls)).toBe(2);
     for (let i = 0; i < 10; i++) expect((await request()).status).toBe(429);
-    expect(counter.acquires).toBe(2);
+    expect(acquires(calls)).toBe(2);
   });
 
   it("keeps its counts across an eviction of the object", async () => {
@@ -146,12 +120,12 @@ describe("limits", () => {
 describe("leases", () => {
   it("a busy key with a large limit reaches its object on a small fraction of requests", async () => {
     const { apiKey } = await mintKey({ rate_limits: [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }] });
-    const { ns, counter } = countingKeyObjects();
+    const { ns, calls } = breakingKeyObjects({});
     for (let i = 0; i < 100; i++) {
       const res = await callWith({ KEY_OBJECT: ns }, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
       expect(res.status).toBe(200);
     }
-    expect(counter.acquires).toBeLessThan(15);
+    expect(acquires(calls)).toBeLessThan(15);
   });
 
   /** Waits for the start of a fresh 10-second window, so a test's requests all fall into one window. */
@@ -333,13 +307,13 @@ describe("usage accounting", () => {
 describe("faults", () => {
   it("an object that throws is 503 authorizer_unavailable, the origin is not contacted, and there is no retry", async () => {
     const { apiKey } = await mintKey();
-    const { ns, counter } = countingKeyObjects(true);
+    const { ns, calls } = breakingKeyObjects({ acquire: "throw" });
     const trace = crypto.randomUUID();
     const res = await callWith({ KEY_OBJECT: ns }, "/api/v1/x", { headers: { "X-API-Key": apiKey, "X-Test-Trace": trace } });
     expect(res.status).toBe(503);
     expect((await problemOf(res)).code).toBe("authorizer_unavailable");
     expect(res.headers.get("Retry-After")).not.toBeNull();
-    expect(counter.acquires).toBe(1);
+    expect(acquires(calls)).toBe(1);
     expect(await originSaw(trace)).toBe(false);
   });
 });

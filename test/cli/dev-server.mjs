@@ -1,0 +1,70 @@
+// `wrangler dev` on a free loopback port, on throwaway local state, and a way to run a CLI against it: the
+// shared setup of the Node-side CLI tests (test/cli/*.test.mjs, test/leaks/*-cli.test.mjs).
+import assert from "node:assert/strict";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
+/** The environment the tests run wrangler and the CLIs in. */
+export const TEST_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+/** How long `wrangler dev` may take to say it is ready (a cold start on a busy machine is slow). */
+const DEV_START_TIMEOUT_MS = 90_000;
+
+const freePort = () =>
+  new Promise((res) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => res(port));
+    });
+  });
+
+/**
+ * Starts the Worker with these vars on migrated throwaway state; resolves with its base URL, the state
+ * folder (removed on stop, so a test may write scratch files there) and a stop function.
+ * @example const server = await startDevServer({ ADMIN_TOKEN: token }); after(() => server.stop());
+ */
+export async function startDevServer(vars, { statePrefix = "authorizer-cli-" } = {}) {
+  const state = mkdtempSync(join(tmpdir(), statePrefix));
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: ROOT, env: TEST_ENV });
+  assert.equal(migrate.status, 0, String(migrate.stderr));
+  const port = await freePort();
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const dev = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, ...varArgs], {
+    cwd: ROOT,
+    env: TEST_ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`wrangler dev did not start within ${DEV_START_TIMEOUT_MS / 1000} s`)), DEV_START_TIMEOUT_MS);
+    dev.stdout.on("data", (chunk) => {
+      if (String(chunk).includes("Ready on")) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+    dev.on("exit", (code) => rej(new Error(`wrangler dev exited with ${code}`)));
+  });
+  return {
+    base: `http://127.0.0.1:${port}`,
+    state,
+    stop() {
+      dev.kill("SIGINT");
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs `scripts/<script>` with node; resolves with its exit code and output, never rejects.
+ * @example const { code, stdout } = await runScript("keys.mjs", ["list"], { ADMIN_TOKEN, AUTHORIZER_URL: base });
+ */
+export const runScript = (script, args, env = {}, cwd = ROOT) =>
+  new Promise((res) => {
+    execFile(process.execPath, [join(ROOT, "scripts", script), ...args], { cwd, env: { ...TEST_ENV, ...env } }, (error, stdout, stderr) =>
+      res({ code: error ? error.code : 0, stdout, stderr }),
+    );
+  });
