@@ -14,8 +14,18 @@ export interface Finding {
   details: Record<string, unknown>;
 }
 
-/** A key's networks are remembered this long; one unseen for longer is "new" again. */
+/**
+ * A key's networks are remembered this long; one unseen for longer is "new" again. It is also the age past
+ * which a key with no history counts as dormant: a younger key with no history cannot have been admitted
+ * from any network yet (its history would still hold it), so its first use is not news.
+ */
 export const NETWORK_HISTORY_DAYS = 30;
+const NETWORK_HISTORY_MS = NETWORK_HISTORY_DAYS * 86_400_000;
+
+/** Whether a key is older than its network history can be, so an empty history means dormant, not new. */
+export function keyPredatesHistory(createdAt: number, now: number): boolean {
+  return createdAt <= now - NETWORK_HISTORY_MS;
+}
 /** traffic_spike needs at least this much of the key's own history, so a new key has no "spike". */
 export const BASELINE_MIN_HISTORY_HOURS = 24;
 /** The baseline is the key's average admissions per hour over at most this many hours before the current one. */
@@ -47,14 +57,17 @@ export function networksOf(o: Observation): { ip: string | null; asn: string | n
 }
 
 /**
- * The networks in `observed` that the key's recent history does not hold. A key with no history has
- * nothing new (its first use sets the baseline), and a kind the history has never recorded (e.g. ASN in
+ * The networks in `observed` (admissions only) that the key's recent history does not hold. A key with no
+ * history has nothing new when it is younger than the history window (its first use sets the baseline);
+ * when it is older (`predatesHistory`), an empty history means it was dormant, or used only before the
+ * window, so every network it is used from now is new. A kind the history has never recorded (e.g. ASN in
  * local dev) is not compared. A new address block inside an ASN the key already uses is ordinary churn,
  * not a new network.
+ * @param predatesHistory the key was created more than NETWORK_HISTORY_DAYS ago (see keyPredatesHistory)
  */
-export function newNetworks(history: ReadonlySet<string>, observed: readonly Observation[]): string[] {
-  if (history.size === 0) return [];
-  const kinds = new Set([...history].map((n) => n.slice(0, n.indexOf(":"))));
+export function newNetworks(history: ReadonlySet<string>, observed: readonly Observation[], predatesHistory: boolean): string[] {
+  if (history.size === 0 && !predatesHistory) return [];
+  const kinds = history.size === 0 ? new Set(["ip", "asn", "country"]) : new Set([...history].map((n) => n.slice(0, n.indexOf(":"))));
   const found = new Set<string>();
   for (const o of observed) {
     const n = networksOf(o);
@@ -72,6 +85,8 @@ export interface KeyHour {
   /** Admissions in the baseline window before this hour, and how many hours of history it spans. */
   baseline: { admissions: number; hours: number } | null;
   newNetworks: readonly string[];
+  /** The key predates its history window and has nothing in it: said in the alert, as context. */
+  noRecentHistory?: boolean;
 }
 
 const sum = (counts: Readonly<Record<string, number>>, outcomes: readonly string[]) =>
@@ -80,7 +95,10 @@ const sum = (counts: Readonly<Record<string, number>>, outcomes: readonly string
 /** Every rule that one key's hour trips. */
 export function evaluateRules(key: KeyHour, config: MonitoringConfig): Finding[] {
   const findings: Finding[] = [];
-  if (key.newNetworks.length > 0) findings.push({ rule: "new_network", details: { networks: key.newNetworks } });
+  if (key.newNetworks.length > 0) {
+    const details = key.noRecentHistory ? { networks: key.newNetworks, no_recent_history: true } : { networks: key.newNetworks };
+    findings.push({ rule: "new_network", details });
+  }
 
   const admissions = key.hourCounts.valid ?? 0;
   if (key.baseline && key.baseline.hours >= BASELINE_MIN_HISTORY_HOURS && admissions >= config.trafficMinRequests) {

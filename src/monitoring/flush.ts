@@ -7,7 +7,7 @@
 import type { WaitUntil } from "../notify/webhook";
 import { log } from "../util/log";
 import { raiseAlert } from "./alerts";
-import { evaluateRules, BASELINE_WINDOW_HOURS, NETWORK_HISTORY_DAYS, networksOf, newNetworks } from "./anomalies";
+import { evaluateRules, BASELINE_WINDOW_HOURS, NETWORK_HISTORY_DAYS, keyPredatesHistory, networksOf, newNetworks } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
 import { parseCountRow, parseObservation, takeBatch, type Observation, type PendingBatch } from "./usage";
 
@@ -48,7 +48,8 @@ async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: Pend
 
   const observed = new Map<string, Observation[]>();
   for (const [keyId, set] of batch.observations) observed.set(keyId, [...set].map(parseObservation));
-  const keyIds = [...observed.keys()];
+  // Every key the batch counted (not only those with admissions): the refusal rules need the rest.
+  const keyIds = [...new Set(rows.map((r) => r.keyId).filter((id) => id !== ""))];
   const now = batch.lastAt;
 
   // Read the networks' history before this batch adds to it: "new" means new before this flush.
@@ -94,23 +95,26 @@ async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: Pend
   }
   const config = loaded.config;
   const hour = now - (now % HOUR_MS);
-  const [owners, hourCounts, baselines] = await Promise.all([
-    readOwners(db, keyIds),
+  const [keys, hourCounts, baselines] = await Promise.all([
+    readKeys(db, keyIds),
     readHourCounts(db, keyIds, hour),
     readBaselines(db, keyIds, hour),
   ]);
   for (const keyId of keyIds) {
-    const owner = owners.get(keyId);
-    if (owner === undefined) continue; // deleted or never a key: nothing to alert about
+    const key = keys.get(keyId);
+    if (key === undefined) continue; // deleted or never a key: nothing to alert about
+    const known = history.get(keyId) ?? new Set<string>();
+    const dormant = known.size === 0 && keyPredatesHistory(key.created_at, now);
     const findings = evaluateRules(
       {
         hourCounts: hourCounts.get(keyId) ?? {},
         baseline: baselines.get(keyId) ?? null,
-        newNetworks: newNetworks(history.get(keyId) ?? new Set(), observed.get(keyId) ?? []),
+        newNetworks: newNetworks(known, observed.get(keyId) ?? [], dormant),
+        noRecentHistory: dormant,
       },
       config,
     );
-    for (const finding of findings) await raiseAlert(env, waitUntil, { id: keyId, owner_id: owner }, finding, now, config.dedupeMs);
+    for (const finding of findings) await raiseAlert(env, waitUntil, { id: keyId, owner_id: key.owner_id }, finding, now, config.dedupeMs);
   }
 }
 
@@ -131,12 +135,13 @@ async function readNetworkHistory(db: D1Database, keyIds: string[], since: numbe
   return history;
 }
 
-async function readOwners(db: D1Database, keyIds: string[]) {
+/** Each key's owner (whom an alert goes to) and creation time (whether an empty history means dormant). */
+async function readKeys(db: D1Database, keyIds: string[]) {
   const { results } = await db
-    .prepare("SELECT id, owner_id FROM api_keys WHERE id IN (SELECT value FROM json_each(?1))")
+    .prepare("SELECT id, owner_id, created_at FROM api_keys WHERE id IN (SELECT value FROM json_each(?1))")
     .bind(JSON.stringify(keyIds))
-    .all<{ id: string; owner_id: string }>();
-  return new Map(results.map((r) => [r.id, r.owner_id]));
+    .all<{ id: string; owner_id: string; created_at: number }>();
+  return new Map(results.map((r) => [r.id, r]));
 }
 
 async function readHourCounts(db: D1Database, keyIds: string[], hour: number) {

@@ -1,8 +1,8 @@
 /**
  * The Cron Trigger's work: expiry notices, marking keys that ran out, and retention pruning. Idempotent:
- * every step is an `INSERT OR IGNORE` on a (key, kind) mark or a delete of what is past a cut-off, so a run
- * repeated (or two runs at once) sends no second notice and marks nothing twice. Each step is bounded per
- * run; what is left over is done by the next run.
+ * every step writes a (key, kind) mark only where none records the same time (or deletes what is past a
+ * cut-off), so a run repeated (or two runs at once) sends no second notice and marks nothing twice. Each
+ * step is bounded per run; what is left over is done by the next run.
  */
 import { notifyOwner, type WaitUntil } from "../notify/webhook";
 import { log } from "../util/log";
@@ -31,22 +31,30 @@ export async function runScheduled(env: Cloudflare.Env, waitUntil: WaitUntil, no
   const db = env.DB;
   await flushNow(env, waitUntil, now);
 
-  // 1. Expiry notices, once per key: the mark goes in first, and only the run that inserted it notifies.
+  // 1. Expiry notices, once per expiry date: the mark records the `expires_at` it was sent for, so a key
+  //    whose expiry was moved (PATCH) is notified again about its new date. The mark goes in first, and
+  //    only the run whose upsert wrote it notifies (an upsert that finds the same date changes no row and
+  //    returns none).
   const { results: due } = await db
     .prepare(
       `SELECT id, owner_id, name, expires_at FROM api_keys
        WHERE status = 'active' AND expires_at > ?1 AND expires_at <= ?2 AND (grace_until IS NULL OR grace_until > ?1)
-         AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m WHERE m.key_id = api_keys.id AND m.kind = 'expiry_notice')
+         AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m
+                         WHERE m.key_id = api_keys.id AND m.kind = 'expiry_notice' AND m.at_time = api_keys.expires_at)
        ORDER BY expires_at LIMIT ?3`,
     )
     .bind(now, now + EXPIRY_NOTICE_DAYS * DAY_MS, SCHEDULED_BATCH_LIMIT)
     .all<{ id: string; owner_id: string; name: string; expires_at: number }>();
   let notices = 0;
   if (due.length > 0) {
+    // `WHERE true` lets SQLite parse an upsert whose rows come from a SELECT.
     const { results: marked } = await db
       .prepare(
-        `INSERT OR IGNORE INTO key_lifecycle_marks (key_id, kind, marked_at, at_time)
-         SELECT value ->> 0, 'expiry_notice', ?2, value ->> 1 FROM json_each(?1) RETURNING key_id`,
+        `INSERT INTO key_lifecycle_marks (key_id, kind, marked_at, at_time)
+         SELECT value ->> 0, 'expiry_notice', ?2, value ->> 1 FROM json_each(?1) WHERE true
+         ON CONFLICT (key_id, kind) DO UPDATE SET marked_at = excluded.marked_at, at_time = excluded.at_time
+           WHERE key_lifecycle_marks.at_time != excluded.at_time
+         RETURNING key_id`,
       )
       .bind(JSON.stringify(due.map((k) => [k.id, k.expires_at])), now)
       .all<{ key_id: string }>();

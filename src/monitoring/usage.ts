@@ -1,6 +1,6 @@
 /**
  * The per-isolate usage aggregator. Every verify decision is counted here, in memory, at the one place it
- * becomes final (verifyKey): the cost per request is a map increment and, for a known key, a set insert of
+ * becomes final (verifyKey): the cost per request is a map increment and, for an admission, a set insert of
  * where the request came from. The counts leave the isolate in batches (./flush.ts), started in `waitUntil`
  * by the first decision after USAGE_ROLLUP_FLUSH_MS, or at once when the batch reaches its size bound.
  *
@@ -31,13 +31,15 @@ export interface Observation {
 export interface PendingBatch {
   /** `${hourStart}\n${keyId}\n${outcome}` → count. keyId '' for refusals with no known key. */
   counts: Map<string, number>;
-  /** keyId → distinct observations, `${ip}\n${asn}\n${country}`. */
+  /** keyId → distinct places its admissions came from, `${ip}\n${asn}\n${country}` (refusals are not kept). */
   observations: Map<string, Set<string>>;
   /** The latest time counted; lets the flush see which hour is "now". */
   lastAt: number;
 }
 
 const HOUR_MS = 3_600_000;
+/** The outcome of an admission; every other outcome is a refusal code. */
+const ADMITTED = "valid";
 
 function emptyBatch(): PendingBatch {
   return { counts: new Map(), observations: new Map(), lastAt: 0 };
@@ -61,7 +63,9 @@ export function countDecision(keyId: string | null, outcome: string, from: Obser
   const row = `${hour}\n${keyId ?? ""}\n${outcome}`;
   pending.counts.set(row, (pending.counts.get(row) ?? 0) + 1);
   if (now > pending.lastAt) pending.lastAt = now;
-  if (keyId === null) return;
+  // Only admissions say where a key is used from: a refused attempt must not make its network "known"
+  // (an attacker could otherwise teach the history before getting in). Refusals have their own rules.
+  if (keyId === null || outcome !== ADMITTED) return;
   let seen = pending.observations.get(keyId);
   if (!seen) pending.observations.set(keyId, (seen = new Set()));
   if (seen.size < MAX_OBSERVATIONS_PER_KEY) seen.add(`${from.ip ?? ""}\n${from.asn ?? ""}\n${from.country ?? ""}`);

@@ -2,12 +2,13 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { raiseAlert } from "../../src/monitoring/alerts";
-import { evaluateRules, ipNetwork, newNetworks } from "../../src/monitoring/anomalies";
+import { NETWORK_HISTORY_DAYS, evaluateRules, ipNetwork, keyPredatesHistory, newNetworks } from "../../src/monitoring/anomalies";
 import type { MonitoringConfig } from "../../src/monitoring/config";
 import { BASE, mintKey, revoke } from "../helpers";
 import { eventsAt, flush, getJson, hook, request } from "./helpers";
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 type Alert = { id: number; rule: string; key_id: string; owner_id: string; status: string; occurrences: number; details: Record<string, unknown> };
 
@@ -85,6 +86,56 @@ describe("anomaly alerts", () => {
     expect((await eventsAt(receiver.url)).map((e) => e.data.rule)).toEqual(["new_network"]);
     const stored = await env.DB.prepare("SELECT network FROM key_networks WHERE key_id = ? ORDER BY network").bind(key.id).all();
     expect(stored.results.map((r) => r.network)).toEqual(["ip:192.0.2.0/24", "ip:198.51.100.0/24", "ip:203.0.113.0/24"]);
+  });
+
+  it("new_network: refused attempts from a network do not make it known; only admissions teach the history", async () => {
+    const receiver = hook();
+    const key = await mintKey({ owner_id: "owner-taught", allowed_routes: ["GET /api/v1/things"] });
+    expect(await request(key.apiKey, { ip: "198.51.100.7" })).toBe(200);
+    await flush(receiver);
+    for (let i = 0; i < 3; i++) expect(await request(key.apiKey, { ip: "203.0.113.9", path: "/api/v1/secrets" })).toBe(403);
+    await flush(receiver);
+    const stored = await env.DB.prepare("SELECT network FROM key_networks WHERE key_id = ?").bind(key.id).all();
+    expect(stored.results.map((r) => r.network)).toEqual(["ip:198.51.100.0/24"]);
+    expect(await alertsFor(key.id)).toEqual([]); // refusals are the refusal rules' business (3 < 20)
+
+    expect(await request(key.apiKey, { ip: "203.0.113.10" })).toBe(200);
+    await flush(receiver);
+    expect(await alertsFor(key.id)).toEqual([expect.objectContaining({ rule: "new_network", details: { networks: ["ip:203.0.113.0/24"] } })]);
+  });
+
+  it("new_network: a key older than the history window with no history in it (dormant, or pruned) alerts on its next use", async () => {
+    const receiver = hook();
+    const fresh = await mintKey({ owner_id: "owner-dormant" });
+    const dormant = await mintKey({ owner_id: "owner-dormant" });
+    const pruned = await mintKey({ owner_id: "owner-dormant" });
+    const longAgo = Date.now() - (NETWORK_HISTORY_DAYS + 60) * DAY_MS;
+    await env.DB.batch([
+      env.DB.prepare("UPDATE api_keys SET created_at = ? WHERE id IN (?, ?)").bind(longAgo, dormant.id, pruned.id),
+      // Seen 40 days ago from this very network: past the history window, so not known any more.
+      env.DB.prepare("INSERT INTO key_networks (key_id, network, first_seen, last_seen) VALUES (?1, 'ip:192.0.2.0/24', ?2, ?3)").bind(
+        pruned.id,
+        longAgo,
+        Date.now() - 40 * DAY_MS,
+      ),
+    ]);
+    expect(await request(fresh.apiKey, { ip: "192.0.2.7" })).toBe(200);
+    expect(await request(dormant.apiKey, { ip: "192.0.2.7" })).toBe(200);
+    expect(await request(pruned.apiKey, { ip: "192.0.2.7" })).toBe(200);
+    await flush(receiver);
+    expect(await alertsFor(fresh.id)).toEqual([]); // a new key's first use sets its history
+    for (const key of [dormant, pruned]) {
+      expect(await alertsFor(key.id)).toEqual([
+        expect.objectContaining({ rule: "new_network", occurrences: 1, details: { networks: ["ip:192.0.2.0/24"], no_recent_history: true } }),
+      ]);
+    }
+    // From then on the network is known again: no further sighting.
+    expect(await request(dormant.apiKey, { ip: "192.0.2.8" })).toBe(200);
+    await flush(receiver);
+    expect((await alertsFor(dormant.id))[0]).toMatchObject({ occurrences: 1 });
+    expect((await eventsAt(receiver.url)).map((e) => [e.key_id, e.data.rule]).sort()).toEqual(
+      [[dormant.id, "new_network"], [pruned.id, "new_network"]].sort(),
+    );
   });
 
   it("new_network: reads ASN and country from request.cf; a new address block in a known ASN is not news", async () => {
@@ -186,14 +237,24 @@ describe("anomaly rules (pure)", () => {
     expect(ipNetwork("not-an-ip")).toBeNull();
   });
 
-  it("new networks: none without history; a new ASN or country is new; a new block in a known ASN is not", () => {
-    expect(newNetworks(new Set(), [at("203.0.113.1", 64500, "DE")])).toEqual([]);
+  it("new networks: none without history for a young key, all of them for a dormant one; a new ASN or country is new; a new block in a known ASN is not", () => {
+    expect(newNetworks(new Set(), [at("203.0.113.1", 64500, "DE")], false)).toEqual([]);
+    expect(newNetworks(new Set(), [at("203.0.113.1", 64500, "DE"), at(null)], true)).toEqual(["asn:64500", "country:DE", "ip:203.0.113.0/24"]);
     const history = new Set(["ip:198.51.100.0/24", "asn:64500", "country:DE"]);
-    expect(newNetworks(history, [at("203.0.113.1", 64500, "DE")])).toEqual([]); // same provider, new addresses
-    expect(newNetworks(history, [at("203.0.113.1", 64501, "FR")])).toEqual(["asn:64501", "country:FR", "ip:203.0.113.0/24"]);
-    expect(newNetworks(history, [at("198.51.100.9", 64500, "DE")])).toEqual([]);
-    // A kind the history never recorded (no cf in local dev) is not compared.
-    expect(newNetworks(new Set(["ip:198.51.100.0/24"]), [at("198.51.100.2", 64500, "DE")])).toEqual([]);
+    for (const predates of [false, true]) {
+      expect(newNetworks(history, [at("203.0.113.1", 64500, "DE")], predates)).toEqual([]); // same provider, new addresses
+      expect(newNetworks(history, [at("203.0.113.1", 64501, "FR")], predates)).toEqual(["asn:64501", "country:FR", "ip:203.0.113.0/24"]);
+      expect(newNetworks(history, [at("198.51.100.9", 64500, "DE")], predates)).toEqual([]);
+      // A kind the history never recorded (no cf in local dev) is not compared.
+      expect(newNetworks(new Set(["ip:198.51.100.0/24"]), [at("198.51.100.2", 64500, "DE")], predates)).toEqual([]);
+    }
+  });
+
+  it("a key counts as dormant when older than the network history window", () => {
+    const now = Date.UTC(2026, 10, 23);
+    expect(keyPredatesHistory(now - NETWORK_HISTORY_DAYS * DAY_MS, now)).toBe(true);
+    expect(keyPredatesHistory(now - NETWORK_HISTORY_DAYS * DAY_MS + 1, now)).toBe(false);
+    expect(keyPredatesHistory(now - 60_000, now)).toBe(false);
   });
 
   it("thresholds are inclusive for bursts and strict for traffic, and a spike needs a day of history", () => {

@@ -94,4 +94,33 @@ describe("scheduled job", () => {
     await runCron({ USAGE_RETENTION_DAYS: "ten" } as Partial<Cloudflare.Env>);
     expect((await remaining())[0]).toBe(2);
   });
+
+  // Runs the job 55 days ahead, so it comes last: it marks and prunes whatever the earlier tests left.
+  it("a new expiry date gets its own notice, once, after a PATCH moves expires_at", async () => {
+    const receiver = hook();
+    const key = await mintKey({ owner_id: "owner-extended", expires_in_days: 10 });
+    const notices = async () =>
+      (await eventsAt(receiver.url)).filter((e) => e.key_id === key.id && e.type === "key.expiring").map((e) => [e.data.expires_at, e.data.days_left]);
+    const now = Date.now();
+    await runCron(receiver, now);
+    expect(await notices()).toEqual([[key.key.expires_at, 10]]);
+
+    // Moved beyond the notice window: nothing yet, however often the job runs.
+    const extended = now + 60 * DAY_MS;
+    const patch = await admin(`/keys/${key.id}`, { method: "PATCH", json: { expires_at: new Date(extended).toISOString() } });
+    expect(patch.status).toBe(200);
+    await runCron(receiver, now);
+    expect(await notices()).toHaveLength(1);
+
+    // Five days before the new date: one notice about it, also when runs repeat or overlap.
+    const later = extended - 5 * DAY_MS;
+    await runCron(receiver, later);
+    await Promise.all([runCron(receiver, later), runCron(receiver, later)]);
+    expect(await notices()).toEqual([
+      [key.key.expires_at, 10],
+      [new Date(extended).toISOString(), 5],
+    ]);
+    const mark = await env.DB.prepare("SELECT at_time FROM key_lifecycle_marks WHERE key_id = ? AND kind = 'expiry_notice'").bind(key.id).first<{ at_time: number }>();
+    expect(mark!.at_time).toBe(extended);
+  });
 });
