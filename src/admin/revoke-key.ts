@@ -1,13 +1,13 @@
 /**
- * POST /admin/v1/keys/{id}/revoke — D1 first (the source of truth, with the audit row), then the key's
- * object, KV and the isolate's caches (see propagateChange). Idempotent and safe to retry: revoking a
+ * POST /admin/v1/keys/{id}/revoke — announced to the key's object, then D1 (the source of truth, with the
+ * audit row), then the key's object, KV and the isolate's caches (see changeKey). Idempotent and safe to retry: revoking a
  * revoked key changes nothing in D1 but propagates again, so a retry after a failure part-way completes it.
  */
 import { revokeKey as revokeInD1 } from "../keys/store";
 import { readJson } from "./body";
 import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { revokeKeySchema } from "./schemas";
-import { announceChangeOr503, propagateAndAnswer } from "./update-key";
+import { changeAndAnswer } from "./update-key";
 
 export async function revokeKey(c: AdminContext): Promise<Response> {
   const id = keyIdParam(c);
@@ -15,7 +15,7 @@ export async function revokeKey(c: AdminContext): Promise<Response> {
   const now = Date.now();
   const reason = body.reason ?? null;
   const { record } = await findKeyOr404(c, id);
-  await announceChangeOr503(c, record.lineage_id, id);
-  await revokeInD1(c.env.DB, id, reason, auditEntry(c, "revoke", now, { status: "revoked", revoke_reason: reason }));
-  return propagateAndAnswer(c, id, now);
+  return changeAndAnswer(c, record, now, () =>
+    revokeInD1(c.env.DB, id, reason, auditEntry(c, "revoke", now, { status: "revoked", revoke_reason: reason })),
+  );
 }

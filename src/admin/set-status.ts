@@ -7,7 +7,7 @@ import { setKeyStatus } from "../keys/store";
 import { readJson } from "./body";
 import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { emptyBodySchema } from "./schemas";
-import { announceChangeOr503, propagateAndAnswer } from "./update-key";
+import { changeAndAnswer } from "./update-key";
 
 function statusChange(from: "active" | "disabled", to: "active" | "disabled", action: "disable" | "enable") {
   return async function changeStatus(c: AdminContext): Promise<Response> {
@@ -16,9 +16,7 @@ function statusChange(from: "active" | "disabled", to: "active" | "disabled", ac
     const { record } = await findKeyOr404(c, id);
     if (record.status === "revoked") throw new ProblemError("key_state_conflict");
     const now = Date.now();
-    await announceChangeOr503(c, record.lineage_id, id);
-    await setKeyStatus(c.env.DB, id, from, to, auditEntry(c, action, now, { status: to }));
-    return propagateAndAnswer(c, id, now);
+    return changeAndAnswer(c, record, now, () => setKeyStatus(c.env.DB, id, from, to, auditEntry(c, action, now, { status: to })));
   };
 }
 

@@ -3,9 +3,9 @@
  * propagated (the key's object, leases, caches) before the call returns. A revoked key cannot be changed.
  */
 import { ProblemError } from "../http/problem";
-import { toKeyObject } from "../keys/record";
-import { findKeyById, updateKeySettings, type KeySettings } from "../keys/store";
-import { announceChange, propagateChange } from "../limits/propagate";
+import { toKeyObject, type KeyRecord } from "../keys/record";
+import { updateKeySettings, type KeySettings } from "../keys/store";
+import { announceChange, changeKey, KeyChangeFailed } from "../limits/propagate";
 import { log } from "../util/log";
 import { invalidField } from "../http/body";
 import { readJson } from "./body";
@@ -34,14 +34,17 @@ export async function updateKey(c: AdminContext): Promise<Response> {
     settings.expires_at = at;
   }
 
-  await announceChangeOr503(c, record.lineage_id, id);
-  const { changed } = await updateKeySettings(c.env.DB, id, record.version, settings, auditEntry(c, "update", now, body));
-  // Nothing matched: the key was revoked or changed by someone else since we read it.
-  if (!changed) throw new ProblemError("key_state_conflict");
-  return propagateAndAnswer(c, id, now);
+  return changeAndAnswer(c, record, now, async () => {
+    const { changed } = await updateKeySettings(c.env.DB, id, record.version, settings, auditEntry(c, "update", now, body));
+    // Nothing matched: the key was revoked or changed by someone else since we read it.
+    if (!changed) throw new ProblemError("key_state_conflict");
+  });
 }
 
-/** Announces a change to the key's object before D1 is written; 503 (nothing written) if the object fails. */
+/**
+ * Announces a change to the key's object before D1 is written; 503 (nothing written) if the object fails.
+ * For rotation, whose steps differ from changeAndAnswer's (the successor is introduced between write and push).
+ */
 export async function announceChangeOr503(c: AdminContext, lineageId: string, id: string): Promise<void> {
   try {
     await announceChange(c.env, lineageId, id);
@@ -56,21 +59,31 @@ export async function announceChangeOr503(c: AdminContext, lineageId: string, id
   }
 }
 
-/** Pushes a change that is in D1 everywhere else, then answers the key object as D1 now has it. */
-export async function propagateAndAnswer(c: AdminContext, id: string, now: number): Promise<Response> {
-  const current = await findKeyById(c.env.DB, id);
-  if (!current) throw new ProblemError("key_not_found");
+/**
+ * Makes a change everywhere in the order that fails closed (see changeKey: announce, D1 via `write`, re-read,
+ * push) and answers the key object as D1 now has it. 503 if the object cannot be told first (nothing
+ * written) or the push fails (the change is in D1; retrying the call completes it).
+ */
+export async function changeAndAnswer(
+  c: AdminContext,
+  record: Pick<KeyRecord, "id" | "lineage_id">,
+  now: number,
+  write: () => Promise<unknown>,
+): Promise<Response> {
+  let current;
   try {
-    await propagateChange(c.env, current.record, current.keyHash);
+    ({ current } = await changeKey(c.env, record, write));
   } catch (error) {
-    // The change is in D1 (the key's object refuses to decide on its old copy); retrying the call completes it.
-    log("error", "admin.propagation_failed", {
+    if (!(error instanceof KeyChangeFailed)) throw error;
+    const announce = error.step === "announce";
+    log("error", announce ? "admin.announce_failed" : "admin.propagation_failed", {
       request_id: c.get("requestId"),
-      key_id: id,
-      degraded: "propagation_incomplete",
-      error: (error as Error).name,
+      key_id: record.id,
+      degraded: announce ? "key_object_unavailable" : "propagation_incomplete",
+      error: error.causeName,
     });
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
   }
+  if (!current) throw new ProblemError("key_not_found");
   return adminJson(c, toKeyObject(current.record, now));
 }

@@ -3,6 +3,7 @@
  * written in one batch (one transaction) with the audit row that records it.
  */
 import { auditIfChanged, auditStatement, type AuditEntry } from "./audit-log";
+import { jsonArrays } from "../util/json-chunks";
 import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./record";
 
 const KEY_COLUMNS = [
@@ -47,6 +48,22 @@ export async function insertKey(db: D1Database, record: KeyRecord, keyHash: stri
 export async function findKeyByHash(db: D1Database, keyHash: string): Promise<KeyRecord | null> {
   const row = await db.prepare(`${SELECT_KEY} WHERE key_hash = ?`).bind(keyHash).first<KeyRow>();
   return row ? rowToRecord(row) : null;
+}
+
+/**
+ * The keys among these hashes, by hash: one statement per MAX_JSON_PARAM_BYTES of hashes (about 14,000), for
+ * batches such as leak reports where most hashes are no key at all.
+ */
+export async function findKeysByHashes(db: D1Database, keyHashes: readonly string[]): Promise<Map<string, KeyRecord>> {
+  const found = new Map<string, KeyRecord>();
+  if (keyHashes.length === 0) return found;
+  const statements = jsonArrays([...new Set(keyHashes)]).map((list) =>
+    db.prepare(`${SELECT_KEY} WHERE key_hash IN (SELECT value FROM json_each(?))`).bind(list),
+  );
+  for (const { results } of await db.batch<KeyRow>(statements)) {
+    for (const row of results) found.set(row.key_hash, rowToRecord(row));
+  }
+  return found;
 }
 
 /** The record and its hash (the hash names the key's cache entries; it never leaves the Worker). */

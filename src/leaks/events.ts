@@ -4,6 +4,7 @@
  * hold a key or its hash: `fingerprint` is the report's own id (or a hash mixing the key with where it was
  * found) and `location` has every key-shaped string redacted before it is written.
  */
+import { jsonArrays } from "../util/json-chunks";
 
 export type LeakSource = "github" | "gitleaks" | "trufflehog" | "scanner" | "gateway_query";
 
@@ -33,23 +34,39 @@ export interface NewLeakEvent {
   outcome: LeakOutcome;
 }
 
-export async function findLeakEvent(db: D1Database, fingerprint: string): Promise<LeakEventRow | null> {
-  return db
-    .prepare("SELECT fingerprint, key_id, outcome, reported_at, revoked_at FROM leak_events WHERE fingerprint = ?")
-    .bind(fingerprint)
-    .first<LeakEventRow>();
+/** The events already recorded under these fingerprints, by fingerprint (one statement per JSON chunk). */
+export async function findLeakEvents(db: D1Database, fingerprints: readonly string[]): Promise<Map<string, LeakEventRow>> {
+  const found = new Map<string, LeakEventRow>();
+  if (fingerprints.length === 0) return found;
+  const statements = jsonArrays(fingerprints).map((list) =>
+    db
+      .prepare("SELECT fingerprint, key_id, outcome, reported_at, revoked_at FROM leak_events WHERE fingerprint IN (SELECT value FROM json_each(?))")
+      .bind(list),
+  );
+  for (const { results } of await db.batch<LeakEventRow>(statements)) for (const row of results) found.set(row.fingerprint, row);
+  return found;
 }
 
-/** Inserts the event unless its fingerprint is already recorded; true if this call inserted it. */
-export async function insertLeakEvent(db: D1Database, event: NewLeakEvent): Promise<boolean> {
-  const result = await db
-    .prepare(
-      `INSERT INTO leak_events (key_id, source, fingerprint, location, reported_at, outcome)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING`,
-    )
-    .bind(event.keyId, event.source, event.fingerprint, event.location, event.reportedAt, event.outcome)
-    .run();
-  return result.meta.changes > 0;
+/**
+ * Inserts the events whose fingerprints are not recorded yet, in one statement per JSON chunk; answers the
+ * fingerprints this call inserted (a concurrent replay that got there first keeps its row).
+ */
+export async function insertLeakEvents(db: D1Database, events: readonly NewLeakEvent[]): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  if (events.length === 0) return inserted;
+  const rows = events.map((e) => [e.keyId, e.source, e.fingerprint, e.location, e.reportedAt, e.outcome]);
+  const statements = jsonArrays(rows).map((list) =>
+    db
+      .prepare(
+        // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+        `INSERT INTO leak_events (key_id, source, fingerprint, location, reported_at, outcome)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?) WHERE true
+         ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint`,
+      )
+      .bind(list),
+  );
+  for (const { results } of await db.batch<{ fingerprint: string }>(statements)) for (const row of results) inserted.add(row.fingerprint);
+  return inserted;
 }
 
 /** Moves an event from one outcome to another; true if it was in `from` (so only one caller wins). */
@@ -61,10 +78,21 @@ export async function changeLeakOutcome(db: D1Database, fingerprint: string, fro
   return result.meta.changes > 0;
 }
 
-/** Records when the revocation completed (D1 and the key's object). */
-export async function markLeakRevoked(db: D1Database, fingerprint: string, at: number): Promise<void> {
-  await db
-    .prepare("UPDATE leak_events SET revoked_at = ? WHERE fingerprint = ? AND outcome = 'revoked' AND revoked_at IS NULL")
-    .bind(at, fingerprint)
-    .run();
+/**
+ * Records when the revocations completed (D1 and the key's object). Answers the fingerprints this call marked:
+ * of two overlapping deliveries completing one revocation, only one marks it, and only that one tells the owner.
+ */
+export async function markLeaksRevoked(db: D1Database, fingerprints: readonly string[], at: number): Promise<Set<string>> {
+  const marked = new Set<string>();
+  if (fingerprints.length === 0) return marked;
+  const statements = jsonArrays(fingerprints).map((list) =>
+    db
+      .prepare(
+        `UPDATE leak_events SET revoked_at = ?2
+         WHERE fingerprint IN (SELECT value FROM json_each(?1)) AND outcome = 'revoked' AND revoked_at IS NULL RETURNING fingerprint`,
+      )
+      .bind(list, at),
+  );
+  for (const { results } of await db.batch<{ fingerprint: string }>(statements)) for (const row of results) marked.add(row.fingerprint);
+  return marked;
 }

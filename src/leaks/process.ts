@@ -1,28 +1,34 @@
 /**
  * What happens to a reported key, whatever reported it (GitHub, gitleaks, truffleHog, the scanner, the
  * gateway): find the key by hash, record one leak event per report fingerprint, revoke the key when the
- * policy says so (D1 with its audit row, then the key's object, KV and caches — the admin revocation path),
- * and tell the owner. A replayed report finds its event and changes nothing; a revocation that failed
- * part-way (its event says `revoked` with no `revoked_at`) is completed by the replay.
+ * policy says so (the admin revocation's order, see changeKey: announced to the key's object, then D1 with
+ * its audit row, then the object, KV and caches), and tell the owner. A replayed report finds its event and
+ * changes nothing; a revocation that failed part-way (its event says `revoked` with no `revoked_at`) is
+ * completed by the replay.
+ *
+ * A batch costs D1 a fixed number of set-based statements (keys by hash, events by fingerprint, the new
+ * events, the completions) plus three per key it revokes, however many reports match nothing; the waits for
+ * old leases run once for the whole batch.
  */
-import { findKeyByHash, findKeyById, revokeKey } from "../keys/store";
+import { findKeysByHashes, revokeKey } from "../keys/store";
 import type { KeyRecord } from "../keys/record";
 import { ProblemError } from "../http/problem";
-import { propagateChange } from "../limits/propagate";
+import { changeKey, waitForLeases } from "../limits/propagate";
 import { notifyOwner, type WaitUntil } from "../notify/webhook";
 import { log } from "../util/log";
 import {
   changeLeakOutcome,
-  findLeakEvent,
-  insertLeakEvent,
-  markLeakRevoked,
+  findLeakEvents,
+  insertLeakEvents,
+  markLeaksRevoked,
   type LeakOutcome,
   type LeakSource,
+  type NewLeakEvent,
 } from "./events";
 
 /** The revocation reason stored on a key revoked because it was found exposed. */
 export const LEAKED_REASON = "leaked";
-/** Reports processed at once; reports of the same key always run one after another. */
+/** Keys revoked at once (each is a few calls to its object and to D1). */
 export const LEAK_CONCURRENCY = 16;
 
 export interface LeakReport {
@@ -57,100 +63,165 @@ export interface LeakResult {
   duplicate: boolean;
 }
 
-type Found = { record: KeyRecord; keyHash: string } | null;
+/** A revocation this batch makes: the key, and the reports (by index) it completes. */
+interface Revocation {
+  record: KeyRecord;
+  /** Reports whose new event says `revoked`: they become `already_revoked` if someone else revoked first. */
+  fresh: number[];
+  /** Reports whose event was already `revoked` (a resume) or was upgraded from `recorded`. */
+  resumed: number[];
+}
+
+/** What a batch does, decided before anything is written. */
+interface Plan {
+  /** One per report; left empty for a report repeating an earlier report's fingerprint (filled in at the end). */
+  results: LeakResult[];
+  /** fingerprint → the first report in the batch carrying it. */
+  firstOf: Map<string, number>;
+  /** The events to insert, with the report each is for. */
+  fresh: { index: number; event: NewLeakEvent }[];
+  /** keyId → the revocation of that key. */
+  revocations: Map<string, Revocation>;
+}
 
 /**
  * Processes a batch of reports and answers one result per report, in order. Throws if a revocation could
  * not be completed; the caller answers 503 and the replay completes it.
  */
 export async function processLeakReports(ctx: LeakContext, reports: readonly LeakReport[]): Promise<LeakResult[]> {
-  const found: Found[] = await mapPool(reports, LEAK_CONCURRENCY, async ({ keyHash }) => {
-    const record = keyHash ? await findKeyByHash(ctx.env.DB, keyHash) : null;
-    return record && keyHash ? { record, keyHash } : null;
-  });
-  // Reports of one key run in sequence, so a batch naming a key twice revokes and notifies once.
-  const groups = new Map<string, number[]>();
-  reports.forEach((_, i) => {
-    const group = found[i]?.record.id ?? `#${i}`;
-    groups.set(group, [...(groups.get(group) ?? []), i]);
-  });
-  const results: LeakResult[] = new Array(reports.length);
-  const failures: unknown[] = [];
-  await mapPool([...groups.values()], LEAK_CONCURRENCY, async (indices) => {
-    let key: Found = found[indices[0]!] ?? null;
-    for (const i of indices) {
-      try {
-        results[i] = await processOne(ctx, reports[i]!, key);
-        if (key && results[i]!.outcome === "revoked") key = { ...key, record: { ...key.record, status: "revoked" } };
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-  });
-  if (failures.length > 0) {
+  const keys = await findKeysByHashes(ctx.env.DB, reports.flatMap((r) => (r.keyHash ? [r.keyHash] : [])));
+  const plan = await decide(ctx, reports, keys);
+  await recordEvents(ctx, reports, keys, plan);
+  const failures = await completeRevocations(ctx, reports, keys, plan);
+  if (failures > 0) {
     // Safe to retry: the events that say `revoked` without `revoked_at` are completed by the replay.
-    log("error", "leaks.revoke_incomplete", { request_id: ctx.requestId, degraded: "propagation_incomplete", counts: { failed: failures.length } });
+    log("error", "leaks.revoke_incomplete", { request_id: ctx.requestId, degraded: "propagation_incomplete", counts: { failed: failures } });
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
+  }
+  const { results, firstOf } = plan;
+  for (const [i, report] of reports.entries()) {
+    if (!results[i]) results[i] = { ...results[firstOf.get(report.fingerprint)!]!, duplicate: true };
   }
   return results;
 }
 
-async function processOne(ctx: LeakContext, report: LeakReport, key: Found): Promise<LeakResult> {
+/**
+ * Decides every report in order against the events already recorded and this batch's view of each key, so a
+ * batch naming a key twice revokes and notifies once. Writes only to upgrade a `recorded` event (rare).
+ */
+async function decide(ctx: LeakContext, reports: readonly LeakReport[], keys: Map<string, KeyRecord>): Promise<Plan> {
   const db = ctx.env.DB;
-  const fingerprint = report.fingerprint;
-  const keyId = key?.record.id ?? null;
-  const existing = await findLeakEvent(db, fingerprint);
-  if (existing) {
-    // Seen before. Two cases still need work: a revocation left half-done (complete it), and a report
-    // recorded without revocation that now comes with revocation asked (upgrade it; one caller wins).
-    const resume = key !== null && existing.outcome === "revoked" && existing.revoked_at === null;
-    const upgrade =
-      !resume &&
-      key !== null &&
-      ctx.revoke &&
-      existing.outcome === "recorded" &&
-      key.record.status !== "revoked" &&
-      (await changeLeakOutcome(db, fingerprint, "recorded", "revoked"));
-    if (!resume && !upgrade) return { fingerprint, outcome: existing.outcome, key_id: existing.key_id, duplicate: true };
-    await revokeAndPropagate(ctx, key, report, { alwaysPropagate: true });
-    await completeRevocation(ctx, key.record, report);
-    return { fingerprint, outcome: "revoked", key_id: keyId, duplicate: false };
+  const existing = await findLeakEvents(db, [...new Set(reports.map((r) => r.fingerprint))]);
+  const plan: Plan = { results: new Array(reports.length), firstOf: new Map(), fresh: [], revocations: new Map() };
+  const statusOf = new Map<string, KeyRecord["status"]>();
+  const revocationOf = (record: KeyRecord) => {
+    statusOf.set(record.id, "revoked");
+    const r = plan.revocations.get(record.id) ?? { record, fresh: [], resumed: [] };
+    plan.revocations.set(record.id, r);
+    return r;
+  };
+  for (const [i, report] of reports.entries()) {
+    const { fingerprint } = report;
+    if (plan.firstOf.has(fingerprint)) continue;
+    plan.firstOf.set(fingerprint, i);
+    const record = (report.keyHash && keys.get(report.keyHash)) || null;
+    const keyId = record?.id ?? null;
+    const status = record ? (statusOf.get(record.id) ?? record.status) : null;
+    const seen = existing.get(fingerprint);
+    if (seen) {
+      // Seen before. Two cases still need work: a revocation left half-done (complete it), and a report
+      // recorded without revocation that now comes with revocation asked (upgrade it; one caller wins).
+      const resume = record !== null && seen.outcome === "revoked" && seen.revoked_at === null;
+      const upgrade =
+        !resume &&
+        record !== null &&
+        ctx.revoke &&
+        seen.outcome === "recorded" &&
+        status !== "revoked" &&
+        (await changeLeakOutcome(db, fingerprint, "recorded", "revoked"));
+      if (record && (resume || upgrade)) {
+        revocationOf(record).resumed.push(i);
+        plan.results[i] = { fingerprint, outcome: "revoked", key_id: keyId, duplicate: false };
+      } else {
+        plan.results[i] = { fingerprint, outcome: seen.outcome, key_id: seen.key_id, duplicate: true };
+      }
+      continue;
+    }
+    const outcome: LeakOutcome = !record ? "no_match" : status === "revoked" ? "already_revoked" : ctx.revoke ? "revoked" : "recorded";
+    if (record && outcome === "revoked") revocationOf(record).fresh.push(i);
+    plan.results[i] = { fingerprint, outcome, key_id: keyId, duplicate: false };
+    plan.fresh.push({ index: i, event: { keyId, source: ctx.source, fingerprint, location: report.location, reportedAt: ctx.reportedAt, outcome } });
   }
-
-  const outcome: LeakOutcome = !key ? "no_match" : key.record.status === "revoked" ? "already_revoked" : ctx.revoke ? "revoked" : "recorded";
-  const inserted = await insertLeakEvent(db, { keyId, source: ctx.source, fingerprint, location: report.location, reportedAt: ctx.reportedAt, outcome });
-  if (!inserted) return { fingerprint, outcome, key_id: keyId, duplicate: true }; // a concurrent replay won
-  if (key && outcome === "recorded") notify(ctx, key.record, report, false);
-  if (!key || outcome !== "revoked") return { fingerprint, outcome, key_id: keyId, duplicate: false };
-
-  if (!(await revokeAndPropagate(ctx, key, report, { alwaysPropagate: false }))) {
-    // Revoked by someone else between our read and our write: theirs is the revocation.
-    await changeLeakOutcome(db, fingerprint, "revoked", "already_revoked");
-    return { fingerprint, outcome: "already_revoked", key_id: keyId, duplicate: false };
-  }
-  await completeRevocation(ctx, key.record, report);
-  return { fingerprint, outcome: "revoked", key_id: keyId, duplicate: false };
+  return plan;
 }
 
-/** D1 (with the audit row), then the key's object, KV and caches. Returns whether D1 changed. */
-async function revokeAndPropagate(ctx: LeakContext, key: NonNullable<Found>, report: LeakReport, { alwaysPropagate }: { alwaysPropagate: boolean }) {
-  const at = Date.now();
-  const { changed } = await revokeKey(ctx.env.DB, key.record.id, LEAKED_REASON, {
-    actor: ctx.actor,
-    action: "revoke",
-    requestId: ctx.requestId,
-    at,
-    changes: { status: "revoked", revoke_reason: LEAKED_REASON, leak_source: ctx.source, location: report.location },
+/** Inserts the new events in one statement and tells the owners of keys recorded (not revoked) by policy. */
+async function recordEvents(ctx: LeakContext, reports: readonly LeakReport[], keys: Map<string, KeyRecord>, plan: Plan) {
+  const inserted = await insertLeakEvents(ctx.env.DB, plan.fresh.map((f) => f.event));
+  for (const { index, event } of plan.fresh) {
+    if (!inserted.has(event.fingerprint)) {
+      plan.results[index]!.duplicate = true; // a concurrent replay recorded it first: that one acts on it
+    } else if (event.keyId && event.outcome === "recorded") {
+      notify(ctx, keys.get(reports[index]!.keyHash!)!, reports[index]!, false);
+    }
+  }
+  for (const r of plan.revocations.values()) r.fresh = r.fresh.filter((i) => inserted.has(reports[i]!.fingerprint));
+}
+
+/**
+ * Revokes the keys (LEAK_CONCURRENCY at once), waits once for the latest of their old leases, marks the
+ * events completed in one statement and tells the owners. Answers how many revocations failed.
+ */
+async function completeRevocations(ctx: LeakContext, reports: readonly LeakReport[], keys: Map<string, KeyRecord>, plan: Plan) {
+  const db = ctx.env.DB;
+  let failures = 0;
+  const completed: number[] = [];
+  const leaseEnds = await mapPool([...plan.revocations.values()], LEAK_CONCURRENCY, async ({ record, fresh, resumed }) => {
+    if (fresh.length === 0 && resumed.length === 0) return 0;
+    try {
+      const { changed, leasesExpireAt } = await revoke(ctx, record, reports[fresh[0] ?? resumed[0]!]!);
+      for (const i of fresh) {
+        if (changed) completed.push(i);
+        // Revoked by someone else between our read and our write: theirs is the revocation.
+        else if (await changeLeakOutcome(db, reports[i]!.fingerprint, "revoked", "already_revoked")) plan.results[i]!.outcome = "already_revoked";
+      }
+      completed.push(...resumed);
+      return leasesExpireAt;
+    } catch {
+      failures++;
+      return 0;
+    }
   });
-  if (!changed && !alwaysPropagate) return false;
-  const current = await findKeyById(ctx.env.DB, key.record.id);
-  if (current) await propagateChange(ctx.env, current.record, current.keyHash);
-  return true;
+  // Once for the whole batch: when this returns, no lease granted under a revoked key's old version is left.
+  await waitForLeases(Math.max(0, ...leaseEnds));
+  const marked = await markLeaksRevoked(db, completed.map((i) => reports[i]!.fingerprint), Date.now());
+  for (const i of completed) {
+    // Only the delivery that completed the revocation tells the owner; an overlapping retry stays quiet.
+    if (marked.has(reports[i]!.fingerprint)) notify(ctx, keys.get(reports[i]!.keyHash!)!, reports[i]!, true);
+  }
+  return failures;
 }
 
-async function completeRevocation(ctx: LeakContext, record: KeyRecord, report: LeakReport) {
-  await markLeakRevoked(ctx.env.DB, report.fingerprint, Date.now());
-  notify(ctx, record, report, true);
+/**
+ * Announce, D1 (with the audit row), re-read, push (changeKey), without waiting for leases. Pushed even when
+ * D1 already said revoked, so a replay completes a revocation whose push failed. `changed`: whether D1 changed.
+ */
+async function revoke(ctx: LeakContext, record: KeyRecord, report: LeakReport) {
+  const at = Date.now();
+  const { written, leasesExpireAt } = await changeKey(
+    ctx.env,
+    record,
+    () =>
+      revokeKey(ctx.env.DB, record.id, LEAKED_REASON, {
+        actor: ctx.actor,
+        action: "revoke",
+        requestId: ctx.requestId,
+        at,
+        changes: { status: "revoked", revoke_reason: LEAKED_REASON, leak_source: ctx.source, location: report.location },
+      }),
+    { waitForLeases: false },
+  );
+  return { changed: written.changed, leasesExpireAt };
 }
 
 function notify(ctx: LeakContext, record: KeyRecord, report: LeakReport, revoked: boolean) {

@@ -15,11 +15,30 @@ import type { WaitUntil } from "../notify/webhook";
 import { log } from "../util/log";
 import { keysInQuery } from "../verify/credential";
 import { processLeakReports } from "./process";
+import { safeText } from "./redact";
 
+/** The longest location kept for an exposure (method and path). */
+const MAX_EXPOSURE_LOCATION_LENGTH = 512;
+const utf8 = new TextDecoder();
 /** Keys looked up per request at most (a URL may repeat a parameter). */
 const MAX_KEYS_PER_URL = 4;
 const DAY_MS = 86_400_000;
 
+
+/**
+ * Where the key was seen: the method and path, with every key in the path redacted like any other location
+ * (another key in the path is no less exposed). The path is percent-decoded first, so `%73k_live_…` is caught.
+ */
+export function exposureLocation(method: string, pathname: string): string {
+  return safeText(`${method} ${percentDecoded(pathname)}`, MAX_EXPOSURE_LOCATION_LENGTH);
+}
+
+/** Decodes every run of %XX escapes as UTF-8 (malformed bytes become U+FFFD); never throws, unlike decodeURIComponent. */
+function percentDecoded(path: string): string {
+  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) =>
+    utf8.decode(Uint8Array.from(run.match(/%[0-9A-Fa-f]{2}/g)!, (escape) => parseInt(escape.slice(1), 16))),
+  );
+}
 
 /**
  * Records the exposure of the keys in this URL. Never throws: it runs after the refusal was answered.
@@ -42,7 +61,7 @@ export async function recordQueryExposure(
       if (!(await findKeyByHash(env.DB, keyHash))) continue;
       // One event per key per UTC day: a client repeating the mistake is one exposure, not thousands.
       const fingerprint = `gateway_query:${await sha256Hex(`gateway_query\n${key}\n${Math.floor(now / DAY_MS)}`)}`;
-      reports.push({ keyHash, fingerprint, location: `${request.method} ${request.url.pathname.slice(0, 512)}` });
+      reports.push({ keyHash, fingerprint, location: exposureLocation(request.method, request.url.pathname) });
     }
     if (reports.length === 0) return;
     await processLeakReports(

@@ -43,6 +43,29 @@ describe("a key in the query string", () => {
     expect((await eventsOf(k.id))[0]).toMatchObject({ outcome: "revoked" });
   });
 
+  it("redacts keys in the path from the stored location and the owner's notice, percent-encoded ones too", async () => {
+    const k = await mintKey({ owner_id: "path-owner" });
+    const other = await mintKey();
+    const encoded = `%${other.apiKey.charCodeAt(0).toString(16)}${other.apiKey.slice(1)}`; // "%73k_live_…"
+    const hook = `https://hooks.test/${crypto.randomUUID()}`;
+    const path = `/api/v1/${other.apiKey}/x/${encoded}`;
+    const refused = await callWith({ NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "s" }, `${path}?api_key=${k.apiKey}`, {
+      headers: { "CF-Connecting-IP": "198.51.100.21" },
+    });
+    expect(refused.status).toBe(400);
+    await refused.body?.cancel();
+
+    const [event] = (await eventsOf(k.id)) as { location: string }[];
+    const tail = other.apiKey.slice(-4);
+    expect(event!.location).toBe(`GET /api/v1/sk_live_…${tail}/x/sk_live_…${tail}`);
+    const stored = JSON.stringify(await env.DB.prepare("SELECT * FROM leak_events WHERE key_id = ?").bind(k.id).all());
+    expect(stored).not.toContain(other.apiKey.slice(8));
+    const deliveries = ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]).filter((d) => d.url === hook);
+    expect(deliveries).toHaveLength(1);
+    expect(JSON.parse(deliveries[0]!.body).data.location).toBe(event!.location);
+    expect(deliveries[0]!.body).not.toContain(other.apiKey.slice(8));
+  });
+
   it("leaves no event for unknown keys, look-alikes, or values that are no key", async () => {
     const before = await eventCount();
     for (const query of [`api_key=${generateKey("", "secret", "live")}`, "api_key=sk_live_abc", "token=hunter2"]) {
