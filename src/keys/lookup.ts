@@ -5,6 +5,7 @@
  */
 import { BoundedTtlCache } from "../util/bounded-cache";
 import { log } from "../util/log";
+import { withTimeout } from "../util/timeout";
 import { findKeyByHash } from "./store";
 import { parseCachedRecord, toLiveKey, type KeyRecord, type LiveKey } from "./record";
 
@@ -75,16 +76,10 @@ export async function lookupKey(stores: KeyStores, keyHash: string, now: number)
 /** The key read again past the isolate cache (KV, then D1), e.g. to confirm a refusal made on an old copy. */
 export async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
   let record: KeyRecord | null = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("KV read timed out")), KV_READ_TIMEOUT_MS);
-    });
-    record = parseCachedRecord(await Promise.race([stores.kv.get(kvKeyFor(keyHash)), timeout]));
+    record = parseCachedRecord(await withTimeout(stores.kv.get(kvKeyFor(keyHash)), KV_READ_TIMEOUT_MS));
   } catch {
     log("warn", "key_cache.read_failed", { degraded: "kv_unavailable" });
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
   }
   if (!record) return reloadKey(stores, keyHash, now);
   const live = toLiveKey(record, now);

@@ -22,8 +22,14 @@ import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } f
 
 /** A lease lives at most this long; it is also the longest an admin change waits for old leases to lapse. */
 export const LEASE_MS = 1_000;
-/** How old this object's copy of a key may get before it re-reads D1 (bounds the damage of a missed push). */
-export const STATE_REFRESH_MS = 60_000;
+/**
+ * How old this object's copy of a key may get before it re-reads D1, in the background. Not part of how
+ * changes arrive (every change is announced, then pushed, and an announced change is read from D1 until
+ * its push arrives): a safety net that bounds the damage of a bug there, kept long because with 10,000
+ * keys in use every minute it would otherwise cost a D1 read per key per minute. The read time is kept in
+ * storage, so an object that restarts does not re-read every key it holds.
+ */
+export const STATE_REFRESH_MS = 600_000;
 /** Counter writes do not hold the answer until committed (see the header for what a crash can lose). */
 export const PERSIST_UNCONFIRMED = true;
 /**
@@ -81,8 +87,8 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
-    for (const [, state] of ctx.storage.kv.list<KeyState>({ prefix: "key:" })) {
-      this.#keys.set(state.id, { ...state, loadedAt: 0 }); // loadedAt 0: confirm against D1 on first use
+    for (const [, state] of ctx.storage.kv.list<KeyState & { loadedAt?: number }>({ prefix: "key:" })) {
+      this.#keys.set(state.id, { ...state, loadedAt: state.loadedAt ?? 0 });
     }
     for (const [name, pending] of ctx.storage.kv.list<PendingChange>({ prefix: "pending:" })) {
       this.#pendingChange.set(name.slice("pending:".length), pending);
@@ -167,7 +173,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     if (!current || state.version >= current.version) {
       const fresh = { ...state, loadedAt: Date.now() };
       this.#keys.set(state.id, fresh);
-      this.ctx.storage.kv.put(`key:${state.id}`, state);
+      this.ctx.storage.kv.put(`key:${state.id}`, fresh);
     }
     // One announced change has arrived; the key stays on D1's copy while others are outstanding.
     const pending = this.#pendingChange.get(state.id);
@@ -204,7 +210,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     if (current && current.version > state.version) return current; // a pushed change is newer
     const fresh = { ...state, loadedAt: Date.now() };
     this.#keys.set(keyId, fresh);
-    this.ctx.storage.kv.put(`key:${keyId}`, state);
+    this.ctx.storage.kv.put(`key:${keyId}`, fresh);
     return fresh;
   }
 

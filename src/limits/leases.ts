@@ -18,12 +18,18 @@ import type { KeyRecord } from "../keys/record";
 import { addUsage } from "../keys/store";
 import type { AcquireResult, KeyRefusal, LimitRefusal } from "./key-object";
 import { log } from "../util/log";
+import { withTimeout } from "../util/timeout";
 import type { LimitState } from "./window";
 
 /** The most tokens an isolate asks for at once; the object caps it further by the key's limits. */
 export const MAX_LEASE_TOKENS = 1_000;
 /** Leases and denials kept per isolate; the oldest are dropped first (a dropped lease only under-admits). */
 export const MAX_TRACKED_KEYS = 10_000;
+/**
+ * How long a request waits for the key's object before it is refused with 503. Longer than an object's
+ * slowest honest answer (a D1 read while a change is pending), far shorter than a client's patience.
+ */
+export const KEY_OBJECT_TIMEOUT_MS = 3_000;
 /** How often an isolate writes the usage it counted to D1. */
 export const USAGE_FLUSH_MS = 10_000;
 
@@ -118,7 +124,11 @@ export async function admit(
   const stub = stores.keyObjects.get(stores.keyObjects.idFromName(record.lineage_id));
   const previous = leases.get(record.id);
   // Each request awaits only its own call: workerd forbids sharing one request's I/O with another.
-  const result: AcquireResult = await stub.acquire({ keyId: record.id, version: record.version, want: tokensWanted(previous, now) });
+  // A hung object is a failed one (503, fail closed); if it answers later, its tokens are never used.
+  const result = await withTimeout<AcquireResult>(
+    stub.acquire({ keyId: record.id, version: record.version, want: tokensWanted(previous, now) }) as Promise<AcquireResult>,
+    KEY_OBJECT_TIMEOUT_MS,
+  );
 
   if (result.ok) {
     // Tokens still held from a concurrent grant of the same version are kept, under the earlier expiry of the two.

@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/keys/hash";
 import { clearIsolateCaches, KV_READ_TIMEOUT_MS, kvKeyFor } from "../../src/keys/lookup";
-import { forgetLeases } from "../../src/limits/leases";
+import { forgetLeases, KEY_OBJECT_TIMEOUT_MS } from "../../src/limits/leases";
 import { AuthService } from "../../src/rpc/auth-service";
 import { BASE, callWith, mintKey, originSaw, problemOf } from "../helpers";
 import worker from "../../src/index";
@@ -156,6 +156,20 @@ describe("the key's object failing", () => {
     expect(result).toEqual({ valid: false, code: "authorizer_unavailable" });
     expect(calls.filter((c) => c === "acquire")).toHaveLength(1);
     expect(logs).toContainEqual(expect.objectContaining({ degraded: "key_object_unavailable" }));
+  });
+
+  it("hung: refused with 503 once KEY_OBJECT_TIMEOUT_MS has passed, never admitted, the origin not contacted", async () => {
+    const { apiKey } = await mintKey();
+    const { ns, calls } = breakingKeyObjects({ acquire: "hang" });
+    const started = Date.now();
+    const { trace, response } = through({ KEY_OBJECT: ns }, apiKey);
+    const result = await response;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(KEY_OBJECT_TIMEOUT_MS);
+    expect(await originSaw(trace)).toBe(false);
+    const body = await problemOf(result);
+    expect([result.status, body.code]).toEqual([503, "authorizer_unavailable"]);
+    expect(result.headers.get("Retry-After")).not.toBeNull();
+    expect(calls.filter((c) => c === "acquire")).toHaveLength(1);
   });
 });
 

@@ -170,6 +170,20 @@ describe("POST /admin/v1/leaks/scanner", () => {
     expect(deliveries.map((d) => JSON.parse(d.body).data.revoked)).toEqual([false, true]);
   });
 
+  it("a receiver that is down does not stop or undo the revocation; delivery is retried", async () => {
+    const k = await mintKey();
+    const hook = `https://down.hooks.test/${crypto.randomUUID()}`;
+    const response = await callWith({ NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "whsec-test" }, "/admin/v1/leaks/scanner", {
+      method: "POST",
+      headers: { Authorization: "Bearer test-admin-token-0123456789", "Content-Type": "application/json" },
+      body: JSON.stringify({ findings: [{ key_hash: await sha256Hex(k.apiKey), location: "src/a.ts:1" }], revoke: true }),
+    });
+    expect(((await response.json()) as Answer).results.map((r) => r.status)).toEqual(["revoked"]);
+    expect(await gatewayStatus(k.apiKey)).toBe(401);
+    const attempts = ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string }[]).filter((d) => d.url === hook);
+    expect(attempts).toHaveLength(3); // every attempt failed (503); callWith waited for the retries
+  });
+
   it("accepts hashes only: a key in the body is refused and nothing is recorded", async () => {
     const k = await mintKey();
     const before = await eventCount();

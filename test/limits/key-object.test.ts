@@ -268,6 +268,20 @@ describe("announced changes", () => {
   });
 });
 
+describe("restarts", () => {
+  it("a restarted object keeps its copies without re-reading D1 for each key (the read time is kept)", async () => {
+    const { id } = await mintKey(); // the mint hands the key's state to its object
+    const stub = stubFor(id);
+    expect((await stub.acquire({ keyId: id, version: 1, want: 1 })).ok).toBe(true);
+    // Seen only if the object reads D1 again (admin changes are always announced; this one is not).
+    await env.DB.prepare("UPDATE api_keys SET status = 'disabled' WHERE id = ?").bind(id).run();
+    await evictDurableObject(stub);
+    expect((await stubFor(id).acquire({ keyId: id, version: 1, want: 1 })).ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 50)); // a background refresh, if one had started, would have landed
+    expect((await stubFor(id).acquire({ keyId: id, version: 1, want: 1 })).ok).toBe(true);
+  });
+});
+
 describe("usage accounting", () => {
   const usageOf = (id: string) =>
     env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number | null }>();
