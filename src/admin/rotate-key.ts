@@ -8,10 +8,9 @@ import { ProblemError } from "../http/problem";
 import { generateKey, parseKey, randomBase62 } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { effectiveStatus, toKeyObject, type KeyRecord } from "../keys/record";
-import { findKeyById, rotateKey as rotateInD1 } from "../keys/store";
-import { introduceKey, propagateChange } from "../limits/propagate";
-import { announceChangeOr503 } from "./update-key";
-import { log } from "../util/log";
+import { rotateKey as rotateInD1 } from "../keys/store";
+import { changeKey, introduceKey, KeyChangeFailed } from "../limits/propagate";
+import { logKeyChangeFailure } from "./update-key";
 import { invalidField } from "../http/body";
 import { readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
@@ -50,30 +49,35 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
     usage_count: 0,
     version: 1,
   };
-  await announceChangeOr503(c, old.lineage_id, old.id);
   // The grace period never extends the old key's life.
   const graceUntil = Math.min(now + body.grace_period_hours * HOUR_MS, old.expires_at);
-  const { rotated } = await rotateInD1(
-    c.env.DB,
-    { id: old.id, graceUntil, now },
-    successor,
-    await sha256Hex(apiKey),
-    {
-      predecessor: auditEntry(c, "rotate", now, { rotated_to: successor.id, grace_until: new Date(graceUntil).toISOString() }),
-      successor: auditEntry(c, "rotate", now, { rotated_from: old.id }),
-    },
-  );
+  const rotateInD1AndIntroduce = async () => {
+    const { rotated } = await rotateInD1(
+      c.env.DB,
+      { id: old.id, graceUntil, now },
+      successor,
+      await sha256Hex(apiKey),
+      {
+        predecessor: auditEntry(c, "rotate", now, { rotated_to: successor.id, grace_until: new Date(graceUntil).toISOString() }),
+        successor: auditEntry(c, "rotate", now, { rotated_from: old.id }),
+      },
+    );
+    if (rotated) await introduceKey(c.env, successor);
+    return rotated;
+  };
+  let rotated: boolean;
+  try {
+    ({ written: rotated } = await changeKey(c.env, old, rotateInD1AndIntroduce, { propagateIf: (r) => r }));
+  } catch (error) {
+    if (!(error instanceof KeyChangeFailed)) throw error;
+    logKeyChangeFailure(c, old.id, error);
+    if (error.step === "announce") throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
+    // The successor exists and the grace end is in D1, so its secret must reach the caller: the old key's
+    // object, told of the change before D1 was written, decides the old key on D1's copy until a push arrives.
+    rotated = true;
+  }
   if (!rotated) throw new ProblemError("key_state_conflict"); // rotated, revoked or disabled meanwhile
 
-  await introduceKey(c.env, successor);
-  const current = (await findKeyById(c.env.DB, old.id))!;
-  try {
-    await propagateChange(c.env, current.record, current.keyHash);
-  } catch {
-    // The successor exists and the grace end is in D1; the old key's object, told of the change before D1 was
-    // written, decides the old key on D1's copy until the push arrives (see announceChange).
-    log("error", "admin.propagation_failed", { request_id: c.get("requestId"), key_id: old.id, degraded: "propagation_incomplete" });
-  }
   return adminJson(
     c,
     { api_key: apiKey, key: toKeyObject(successor, now), previous: { id: old.id, grace_until: new Date(graceUntil).toISOString() } },

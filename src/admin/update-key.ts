@@ -5,7 +5,7 @@
 import { ProblemError } from "../http/problem";
 import { toKeyObject, type KeyRecord } from "../keys/record";
 import { updateKeySettings, type KeySettings } from "../keys/store";
-import { announceChange, changeKey, KeyChangeFailed } from "../limits/propagate";
+import { changeKey, KeyChangeFailed } from "../limits/propagate";
 import { log } from "../util/log";
 import { invalidField } from "../http/body";
 import { readJson } from "./body";
@@ -41,22 +41,15 @@ export async function updateKey(c: AdminContext): Promise<Response> {
   });
 }
 
-/**
- * Announces a change to the key's object before D1 is written; 503 (nothing written) if the object fails.
- * For rotation, whose steps differ from changeAndAnswer's (the successor is introduced between write and push).
- */
-export async function announceChangeOr503(c: AdminContext, lineageId: string, id: string): Promise<void> {
-  try {
-    await announceChange(c.env, lineageId, id);
-  } catch (error) {
-    log("error", "admin.announce_failed", {
-      request_id: c.get("requestId"),
-      key_id: id,
-      degraded: "key_object_unavailable",
-      error: (error as Error).name,
-    });
-    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
-  }
+/** The log line for a change that failed part-way, naming the step (see KeyChangeFailed). */
+export function logKeyChangeFailure(c: AdminContext, keyId: string, error: KeyChangeFailed): void {
+  const announce = error.step === "announce";
+  log("error", announce ? "admin.announce_failed" : "admin.propagation_failed", {
+    request_id: c.get("requestId"),
+    key_id: keyId,
+    degraded: announce ? "key_object_unavailable" : "propagation_incomplete",
+    error: error.causeName,
+  });
 }
 
 /**
@@ -75,13 +68,7 @@ export async function changeAndAnswer(
     ({ current } = await changeKey(c.env, record, write));
   } catch (error) {
     if (!(error instanceof KeyChangeFailed)) throw error;
-    const announce = error.step === "announce";
-    log("error", announce ? "admin.announce_failed" : "admin.propagation_failed", {
-      request_id: c.get("requestId"),
-      key_id: record.id,
-      degraded: announce ? "key_object_unavailable" : "propagation_incomplete",
-      error: error.causeName,
-    });
+    logKeyChangeFailure(c, record.id, error);
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
   }
   if (!current) throw new ProblemError("key_not_found");

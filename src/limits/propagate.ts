@@ -81,10 +81,6 @@ export async function announceChange(env: Cloudflare.Env, lineageId: string, key
   await env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(lineageId)).prepareChange(keyId);
 }
 
-export async function propagateChange(env: Cloudflare.Env, record: KeyRecord, keyHash: string): Promise<void> {
-  await waitForLeases(await pushAndPurge(env, record, keyHash));
-}
-
 /** The object, then KV and this isolate's caches; returns when the old version's leases lapse. */
 async function pushAndPurge(env: Cloudflare.Env, record: KeyRecord, keyHash: string): Promise<number> {
   const { leasesExpireAt } = await pushState(env, record);
