@@ -435,12 +435,10 @@ describe("randomBase62", () => {
   });
 
   it("the bias check does catch a byte % 62 generator", () => {
+    // Every byte value equally often, exactly (not drawn at random, which let one of the 54 unbiased
+    // characters fall 4σ low about once in 600 runs): what `byte % 62` makes of a perfect byte source.
     let biased = "";
-    const bytes = new Uint8Array(50_000);
-    while (biased.length < SAMPLE) {
-      crypto.getRandomValues(bytes);
-      for (const b of bytes) biased += BASE62[b % 62];
-    }
+    for (let i = 0; biased.length < SAMPLE; i++) biased += BASE62[(i % 256) % 62];
     const flagged = tooUneven(biased.slice(0, SAMPLE));
     expect(flagged.map((entry) => entry[0]).sort()).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
   });
