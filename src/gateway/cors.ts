@@ -43,8 +43,11 @@ export function answerPreflight(request: Request, policy: CorsPolicy, requestId:
   });
 }
 
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** The CORS headers for a response to this request: none unless its Origin is allowed. */
-export function corsHeaders(request: Request, policy: CorsPolicy): Record<string, string> {
+export function corsHeaders(request: Request, policy: CorsPolicy): Readonly<Record<string, string>> {
+  if (policy.allowedOrigins.length === 0) return NO_HEADERS; // CORS off: no header to read
   const origin = request.headers.get("Origin");
   if (origin === null || !originAllowed(policy, origin)) return {};
   return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };

@@ -31,8 +31,8 @@ export interface ForwardContext {
   now: number;
 }
 
-/** The request the origin receives. */
-export async function originRequest(request: Request, url: URL, ctx: ForwardContext): Promise<Request> {
+/** The request the origin receives; `signal` aborts it (the origin's deadline). */
+export async function originRequest(request: Request, url: URL, ctx: ForwardContext, signal?: AbortSignal): Promise<Request> {
   const { config, env, decision, requestId } = ctx;
   let target = url;
   if (config.originUrl) {
@@ -53,7 +53,9 @@ export async function originRequest(request: Request, url: URL, ctx: ForwardCont
     const payload = signaturePayload(timestamp, request.method, url.pathname, decision.key_id);
     headers.set(SIGNATURE_HEADER, `t=${timestamp},v1=${await hmacSha256Hex(env.ORIGIN_SIGNING_SECRET, payload)}`);
   }
-  return new Request(target, { method: request.method, headers, body: request.body, redirect: "manual" });
+  // The signal travels on the request itself: a second argument to fetch() would make the runtime build yet
+  // another copy of the request.
+  return new Request(target, { method: request.method, headers, body: request.body, redirect: "manual", signal });
 }
 
 /**
@@ -62,17 +64,26 @@ export async function originRequest(request: Request, url: URL, ctx: ForwardCont
  * failure is 502. Both are told apart from authorization errors by their codes.
  */
 export async function forward(request: Request, url: URL, ctx: ForwardContext): Promise<Response> {
-  const send = ctx.config.originUrl ? fetch : ctx.env.ORIGIN ? ctx.env.ORIGIN.fetch.bind(ctx.env.ORIGIN) : null;
-  if (!send) {
+  const origin = ctx.config.originUrl ? null : ctx.env.ORIGIN;
+  if (!ctx.config.originUrl && !origin) {
     log("error", "gateway.no_origin", { request_id: ctx.requestId, degraded: "origin_not_configured", setting: "ORIGIN_URL" });
     return problem("authorizer_unavailable", { requestId: ctx.requestId, retryAfterSeconds: 30 });
   }
-  const outgoing = await originRequest(request, url, ctx);
+  // The deadline ends when the origin's headers arrive: an event stream or a long download then takes as
+  // long as it takes (AbortSignal.timeout would cut its body off at the deadline).
+  const deadline = new AbortController();
+  const outgoing = await originRequest(request, url, ctx, deadline.signal);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    deadline.abort();
+  }, ctx.config.originTimeoutMs);
   try {
-    return await send(outgoing, { signal: AbortSignal.timeout(ctx.config.originTimeoutMs) });
-  } catch (error) {
-    const timedOut = (error as Error).name === "TimeoutError";
+    return await (origin ? origin.fetch(outgoing) : fetch(outgoing));
+  } catch {
     log("warn", "gateway.origin_failed", { request_id: ctx.requestId, degraded: timedOut ? "origin_timeout" : "origin_unreachable" });
     return problem(timedOut ? "origin_timeout" : "origin_unreachable", { requestId: ctx.requestId });
+  } finally {
+    clearTimeout(timer);
   }
 }

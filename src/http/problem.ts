@@ -57,7 +57,7 @@ export interface ProblemOptions {
   /** Extra members, e.g. the field errors of `invalid_request`. Never secrets. */
   extra?: Record<string, unknown>;
   /** Extra response headers (CORS, rate-limit), by their canonical names. */
-  headers?: Record<string, string>;
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** The code of every problem response built here, so the request log can name it without reading the body. */

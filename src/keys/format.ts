@@ -49,13 +49,17 @@ export function keyPatternSource(vendor: string, type?: KeyType, environment?: E
   return `${v}${t}_${e}_[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}`;
 }
 
+/** The CRC-32 of every byte value, so that the checksum costs one lookup per character (every key is checked). */
+const CRC32_TABLE = Uint32Array.from({ length: 256 }, (_, byte) => {
+  let crc = byte;
+  for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  return crc >>> 0;
+});
+
 /** CRC-32 (IEEE 802.3, the polynomial zlib and GitHub's tokens use) of an ASCII string. */
 export function crc32(text: string): number {
   let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) {
-    crc ^= text.charCodeAt(i);
-    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
-  }
+  for (let i = 0; i < text.length; i++) crc = (crc >>> 8) ^ CRC32_TABLE[(crc ^ text.charCodeAt(i)) & 0xff]!;
   return (crc ^ 0xffffffff) >>> 0;
 }
 

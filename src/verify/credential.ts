@@ -51,7 +51,9 @@ const NOT_IN_A_CREDENTIAL = /[\s,\u0000-\u001f\u007f-\u009f]/;
  * Trims HTTP's optional whitespace (space and tab) only. String.prototype.trim would also remove U+FEFF, U+3000
  * and other Unicode spaces, silently turning "\uFEFF<key>" into the key: such a value is malformed instead.
  */
-const trimOws = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, "");
+const isOws = (code: number) => code === 0x20 || code === 0x09;
+const trimOws = (text: string) =>
+  text !== "" && !isOws(text.charCodeAt(0)) && !isOws(text.charCodeAt(text.length - 1)) ? text : text.replace(/^[ \t]+|[ \t]+$/g, "");
 
 function bearerToken(authorization: string | null): string | null | "malformed" {
   if (authorization === null) return null;

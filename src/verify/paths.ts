@@ -22,11 +22,13 @@ export function canonicalPath(path: string): CanonicalPath | null {
   for (let i = 0; i < raw.length; i++) {
     const segment = raw[i]!;
     if (segment === "" && i !== raw.length - 1) return null;
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      return null;
+    let decoded = segment;
+    if (segment.includes("%")) {
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        return null;
+      }
     }
     const beforeParameters = decoded.split(";", 1)[0];
     if (FORBIDDEN_DECODED.test(decoded) || beforeParameters === "." || beforeParameters === "..") return null;

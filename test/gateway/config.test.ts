@@ -130,6 +130,13 @@ describe("origin connection", () => {
     expect((await problemOf(res)).code).toBe("origin_timeout");
   });
 
+  it("the deadline is for the origin's headers: a body that streams for longer arrives whole", async () => {
+    const { apiKey } = await mintKey();
+    const res = await callWith({ ORIGIN_TIMEOUT_MS: "100" }, "/stream", { headers: { "X-API-Key": apiKey } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("data: 1\n\ndata: 2\n\ndata: 3\n\n"); // 360 ms of body, deadline 100 ms
+  });
+
   it("answers 502 origin_unreachable when the origin fails", async () => {
     const { apiKey } = await mintKey();
     const broken = { fetch: async () => Promise.reject(new Error("connection refused")) } as unknown as Fetcher;
