@@ -42,6 +42,7 @@ describe("pass-through contract", () => {
         "X-HTTP-Method-Override": "DELETE",
         "X-Method-Override": "DELETE",
         "X-HTTP-Method": "DELETE",
+        "X-Request-Id": "chosen-by-the-client",
       },
     });
     expect(res.status).toBe(200);
@@ -55,6 +56,7 @@ describe("pass-through contract", () => {
     expect(echo.headers["x-auth-key-id"]).toBe(id);
     expect(echo.headers["x-auth-owner-id"]).toBe("owner-1");
     expect(echo.headers["x-auth-scopes"]).toBe("read");
+    expect(echo.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/); // the authorizer's, replacing the client's
     expect(JSON.stringify(echo)).not.toContain(apiKey);
   });
 
