@@ -4,6 +4,8 @@
 // if any scenario saw a status other than the one it expects.
 // `npm run bench -- --only=<text>`: the floors and the scenarios whose names contain <text>, timing only (no
 // counting pass, no flood), written to bench/tmp/results.only.json: for working on one path.
+// `--many-keys=<n>`: the many-keys scenario with n keys instead of 10,000 (e.g. 2,000, to see it with every
+// key's object kept awake: `npm run bench -- --only=rotated --many-keys=2000`).
 //
 // 1. Builds the Worker exactly as `wrangler deploy` would, and an instrumented build (bench/instrumented-entry.ts).
 // 2. Timing pass: boots the real bundle in workerd through the miniflare API (not `wrangler dev`, whose proxy
@@ -28,6 +30,10 @@ import { SCENARIOS } from "../bench/scenarios.mjs";
 
 const SMOKE = process.argv.includes("--smoke");
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? null;
+const MANY_KEYS = Number(process.argv.find((a) => a.startsWith("--many-keys="))?.slice("--many-keys=".length) ?? NaN);
+if (process.argv.some((a) => a.startsWith("--many-keys=")) && !(Number.isInteger(MANY_KEYS) && MANY_KEYS >= 10)) {
+  throw new Error("--many-keys=<n> takes a whole number of at least 10");
+}
 const TMP = join(ROOT, "bench/tmp");
 const PATH = "/api/v1/x";
 
@@ -39,7 +45,7 @@ const SETTINGS = {
   max_requests: SMOKE ? 20_000 : 250_000,
   /** Requests counted per scenario in the counting pass (at least one round of a rotated key list). */
   count_requests: SMOKE ? 200 : 2_000,
-  many_keys: SMOKE ? 200 : 10_000,
+  many_keys: Number.isInteger(MANY_KEYS) ? MANY_KEYS : SMOKE ? 200 : 10_000,
   /** Fresh keys for the first-use scenario's timing pass; its warm-up spends at most cold_warmup_keys of them. */
   cold_keys: SMOKE ? 300 : 2_000,
   cold_warmup_keys: SMOKE ? 50 : 300,

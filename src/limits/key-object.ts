@@ -87,16 +87,19 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
-    for (const [, state] of ctx.storage.kv.list<KeyState & { loadedAt?: number }>({ prefix: "key:" })) {
-      this.#keys.set(state.id, { ...state, loadedAt: state.loadedAt ?? 0 });
-    }
-    for (const [name, pending] of ctx.storage.kv.list<PendingChange>({ prefix: "pending:" })) {
-      this.#pendingChange.set(name.slice("pending:".length), pending);
-    }
-    const saved = ctx.storage.kv.get<Persisted>("state");
-    if (saved) {
-      this.#counters = new Map(saved.counters);
-      this.#leaseHorizon = new Map(saved.leaseHorizon);
+    // Everything in one read: an object wakes for most requests of a key used less than every few seconds,
+    // and each storage statement is prepared anew for every wake.
+    for (const [name, value] of ctx.storage.kv.list()) {
+      if (name.startsWith("key:")) {
+        const state = value as KeyState & { loadedAt?: number };
+        this.#keys.set(state.id, { ...state, loadedAt: state.loadedAt ?? 0 });
+      } else if (name.startsWith("pending:")) {
+        this.#pendingChange.set(name.slice("pending:".length), value as PendingChange);
+      } else if (name === "state") {
+        const saved = value as Persisted;
+        this.#counters = new Map(saved.counters);
+        this.#leaseHorizon = new Map(saved.leaseHorizon);
+      }
     }
   }
 
