@@ -133,17 +133,17 @@ const SETTINGS = [
 
 type Settings = Partial<Record<(typeof SETTINGS)[number], string>>;
 
-let memo: { env: Cloudflare.Env; settings: Settings; result: ConfigResult } | null = null;
+let memo: { settings: Settings; result: ConfigResult } | null = null;
 
 /**
- * The validated settings for this env. Cheap on the hot path: for the env it saw last, nine string
- * comparisons and no allocation; another env (tests make their own) or a changed setting is parsed again.
+ * The validated settings for this env. Cheap on the hot path: nine string comparisons and no allocation while
+ * the settings are the ones parsed last; other settings (tests make their own envs) are parsed again.
  */
 export function loadConfig(env: Cloudflare.Env): ConfigResult {
-  if (memo === null || memo.env !== env || !sameSettings(memo.settings, env)) {
+  if (memo === null || !sameSettings(memo.settings, env)) {
     const settings: Settings = {};
     for (const name of SETTINGS) settings[name] = env[name];
-    memo = { env, settings, result: parse(env) };
+    memo = { settings, result: parse(env) };
     if (!memo.result.ok) log("error", "config.invalid", { degraded: "config_invalid", setting: memo.result.setting });
   }
   return memo.result;
