@@ -3,6 +3,7 @@
  * route and caller. Each request to them can cost many D1 statements and revocations, so a runaway CI job
  * or a stolen credential is slowed down; the bound is per isolate, not global, like the refusal throttle.
  */
+import { windowStartOf } from "../limits/window";
 import { BoundedTtlCache } from "../util/bounded-cache";
 
 export const LEAK_ROUTE_WINDOW_MS = 60_000;
@@ -18,7 +19,7 @@ const windows = new BoundedTtlCache<string, { start: number; count: number }>({ 
  * @example const retryAt = takeLeakRouteSlot("ingest", `${actor}|${ip}`, Date.now());
  */
 export function takeLeakRouteSlot(route: keyof typeof LEAK_ROUTE_LIMITS, caller: string, now: number): number | null {
-  const start = Math.floor(now / LEAK_ROUTE_WINDOW_MS) * LEAK_ROUTE_WINDOW_MS;
+  const start = windowStartOf(now, LEAK_ROUTE_WINDOW_MS / 1000);
   const key = `${route}|${caller}`;
   const entry = windows.get(key, now);
   const count = entry && entry.start === start ? entry.count : 0;

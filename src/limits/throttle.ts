@@ -4,8 +4,10 @@
  * with 429 and no KV or D1 read, until its window ends (OWASP API2). Clients are counted per address, and
  * per /64 for IPv6 (one host usually holds a whole /64). State is per isolate and bounded.
  */
+import { toHex } from "../keys/hash";
 import { BoundedTtlCache } from "../util/bounded-cache";
 import { parseIp } from "../verify/network";
+import { windowStartOf } from "./window";
 
 /** Distinct clients tracked per isolate; beyond it the oldest are forgotten (they start counting afresh). */
 export const THROTTLE_MAX_CLIENTS = 20_000;
@@ -26,12 +28,7 @@ export function clientBucket(ip: string): string | null {
   const bytes = parseIp(ip);
   if (!bytes) return null;
   if (bytes.length === 4) return ip;
-  return `${[...bytes.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")}/64`;
-}
-
-function windowOf(config: ThrottleConfig, now: number) {
-  const ms = config.windowSeconds * 1000;
-  return Math.floor(now / ms) * ms;
+  return `${toHex(bytes.subarray(0, 8))}/64`;
 }
 
 /** If the client is throttled, when it may try again (epoch ms); otherwise null. */
@@ -39,7 +36,7 @@ export function throttledUntil(config: ThrottleConfig, ip: string | null, now: n
   if (config.limit === 0 || ip === null) return null;
   const bucket = clientBucket(ip);
   const entry = bucket === null ? undefined : counts.get(bucket, now);
-  const start = windowOf(config, now);
+  const start = windowStartOf(now, config.windowSeconds);
   if (!entry || entry.windowStart !== start || entry.refusals < config.limit) return null;
   return start + config.windowSeconds * 1000;
 }
@@ -48,7 +45,7 @@ export function recordRefusal(config: ThrottleConfig, ip: string | null, now: nu
   if (config.limit === 0 || ip === null) return;
   const bucket = clientBucket(ip);
   if (bucket === null) return;
-  const start = windowOf(config, now);
+  const start = windowStartOf(now, config.windowSeconds);
   const entry = counts.get(bucket, now);
   const refusals = entry && entry.windowStart === start ? entry.refusals + 1 : 1;
   counts.set(bucket, { windowStart: start, refusals }, now);
