@@ -4,9 +4,9 @@
  * problem+json in one place, without their messages.
  */
 import { Hono } from "hono";
-import { adminRoutes } from "./admin/routes";
+import { adminRoutes } from "./admin/router";
 import { problem, ProblemError } from "./http/problem";
-import { webhookRoutes } from "./leaks/routes";
+import { webhookRoutes } from "./webhooks/router";
 import { requestLog } from "./http/request-log";
 import { log } from "./util/log";
 

@@ -4,9 +4,9 @@
  * with 503 and one log line naming the setting.
  */
 import { VENDOR_PATTERN } from "./keys/format";
-import type { ThrottleConfig } from "./limits/throttle";
+import type { ThrottleConfig } from "./verify/throttle";
 import { log } from "./util/log";
-import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./verify/routes";
+import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./http/route-policy";
 
 export interface CorsPolicy {
   allowedOrigins: string[];

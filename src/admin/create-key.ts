@@ -1,11 +1,11 @@
 /** POST /admin/v1/keys — mints a key. The plaintext is in this one response and nowhere else, ever. */
 import { generateKey, parseKey, randomBase62 } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { toKeyObject, type KeyRecord } from "../keys/record";
+import { toKeyObject, type KeyRecord } from "../keys/key-record";
 import { insertKey } from "../keys/store";
-import { introduceKey } from "../limits/propagate";
-import { invalidField } from "../http/body";
-import { readJson } from "./body";
+import { introduceKey } from "../key-change/change-key";
+import { invalidField } from "../http/json-body";
+import { readJson } from "./read-request";
 import { adminConfig, adminJson, auditEntry, type AdminContext } from "./context";
 import { createKeySchema } from "./schemas";
 

@@ -1,5 +1,5 @@
 /** GET /admin/v1/keys/{id} — the key object. */
-import { toKeyObject } from "../keys/record";
+import { toKeyObject } from "../keys/key-record";
 import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 
 export async function getKey(c: AdminContext): Promise<Response> {

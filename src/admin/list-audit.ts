@@ -1,7 +1,7 @@
 /** GET /admin/v1/audit?key_id=&limit=&cursor= — every key mutation, newest first. */
 import { listAudit as listAuditInD1 } from "../keys/audit-log";
-import { invalidField } from "../http/body";
-import { readQuery } from "./body";
+import { invalidField } from "../http/json-body";
+import { readQuery } from "./read-request";
 import { adminJson, type AdminContext } from "./context";
 import { listAuditQuery } from "./schemas";
 

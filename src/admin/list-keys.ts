@@ -2,10 +2,10 @@
  * GET /admin/v1/keys?owner_id=&status=&environment=&limit=&cursor= — keys newest first, with cursor
  * pagination. Filters are bound as parameters; the order is fixed (no caller-chosen sort).
  */
-import { toKeyObject } from "../keys/record";
+import { toKeyObject } from "../keys/key-record";
 import { listKeys as listKeysInD1 } from "../keys/store";
-import { invalidField } from "../http/body";
-import { readQuery } from "./body";
+import { invalidField } from "../http/json-body";
+import { readQuery } from "./read-request";
 import { adminJson, type AdminContext } from "./context";
 import { listKeysQuery } from "./schemas";
 

@@ -22,10 +22,10 @@ import {
 } from "./schemas";
 import { disableKey, enableKey } from "./set-status";
 import { updateKey } from "./update-key";
-import { ingestGitleaks, ingestScannerReport } from "../leaks/admin-ingest";
+import { ingestGitleaks, ingestScannerReport } from "./leak-ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
-import { ingestTrufflehog } from "../leaks/trufflehog";
-import { alertsQuery, getKeyUsage, getReport, getUsage, listAlerts, reportQuery, usageQuery } from "../monitoring/admin";
+import { ingestTrufflehog } from "../webhooks/trufflehog-verify";
+import { alertsQuery, getKeyUsage, getReport, getUsage, listAlerts, reportQuery, usageQuery } from "./get-usage";
 
 export interface Operation {
   method: "GET" | "POST" | "PATCH";

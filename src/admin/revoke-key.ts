@@ -4,7 +4,7 @@
  * revoked key changes nothing in D1 but propagates again, so a retry after a failure part-way completes it.
  */
 import { revokeKey as revokeInD1 } from "../keys/store";
-import { readJson } from "./body";
+import { readJson } from "./read-request";
 import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { revokeKeySchema } from "./schemas";
 import { changeAndAnswer } from "./update-key";

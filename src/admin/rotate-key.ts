@@ -7,12 +7,12 @@
 import { ProblemError } from "../http/problem";
 import { generateKey, parseKey, randomBase62 } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { effectiveStatus, toKeyObject, type KeyRecord } from "../keys/record";
+import { effectiveStatus, toKeyObject, type KeyRecord } from "../keys/key-record";
 import { rotateKey as rotateInD1 } from "../keys/store";
-import { changeKey, introduceKey, KeyChangeFailed } from "../limits/propagate";
+import { changeKey, introduceKey, KeyChangeFailed } from "../key-change/change-key";
 import { logKeyChangeFailure } from "./update-key";
-import { invalidField } from "../http/body";
-import { readJson } from "./body";
+import { invalidField } from "../http/json-body";
+import { readJson } from "./read-request";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { rotateKeySchema } from "./schemas";
 

@@ -6,8 +6,8 @@
  */
 import * as z from "zod";
 import { isOrigin } from "../config";
-import { parseCidr } from "../verify/network";
-import { parseRoutePattern, SCOPE_PATTERN } from "../verify/routes";
+import { parseCidr } from "../util/ip";
+import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
 
 export const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;

@@ -4,7 +4,7 @@
  */
 import { ProblemError } from "../http/problem";
 import { setKeyStatus } from "../keys/store";
-import { readJson } from "./body";
+import { readJson } from "./read-request";
 import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { emptyBodySchema } from "./schemas";
 import { changeAndAnswer } from "./update-key";

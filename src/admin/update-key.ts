@@ -3,12 +3,12 @@
  * propagated (the key's object, leases, caches) before the call returns. A revoked key cannot be changed.
  */
 import { ProblemError } from "../http/problem";
-import { toKeyObject, type KeyRecord } from "../keys/record";
+import { toKeyObject, type KeyRecord } from "../keys/key-record";
 import { updateKeySettings, type KeySettings } from "../keys/store";
-import { changeKey, KeyChangeFailed } from "../limits/propagate";
+import { changeKey, KeyChangeFailed } from "../key-change/change-key";
 import { log } from "../util/log";
-import { invalidField } from "../http/body";
-import { readJson } from "./body";
+import { invalidField } from "../http/json-body";
+import { readJson } from "./read-request";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { keyTypeIssues, updateKeySchema } from "./schemas";
 

@@ -4,7 +4,7 @@
  */
 import { auditIfChanged, auditStatement, type AuditEntry } from "./audit-log";
 import { jsonArrays } from "../util/json-chunks";
-import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./record";
+import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./key-record";
 
 const KEY_COLUMNS = [
   "id",

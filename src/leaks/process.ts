@@ -11,9 +11,9 @@
  * old leases run once for the whole batch.
  */
 import { findKeysByHashes, revokeKey } from "../keys/store";
-import type { KeyRecord } from "../keys/record";
+import type { KeyRecord } from "../keys/key-record";
 import { ProblemError } from "../http/problem";
-import { changeKey, waitForLeases } from "../limits/propagate";
+import { changeKey, waitForLeases } from "../key-change/change-key";
 import { notifyOwner, type WaitUntil } from "../notify/webhook";
 import { log } from "../util/log";
 import {

@@ -16,7 +16,7 @@
  *   flush many keys in one D1 statement (see leases.ts), so 10,000 busy keys are not 10,000 D1 writes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { effectiveStatus, type KeyRecord } from "../keys/record";
+import { effectiveStatus, type KeyRecord } from "../keys/key-record";
 import { log } from "../util/log";
 import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
 

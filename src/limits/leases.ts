@@ -14,7 +14,7 @@
  * statistics, not limits (the object's counters are never deferred): an isolate that dies loses at most
  * the admissions it counted in its last USAGE_FLUSH_MS.
  */
-import type { KeyRecord } from "../keys/record";
+import type { KeyRecord } from "../keys/key-record";
 import { addUsage } from "../keys/store";
 import type { AcquireResult, KeyRefusal, LimitRefusal } from "./key-object";
 import { log } from "../util/log";

@@ -2,7 +2,7 @@
  * The anomaly rules, as pure functions of what a flush knows about one key: the networks it was seen from
  * (and its recent history of them), its counts in the current clock hour, and its own hourly baseline.
  */
-import { parseIp } from "../verify/network";
+import { parseIp } from "../util/ip";
 import type { MonitoringConfig } from "./config";
 import type { Observation } from "./usage";
 

@@ -7,9 +7,9 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { log, logRefusal } from "../util/log";
 import { canonicalPath } from "../verify/paths";
-import { isSupportedMethod } from "../verify/routes";
+import { isSupportedMethod } from "../http/route-policy";
 import { verifyKey, verifyStores, type Decision } from "../verify/verify";
-import { recordDecision } from "../monitoring/record";
+import { recordDecision } from "../monitoring/decision-sink";
 
 export interface VerifyParams {
   /** The key exactly as the client presented it. */

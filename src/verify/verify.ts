@@ -7,15 +7,15 @@ import type { ProblemCode } from "../http/problem";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { loadKey, lookupKey, REFUSAL_RECHECK_MS, reloadKey, type KeyStores } from "../keys/lookup";
-import { effectiveStatus, type LiveKey } from "../keys/record";
+import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
-import { recordRefusal, throttledUntil } from "../limits/throttle";
+import { recordRefusal, throttledUntil } from "./throttle";
 import type { LimitState } from "../limits/window";
-import { recordDecision, type MonitorSink } from "../monitoring/record";
+import { recordDecision, type MonitorSink } from "../monitoring/decision-sink";
 import type { RequestCf } from "../monitoring/usage";
 import { log } from "../util/log";
-import { ipInRanges } from "./network";
-import { requiredScopes, routeMatches } from "./routes";
+import { ipInRanges } from "../util/ip";
+import { requiredScopes, routeMatches } from "../http/route-policy";
 
 export interface VerifyInput {
   /** The presented credential, as read from the request. */

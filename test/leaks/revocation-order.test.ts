@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { breakingKeyObjects } from "../faults/wrappers";
 import { callWith, countingD1, mintKey, problemOf } from "../helpers";
-import { alertBody, newSigningKey, publishKeys, signBody, type SigningKey } from "./github-helpers";
+import { alertBody, newSigningKey, publishKeys, signBody, type SigningKey } from "../webhooks/github-helpers";
 
 const KEYS_URL = "https://api.github.test/meta/public_keys/secret_scanning";
 const PATH = "/webhooks/github/secret-scanning";

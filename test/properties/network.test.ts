@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ipInRanges, parseCidr } from "../../src/verify/network";
+import { ipInRanges, parseCidr } from "../../src/util/ip";
 
 type Family = 4 | 6;
 interface Address {

@@ -4,8 +4,8 @@
  * hash, and neither the cached record nor the key object does.
  */
 import type { Environment, KeyType } from "./format";
-import { parseCidr, type Cidr } from "../verify/network";
-import { parseRoutePattern, type RoutePattern } from "../verify/routes";
+import { parseCidr, type Cidr } from "../util/ip";
+import { parseRoutePattern, type RoutePattern } from "../http/route-policy";
 
 export interface RateLimit {
   name: string;

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ipInRanges, parseCidr, parseIPv4, parseIPv6, parseIp, type Cidr } from "../../src/verify/network";
+import { ipInRanges, parseCidr, parseIPv4, parseIPv6, parseIp, type Cidr } from "../../src/util/ip";
 
 /** The 16 bytes of an IPv6 address written as eight 16-bit groups. */
 function v6(...groups: number[]): number[] {

@@ -5,17 +5,17 @@
  * Each is rate-limited per caller, bounded in size, validated whole before anything is revoked, and answers
  * one result per finding. A replay of the same findings is idempotent.
  */
-import type { AdminContext } from "../admin/context";
-import { adminConfig, adminJson } from "../admin/context";
+import type { AdminContext } from "./context";
+import { adminConfig, adminJson } from "./context";
 import { sha256Hex } from "../keys/hash";
 import { ProblemError } from "../http/problem";
-import { readJsonBody, validate } from "../http/body";
-import type { LeakSource } from "./events";
-import { countResults, ingestFindings, type Finding } from "./ingest";
-import { processLeakReports, type LeakContext } from "./process";
-import { safeText } from "./redact";
-import { takeLeakRouteSlot } from "./route-limit";
-import { gitleaksReportSchema, MAX_REPORT_BYTES, scannerReportSchema } from "./schemas";
+import { readJsonBody, validate } from "../http/json-body";
+import type { LeakSource } from "../leaks/events";
+import { countResults, ingestFindings, type Finding } from "../leaks/ingest";
+import { processLeakReports, type LeakContext } from "../leaks/process";
+import { safeText } from "../leaks/redact";
+import { takeLeakRouteSlot } from "../leaks/route-limit";
+import { gitleaksReportSchema, MAX_REPORT_BYTES, scannerReportSchema } from "../leaks/schemas";
 
 function limitIngest(c: AdminContext, now: number) {
   const caller = `${c.get("actor")}|${c.req.header("CF-Connecting-IP") ?? ""}`;

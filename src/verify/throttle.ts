@@ -6,8 +6,8 @@
  */
 import { toHex } from "../keys/hash";
 import { BoundedTtlCache } from "../util/bounded-cache";
-import { parseIp } from "../verify/network";
-import { windowStartOf } from "./window";
+import { parseIp } from "../util/ip";
+import { windowStartOf } from "../limits/window";
 
 /** Distinct clients tracked per isolate; beyond it the oldest are forgotten (they start counting afresh). */
 export const THROTTLE_MAX_CLIENTS = 20_000;

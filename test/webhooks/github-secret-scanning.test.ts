@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
-import { derToRawSignature, githubKey, GITHUB_KEYS_REFETCH_INTERVAL_MS } from "../../src/leaks/github-keys";
+import { derToRawSignature, githubKey, GITHUB_KEYS_REFETCH_INTERVAL_MS } from "../../src/webhooks/github-signature";
 import { callWith, gatewayStatus, mintKey, problemOf } from "../helpers";
 import { alertBody, newSigningKey, publishKeys, rawToDer, signBody, type SigningKey } from "./github-helpers";
 

@@ -18,11 +18,11 @@ import { sha256Hex } from "../keys/hash";
 import { findKeyByHash } from "../keys/store";
 import { ProblemError } from "../http/problem";
 import { secretsEqual } from "../util/secrets";
-import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/body";
-import { ingestFindings, type Finding } from "./ingest";
-import { processLeakReports } from "./process";
-import { takeLeakRouteSlot } from "./route-limit";
-import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from "./schemas";
+import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/json-body";
+import { ingestFindings, type Finding } from "../leaks/ingest";
+import { processLeakReports } from "../leaks/process";
+import { takeLeakRouteSlot } from "../leaks/route-limit";
+import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from "../leaks/schemas";
 
 /** A verification call carries the matches of one chunk: small. */
 export const VERIFY_MAX_BYTES = 64 * 1024;

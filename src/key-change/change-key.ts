@@ -9,10 +9,10 @@
  * retry arrives, instead of on its old one (fail closed). If the announcement fails, nothing is written.
  */
 import { purgeKey } from "../keys/lookup";
-import type { KeyRecord } from "../keys/record";
+import type { KeyRecord } from "../keys/key-record";
 import { log } from "../util/log";
 import { findKeyById } from "../keys/store";
-import { forgetLeases } from "./leases";
+import { forgetLeases } from "../limits/leases";
 
 /** Which step of `changeKey` failed: nothing was written (`announce`), or D1 has the change (`propagate`). */
 export class KeyChangeFailed extends Error {

@@ -5,8 +5,8 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
-import { handleGithubAlert } from "./github";
-import { handleTrufflehogVerify } from "./trufflehog";
+import { handleGithubAlert } from "./github-secret-scanning";
+import { handleTrufflehogVerify } from "./trufflehog-verify";
 
 export const webhookRoutes = new Hono<AppEnv>();
 

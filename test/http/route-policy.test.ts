@@ -13,7 +13,7 @@ import {
   routeMatches,
   type PolicyRule,
   type RoutePattern,
-} from "../../src/verify/routes";
+} from "../../src/http/route-policy";
 
 function pattern(text: string): RoutePattern {
   const parsed = parseRoutePattern(text);

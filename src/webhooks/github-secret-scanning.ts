@@ -14,10 +14,10 @@ import { loadConfig } from "../config";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { ProblemError } from "../http/problem";
-import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/body";
-import { githubKey, verifyGithubSignature } from "./github-keys";
-import { processLeakReports, type LeakReport } from "./process";
-import { safeText } from "./redact";
+import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/json-body";
+import { githubKey, verifyGithubSignature } from "./github-signature";
+import { processLeakReports, type LeakReport } from "../leaks/process";
+import { safeText } from "../leaks/redact";
 
 /** The largest alert body accepted; GitHub's batches are far smaller. */
 export const GITHUB_ALERT_MAX_BYTES = 1024 * 1024;

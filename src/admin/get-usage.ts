@@ -3,16 +3,16 @@
  * total, alerts, and the security report. Thin: validate, read, answer.
  */
 import * as z from "zod";
-import { invalidField, validate } from "../http/body";
-import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "../admin/context";
-import { KEY_ID_PATTERN } from "../admin/schemas";
+import { invalidField, validate } from "../http/json-body";
+import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "./context";
+import { KEY_ID_PATTERN } from "./schemas";
 import { ProblemError } from "../http/problem";
 import { log } from "../util/log";
-import { listAlerts as listAlertsInD1, toAlertObject } from "./alerts";
-import { loadMonitoringConfig, type MonitoringConfig } from "./config";
-import { utcDay } from "./flush";
-import { buildReport, renderMarkdown } from "./report";
-import { readUsage } from "./usage-store";
+import { listAlerts as listAlertsInD1, toAlertObject } from "../monitoring/alerts";
+import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";
+import { utcDay } from "../monitoring/flush";
+import { buildReport, renderMarkdown } from "../monitoring/report";
+import { readUsage } from "../monitoring/usage-store";
 
 /** The longest range one usage query may cover. */
 export const MAX_USAGE_RANGE_DAYS = 366;
