@@ -5,16 +5,11 @@
  */
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/router";
+import type { AppEnv } from "./http/context";
 import { problem, ProblemError } from "./http/problem";
 import { webhookRoutes } from "./webhooks/router";
 import { requestLog } from "./http/request-log";
 import { log } from "./util/log";
-
-export type AppEnv = {
-  Bindings: Cloudflare.Env;
-  /** keyId, auditAction and actor are set by the handlers that know them, for the request log. */
-  Variables: { requestId: string; keyId?: string; auditAction?: string; actor?: string };
-};
 
 export const app = new Hono<AppEnv>();
 

@@ -7,7 +7,7 @@
  * With neither configured the routes answer 503 and are never open; API keys never count.
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/context";
 import { ProblemError } from "../http/problem";
 import { log } from "../util/log";
 import { secretsEqual } from "../util/secrets";

@@ -1,6 +1,6 @@
 /** What every admin operation needs from its request: the key id, the settings, an audit entry. */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/context";
 import { loadConfig, type Config } from "../config";
 import { ProblemError } from "../http/problem";
 import type { AuditAction, AuditEntry } from "../keys/audit-log";

@@ -11,7 +11,8 @@ import { log } from "../util/log";
 import { listAlerts as listAlertsInD1, toAlertObject } from "../monitoring/alerts";
 import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";
 import { utcDay } from "../monitoring/flush";
-import { buildReport, renderMarkdown } from "../monitoring/report";
+import { buildReport } from "../monitoring/report";
+import { renderMarkdown } from "../monitoring/report-markdown";
 import { readUsage } from "../monitoring/usage-store";
 
 /** The longest range one usage query may cover. */

@@ -3,7 +3,7 @@
  * lists each route once, with its handler and schemas; the OpenAPI document is generated from it.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/context";
 import { problem } from "../http/problem";
 import { adminAuth, type AdminVariables } from "./auth";
 import { OPERATIONS, openApiDocument } from "./operations";

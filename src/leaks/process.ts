@@ -14,7 +14,8 @@ import { findKeysByHashes, revokeKey } from "../keys/store";
 import type { KeyRecord } from "../keys/key-record";
 import { ProblemError } from "../http/problem";
 import { changeKey, waitForLeases } from "../key-change/change-key";
-import { notifyOwner, type WaitUntil } from "../notify/webhook";
+import type { WaitUntil } from "../http/context";
+import { notifyOwner } from "../notify/webhook";
 import { log } from "../util/log";
 import {
   changeLeakOutcome,

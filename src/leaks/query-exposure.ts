@@ -11,7 +11,7 @@ import type { Config } from "../config";
 import { sha256Hex } from "../keys/hash";
 import { findKeyByHash } from "../keys/store";
 import { recordRefusal, throttledUntil } from "../verify/throttle";
-import type { WaitUntil } from "../notify/webhook";
+import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
 import { keysInQuery } from "../verify/credential";
 import { processLeakReports } from "./process";

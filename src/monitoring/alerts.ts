@@ -3,7 +3,8 @@
  * open (seen within the dedupe window) updates that row; only a newly opened alert notifies the owner, so a
  * flood of flushes about one incident is one alert and one webhook, not a storm.
  */
-import { notifyOwner, type WaitUntil } from "../notify/webhook";
+import type { WaitUntil } from "../http/context";
+import { notifyOwner } from "../notify/webhook";
 import type { AlertRule, Finding } from "./anomalies";
 
 export interface AlertRow {

@@ -4,7 +4,7 @@
  * networks; each one statement over a JSON array, whatever the batch's size), then, for the keys in the
  * batch, three reads and one small batch per alert raised.
  */
-import type { WaitUntil } from "../notify/webhook";
+import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
 import { raiseAlert } from "./alerts";
 import { evaluateRules, BASELINE_WINDOW_HOURS, NETWORK_HISTORY_DAYS, keyPredatesHistory, networksOf, newNetworks } from "./anomalies";

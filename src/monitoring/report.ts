@@ -8,7 +8,6 @@ import { listAlerts, toAlertObject } from "./alerts";
 import type { MonitoringConfig } from "./config";
 import { utcDay } from "./flush";
 import { daysBetween } from "./usage-store";
-export { renderMarkdown } from "./report-markdown";
 
 export const REPORT_TITLE = "API Key Security Implementation Report";
 /** The leak statistics cover reports received in this many days. */

@@ -4,7 +4,8 @@
  * cut-off), so a run repeated (or two runs at once) sends no second notice and marks nothing twice. Each
  * step is bounded per run; what is left over is done by the next run.
  */
-import { notifyOwner, type WaitUntil } from "../notify/webhook";
+import type { WaitUntil } from "../http/context";
+import { notifyOwner } from "../notify/webhook";
 import { log } from "../util/log";
 import { NETWORK_HISTORY_DAYS } from "./anomalies";
 import { loadMonitoringConfig } from "./config";

@@ -8,6 +8,7 @@
  * Delivery runs in `waitUntil` with bounded retries, after the change it reports is already in D1: a
  * receiver that is down, slow or not configured never blocks or undoes a revocation.
  */
+import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
 import { hmacSha256Hex } from "../util/secrets";
 
@@ -24,8 +25,6 @@ export interface OwnerEvent {
   /** Event details. Never a key or its hash. */
   data: Record<string, unknown>;
 }
-
-export type WaitUntil = (promise: Promise<unknown>) => void;
 
 /**
  * Queues delivery of an event to the owner webhook and returns at once. Does nothing (one log line) when

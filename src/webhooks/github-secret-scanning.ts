@@ -9,7 +9,7 @@
  * does not list) → signature over the raw bytes (401) → shape (400) → reports.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/context";
 import { loadConfig } from "../config";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";

@@ -4,7 +4,7 @@
  * 404 (the app's reserved catch-all).
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/context";
 import { handleGithubAlert } from "./github-secret-scanning";
 import { handleTrufflehogVerify } from "./trufflehog-verify";
 

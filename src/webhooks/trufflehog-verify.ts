@@ -9,7 +9,7 @@
  * TRUFFLEHOG_REVOKE_ON_VERIFY is "true" (off by default: operators also scan their own vaults and CI).
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/context";
 import type { AdminContext } from "../admin/context";
 import { adminConfig, adminJson } from "../admin/context";
 import { loadConfig } from "../config";
