@@ -10,7 +10,7 @@ import { ALLOW_HEADER, isSupportedMethod } from "../http/route-policy";
 import { canonicalPath } from "../verify/paths";
 import { hasCredentialInQuery, readCredential } from "../verify/credential";
 import { verifyKey, verifyStores } from "../verify/verify";
-import { recordDecision } from "../monitoring/decision-sink";
+import { decisionSink } from "../monitoring/decision-sink";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
 import { recordQueryExposure } from "../leaks/query-exposure";
@@ -84,15 +84,17 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
   }
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
+  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+  const decisions = decisionSink(env, waitUntil);
   const credential = readCredential(request.headers);
   if (credential.kind === "missing") {
-    recordDecision({ env, waitUntil: (p) => ctx.waitUntil(p) }, null, "missing_api_key", null, undefined, now); // monitoring
+    decisions.recordDecision(null, "missing_api_key", null, undefined, now); // monitoring
     return problem("missing_api_key", { requestId, realm, headers: cors });
   }
   if (credential.kind === "malformed") return problem("malformed_request", { requestId, headers: cors });
 
   const decision = await verifyKey(
-    verifyStores(env, (p) => ctx.waitUntil(p)),
+    verifyStores(env, waitUntil, decisions),
     config,
     {
       key: credential.key,

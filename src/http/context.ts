@@ -13,3 +13,17 @@ export type AppEnv = {
 
 /** `ExecutionContext.waitUntil`, passed down as a function: work that runs on after the response. */
 export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/** `request.cf` as the runtime gives it (absent over RPC and in most tests); only monitoring reads it. */
+export type RequestCf = object;
+
+/**
+ * Where the verify path reports each final decision. The pipeline is handed one (monitoring's, from
+ * src/monitoring/decision-sink.ts) instead of importing monitoring, so it reaches no storage but the key's.
+ * Never awaits.
+ * @example decisions.recordDecision(keyId, decision.code, input.ip, input.cf, now);
+ */
+export interface DecisionSink {
+  /** @param keyId the key the decision is about, or null when no key was identified */
+  recordDecision(keyId: string | null, outcome: string, ip: string | null, cf: RequestCf | undefined, now: number): void;
+}

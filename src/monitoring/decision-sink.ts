@@ -1,32 +1,25 @@
 /**
- * The one call the request path makes into monitoring: count a final decision in memory and, when this
- * isolate's batch is due, start its flush in `waitUntil`. Never awaits, never touches storage itself.
+ * Monitoring's end of the request path: the DecisionSink the gateway and the RPC entrypoint hand to the
+ * verify pipeline. It counts a final decision in memory and, when this isolate's batch is due, starts its
+ * flush in `waitUntil`. Never awaits, never touches storage itself.
  */
+import type { DecisionSink, WaitUntil } from "../http/context";
 import { flushBatch } from "./flush";
-import { countDecision, fromCf, takeBatchIfDue, type RequestCf } from "./usage";
-
-export interface MonitorSink {
-  /** The Worker's env; without it (a test's hand-built stores) decisions are counted but not flushed. */
-  env?: Cloudflare.Env;
-  waitUntil(promise: Promise<unknown>): void;
-}
+import { countDecision, fromCf, takeBatchIfDue } from "./usage";
 
 const NOWHERE = { ip: null, asn: null, country: null };
 
 /**
- * @param keyId the key the decision is about, or null when no key was identified (its networks are not kept)
- * @example recordDecision(stores, seen.keyId, decision.code, input.ip, input.cf, now);
+ * The sink for one request: decisions are counted in this isolate and flushed to `env`'s D1.
+ * @example const decisions = decisionSink(env, (p) => ctx.waitUntil(p));
  */
-export function recordDecision(
-  sink: MonitorSink,
-  keyId: string | null,
-  outcome: string,
-  ip: string | null,
-  cf: RequestCf | undefined,
-  now: number,
-): void {
-  countDecision(keyId, outcome, keyId === null ? NOWHERE : fromCf(ip, cf), now);
-  if (!sink.env) return;
-  const batch = takeBatchIfDue(now);
-  if (batch) sink.waitUntil(flushBatch(sink.env, sink.waitUntil, batch));
+export function decisionSink(env: Cloudflare.Env, waitUntil: WaitUntil): DecisionSink {
+  return {
+    recordDecision(keyId, outcome, ip, cf, now) {
+      // A decision about no known key keeps no network: its place must not become "known" for any key.
+      countDecision(keyId, outcome, keyId === null ? NOWHERE : fromCf(ip, cf), now);
+      const batch = takeBatchIfDue(now);
+      if (batch) waitUntil(flushBatch(env, waitUntil, batch));
+    },
+  };
 }

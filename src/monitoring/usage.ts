@@ -10,6 +10,7 @@
  * log line): re-adding it could count twice if the batch did commit. Rollups are monitoring data, so they may
  * under-count by that much; they never over-count. (`usage_count` on the key row is counted separately.)
  */
+import type { RequestCf } from "../http/context";
 
 /**
  * How often an isolate writes its counts; also the most of its traffic a crash can lose. A minute keeps
@@ -49,11 +50,8 @@ let pending = emptyBatch();
 /** 0 until this isolate counts its first decision: the first interval starts then, not at once. */
 let lastFlushAt = 0;
 
-/** `request.cf` as the runtime gives it (absent over RPC and in most tests); only `asn` and `country` are read. */
-export type RequestCf = object;
-
 /**
- * Counts one final decision in this isolate's pending batch (see ./record.ts for the hook that also starts
+ * Counts one final decision in this isolate's pending batch (see ./decision-sink.ts for the hook that also starts
  * the flush when it is due).
  * @example countDecision(keyId, decision.code, { ip, asn: null, country: null }, now);
  */
@@ -71,7 +69,7 @@ export function countDecision(keyId: string | null, outcome: string, from: Obser
   if (seen.size < MAX_OBSERVATIONS_PER_KEY) seen.add(`${from.ip ?? ""}\n${from.asn ?? ""}\n${from.country ?? ""}`);
 }
 
-/** The ASN and country from `request.cf`, when they are well-formed. */
+/** The ASN and country from `request.cf` (only these two are read), when they are well-formed. */
 export function fromCf(ip: string | null, raw: RequestCf | undefined): Observation {
   const cf = raw as { asn?: unknown; country?: unknown } | undefined;
   const asn = typeof cf?.asn === "number" && Number.isInteger(cf.asn) && cf.asn > 0 ? cf.asn : null;

@@ -3,6 +3,7 @@
  * the checks are made, and every path that is not the last line refuses.
  */
 import type { Config } from "../config";
+import type { DecisionSink, RequestCf, WaitUntil } from "../http/context";
 import type { ProblemCode } from "../http/problem";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
@@ -11,8 +12,6 @@ import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
 import { recordRefusal, throttledUntil } from "./throttle";
 import type { LimitState } from "../limits/window";
-import { recordDecision, type MonitorSink } from "../monitoring/decision-sink";
-import type { RequestCf } from "../monitoring/usage";
 import { log } from "../util/log";
 import { ipInRanges } from "../util/ip";
 import { requiredScopes, routeMatches } from "../http/route-policy";
@@ -51,25 +50,25 @@ const refuse = (code: ProblemCode): Refusal => ({ valid: false, code });
 /** Refusals that say the credential itself is bad: these count towards the client's refusal throttle. */
 const CREDENTIAL_REFUSALS: ReadonlySet<ProblemCode> = new Set(["invalid_key", "key_revoked", "key_expired", "key_disabled"]);
 
-export type VerifyStores = KeyStores & LimitStores & MonitorSink;
+export type VerifyStores = KeyStores & LimitStores & { decisions: DecisionSink };
 
-/** The bindings the verify path uses, from the Worker's env. */
-export function verifyStores(env: Cloudflare.Env, waitUntil: (promise: Promise<unknown>) => void): VerifyStores {
-  return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil, env };
+/** The bindings the verify path uses, from the Worker's env, and where its decisions are counted. */
+export function verifyStores(env: Cloudflare.Env, waitUntil: WaitUntil, decisions: DecisionSink): VerifyStores {
+  return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil, decisions };
 }
 
 export async function verifyKey(stores: VerifyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
   // 0. A client that keeps presenting bad credentials is refused before any work.
   const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
   if (throttled !== null) {
-    recordDecision(stores, null, "rate_limited", input.ip, input.cf, now); // monitoring: in-memory count
+    stores.decisions.recordDecision(null, "rate_limited", input.ip, input.cf, now); // monitoring: in-memory count
     return { valid: false, code: "rate_limited", retry_at: throttled };
   }
 
   const seen: SeenKey = { keyId: null };
   const decision = await decide(stores, config, input, now, seen);
   if (!decision.valid && CREDENTIAL_REFUSALS.has(decision.code)) recordRefusal(config.refusalThrottle, input.ip, now);
-  recordDecision(stores, seen.keyId, decision.code, input.ip, input.cf, now); // monitoring: in-memory count
+  stores.decisions.recordDecision(seen.keyId, decision.code, input.ip, input.cf, now); // monitoring: in-memory count
   return decision;
 }
 
