@@ -4,7 +4,6 @@
  * with 503 and one log line naming the setting.
  */
 import { VENDOR_PATTERN } from "./keys/format";
-import type { ThrottleConfig } from "./verify/throttle";
 import { log } from "./util/log";
 import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./http/route-policy";
 
@@ -13,6 +12,13 @@ export interface CorsPolicy {
   allowedMethods: string[];
   allowedHeaders: string[];
   maxAgeSeconds: number;
+}
+
+/** REFUSAL_THROTTLE_LIMIT and REFUSAL_THROTTLE_WINDOW_SECONDS, for the refusal throttle (src/verify/throttle.ts). */
+export interface ThrottleConfig {
+  /** Refusals allowed per window per client; 0 turns the throttle off. */
+  limit: number;
+  windowSeconds: number;
 }
 
 export interface Config {

@@ -4,19 +4,14 @@
  * with 429 and no KV or D1 read, until its window ends (OWASP API2). Clients are counted per address, and
  * per /64 for IPv6 (one host usually holds a whole /64). State is per isolate and bounded.
  */
-import { toHex } from "../keys/hash";
+import type { ThrottleConfig } from "../config";
 import { BoundedTtlCache } from "../util/bounded-cache";
+import { toHex } from "../util/hex";
 import { parseIp } from "../util/ip";
 import { windowStartOf } from "../limits/window";
 
 /** Distinct clients tracked per isolate; beyond it the oldest are forgotten (they start counting afresh). */
 export const THROTTLE_MAX_CLIENTS = 20_000;
-
-export interface ThrottleConfig {
-  /** Refusals allowed per window per client; 0 turns the throttle off. */
-  limit: number;
-  windowSeconds: number;
-}
 
 const counts = new BoundedTtlCache<string, { windowStart: number; refusals: number }>({
   maxEntries: THROTTLE_MAX_CLIENTS,
