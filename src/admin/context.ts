@@ -5,6 +5,8 @@ import { loadConfig, type Config } from "../config";
 import { ProblemError } from "../http/problem";
 import type { AuditAction, AuditEntry } from "../keys/audit-log";
 import { findKeyById } from "../keys/store";
+import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";
+import { log } from "../util/log";
 import type { AdminVariables } from "./auth";
 import { KEY_ID_PATTERN } from "./schemas";
 
@@ -14,6 +16,16 @@ export type AdminContext = Context<AppEnv & { Variables: AdminVariables }>;
 export function adminConfig(c: AdminContext): Config {
   const loaded = loadConfig(c.env);
   if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+  return loaded.config;
+}
+
+/** The monitoring settings (alerts, the report), or 503 if they are malformed. */
+export function monitoringConfig(c: AdminContext): MonitoringConfig {
+  const loaded = loadMonitoringConfig(c.env);
+  if (!loaded.ok) {
+    log("error", "monitoring.config_invalid", { degraded: "config_invalid", setting: loaded.setting });
+    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+  }
   return loaded.config;
 }
 

@@ -1,52 +1,20 @@
 /**
- * The monitoring routes of the admin API (mounted from src/admin/operations.ts): usage per key and in
- * total, alerts, and the security report. Thin: validate, read, answer.
+ * GET /admin/v1/usage?from=&to= — every decision, keyed or not, per UTC day and outcome; and the day range
+ * both usage routes read (this one and get-key-usage.ts).
  */
-import * as z from "zod";
 import { invalidField, validate } from "../http/json-body";
-import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "./context";
-import { KEY_ID_PATTERN } from "./schemas";
-import { ProblemError } from "../http/problem";
-import { log } from "../util/log";
-import { listAlerts as listAlertsInD1, toAlertObject } from "../monitoring/alerts";
-import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";
 import { utcDay } from "../monitoring/flush";
-import { buildReport } from "../monitoring/report";
-import { renderMarkdown } from "../monitoring/report-markdown";
 import { readUsage } from "../monitoring/usage-store";
+import { adminJson, type AdminContext } from "./context";
+import { usageQuery } from "./schemas";
 
 /** The longest range one usage query may cover. */
 export const MAX_USAGE_RANGE_DAYS = 366;
 /** The range when none is given: the last 30 days, today included. */
 const DEFAULT_USAGE_DAYS = 30;
 
-const isoDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day as YYYY-MM-DD")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "not a calendar day");
-
-export const usageQuery = z.strictObject({ from: isoDay.optional(), to: isoDay.optional() });
-
-export const alertsQuery = z.strictObject({
-  status: z.enum(["open", "all"]).default("all"),
-  key_id: z.string().regex(KEY_ID_PATTERN).optional(),
-  rule: z.enum(["new_network", "traffic_spike", "refusal_burst", "revoked_key_use"]).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, "not a cursor from a previous page").optional(),
-});
-
-export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"]).default("markdown") });
-
-function monitoringConfig(c: AdminContext): MonitoringConfig {
-  const loaded = loadMonitoringConfig(c.env);
-  if (!loaded.ok) {
-    log("error", "monitoring.config_invalid", { degraded: "config_invalid", setting: loaded.setting });
-    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
-  }
-  return loaded.config;
-}
-
-function usageRange(c: AdminContext): { from: string; to: string } {
+/** The `from` and `to` days asked for (400 if reversed or too long), defaulting to the last DEFAULT_USAGE_DAYS. */
+export function usageRange(c: AdminContext): { from: string; to: string } {
   const query = validate(usageQuery, c.req.query());
   const to = query.to ?? utcDay(Date.now());
   const from = query.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_USAGE_DAYS - 1) * 86_400_000);
@@ -56,40 +24,6 @@ function usageRange(c: AdminContext): { from: string; to: string } {
   return { from, to };
 }
 
-/** GET /admin/v1/keys/{id}/usage?from=&to= — one key's decisions per UTC day and outcome. */
-export async function getKeyUsage(c: AdminContext): Promise<Response> {
-  const id = keyIdParam(c);
-  const range = usageRange(c);
-  await findKeyOr404(c, id);
-  return adminJson(c, { key_id: id, ...(await readUsage(c.env.DB, { ...range, keyId: id })) });
-}
-
-/** GET /admin/v1/usage?from=&to= — every decision, keyed or not, per UTC day and outcome. */
 export async function getUsage(c: AdminContext): Promise<Response> {
   return adminJson(c, await readUsage(c.env.DB, usageRange(c)));
-}
-
-/** GET /admin/v1/alerts?status=open|all&key_id=&rule=&limit=&cursor= — newest first. */
-export async function listAlerts(c: AdminContext): Promise<Response> {
-  const query = validate(alertsQuery, c.req.query());
-  const config = monitoringConfig(c);
-  const now = Date.now();
-  const rows = await listAlertsInD1(
-    c.env.DB,
-    { keyId: query.key_id, rule: query.rule, openOnly: query.status === "open", limit: query.limit + 1, before: query.cursor ? Number(query.cursor) : undefined },
-    now,
-    config.dedupeMs,
-  );
-  const page = rows.slice(0, query.limit);
-  const next = rows.length > query.limit ? String(page[page.length - 1]!.id) : null;
-  return adminJson(c, { alerts: page.map((r) => toAlertObject(r, now, config.dedupeMs)), next_cursor: next });
-}
-
-/** GET /admin/v1/report?format=markdown|json — the API Key Security Implementation Report, from live data. */
-export async function getReport(c: AdminContext): Promise<Response> {
-  const query = validate(reportQuery, c.req.query());
-  const config = monitoringConfig(c);
-  const report = await buildReport(c.env, config, Date.now());
-  if (query.format === "json") return adminJson(c, report);
-  return c.body(renderMarkdown(report), 200, { "Content-Type": "text/markdown; charset=utf-8", "Cache-Control": "no-store" });
 }

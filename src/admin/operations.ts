@@ -12,20 +12,27 @@ import { listKeys } from "./list-keys";
 import { revokeKey } from "./revoke-key";
 import { rotateKey } from "./rotate-key";
 import {
+  alertsQuery,
   createKeySchema,
   emptyBodySchema,
   listAuditQuery,
   listKeysQuery,
+  reportQuery,
   revokeKeySchema,
   rotateKeySchema,
   updateKeySchema,
+  usageQuery,
 } from "./schemas";
 import { disableKey, enableKey } from "./set-status";
 import { updateKey } from "./update-key";
-import { ingestGitleaks, ingestScannerReport } from "./leak-ingest";
+import { ingestGitleaks } from "./ingest-gitleaks";
+import { ingestScannerReport } from "./ingest-scanner";
+import { ingestTrufflehog } from "./ingest-trufflehog";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
-import { ingestTrufflehog } from "../webhooks/trufflehog-verify";
-import { alertsQuery, getKeyUsage, getReport, getUsage, listAlerts, reportQuery, usageQuery } from "./get-usage";
+import { getKeyUsage } from "./get-key-usage";
+import { getReport } from "./get-report";
+import { getUsage } from "./get-usage";
+import { listAlerts } from "./list-alerts";
 
 export interface Operation {
   method: "GET" | "POST" | "PATCH";
@@ -56,7 +63,7 @@ export const OPERATIONS: readonly Operation[] = [
   { method: "POST", path: "/leaks/trufflehog", summary: "Ingest truffleHog's JSON lines (application/x-ndjson): the live keys in it are revoked", handler: ingestTrufflehog, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }" }, errors: ["invalid_request", "rate_limited"] },
   { method: "POST", path: "/leaks/scanner", summary: "Record the built-in scanner's findings (hashes and locations); revoke them with revoke: true", handler: ingestScannerReport, body: scannerReportSchema, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }" }, errors: ["invalid_request", "rate_limited"] },
   { method: "GET", path: "/audit", summary: "The audit log, newest first", handler: listAudit, query: listAuditQuery, success: { status: 200, description: "{ entries, next_cursor }" }, errors: ["invalid_request"] },
-  // Monitoring (src/monitoring/admin.ts).
+  // Monitoring.
   { method: "GET", path: "/keys/{id}/usage", summary: "A key's decisions per UTC day and outcome", handler: getKeyUsage, query: usageQuery, success: { status: 200, description: "{ key_id, from, to, total, outcomes, days }" }, errors: KEY_ERRORS },
   { method: "GET", path: "/usage", summary: "All decisions per UTC day and outcome, unknown keys included", handler: getUsage, query: usageQuery, success: { status: 200, description: "{ from, to, total, outcomes, days }" }, errors: ["invalid_request"] },
   { method: "GET", path: "/alerts", summary: "Anomaly alerts, newest first", handler: listAlerts, query: alertsQuery, success: { status: 200, description: "{ alerts, next_cursor }" }, errors: ["invalid_request"] },

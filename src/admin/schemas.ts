@@ -124,3 +124,20 @@ export const listAuditQuery = z.strictObject({
 
 /** For routes that take no body, or an empty JSON object. */
 export const emptyBodySchema = z.strictObject({});
+
+const isoDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day as YYYY-MM-DD")
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "not a calendar day");
+
+export const usageQuery = z.strictObject({ from: isoDay.optional(), to: isoDay.optional() });
+
+export const alertsQuery = z.strictObject({
+  status: z.enum(["open", "all"]).default("all"),
+  key_id: z.string().regex(KEY_ID_PATTERN).optional(),
+  rule: z.enum(["new_network", "traffic_spike", "refusal_burst", "revoked_key_use"]).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, "not a cursor from a previous page").optional(),
+});
+
+export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"]).default("markdown") });
