@@ -14,18 +14,7 @@ import { decisionSink } from "../monitoring/decision-sink";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
 import { recordQueryExposure } from "../leaks/query-exposure";
-
-/** First path segments the Worker serves itself (health, admin API, webhooks): see `isReservedPath`. */
-const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set(["healthz", "admin", "webhooks"]);
-
-/**
- * Whether the Worker's own routes (the Hono app) answer this path rather than the gateway: exactly the
- * reserved first segments, with or without a trailing part.
- */
-export function isReservedPath(pathname: string): boolean {
-  const end = pathname.indexOf("/", 1);
-  return RESERVED_FIRST_SEGMENTS.has(end === -1 ? pathname.slice(1) : pathname.slice(1, end));
-}
+import { RESERVED_FIRST_SEGMENTS } from "../reserved-paths";
 
 /** Adds headers to a response (a copy: fetched responses are immutable). A WebSocket upgrade passes as it is. */
 function withHeaders(response: Response, headers: Record<string, string>): Response {
