@@ -1,6 +1,6 @@
 /** GET /admin/v1/alerts?status=open|all&key_id=&rule=&limit=&cursor= — anomaly alerts, newest first. */
 import { validate } from "../http/json-body";
-import { listAlerts as listAlertsInD1, toAlertObject } from "../monitoring/alerts";
+import { findAlerts, toAlertObject } from "../monitoring/alerts";
 import { adminJson, monitoringConfig, type AdminContext } from "./context";
 import { alertsQuery } from "./schemas";
 
@@ -8,7 +8,7 @@ export async function listAlerts(c: AdminContext): Promise<Response> {
   const query = validate(alertsQuery, c.req.query());
   const config = monitoringConfig(c);
   const now = Date.now();
-  const rows = await listAlertsInD1(
+  const rows = await findAlerts(
     c.env.DB,
     { keyId: query.key_id, rule: query.rule, openOnly: query.status === "open", limit: query.limit + 1, before: query.cursor ? Number(query.cursor) : undefined },
     now,

@@ -1,5 +1,5 @@
 /** GET /admin/v1/audit?key_id=&limit=&cursor= — every key mutation, newest first. */
-import { listAudit as listAuditInD1 } from "../keys/audit-log";
+import { findAuditPage } from "../keys/audit-log";
 import { invalidField } from "../http/json-body";
 import { readQuery } from "./read-request";
 import { adminJson, type AdminContext } from "./context";
@@ -12,6 +12,6 @@ export async function listAudit(c: AdminContext): Promise<Response> {
     if (!/^[1-9][0-9]{0,15}$/.test(query.cursor)) throw invalidField("cursor", "not a cursor from a previous page");
     cursor = Number(query.cursor);
   }
-  const { entries, nextCursor } = await listAuditInD1(c.env.DB, { keyId: query.key_id, limit: query.limit, cursor });
+  const { entries, nextCursor } = await findAuditPage(c.env.DB, { keyId: query.key_id, limit: query.limit, cursor });
   return adminJson(c, { entries, next_cursor: nextCursor === null ? null : String(nextCursor) });
 }

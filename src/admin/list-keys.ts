@@ -3,7 +3,7 @@
  * pagination. Filters are bound as parameters; the order is fixed (no caller-chosen sort).
  */
 import { toKeyObject } from "../keys/key-record";
-import { listKeys as listKeysInD1 } from "../keys/store";
+import { findKeysPage } from "../keys/store";
 import { invalidField } from "../http/json-body";
 import { readQuery } from "./read-request";
 import { adminJson, type AdminContext } from "./context";
@@ -29,7 +29,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
 export async function listKeys(c: AdminContext): Promise<Response> {
   const query = readQuery(c.req.url, listKeysQuery);
   const now = Date.now();
-  const { records, next } = await listKeysInD1(
+  const { records, next } = await findKeysPage(
     c.env.DB,
     {
       ownerId: query.owner_id,

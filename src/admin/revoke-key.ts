@@ -3,7 +3,7 @@
  * audit row), then the key's object, KV and the isolate's caches (see changeKey). Idempotent and safe to retry: revoking a
  * revoked key changes nothing in D1 but propagates again, so a retry after a failure part-way completes it.
  */
-import { revokeKey as revokeInD1 } from "../keys/store";
+import { markKeyRevoked } from "../keys/store";
 import { readJson } from "./read-request";
 import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { revokeKeySchema } from "./schemas";
@@ -16,6 +16,6 @@ export async function revokeKey(c: AdminContext): Promise<Response> {
   const reason = body.reason ?? null;
   const { record } = await findKeyOr404(c, id);
   return changeAndAnswer(c, record, now, () =>
-    revokeInD1(c.env.DB, id, reason, auditEntry(c, "revoke", now, { status: "revoked", revoke_reason: reason })),
+    markKeyRevoked(c.env.DB, id, reason, auditEntry(c, "revoke", now, { status: "revoked", revoke_reason: reason })),
   );
 }

@@ -8,7 +8,7 @@ import { ProblemError } from "../http/problem";
 import { generateKey, parseKey, randomBase62 } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { effectiveStatus, toKeyObject, type KeyRecord } from "../keys/key-record";
-import { rotateKey as rotateInD1 } from "../keys/store";
+import { writeRotation } from "../keys/store";
 import { changeKey, introduceKey, KeyChangeFailed } from "../key-change/change-key";
 import { logKeyChangeFailure } from "./update-key";
 import { invalidField } from "../http/json-body";
@@ -51,8 +51,8 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
   };
   // The grace period never extends the old key's life.
   const graceUntil = Math.min(now + body.grace_period_hours * HOUR_MS, old.expires_at);
-  const rotateInD1AndIntroduce = async () => {
-    const { rotated } = await rotateInD1(
+  const writeRotationAndIntroduce = async () => {
+    const { rotated } = await writeRotation(
       c.env.DB,
       { id: old.id, graceUntil, now },
       successor,
@@ -67,7 +67,7 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
   };
   let rotated: boolean;
   try {
-    ({ written: rotated } = await changeKey(c.env, old, rotateInD1AndIntroduce, { propagateIf: (r) => r }));
+    ({ written: rotated } = await changeKey(c.env, old, writeRotationAndIntroduce, { propagateIf: (r) => r }));
   } catch (error) {
     if (!(error instanceof KeyChangeFailed)) throw error;
     logKeyChangeFailure(c, old.id, error);

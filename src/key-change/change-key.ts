@@ -49,7 +49,7 @@ export interface KeyChangeResult<T> {
  * Throws KeyChangeFailed("announce") with nothing written, or KeyChangeFailed("propagate") when D1 has the
  * change but the object, KV or caches may not yet (the object decides the key on D1's copy meanwhile, and
  * calling again completes it).
- * @example await changeKey(env, record, () => revokeKey(env.DB, record.id, reason, audit));
+ * @example await changeKey(env, record, () => markKeyRevoked(env.DB, record.id, reason, audit));
  */
 export async function changeKey<T>(
   env: Cloudflare.Env,

@@ -43,7 +43,7 @@ export interface AuditRow {
 }
 
 /** Newest first; `cursor` is the last row id of the previous page. */
-export async function listAudit(
+export async function findAuditPage(
   db: D1Database,
   filter: { keyId?: string; limit: number; cursor?: number },
 ): Promise<{ entries: AuditRow[]; nextCursor: number | null }> {

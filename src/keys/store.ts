@@ -87,7 +87,7 @@ async function changeWithAudit(
  * Marks a key revoked. Idempotent: a key already revoked keeps its first revocation time and reason, and no
  * second audit row is written.
  */
-export function revokeKey(db: D1Database, id: string, reason: string | null, audit: AuditEntry) {
+export function markKeyRevoked(db: D1Database, id: string, reason: string | null, audit: AuditEntry) {
   const update = db
     .prepare(
       "UPDATE api_keys SET status = 'revoked', revoked_at = ?, revoke_reason = ?, version = version + 1 WHERE id = ? AND status != 'revoked'",
@@ -138,7 +138,7 @@ export function updateKeySettings(db: D1Database, id: string, expectedVersion: n
  * matched (it was active, unexpired and not rotated before) — the successor is inserted and both audit rows
  * written. Two concurrent rotations therefore yield exactly one successor.
  */
-export async function rotateKey(
+export async function writeRotation(
   db: D1Database,
   predecessor: { id: string; graceUntil: number; now: number },
   successor: KeyRecord,
@@ -175,7 +175,7 @@ const STATUS_CONDITION: Record<ListStatus, string> = {
 };
 
 /** Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. */
-export async function listKeys(
+export async function findKeysPage(
   db: D1Database,
   filter: { ownerId?: string; status?: ListStatus; environment?: "live" | "test"; limit: number; cursor?: { createdAt: number; id: string } },
   now: number,

@@ -10,7 +10,7 @@
  * events, the completions) plus three per key it revokes, however many reports match nothing; the waits for
  * old leases run once for the whole batch.
  */
-import { findKeysByHashes, revokeKey } from "../keys/store";
+import { findKeysByHashes, markKeyRevoked } from "../keys/store";
 import type { KeyRecord } from "../keys/key-record";
 import { ProblemError } from "../http/problem";
 import { changeKey, waitForLeases } from "../key-change/change-key";
@@ -213,7 +213,7 @@ async function revoke(ctx: LeakContext, record: KeyRecord, report: LeakReport) {
     ctx.env,
     record,
     () =>
-      revokeKey(ctx.env.DB, record.id, LEAKED_REASON, {
+      markKeyRevoked(ctx.env.DB, record.id, LEAKED_REASON, {
         actor: ctx.actor,
         action: "revoke",
         requestId: ctx.requestId,

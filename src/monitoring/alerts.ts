@@ -77,7 +77,7 @@ export async function raiseAlert(
 }
 
 /** Alerts newest first; `openOnly` keeps those seen within the dedupe window. */
-export async function listAlerts(
+export async function findAlerts(
   db: D1Database,
   filter: { keyId?: string; rule?: AlertRule; openOnly: boolean; limit: number; before?: number },
   now: number,

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from "../config";
 import { RANDOM_LENGTH, CHECKSUM_LENGTH } from "../keys/format";
-import { listAlerts, toAlertObject } from "./alerts";
+import { findAlerts, toAlertObject } from "./alerts";
 import type { MonitoringConfig } from "./config";
 import { utcDay } from "./flush";
 import { daysBetween } from "./usage-store";
@@ -109,7 +109,7 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
       .first<{ n: number }>(),
     db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE length(key_hash) != 64 OR key_hash GLOB '*[^0-9a-f]*'").first<{ n: number }>(),
   ]);
-  const alertRows = await listAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs);
+  const alertRows = await findAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs);
   const openAlerts = await db
     .prepare("SELECT COUNT(*) AS n FROM alerts WHERE last_seen_at > ?1")
     .bind(now - monitoring.dedupeMs)
