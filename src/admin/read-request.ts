@@ -1,7 +1,7 @@
 /**
  * Reading admin requests: a JSON body within MAX_BODY_BYTES (413), JSON only (415), no property names that
  * could reach a prototype and none named twice, then validated by a schema; and query strings without
- * repeated parameters. The reading itself is src/http/body.ts, shared with the leak routes.
+ * repeated parameters. The reading itself is src/http/json-body.ts, shared with the webhooks.
  */
 import type * as z from "zod";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes, requireJsonContentType, validate } from "../http/json-body";

@@ -292,9 +292,9 @@ describe("GET /openapi.json", () => {
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual(
       ["POST /keys", "GET /keys", "GET /keys/{id}", "PATCH /keys/{id}", "POST /keys/{id}/revoke", "POST /keys/{id}/disable", "POST /keys/{id}/enable", "POST /keys/{id}/rotate", "GET /audit",
-        // Leak ingest (src/leaks/).
+        // Leak ingest (src/admin/ingest-*.ts).
         "POST /leaks/gitleaks", "POST /leaks/trufflehog", "POST /leaks/scanner",
-        // Monitoring (src/monitoring/admin.ts).
+        // Monitoring (src/admin/get-usage.ts, get-key-usage.ts, list-alerts.ts, get-report.ts).
         "GET /keys/{id}/usage", "GET /usage", "GET /alerts", "GET /report"].sort(),
     );
     const { id } = await mintKey();
