@@ -82,8 +82,15 @@ function parse(env: Cloudflare.Env): ConfigResult {
   }
 
   const policyText = env.ROUTE_POLICY ?? "";
-  const routePolicy = parseRoutePolicy(policyText.trim() === "" ? DEFAULT_ROUTE_POLICY : parseJson(policyText));
-  if (!routePolicy) return { ok: false, setting: "ROUTE_POLICY" };
+  const parsedPolicy = parseRoutePolicy(policyText.trim() === "" ? DEFAULT_ROUTE_POLICY : parseJson(policyText));
+  if (!parsedPolicy) return { ok: false, setting: "ROUTE_POLICY" };
+  const routePolicy = parsedPolicy.rules;
+  if (parsedPolicy.shadowed.length > 0) {
+    // Once per isolate per setting (parse runs behind the memo). counts: each dead rule's position (from 0)
+    // → the position of the earlier rule that always matches first.
+    const counts = Object.fromEntries(parsedPolicy.shadowed.map((s) => [`rule_${s.index}`, s.shadowedBy]));
+    log("warn", "config.route_rule_shadowed", { setting: "ROUTE_POLICY", count: parsedPolicy.shadowed.length, counts });
+  }
 
   const cors = parseCors(env.CORS_POLICY ?? "");
   if (!cors) return { ok: false, setting: "CORS_POLICY" };

@@ -46,6 +46,9 @@ export async function handleGateway(request: Request, url: URL, env: Cloudflare.
   if (code !== undefined) {
     logRefusal(response.status >= 500 ? "warn" : "info", { request_id: requestId, method: request.method, status: response.status, code });
   }
+  // HEAD is GET without a body (RFC 9110 §9.3.2): a refusal's problem body, or one an origin sent anyway,
+  // does not go out; the status and headers do.
+  if (request.method === "HEAD" && response.body !== null) return new Response(null, response);
   return response;
 }
 

@@ -64,16 +64,22 @@ export interface KeyStores {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** The key with this hash, or null if no key has it. Throws only if D1 itself fails. */
-export async function lookupKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
+/**
+ * What this isolate already knows of a hash, without any storage read: its cached copy of the key, null if
+ * the hash is remembered as unknown, or undefined if only KV or D1 can tell (then call `loadKey`).
+ */
+export function knownKey(keyHash: string, now: number): LiveKey | null | undefined {
   const cached = isolateCache.get(keyHash, now);
   if (cached) return cached;
   if (negativeCache.get(keyHash, now)) return null;
-  // Not shared between concurrent requests: workerd forbids one request awaiting another's I/O.
-  return loadKey(stores, keyHash, now);
+  return undefined;
 }
 
-/** The key read again past the isolate cache (KV, then D1), e.g. to confirm a refusal made on an old copy. */
+/**
+ * The key read past the isolate cache (KV, then D1): on a miss, or to confirm a refusal made on an old copy.
+ * Not shared between concurrent requests: workerd forbids one request awaiting another's I/O. Throws only if
+ * D1 itself fails.
+ */
 export async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
   let record: KeyRecord | null = null;
   try {

@@ -1,8 +1,11 @@
 /**
  * The refusal throttle. Unknown keys with valid checksums can be made at will (CRC32 is public) and each
- * distinct one costs a D1 read, so a client that keeps presenting refused credentials is itself refused,
- * with 429 and no KV or D1 read, until its window ends (OWASP API2). Clients are counted per address, and
- * per /64 for IPv6 (one host usually holds a whole /64). State is per isolate and bounded.
+ * distinct one costs a KV and a D1 read, so a client whose refused credentials keep costing storage reads
+ * is kept off storage until its window ends (OWASP API2). It counts only refusals that read KV or D1, and
+ * it throttles only that read: a key the isolate already knows (its cached copy, or a hash remembered as
+ * unknown) is decided as usual, so one misbehaving client does not lock out a valid neighbour behind the
+ * same address. Clients are counted per address, and per /64 for IPv6 (one host usually holds a whole /64).
+ * State is per isolate and bounded.
  */
 import type { ThrottleConfig } from "../config";
 import { BoundedTtlCache } from "../util/bounded-cache";

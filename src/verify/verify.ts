@@ -7,7 +7,7 @@ import type { DecisionSink, RequestCf, WaitUntil } from "../http/context";
 import type { ProblemCode } from "../http/problem";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { loadKey, lookupKey, REFUSAL_RECHECK_MS, reloadKey, type KeyStores } from "../keys/lookup";
+import { knownKey, loadKey, REFUSAL_RECHECK_MS, reloadKey, type KeyStores } from "../keys/lookup";
 import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
 import { recordRefusal, throttledUntil } from "./throttle";
@@ -47,7 +47,12 @@ type Refusal = Extract<Decision, { valid: false }>;
 
 const refuse = (code: ProblemCode): Refusal => ({ valid: false, code });
 
-/** Refusals that say the credential itself is bad: these count towards the client's refusal throttle. */
+/**
+ * Refusals that say the credential itself is bad. They count towards the client's refusal throttle only when
+ * the decision had to read KV or D1: the throttle keeps floods of made-up keys off storage, and a refusal
+ * decided on what the isolate already knows costs nothing, so it must not lock out a valid neighbour
+ * behind the same address.
+ */
 const CREDENTIAL_REFUSALS: ReadonlySet<ProblemCode> = new Set(["invalid_key", "key_revoked", "key_expired", "key_disabled"]);
 
 export type VerifyStores = KeyStores & LimitStores & { decisions: DecisionSink };
@@ -58,42 +63,49 @@ export function verifyStores(env: Cloudflare.Env, waitUntil: WaitUntil, decision
 }
 
 export async function verifyKey(stores: VerifyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
-  // 0. A client that keeps presenting bad credentials is refused before any work.
-  const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
-  if (throttled !== null) {
-    stores.decisions.recordDecision(null, "rate_limited", input.ip, input.cf, now); // monitoring: in-memory count
-    return { valid: false, code: "rate_limited", retry_at: throttled };
+  const trace: Trace = { keyId: null, readStorage: false };
+  const decision = await decide(stores, config, input, now, trace);
+  if (!decision.valid && trace.readStorage && CREDENTIAL_REFUSALS.has(decision.code)) {
+    recordRefusal(config.refusalThrottle, input.ip, now);
   }
-
-  const seen: SeenKey = { keyId: null };
-  const decision = await decide(stores, config, input, now, seen);
-  if (!decision.valid && CREDENTIAL_REFUSALS.has(decision.code)) recordRefusal(config.refusalThrottle, input.ip, now);
-  stores.decisions.recordDecision(seen.keyId, decision.code, input.ip, input.cf, now); // monitoring: in-memory count
+  stores.decisions.recordDecision(trace.keyId, decision.code, input.ip, input.cf, now); // monitoring: in-memory count
   return decision;
 }
 
-/** Monitoring: which key a decision is about, once the lookup has found it (refusals do not carry it). */
-type SeenKey = { keyId: string | null };
+/**
+ * What a decision cost and whom it was about: which key, once the lookup has found it (monitoring; refusals
+ * do not carry it), and whether the lookup had to read KV or D1 (the refusal throttle).
+ */
+type Trace = { keyId: string | null; readStorage: boolean };
 
-async function decide(stores: VerifyStores, config: Config, input: VerifyInput, now: number, seen: SeenKey): Promise<Decision> {
+async function decide(stores: VerifyStores, config: Config, input: VerifyInput, now: number, trace: Trace): Promise<Decision> {
   // 1. Grammar and checksum: a mistyped or invented key costs no storage read.
   if (!parseKey(input.key, config.vendor)) return refuse("invalid_key");
 
-  // 2–3. Hash, then isolate cache → KV → D1.
+  // 2. Hash, then what this isolate already knows: its copy of the key, or that the hash is unknown.
   const keyHash = await sha256Hex(input.key);
-  let live: LiveKey | null;
-  try {
-    live = await lookupKey(stores, keyHash, now);
-  } catch {
-    log("error", "verify.lookup_failed", { degraded: "d1_unavailable", code: "authorizer_unavailable" });
-    return refuse("authorizer_unavailable");
+  let live = knownKey(keyHash, now);
+
+  // 3. Otherwise KV → D1, unless the client is over the refusal throttle: then it is refused without any read.
+  if (live === undefined) {
+    const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
+    if (throttled !== null) return { valid: false, code: "rate_limited", retry_at: throttled };
+    trace.readStorage = true;
+    try {
+      live = await loadKey(stores, keyHash, now);
+    } catch {
+      log("error", "verify.lookup_failed", { degraded: "d1_unavailable", code: "authorizer_unavailable" });
+      return refuse("authorizer_unavailable");
+    }
   }
   if (!live) return refuse("invalid_key");
-  seen.keyId = live.record.id; // monitoring
+  trace.keyId = live.record.id; // monitoring
 
-  // 4–8. The key's own settings, as cached; a refusal on an older copy is confirmed on a fresh one first.
+  // 4–8. The key's own settings, as cached. A refusal on a copy older than REFUSAL_RECHECK_MS is confirmed on
+  // a fresh read first (bounded per key by that interval, so not counted), except for a throttled client,
+  // which gets the refusal as cached: refusing stays safe, and its reads stay off storage.
   let refusal = checkKey(live, config, input, now);
-  if (refusal && now - live.readAt > REFUSAL_RECHECK_MS) {
+  if (refusal && now - live.readAt > REFUSAL_RECHECK_MS && throttledUntil(config.refusalThrottle, input.ip, now) === null) {
     const fresh = await loadKey(stores, keyHash, now).catch(() => live); // storage down: refusing stays safe
     if (!fresh) return refuse("invalid_key");
     live = fresh;

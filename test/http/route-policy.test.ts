@@ -24,7 +24,7 @@ function pattern(text: string): RoutePattern {
 function policy(rules: unknown): PolicyRule[] {
   const parsed = parseRoutePolicy(rules);
   if (!parsed) throw new Error(`test policy does not parse: ${JSON.stringify(rules)}`);
-  return parsed;
+  return parsed.rules;
 }
 
 /** Segments of a plain path, as canonicalPath returns them ("/" → [""], "/a/" → ["a", ""]). */
@@ -130,8 +130,16 @@ describe("routeMatches", () => {
       expect(routeMatches(p, method, seg("/api/v1/public/a"))).toBe(false);
     });
 
-    it("is exact about methods: HEAD is its own method (the default policy lists it separately)", () => {
-      expect(routeMatches(p, "HEAD", seg("/api/v1/public/a"))).toBe(false);
+    it("covers HEAD, which is GET without a body (RFC 9110 §9.3.2), on the same paths only", () => {
+      expect(routeMatches(p, "HEAD", seg("/api/v1/public/a"))).toBe(true);
+      expect(routeMatches(p, "HEAD", seg("/api/v1/public"))).toBe(true);
+      expect(routeMatches(p, "HEAD", seg("/api/v1/publicity"))).toBe(false);
+    });
+
+    it("a HEAD pattern covers HEAD only, not GET", () => {
+      const head = pattern("HEAD /api/v1/public/*");
+      expect(routeMatches(head, "HEAD", seg("/api/v1/public/a"))).toBe(true);
+      expect(routeMatches(head, "GET", seg("/api/v1/public/a"))).toBe(false);
     });
   });
 
@@ -212,10 +220,10 @@ describe("routeMatches", () => {
 });
 
 describe("parseRoutePolicy", () => {
-  it("parses the default policy into seven rules", () => {
-    const parsed = policy(DEFAULT_ROUTE_POLICY);
-    expect(parsed).toHaveLength(7);
-    expect(parsed.map((r) => r.pattern.method)).toEqual(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]);
+  it("parses the default policy into six rules, none shadowed (its GET rule covers HEAD)", () => {
+    const parsed = parseRoutePolicy(DEFAULT_ROUTE_POLICY);
+    expect(parsed?.rules.map((r) => r.pattern.method)).toEqual(["GET", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]);
+    expect(parsed?.shadowed).toEqual([]);
   });
 
   it.each<[string, unknown]>([
@@ -227,7 +235,7 @@ describe("parseRoutePolicy", () => {
   ])("accepts %s", (_label, rules) => {
     const parsed = parseRoutePolicy(rules);
     expect(parsed).not.toBeNull();
-    expect(parsed).toHaveLength((rules as unknown[]).length);
+    expect(parsed?.rules).toHaveLength((rules as unknown[]).length);
   });
 
   it("keeps each rule's parsed pattern and scopes in order", () => {
@@ -236,10 +244,13 @@ describe("parseRoutePolicy", () => {
         { route: "GET /a/*", scopes: ["read"] },
         { route: "* /b", scopes: [] },
       ]),
-    ).toEqual([
-      { pattern: { method: "GET", segments: ["a"], wildcard: true }, scopes: ["read"] },
-      { pattern: { method: "*", segments: ["b"], wildcard: false }, scopes: [] },
-    ]);
+    ).toEqual({
+      rules: [
+        { pattern: { method: "GET", segments: ["a"], wildcard: true }, scopes: ["read"] },
+        { pattern: { method: "*", segments: ["b"], wildcard: false }, scopes: [] },
+      ],
+      shadowed: [],
+    });
   });
 
   const good = { route: "GET /*", scopes: ["read"] };
@@ -273,6 +284,41 @@ describe("parseRoutePolicy", () => {
     ["one bad scope among good ones", [good, { route: "POST /*", scopes: ["write", "Admin"] }]],
   ])("refuses %s", (_label, rules) => {
     expect(parseRoutePolicy(rules)).toBeNull();
+  });
+});
+
+describe("shadowed rules (first match wins, so a rule an earlier one covers can never apply)", () => {
+  const shadowedOf = (routes: string[]) => parseRoutePolicy(routes.map((route) => ({ route, scopes: ["read"] })))?.shadowed;
+
+  it.each<[string, string[], { index: number; shadowedBy: number }[]]>([
+    ["HEAD after GET on the same path", ["GET /a", "HEAD /a"], [{ index: 1, shadowedBy: 0 }]],
+    ["HEAD under an earlier GET wildcard", ["GET /a/*", "HEAD /a/b"], [{ index: 1, shadowedBy: 0 }]],
+    ["a HEAD wildcard under a GET wildcard", ["GET /a/*", "HEAD /a/b/*"], [{ index: 1, shadowedBy: 0 }]],
+    ["anything after * /*", ["* /*", "POST /x", "GET /y/*"], [{ index: 1, shadowedBy: 0 }, { index: 2, shadowedBy: 0 }]],
+    ["the same rule twice", ["POST /x", "POST /x"], [{ index: 1, shadowedBy: 0 }]],
+    ["named by the first rule that covers it", ["GET /a", "GET /*", "HEAD /a"], [{ index: 2, shadowedBy: 0 }]],
+  ])("finds %s", (_label, routes, expected) => {
+    expect(shadowedOf(routes)).toEqual(expected);
+  });
+
+  it.each<[string, string[]]>([
+    ["GET after HEAD (GET requests still reach it)", ["HEAD /a", "GET /a"]],
+    ["a wildcard after the exact path", ["GET /a", "HEAD /a/*"]],
+    ["a specific rule before a general one", ["GET /a/b", "GET /a/*"]],
+    ["* after a single method", ["GET /a", "* /a"]],
+    ["a sibling path", ["GET /a/*", "HEAD /ab"]],
+    ["a trailing slash, which is its own path", ["GET /a", "HEAD /a/"]],
+  ])("does not flag %s", (_label, routes) => {
+    expect(shadowedOf(routes)).toEqual([]);
+  });
+
+  it("keeps a shadowed rule in the policy, where it changes no answer", () => {
+    const parsed = parseRoutePolicy([
+      { route: "GET /a/*", scopes: ["read"] },
+      { route: "HEAD /a/*", scopes: ["admin"] },
+    ]);
+    expect(parsed?.rules).toHaveLength(2);
+    expect(requiredScopes(parsed!.rules, "HEAD", seg("/a/x"))).toEqual(["read"]);
   });
 });
 
