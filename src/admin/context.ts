@@ -4,9 +4,9 @@ import type { AppEnv } from "../app";
 import { loadConfig, type Config } from "../config";
 import { ProblemError } from "../http/problem";
 import type { AuditAction, AuditEntry } from "../keys/audit-log";
+import { KEY_ID_PATTERN } from "../keys/record";
 import { findKeyById } from "../keys/store";
 import type { AdminVariables } from "./auth";
-import { KEY_ID_PATTERN } from "./schemas";
 
 export type AdminContext = Context<AppEnv & { Variables: AdminVariables }>;
 

@@ -5,7 +5,7 @@
 import * as z from "zod";
 import { invalidField, validate } from "../http/body";
 import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "../admin/context";
-import { KEY_ID_PATTERN } from "../admin/schemas";
+import { KEY_ID_PATTERN } from "../keys/record";
 import { ProblemError } from "../http/problem";
 import { log } from "../util/log";
 import { listAlerts as listAlertsInD1, toAlertObject } from "./alerts";
