@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { loadConfig, type Config } from "../config";
-import { ProblemError } from "../http/problem";
+import { configUnavailable, ProblemError } from "../http/problem";
 import type { AuditAction, AuditEntry } from "../keys/audit-log";
 import { KEY_ID_PATTERN } from "../keys/record";
 import { findKeyById } from "../keys/store";
@@ -13,7 +13,7 @@ export type AdminContext = Context<AppEnv & { Variables: AdminVariables }>;
 /** The deployment settings, or 503 if they are malformed. */
 export function adminConfig(c: AdminContext): Config {
   const loaded = loadConfig(c.env);
-  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+  if (!loaded.ok) throw configUnavailable();
   return loaded.config;
 }
 

@@ -8,19 +8,17 @@
 import type { AdminContext } from "../admin/context";
 import { adminConfig, adminJson } from "../admin/context";
 import { sha256Hex } from "../keys/hash";
-import { ProblemError } from "../http/problem";
 import { readJsonBody, validate } from "../http/body";
 import type { LeakSource } from "./events";
 import { countResults, ingestFindings, type Finding } from "./ingest";
 import { processLeakReports, type LeakContext } from "./process";
 import { safeText } from "./redact";
-import { takeLeakRouteSlot } from "./route-limit";
+import { limitLeakRoute } from "./route-limit";
 import { gitleaksReportSchema, MAX_REPORT_BYTES, scannerReportSchema } from "./schemas";
 
-function limitIngest(c: AdminContext, now: number) {
-  const caller = `${c.get("actor")}|${c.req.header("CF-Connecting-IP") ?? ""}`;
-  const retryAt = takeLeakRouteSlot("ingest", caller, now);
-  if (retryAt !== null) throw new ProblemError("rate_limited", { retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)) });
+/** The ingest routes' limit, per admin credential and client address (429 when used up). */
+export function limitIngest(c: AdminContext, now: number): void {
+  limitLeakRoute("ingest", `${c.get("actor")}|${c.req.header("CF-Connecting-IP") ?? ""}`, now);
 }
 
 function leakContext(c: AdminContext, source: LeakSource, revoke: boolean, reportedAt: number): LeakContext {

@@ -13,7 +13,7 @@ import type { AppEnv } from "../app";
 import { loadConfig } from "../config";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { ProblemError } from "../http/problem";
+import { configUnavailable, ProblemError } from "../http/problem";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/body";
 import { githubKey, verifyGithubSignature } from "./github-keys";
 import { processLeakReports, type LeakReport } from "./process";
@@ -64,7 +64,7 @@ export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
 
   const matches = parseGithubAlert(parseJsonStrict(decodeUtf8(body)));
   const loaded = loadConfig(c.env);
-  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 30 });
+  if (!loaded.ok) throw configUnavailable();
   const vendor = loaded.config.vendor;
 
   const tokenHashes = await Promise.all(matches.map((m) => sha256Hex(m.token)));
