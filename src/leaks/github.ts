@@ -17,6 +17,7 @@ import { configUnavailable, ProblemError } from "../http/problem";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/body";
 import { githubKey, verifyGithubSignature } from "./github-keys";
 import { processLeakReports, type LeakReport } from "./process";
+import { leakContextOf } from "./report-request";
 import { safeText } from "./redact";
 
 /** The largest alert body accepted; GitHub's batches are far smaller. */
@@ -76,18 +77,7 @@ export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
       location: safeText(m.url ?? m.source ?? "github"),
     })),
   );
-  const results = await processLeakReports(
-    {
-      env: c.env,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-      source: "github",
-      actor: GITHUB_ACTOR,
-      requestId: c.get("requestId"),
-      revoke: true,
-      reportedAt,
-    },
-    reports,
-  );
+  const results = await processLeakReports(leakContextOf(c, { source: "github", actor: GITHUB_ACTOR, revoke: true }, reportedAt), reports);
   const feedback = matches.map((m, i) => ({
     token_hash: tokenHashes[i]!,
     token_type: m.type,

@@ -23,7 +23,8 @@ import { secretsEqual } from "../util/secrets";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/body";
 import { ingestFindings, type Finding } from "./ingest";
 import { processLeakReports } from "./process";
-import { limitIngest } from "./admin-ingest";
+import { leakContextOf } from "./report-request";
+import { adminLeakContext, limitIngest } from "./admin-ingest";
 import { limitLeakRoute } from "./route-limit";
 import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from "./schemas";
 
@@ -71,15 +72,7 @@ export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Respon
 
   const day = Math.floor(now / DAY_MS);
   await processLeakReports(
-    {
-      env: c.env,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-      source: "trufflehog",
-      actor: "trufflehog-verify",
-      requestId: c.get("requestId"),
-      revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true",
-      reportedAt: now,
-    },
+    leakContextOf(c, { source: "trufflehog", actor: "trufflehog-verify", revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true" }, now),
     // The call says nothing about where the key was found, so one event per key per UTC day.
     await Promise.all(
       live.map(async (key) => ({
@@ -129,10 +122,6 @@ export async function ingestTrufflehog(c: AdminContext): Promise<Response> {
   const { vendor } = adminConfig(c);
   return adminJson(
     c,
-    await ingestFindings(
-      { env: c.env, waitUntil: (p) => c.executionCtx.waitUntil(p), source: "trufflehog", actor: c.get("actor"), requestId: c.get("requestId"), revoke: true, reportedAt: now },
-      vendor,
-      findings,
-    ),
+    await ingestFindings(adminLeakContext(c, "trufflehog", true, now), vendor, findings),
   );
 }
