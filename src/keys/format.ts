@@ -18,7 +18,9 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** A vendor part is lowercase letters and digits, starting with a letter, so it never contains the separator. */
 export const VENDOR_SOURCE = "[a-z][a-z0-9]{1,15}";
-export const VENDOR_PATTERN = new RegExp(`^${VENDOR_SOURCE}$`);
+const VENDOR_PATTERN = new RegExp(`^${VENDOR_SOURCE}$`);
+/** Whether a deployment may use this vendor part: "" (none) or one of VENDOR_PATTERN. */
+export const isVendorPart = (vendor: string) => vendor === "" || VENDOR_PATTERN.test(vendor);
 const MAX_VENDOR_LENGTH = 16;
 
 /** The longest string that can be a key: vendor (16) + "_" + "sk_live_" + 43 + 6. Anything longer is refused unread. */
