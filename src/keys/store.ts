@@ -7,6 +7,9 @@ import { auditIfChanged, auditStatement, type AuditEntry } from "./audit-log";
 import { jsonArrays } from "../util/json-chunks";
 import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./record";
 
+/** The settings an admin chooses for a key (with its expiry, what an update may change). */
+const SETTING_COLUMNS = ["name", "scopes", "rate_limits", "ip_allowlist", "allowed_routes", "allowed_origins", "metadata"] as const;
+
 const KEY_COLUMNS = [
   "id",
   "key_hash",
@@ -15,13 +18,7 @@ const KEY_COLUMNS = [
   "type",
   "environment",
   "owner_id",
-  "name",
-  "scopes",
-  "rate_limits",
-  "ip_allowlist",
-  "allowed_routes",
-  "allowed_origins",
-  "metadata",
+  ...SETTING_COLUMNS,
   "status",
   "created_at",
   "expires_at",
@@ -112,16 +109,7 @@ export function setKeyStatus(db: D1Database, id: string, from: "active" | "disab
 }
 
 /** The settings an admin may change on a live key. */
-export const UPDATABLE_COLUMNS = [
-  "name",
-  "scopes",
-  "rate_limits",
-  "ip_allowlist",
-  "allowed_routes",
-  "allowed_origins",
-  "metadata",
-  "expires_at",
-] as const satisfies readonly (keyof KeyRecord)[];
+export const UPDATABLE_COLUMNS = [...SETTING_COLUMNS, "expires_at"] as const satisfies readonly (keyof KeyRecord)[];
 export type KeySettings = Partial<Pick<KeyRecord, (typeof UPDATABLE_COLUMNS)[number]>>;
 
 /**
