@@ -2,18 +2,18 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { loadConfig, type Config } from "../config";
-import { ProblemError } from "../http/problem";
+import { configUnavailable, ProblemError } from "../http/problem";
 import type { AuditAction, AuditEntry } from "../keys/audit-log";
+import { KEY_ID_PATTERN } from "../keys/record";
 import { findKeyById } from "../keys/store";
 import type { AdminVariables } from "./auth";
-import { KEY_ID_PATTERN } from "./schemas";
 
 export type AdminContext = Context<AppEnv & { Variables: AdminVariables }>;
 
 /** The deployment settings, or 503 if they are malformed. */
 export function adminConfig(c: AdminContext): Config {
   const loaded = loadConfig(c.env);
-  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+  if (!loaded.ok) throw configUnavailable();
   return loaded.config;
 }
 

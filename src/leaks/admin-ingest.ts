@@ -8,31 +8,23 @@
 import type { AdminContext } from "../admin/context";
 import { adminConfig, adminJson } from "../admin/context";
 import { sha256Hex } from "../keys/hash";
-import { ProblemError } from "../http/problem";
 import { readJsonBody, validate } from "../http/body";
 import type { LeakSource } from "./events";
 import { countResults, ingestFindings, type Finding } from "./ingest";
 import { processLeakReports, type LeakContext } from "./process";
+import { leakContextOf } from "./report-request";
 import { safeText } from "./redact";
-import { takeLeakRouteSlot } from "./route-limit";
+import { limitLeakRoute } from "./route-limit";
 import { gitleaksReportSchema, MAX_REPORT_BYTES, scannerReportSchema } from "./schemas";
 
-function limitIngest(c: AdminContext, now: number) {
-  const caller = `${c.get("actor")}|${c.req.header("CF-Connecting-IP") ?? ""}`;
-  const retryAt = takeLeakRouteSlot("ingest", caller, now);
-  if (retryAt !== null) throw new ProblemError("rate_limited", { retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)) });
+/** The ingest routes' limit, per admin credential and client address (429 when used up). */
+export function limitIngest(c: AdminContext, now: number): void {
+  limitLeakRoute("ingest", `${c.get("actor")}|${c.req.header("CF-Connecting-IP") ?? ""}`, now);
 }
 
-function leakContext(c: AdminContext, source: LeakSource, revoke: boolean, reportedAt: number): LeakContext {
-  return {
-    env: c.env,
-    waitUntil: (p) => c.executionCtx.waitUntil(p),
-    source,
-    actor: c.get("actor"),
-    requestId: c.get("requestId"),
-    revoke,
-    reportedAt,
-  };
+/** The context for reports an admin credential sends: it is the audit actor of what they revoke. */
+export function adminLeakContext(c: AdminContext, source: LeakSource, revoke: boolean, reportedAt: number): LeakContext {
+  return leakContextOf(c, { source, actor: c.get("actor"), revoke }, reportedAt);
 }
 
 /** Where a gitleaks finding was: its link, or file:line at a commit. */
@@ -53,7 +45,7 @@ export async function ingestGitleaks(c: AdminContext): Promise<Response> {
     id: f.Fingerprint || `${f.Commit ?? ""}:${f.File ?? ""}:${f.RuleID ?? ""}:${f.StartLine ?? 0}`,
     location: gitleaksLocation(f),
   }));
-  return adminJson(c, await ingestFindings(leakContext(c, "gitleaks", true, now), vendor, findings));
+  return adminJson(c, await ingestFindings(adminLeakContext(c, "gitleaks", true, now), vendor, findings));
 }
 
 export async function ingestScannerReport(c: AdminContext): Promise<Response> {
@@ -68,7 +60,7 @@ export async function ingestScannerReport(c: AdminContext): Promise<Response> {
       location: safeText(f.location),
     })),
   );
-  const processed = await processLeakReports(leakContext(c, "scanner", body.revoke, now), reports);
+  const processed = await processLeakReports(adminLeakContext(c, "scanner", body.revoke, now), reports);
   const results = processed.map((r, index) => ({ index, status: r.outcome, key_id: r.key_id, duplicate: r.duplicate }));
   return adminJson(c, { results, counts: countResults(results) });
 }

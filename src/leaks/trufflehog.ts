@@ -15,13 +15,17 @@ import { adminConfig, adminJson } from "../admin/context";
 import { loadConfig } from "../config";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
+import { isLive } from "../keys/record";
 import { findKeyByHash } from "../keys/store";
-import { ProblemError } from "../http/problem";
+import { presentedBearer } from "../http/authorization";
+import { configUnavailable, ProblemError } from "../http/problem";
 import { secretsEqual } from "../util/secrets";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/body";
 import { ingestFindings, type Finding } from "./ingest";
 import { processLeakReports } from "./process";
-import { takeLeakRouteSlot } from "./route-limit";
+import { leakContextOf } from "./report-request";
+import { adminLeakContext, limitIngest } from "./admin-ingest";
+import { limitLeakRoute } from "./route-limit";
 import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from "./schemas";
 
 /** A verification call carries the matches of one chunk: small. */
@@ -51,35 +55,24 @@ export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Respon
   const now = Date.now();
   const token = c.env.TRUFFLEHOG_VERIFY_TOKEN ?? "";
   if (token === "") throw new ProblemError("not_found");
-  const retryAt = takeLeakRouteSlot("verify", c.req.header("CF-Connecting-IP") ?? "", now);
-  if (retryAt !== null) throw new ProblemError("rate_limited", { retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)) });
-  const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "";
-  if (!(await secretsEqual(presented, token))) throw new ProblemError("webhook_unauthorized");
+  limitLeakRoute("verify", c.req.header("CF-Connecting-IP") ?? "", now);
+  if (!(await secretsEqual(presentedBearer(c.req.header("Authorization")), token))) throw new ProblemError("webhook_unauthorized");
   const candidates = verifyCandidates(parseJsonStrict(decodeUtf8(await readBoundedBytes(c.req.raw, VERIFY_MAX_BYTES))));
   const loaded = loadConfig(c.env);
-  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 30 });
+  if (!loaded.ok) throw configUnavailable();
 
   const live: string[] = [];
   for (const candidate of candidates) {
     if (!parseKey(candidate, loaded.config.vendor)) continue;
     const keyHash = await sha256Hex(candidate);
     const record = await findKeyByHash(c.env.DB, keyHash);
-    const isLive = record?.status === "active" && record.expires_at > now && (record.grace_until === null || record.grace_until > now);
-    if (isLive) live.push(candidate);
+    if (record && isLive(record, now)) live.push(candidate);
   }
   if (live.length === 0) return new Response(null, { status: 403, headers: { "Cache-Control": "no-store" } });
 
   const day = Math.floor(now / DAY_MS);
   await processLeakReports(
-    {
-      env: c.env,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-      source: "trufflehog",
-      actor: "trufflehog-verify",
-      requestId: c.get("requestId"),
-      revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true",
-      reportedAt: now,
-    },
+    leakContextOf(c, { source: "trufflehog", actor: "trufflehog-verify", revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true" }, now),
     // The call says nothing about where the key was found, so one event per key per UTC day.
     await Promise.all(
       live.map(async (key) => ({
@@ -103,8 +96,7 @@ function trufflehogLocation(data: Record<string, { file?: string; line?: number;
 /** POST /admin/v1/leaks/trufflehog: truffleHog's JSON lines, validated whole, then ingested like gitleaks. */
 export async function ingestTrufflehog(c: AdminContext): Promise<Response> {
   const now = Date.now();
-  const retryAt = takeLeakRouteSlot("ingest", `${c.get("actor")}|${c.req.header("CF-Connecting-IP") ?? ""}`, now);
-  if (retryAt !== null) throw new ProblemError("rate_limited", { retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)) });
+  limitIngest(c, now);
   if (!/^application\/(x-ndjson|jsonl|json-lines)\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) throw new ProblemError("unsupported_media_type");
   const lines = decodeUtf8(await readBoundedBytes(c.req.raw, MAX_REPORT_BYTES))
     .split("\n")
@@ -130,10 +122,6 @@ export async function ingestTrufflehog(c: AdminContext): Promise<Response> {
   const { vendor } = adminConfig(c);
   return adminJson(
     c,
-    await ingestFindings(
-      { env: c.env, waitUntil: (p) => c.executionCtx.waitUntil(p), source: "trufflehog", actor: c.get("actor"), requestId: c.get("requestId"), revoke: true, reportedAt: now },
-      vendor,
-      findings,
-    ),
+    await ingestFindings(adminLeakContext(c, "trufflehog", true, now), vendor, findings),
   );
 }

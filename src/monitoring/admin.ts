@@ -5,8 +5,8 @@
 import * as z from "zod";
 import { invalidField, validate } from "../http/body";
 import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "../admin/context";
-import { KEY_ID_PATTERN } from "../admin/schemas";
-import { ProblemError } from "../http/problem";
+import { KEY_ID_PATTERN } from "../keys/record";
+import { configUnavailable } from "../http/problem";
 import { log } from "../util/log";
 import { listAlerts as listAlertsInD1, toAlertObject } from "./alerts";
 import { loadMonitoringConfig, type MonitoringConfig } from "./config";
@@ -40,7 +40,7 @@ function monitoringConfig(c: AdminContext): MonitoringConfig {
   const loaded = loadMonitoringConfig(c.env);
   if (!loaded.ok) {
     log("error", "monitoring.config_invalid", { degraded: "config_invalid", setting: loaded.setting });
-    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+    throw configUnavailable();
   }
   return loaded.config;
 }
