@@ -1,8 +1,7 @@
 // The admin API from the CLIs (keys.mjs, report.mjs, scan.mjs, leaks.mjs): where it is, its token, and one request.
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-
-export class CliError extends Error {}
+import { CliError } from "./cli.mjs";
 
 /** --url, else $AUTHORIZER_URL, else the local `npm start` server. */
 export const adminBase = (url) => (url ?? process.env.AUTHORIZER_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");

@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ENVIRONMENTS, KEY_TYPES, VENDOR_PATTERN, keyPatternSource, keyPrefix } from "../src/keys/format.ts";
+import { ENVIRONMENTS, KEY_TYPES, isVendorPart, keyPatternSource, keyPrefix, VENDOR_SOURCE } from "../src/keys/format.ts";
+import { CliError, runIfScript } from "./cli.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -26,7 +27,7 @@ export function configuredVendor(root = ROOT) {
 
 /** One rule per type and environment: id, regex (RE2-compatible), keywords, tags. */
 export function gitleaksRules(vendor) {
-  if (vendor !== "" && !VENDOR_PATTERN.test(vendor)) throw new Error(`vendor "${vendor}" is not [a-z][a-z0-9]{1,15}`);
+  if (!isVendorPart(vendor)) throw new CliError(`vendor "${vendor}" is not ${VENDOR_SOURCE}`);
   const rules = [];
   for (const [code, type] of Object.entries(KEY_TYPES)) {
     for (const environment of ENVIRONMENTS) {
@@ -83,17 +84,6 @@ export function writeConfig(out, text, note, { mode } = {}) {
   else {
     writeFileSync(out, text, mode === undefined ? undefined : { mode });
     console.error(note);
-  }
-}
-
-/** Runs `main` with the arguments when `moduleFile` is the script node was started with; an error exits 1 with its message. */
-export function runIfScript(moduleFile, main) {
-  if (process.argv[1] !== moduleFile) return;
-  try {
-    main(process.argv.slice(2));
-  } catch (error) {
-    console.error(`error: ${error.message}`);
-    process.exit(1);
   }
 }
 

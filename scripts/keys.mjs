@@ -16,7 +16,8 @@
 // The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { adminBase, adminJson, CliError } from "./admin-client.mjs";
+import { adminBase, adminJson } from "./admin-client.mjs";
+import { CliError, runCli } from "./cli.mjs";
 
 const OPTIONS = {
   url: { type: "string" },
@@ -167,16 +168,4 @@ async function main(argv) {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    const json = process.argv.includes("--json");
-    if (error instanceof CliError || error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-      if (json && error.body) console.error(JSON.stringify(error.body, null, 2));
-      else console.error(`error: ${error.message}`);
-      process.exit(1);
-    }
-    console.error(`error: ${error.stack ?? error}`);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -11,7 +11,8 @@
 // Options: --url (default $AUTHORIZER_URL or http://127.0.0.1:8787), --json. Token: $ADMIN_TOKEN or .dev.vars.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { adminBase, adminPost, CliError, countsLine } from "./admin-client.mjs";
+import { adminBase, adminPost, countsLine } from "./admin-client.mjs";
+import { CliError, runCli } from "./cli.mjs";
 
 const ROUTES = {
   gitleaks: { path: "/leaks/gitleaks", contentType: "application/json" },
@@ -52,10 +53,4 @@ async function main(argv) {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(`error: ${error instanceof CliError || error.code?.startsWith("ERR_PARSE_ARGS") ? error.message : (error.stack ?? error)}`);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -7,7 +7,8 @@
 // (what `npm start` creates).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { adminBase, adminRequest, CliError } from "./admin-client.mjs";
+import { adminBase, adminRequest } from "./admin-client.mjs";
+import { runCli } from "./cli.mjs";
 
 async function main(argv) {
   const { values } = parseArgs({
@@ -35,14 +36,4 @@ async function main(argv) {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    if (error instanceof CliError || error.code?.startsWith?.("ERR_PARSE_ARGS")) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    console.error(error);
-    process.exit(1);
-  },
-);
+runCli(main);

@@ -17,8 +17,9 @@ import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } fr
 import { join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { keyPatternSource, parseKey, VENDOR_PATTERN } from "../src/keys/format.ts";
-import { adminBase, adminPost, CliError, countsLine } from "./admin-client.mjs";
+import { isVendorPart, keyPatternSource, parseKey, VENDOR_SOURCE } from "../src/keys/format.ts";
+import { adminBase, adminPost, countsLine } from "./admin-client.mjs";
+import { CliError, runCli } from "./cli.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const SKIPPED_DIRECTORIES = new Set([".git", "node_modules", ".wrangler"]);
@@ -141,7 +142,7 @@ async function main(argv) {
   if (values.revoke && !values.report) throw new CliError("--revoke needs --report");
   if (values.git && values.staged) throw new CliError("--git and --staged are exclusive");
   const vendor = values.vendor ?? configuredVendor();
-  if (vendor !== "" && !VENDOR_PATTERN.test(vendor)) throw new CliError(`--vendor "${vendor}" is not [a-z][a-z0-9]{1,15}`);
+  if (!isVendorPart(vendor)) throw new CliError(`--vendor "${vendor}" is not ${VENDOR_SOURCE}`);
   const paths = positionals.length > 0 ? positionals : ["."];
 
   let findings = [];
@@ -167,11 +168,4 @@ async function main(argv) {
   return findings.length > 0 ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    const usage = error instanceof CliError || error.code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`error: ${usage ? error.message : (error.stack ?? error)}`);
-    process.exit(2);
-  },
-);
+runCli(main, { failureCode: 2 });

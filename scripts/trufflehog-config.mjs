@@ -9,14 +9,15 @@
 //   npm run trufflehog-config -- --url https://api.example.com
 //   trufflehog filesystem . --config trufflehog.yaml --json > results.jsonl
 import { parseArgs } from "node:util";
-import { ENVIRONMENTS, KEY_TYPES, keyPatternSource, keyPrefix, VENDOR_PATTERN } from "../src/keys/format.ts";
-import { configuredVendor, MIN_ENTROPY, runIfScript, writeConfig } from "./gitleaks-config.mjs";
+import { ENVIRONMENTS, KEY_TYPES, isVendorPart, keyPatternSource, keyPrefix, VENDOR_SOURCE } from "../src/keys/format.ts";
+import { CliError, runIfScript } from "./cli.mjs";
+import { configuredVendor, MIN_ENTROPY, writeConfig } from "./gitleaks-config.mjs";
 
 export const VERIFY_PATH = "/webhooks/trufflehog/verify";
 
 /** One detector per type and environment. */
 export function trufflehogDetectors(vendor, { url, token }) {
-  if (vendor !== "" && !VENDOR_PATTERN.test(vendor)) throw new Error(`vendor "${vendor}" is not [a-z][a-z0-9]{1,15}`);
+  if (!isVendorPart(vendor)) throw new CliError(`vendor "${vendor}" is not ${VENDOR_SOURCE}`);
   const endpoint = new URL(VERIFY_PATH, url).href;
   const detectors = [];
   for (const [code, type] of Object.entries(KEY_TYPES)) {
@@ -74,9 +75,9 @@ function main(argv) {
     options: { url: { type: "string" }, vendor: { type: "string" }, out: { type: "string", default: "trufflehog.yaml" } },
   });
   const url = values.url ?? process.env.AUTHORIZER_URL;
-  if (!url || !/^https?:\/\//.test(url)) throw new Error("--url <the authorizer's https:// URL> is required (or $AUTHORIZER_URL)");
+  if (!url || !/^https?:\/\//.test(url)) throw new CliError("--url <the authorizer's https:// URL> is required (or $AUTHORIZER_URL)");
   const token = process.env.TRUFFLEHOG_VERIFY_TOKEN ?? "";
-  if (token.length < 16) throw new Error("set TRUFFLEHOG_VERIFY_TOKEN (at least 16 characters, e.g. openssl rand -base64 32) here and as the Worker's secret");
+  if (token.length < 16) throw new CliError("set TRUFFLEHOG_VERIFY_TOKEN (at least 16 characters, e.g. openssl rand -base64 32) here and as the Worker's secret");
   const text = trufflehogYaml(values.vendor ?? configuredVendor(), { url, token });
   writeConfig(values.out, text, `Wrote ${values.out} (it holds the verification token: keep it out of version control).`, { mode: 0o600 });
 }

@@ -3,7 +3,7 @@
  * A malformed setting never falls back to something more permissive: the routes that depend on it refuse
  * with 503 and one log line naming the setting.
  */
-import { VENDOR_PATTERN } from "./keys/format";
+import { isVendorPart } from "./keys/format";
 import { log } from "./util/log";
 import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./http/route-policy";
 
@@ -74,7 +74,7 @@ export function isOrigin(text: string): boolean {
 
 function parse(env: Cloudflare.Env): ConfigResult {
   const vendor = env.KEY_VENDOR_PREFIX ?? "";
-  if (vendor !== "" && !VENDOR_PATTERN.test(vendor)) return { ok: false, setting: "KEY_VENDOR_PREFIX" };
+  if (!isVendorPart(vendor)) return { ok: false, setting: "KEY_VENDOR_PREFIX" };
 
   const maxLifetimeDays = Number(env.MAX_KEY_LIFETIME_DAYS || "365");
   if (!Number.isInteger(maxLifetimeDays) || maxLifetimeDays < 1 || maxLifetimeDays > 3650) {

@@ -3,6 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../src/index";
+import type { KeyView } from "../src/keys/key-record";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export const BASE = "https://authorizer.test";
@@ -37,14 +38,14 @@ export function admin(path: string, init: RequestInit & { json?: unknown } = {})
 export interface MintedKey {
   apiKey: string;
   id: string;
-  key: Record<string, unknown>;
+  key: KeyView;
 }
 
 /** Mints a key through POST /admin/v1/keys; fails the test if the API refuses. */
 export async function mintKey(body: Record<string, unknown> = {}): Promise<MintedKey> {
   const response = await admin("/keys", { json: { owner_id: "owner-1", ...body } });
   if (response.status !== 201) throw new Error(`mint failed: ${response.status} ${await response.text()}`);
-  const json = (await response.json()) as { api_key: string; key: Record<string, unknown> & { id: string } };
+  const json = (await response.json()) as { api_key: string; key: KeyView };
   return { apiKey: json.api_key, id: json.key.id, key: json.key };
 }
 
@@ -87,22 +88,24 @@ export async function problemOf(response: Response) {
   return (await response.json()) as { type: string; title: string; status: number; code: string; request_id: string };
 }
 
-/** Wraps a D1 binding and counts the statements it runs. */
+/** Wraps a D1 binding and counts the statements prepared through it, remembering the SQL of each. */
 export function countingD1(db: D1Database) {
   const counter = { statements: 0 };
+  const sql: string[] = [];
   const wrapped = new Proxy(db, {
     get(target, prop) {
       if (prop === "prepare") {
-        return (sql: string) => {
+        return (text: string) => {
           counter.statements++;
-          return target.prepare(sql);
+          sql.push(text);
+          return target.prepare(text);
         };
       }
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { db: wrapped, counter };
+  return { db: wrapped, counter, sql };
 }
 
 /** Wraps a KV binding and counts reads and writes. */

@@ -8,7 +8,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../http/context";
-import { ProblemError } from "../http/problem";
+import { presentedBearer } from "../http/authorization";
+import { configUnavailable, ProblemError } from "../http/problem";
 import { log } from "../util/log";
 import { secretsEqual } from "../util/secrets";
 import { hasCredentialInQuery } from "../verify/credential";
@@ -30,14 +31,14 @@ function accessConfig(env: Cloudflare.Env): AccessConfig | null {
   if (audience === "" || !origin.startsWith("https://") || origin !== team.replace(/\/$/, "")) {
     // Both must be set, the domain as https://<team>.cloudflareaccess.com.
     log("error", "admin.access_config_invalid", { degraded: "config_invalid", setting: "ACCESS_TEAM_DOMAIN, ACCESS_AUD" });
-    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+    throw configUnavailable();
   }
   return { teamDomain: origin, audience };
 }
 
-async function tokenActor(env: Cloudflare.Env, authorization: string): Promise<string | null> {
-  const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1];
-  if (presented === undefined || !env.ADMIN_TOKEN) return null;
+async function tokenActor(env: Cloudflare.Env, authorization: string | undefined): Promise<string | null> {
+  const presented = presentedBearer(authorization);
+  if (presented === "" || !env.ADMIN_TOKEN) return null;
   // Both comparisons always run, so timing does not tell which token matched.
   const [current, next] = await Promise.all([
     secretsEqual(presented, env.ADMIN_TOKEN),
@@ -52,13 +53,13 @@ export function adminAuth(): MiddlewareHandler<AppEnv & { Variables: AdminVariab
     const access = accessConfig(c.env);
     if (!c.env.ADMIN_TOKEN && !access) {
       log("error", "admin.unconfigured", { request_id: c.get("requestId"), degraded: "admin_auth_unconfigured", setting: "ADMIN_TOKEN" });
-      throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+      throw configUnavailable();
     }
     const jwt = c.req.header("Cf-Access-Jwt-Assertion");
     const actor =
       access && jwt !== undefined
         ? await verifyAccessJwt(access, jwt)
-        : await tokenActor(c.env, c.req.header("Authorization") ?? "");
+        : await tokenActor(c.env, c.req.header("Authorization"));
     if (actor === null) throw new ProblemError("admin_unauthorized");
     c.set("actor", actor);
     await next();

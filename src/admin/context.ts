@@ -2,20 +2,20 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
 import { loadConfig, type Config } from "../config";
-import { ProblemError } from "../http/problem";
+import { configUnavailable, ProblemError } from "../http/problem";
 import type { AuditAction, AuditEntry } from "../keys/audit-log";
+import { KEY_ID_PATTERN } from "../keys/key-record";
 import { findKeyById } from "../keys/store";
 import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";
 import { log } from "../util/log";
 import type { AdminVariables } from "./auth";
-import { KEY_ID_PATTERN } from "./schemas";
 
 export type AdminContext = Context<AppEnv & { Variables: AdminVariables }>;
 
 /** The deployment settings, or 503 if they are malformed. */
 export function adminConfig(c: AdminContext): Config {
   const loaded = loadConfig(c.env);
-  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+  if (!loaded.ok) throw configUnavailable();
   return loaded.config;
 }
 
@@ -24,7 +24,7 @@ export function monitoringConfig(c: AdminContext): MonitoringConfig {
   const loaded = loadMonitoringConfig(c.env);
   if (!loaded.ok) {
     log("error", "monitoring.config_invalid", { degraded: "config_invalid", setting: loaded.setting });
-    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 60 });
+    throw configUnavailable();
   }
   return loaded.config;
 }

@@ -1,7 +1,7 @@
 /** POST /admin/v1/keys — mints a key. The plaintext is in this one response and nowhere else, ever. */
-import { generateKey, parseKey, randomBase62 } from "../keys/format";
+import { generateKey, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { toKeyObject, type KeyRecord } from "../keys/key-record";
+import { newKeyRecord, toKeyView } from "../keys/key-record";
 import { insertKey } from "../keys/store";
 import { introduceKey } from "../key-change/change-key";
 import { invalidField } from "../http/json-body";
@@ -19,31 +19,12 @@ export async function createKey(c: AdminContext): Promise<Response> {
   }
 
   const apiKey = generateKey(config.vendor, body.type, body.environment);
-  const parsed = parseKey(apiKey, config.vendor)!;
   const now = Date.now();
   const { expires_in_days, ...settings } = body;
-  const id = `key_${randomBase62(22)}`;
-  c.set("keyId", id);
-  const record: KeyRecord = {
-    id,
-    prefix: parsed.prefix,
-    hint: parsed.hint,
-    ...settings,
-    status: "active",
-    created_at: now,
-    expires_at: now + expires_in_days * DAY_MS,
-    revoked_at: null,
-    revoke_reason: null,
-    rotated_from: null,
-    rotated_to: null,
-    grace_until: null,
-    last_used_at: null,
-    usage_count: 0,
-    version: 1,
-    lineage_id: id,
-  };
-  const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyObject(record, now);
+  const record = newKeyRecord(parseKey(apiKey, config.vendor)!, settings, { now, expiresAt: now + expires_in_days * DAY_MS });
+  c.set("keyId", record.id);
+  const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyView(record, now);
   await insertKey(c.env.DB, record, await sha256Hex(apiKey), auditEntry(c, "create", now, changes));
   await introduceKey(c.env, record);
-  return adminJson(c, { api_key: apiKey, key: toKeyObject(record, now) }, 201);
+  return adminJson(c, { api_key: apiKey, key: toKeyView(record, now) }, 201);
 }

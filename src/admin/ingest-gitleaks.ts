@@ -3,7 +3,7 @@ import { readJsonBody, validate } from "../http/json-body";
 import { ingestFindings, type Finding } from "../leaks/ingest";
 import { gitleaksReportSchema, MAX_REPORT_BYTES } from "../leaks/schemas";
 import { adminConfig, adminJson, type AdminContext } from "./context";
-import { leakContext, limitIngest } from "./leak-ingest";
+import { adminLeakContext, limitIngest } from "./leak-ingest";
 
 /** Where a gitleaks finding was: its link, or file:line at a commit. */
 function gitleaksLocation(f: { Link?: string; File?: string; SymlinkFile?: string; StartLine?: number; Commit?: string }): string {
@@ -23,5 +23,5 @@ export async function ingestGitleaks(c: AdminContext): Promise<Response> {
     id: f.Fingerprint || `${f.Commit ?? ""}:${f.File ?? ""}:${f.RuleID ?? ""}:${f.StartLine ?? 0}`,
     location: gitleaksLocation(f),
   }));
-  return adminJson(c, await ingestFindings(leakContext(c, "gitleaks", true, now), vendor, findings));
+  return adminJson(c, await ingestFindings(adminLeakContext(c, "gitleaks", true, now), vendor, findings));
 }

@@ -9,7 +9,7 @@ import { processLeakReports } from "../leaks/process";
 import { safeText } from "../leaks/redact";
 import { MAX_REPORT_BYTES, scannerReportSchema } from "../leaks/schemas";
 import { adminJson, type AdminContext } from "./context";
-import { leakContext, limitIngest } from "./leak-ingest";
+import { adminLeakContext, limitIngest } from "./leak-ingest";
 
 export async function ingestScannerReport(c: AdminContext): Promise<Response> {
   const now = Date.now();
@@ -23,7 +23,7 @@ export async function ingestScannerReport(c: AdminContext): Promise<Response> {
       location: safeText(f.location),
     })),
   );
-  const processed = await processLeakReports(leakContext(c, "scanner", body.revoke, now), reports);
+  const processed = await processLeakReports(adminLeakContext(c, "scanner", body.revoke, now), reports);
   const results = processed.map((r, index) => ({ index, status: r.outcome, key_id: r.key_id, duplicate: r.duplicate }));
   return adminJson(c, { results, counts: countResults(results) });
 }

@@ -7,7 +7,7 @@ import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../
 import { ingestFindings, type Finding } from "../leaks/ingest";
 import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from "../leaks/schemas";
 import { adminConfig, adminJson, type AdminContext } from "./context";
-import { leakContext, limitIngest } from "./leak-ingest";
+import { adminLeakContext, limitIngest } from "./leak-ingest";
 
 /** Where a truffleHog result was found: a link, or file:line in a repository at a commit. */
 function trufflehogLocation(data: Record<string, { file?: string; line?: number; commit?: string; repository?: string; link?: string }> | undefined) {
@@ -43,5 +43,5 @@ export async function ingestTrufflehog(c: AdminContext): Promise<Response> {
     return { secret: r.Raw.trim(), id: `${r.DetectorName ?? ""}:${id}`, location };
   });
   const { vendor } = adminConfig(c);
-  return adminJson(c, await ingestFindings(leakContext(c, "trufflehog", true, now), vendor, findings));
+  return adminJson(c, await ingestFindings(adminLeakContext(c, "trufflehog", true, now), vendor, findings));
 }

@@ -2,7 +2,7 @@
  * GET /admin/v1/keys?owner_id=&status=&environment=&limit=&cursor= — keys newest first, with cursor
  * pagination. Filters are bound as parameters; the order is fixed (no caller-chosen sort).
  */
-import { toKeyObject } from "../keys/key-record";
+import { KEY_ID_SOURCE, toKeyView } from "../keys/key-record";
 import { findKeysPage } from "../keys/store";
 import { invalidField } from "../http/json-body";
 import { readQuery } from "./read-request";
@@ -14,6 +14,8 @@ export function encodeCursor(createdAt: number, id: string): string {
   return btoa(`${createdAt}:${id}`).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
+const CURSOR = new RegExp(`^(\\d{1,15}):(${KEY_ID_SOURCE})$`);
+
 function decodeCursor(cursor: string): { createdAt: number; id: string } {
   let text = "";
   try {
@@ -21,7 +23,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
   } catch {
     throw invalidField("cursor", "not a cursor from a previous page");
   }
-  const match = /^(\d{1,15}):(key_[0-9A-Za-z]{22})$/.exec(text);
+  const match = CURSOR.exec(text);
   if (!match) throw invalidField("cursor", "not a cursor from a previous page");
   return { createdAt: Number(match[1]), id: match[2]! };
 }
@@ -41,7 +43,7 @@ export async function listKeys(c: AdminContext): Promise<Response> {
     now,
   );
   return adminJson(c, {
-    keys: records.map((r) => toKeyObject(r, now)),
+    keys: records.map((r) => toKeyView(r, now)),
     next_cursor: next ? encodeCursor(next.createdAt, next.id) : null,
   });
 }

@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import { PROBLEMS, type ProblemCode } from "../http/problem";
+import { KEY_ID_PATTERN } from "../keys/key-record";
 import type { AdminContext } from "./context";
 import { createKey } from "./create-key";
 import { getKey } from "./get-key";
@@ -106,7 +107,7 @@ export function openApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const parameters = [
-      ...(op.path.includes("{id}") ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^key_[0-9A-Za-z]{22}$" } }] : []),
+      ...(op.path.includes("{id}") ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: KEY_ID_PATTERN.source } }] : []),
       ...Object.entries(op.query?.shape ?? {}).map(([name, schema]) => ({
         name,
         in: "query",

@@ -5,9 +5,9 @@
  * yield exactly one successor (the D1 batch is conditional on the predecessor being unrotated).
  */
 import { ProblemError } from "../http/problem";
-import { generateKey, parseKey, randomBase62 } from "../keys/format";
+import { generateKey, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { effectiveStatus, toKeyObject, type KeyRecord } from "../keys/key-record";
+import { isLive, newKeyRecord, toKeyView } from "../keys/key-record";
 import { writeRotation } from "../keys/store";
 import { changeKey, introduceKey, KeyChangeFailed } from "../key-change/change-key";
 import { logKeyChangeFailure } from "./update-key";
@@ -28,27 +28,10 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
   }
   const { record: old } = await findKeyOr404(c, id);
   const now = Date.now();
-  if (effectiveStatus(old, now) !== "active" || old.rotated_to !== null) throw new ProblemError("key_state_conflict");
+  if (!isLive(old, now) || old.rotated_to !== null) throw new ProblemError("key_state_conflict");
 
   const apiKey = generateKey(config.vendor, old.type, old.environment);
-  const parsed = parseKey(apiKey, config.vendor)!;
-  const successor: KeyRecord = {
-    ...old,
-    id: `key_${randomBase62(22)}`,
-    prefix: parsed.prefix,
-    hint: parsed.hint,
-    status: "active",
-    created_at: now,
-    expires_at: now + body.expires_in_days * DAY_MS,
-    revoked_at: null,
-    revoke_reason: null,
-    rotated_from: old.id,
-    rotated_to: null,
-    grace_until: null,
-    last_used_at: null,
-    usage_count: 0,
-    version: 1,
-  };
+  const successor = newKeyRecord(parseKey(apiKey, config.vendor)!, old, { now, expiresAt: now + body.expires_in_days * DAY_MS }, old);
   // The grace period never extends the old key's life.
   const graceUntil = Math.min(now + body.grace_period_hours * HOUR_MS, old.expires_at);
   const writeRotationAndIntroduce = async () => {
@@ -80,7 +63,7 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
 
   return adminJson(
     c,
-    { api_key: apiKey, key: toKeyObject(successor, now), previous: { id: old.id, grace_until: new Date(graceUntil).toISOString() } },
+    { api_key: apiKey, key: toKeyView(successor, now), previous: { id: old.id, grace_until: new Date(graceUntil).toISOString() } },
     201,
   );
 }

@@ -6,6 +6,7 @@
  */
 import * as z from "zod";
 import { isOrigin } from "../config";
+import { KEY_ID_PATTERN } from "../keys/key-record";
 import { parseCidr } from "../util/ip";
 import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
 
@@ -13,7 +14,6 @@ export const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
 export const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
-export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{22}$/;
 
 export const DEFAULT_RATE_LIMITS = [{ name: "hour", limit: 1000, window_seconds: 3600 }];
 

@@ -3,7 +3,7 @@
  * propagated (the key's object, leases, caches) before the call returns. A revoked key cannot be changed.
  */
 import { ProblemError } from "../http/problem";
-import { toKeyObject, type KeyRecord } from "../keys/key-record";
+import { toKeyView, type KeyRecord } from "../keys/key-record";
 import { updateKeySettings, type KeySettings } from "../keys/store";
 import { changeKey, KeyChangeFailed } from "../key-change/change-key";
 import { log } from "../util/log";
@@ -72,5 +72,5 @@ export async function changeAndAnswer(
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
   }
   if (!current) throw new ProblemError("key_not_found");
-  return adminJson(c, toKeyObject(current.record, now));
+  return adminJson(c, toKeyView(current.record, now));
 }

@@ -3,7 +3,7 @@
  * by the authorizer or forwarded to the origin. The origin is never contacted for a refused request.
  */
 import { loadConfig } from "../config";
-import { problem, problemCodeOf } from "../http/problem";
+import { CONFIG_RETRY_AFTER_S, problem, problemCodeOf } from "../http/problem";
 import { log, logRefusal } from "../util/log";
 import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
 import { ALLOW_HEADER, isSupportedMethod } from "../http/route-policy";
@@ -55,7 +55,7 @@ export async function handleGateway(request: Request, url: URL, env: Cloudflare.
 async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext, requestId: string) {
   const now = Date.now();
   const loaded = loadConfig(env);
-  if (!loaded.ok) return problem("authorizer_unavailable", { requestId, retryAfterSeconds: 30 });
+  if (!loaded.ok) return problem("authorizer_unavailable", { requestId, retryAfterSeconds: CONFIG_RETRY_AFTER_S });
   const { config } = loaded;
   const realm = config.realm;
   const cors = corsHeaders(request, config.cors);

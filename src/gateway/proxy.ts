@@ -3,7 +3,7 @@
  * the authorizer's identity headers added, optionally signed; the origin's answer streamed back as it is.
  */
 import type { Config } from "../config";
-import { problem } from "../http/problem";
+import { CONFIG_RETRY_AFTER_S, problem } from "../http/problem";
 import { log } from "../util/log";
 import { hmacSha256Hex } from "../util/secrets";
 import type { Decision } from "../verify/verify";
@@ -78,7 +78,7 @@ export async function forward(request: Request, url: URL, ctx: ForwardContext): 
   const origin = ctx.config.originUrl ? null : ctx.env.ORIGIN;
   if (!ctx.config.originUrl && !origin) {
     log("error", "gateway.no_origin", { request_id: ctx.requestId, degraded: "origin_not_configured", setting: "ORIGIN_URL" });
-    return problem("authorizer_unavailable", { requestId: ctx.requestId, retryAfterSeconds: 30 });
+    return problem("authorizer_unavailable", { requestId: ctx.requestId, retryAfterSeconds: CONFIG_RETRY_AFTER_S });
   }
   // The deadline ends when the origin's headers arrive: an event stream or a long download then takes as
   // long as it takes (AbortSignal.timeout would cut its body off at the deadline).

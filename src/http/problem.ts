@@ -119,3 +119,15 @@ export class ProblemError extends Error {
     this.name = "ProblemError";
   }
 }
+
+/**
+ * The Retry-After of every 503 the deployment's configuration causes (a malformed setting, no admin
+ * credential, no origin). Only a deploy fixes one, so a quicker retry would only add load; a slower one
+ * would keep clients waiting after the fix.
+ */
+export const CONFIG_RETRY_AFTER_S = 30;
+
+/** The refusal for a route whose settings are malformed or missing (log the setting before throwing it). */
+export function configUnavailable(): ProblemError {
+  return new ProblemError("authorizer_unavailable", { retryAfterSeconds: CONFIG_RETRY_AFTER_S });
+}

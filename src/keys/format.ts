@@ -17,10 +17,32 @@ export type KeyType = (typeof KEY_TYPES)[keyof typeof KEY_TYPES];
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** A vendor part is lowercase letters and digits, starting with a letter, so it never contains the separator. */
-export const VENDOR_PATTERN = /^[a-z][a-z0-9]{1,15}$/;
+export const VENDOR_SOURCE = "[a-z][a-z0-9]{1,15}";
+const VENDOR_PATTERN = new RegExp(`^${VENDOR_SOURCE}$`);
+/** Whether a deployment may use this vendor part: "" (none) or one of VENDOR_PATTERN. */
+export const isVendorPart = (vendor: string) => vendor === "" || VENDOR_PATTERN.test(vendor);
+const MAX_VENDOR_LENGTH = 16;
 
 /** The longest string that can be a key: vendor (16) + "_" + "sk_live_" + 43 + 6. Anything longer is refused unread. */
-export const MAX_KEY_LENGTH = 16 + 1 + 8 + RANDOM_LENGTH + CHECKSUM_LENGTH;
+export const MAX_KEY_LENGTH = MAX_VENDOR_LENGTH + 1 + "sk_live_".length + RANDOM_LENGTH + CHECKSUM_LENGTH;
+
+/** The base62 alphabet as a regular-expression character class. */
+export const BASE62_CLASS = "[0-9A-Za-z]";
+const TYPE_CODES = Object.keys(KEY_TYPES).join("|");
+const ENVIRONMENT_NAMES = ENVIRONMENTS.join("|");
+
+/** The prefix of a key under any vendor part (or none), as a regular-expression source. */
+export const ANY_KEY_PREFIX_SOURCE = `(?:${VENDOR_SOURCE}_)?(?:${TYPE_CODES})_(?:${ENVIRONMENT_NAMES})_`;
+
+/**
+ * A regular-expression source for keys under any vendor part, for redaction, which must catch the keys of
+ * every deployment, not only this one's: the prefix and a key's 49 characters or, with `atLeast`, that many
+ * base62 characters and all that follow (a key cut short, or run on into other characters).
+ */
+export function anyKeyPatternSource(atLeast?: number): string {
+  const count = atLeast === undefined ? `{${RANDOM_LENGTH + CHECKSUM_LENGTH}}` : `{${atLeast},}`;
+  return `${ANY_KEY_PREFIX_SOURCE}${BASE62_CLASS}${count}`;
+}
 
 export interface ParsedKey {
   /** Everything before the random part, e.g. "sk_live_" or "acme_pk_test_". */
@@ -44,9 +66,9 @@ export function keyPrefix(vendor: string, type: KeyType, environment: Environmen
  */
 export function keyPatternSource(vendor: string, type?: KeyType, environment?: Environment): string {
   const v = vendor ? `${vendor}_` : "";
-  const t = type ? TYPE_CODE[type] : "(?:sk|pk)";
-  const e = environment ?? "(?:live|test)";
-  return `${v}${t}_${e}_[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}`;
+  const t = type ? TYPE_CODE[type] : `(?:${TYPE_CODES})`;
+  const e = environment ?? `(?:${ENVIRONMENT_NAMES})`;
+  return `${v}${t}_${e}_${BASE62_CLASS}{${RANDOM_LENGTH + CHECKSUM_LENGTH}}`;
 }
 
 /** The CRC-32 of every byte value, so that the checksum costs one lookup per character (every key is checked). */
@@ -102,7 +124,9 @@ export function generateKey(vendor: string, type: KeyType, environment: Environm
   return keyPrefix(vendor, type, environment) + random + checksumOf(random);
 }
 
-const KEY_SHAPE = /^(?:([a-z][a-z0-9]{1,15})_)?(sk|pk)_(live|test)_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
+const KEY_SHAPE = new RegExp(
+  `^(?:(${VENDOR_SOURCE})_)?(${TYPE_CODES})_(${ENVIRONMENT_NAMES})_(${BASE62_CLASS}{${RANDOM_LENGTH}})(${BASE62_CLASS}{${CHECKSUM_LENGTH}})$`,
+);
 
 /**
  * Parses a presented credential against the grammar with the configured vendor part. Returns null for a

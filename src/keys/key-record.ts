@@ -1,16 +1,27 @@
 /**
  * A key's metadata in its three forms: the D1 row, the cached record (the same fields, parsed), and the
- * public key object the admin API answers with. None of them ever holds the secret; only the row holds its
- * hash, and neither the cached record nor the key object does.
+ * public view the admin API answers with. None of them ever holds the secret; only the row holds its hash,
+ * and neither the cached record nor the view does.
  */
-import type { Environment, KeyType } from "./format";
+import { BASE62_CLASS, randomBase62, type Environment, type KeyType, type ParsedKey } from "./format";
 import { parseCidr, type Cidr } from "../util/ip";
 import { parseRoutePattern, type RoutePattern } from "../http/route-policy";
 
+/** One of a key's limits: at most `limit` admissions per window of `window_seconds` (see limits/window.ts). */
 export interface RateLimit {
   name: string;
   limit: number;
   window_seconds: number;
+}
+
+/** Random base62 characters in a key id: 22 × log2(62) ≈ 131 bits, so ids are unguessable and never collide. */
+const KEY_ID_RANDOM_LENGTH = 22;
+/** A key id as a regular-expression source: `key_` and the random part. Ids are never derived from the secret. */
+export const KEY_ID_SOURCE = `key_${BASE62_CLASS}{${KEY_ID_RANDOM_LENGTH}}`;
+export const KEY_ID_PATTERN = new RegExp(`^${KEY_ID_SOURCE}$`);
+
+export function newKeyId(): string {
+  return `key_${randomBase62(KEY_ID_RANDOM_LENGTH)}`;
 }
 
 export type StoredStatus = "active" | "disabled" | "revoked";
@@ -65,7 +76,61 @@ export function recordToColumns(record: KeyRecord): Record<keyof KeyRecord, stri
   return columns;
 }
 
-/** `expired` is derived, never stored: past `expires_at`, or past the rotation grace end. */
+/**
+ * The settings a new key is minted with; a rotation's successor takes them from its predecessor. Everything
+ * else about a new key (its status, times, version, lineage) is set by `newKeyRecord`.
+ */
+export type MintedSettings = Pick<
+  KeyRecord,
+  "type" | "environment" | "owner_id" | "name" | "scopes" | "rate_limits" | "ip_allowlist" | "allowed_routes" | "allowed_origins" | "metadata"
+>;
+
+/**
+ * The record of a key just minted: active, unused, version 1. A rotation's successor names its predecessor
+ * and joins its lineage (so it shares its rate-limit counters); any other key starts a lineage of its own.
+ */
+export function newKeyRecord(
+  minted: Pick<ParsedKey, "prefix" | "hint">,
+  settings: MintedSettings,
+  times: { now: number; expiresAt: number },
+  predecessor: Pick<KeyRecord, "id" | "lineage_id"> | null = null,
+): KeyRecord {
+  const id = newKeyId();
+  const { type, environment, owner_id, name, scopes, rate_limits, ip_allowlist, allowed_routes, allowed_origins, metadata } = settings;
+  return {
+    id,
+    prefix: minted.prefix,
+    hint: minted.hint,
+    type,
+    environment,
+    owner_id,
+    name,
+    scopes,
+    rate_limits,
+    ip_allowlist,
+    allowed_routes,
+    allowed_origins,
+    metadata,
+    status: "active",
+    created_at: times.now,
+    expires_at: times.expiresAt,
+    revoked_at: null,
+    revoke_reason: null,
+    rotated_from: predecessor?.id ?? null,
+    rotated_to: null,
+    grace_until: null,
+    last_used_at: null,
+    usage_count: 0,
+    version: 1,
+    lineage_id: predecessor?.lineage_id ?? id,
+  };
+}
+
+/**
+ * The "live key" rule: a key admits requests only while `effectiveStatus` says `active` (stored active, before
+ * its expiry and its grace end). Its SQL form is `LIVE_KEY` in ./store.ts; the two must say the same.
+ * `expired` is derived, never stored: past `expires_at`, or past the rotation grace end.
+ */
 export type KeyStatus = StoredStatus | "expired";
 
 export function effectiveStatus(
@@ -78,10 +143,14 @@ export function effectiveStatus(
   return "active";
 }
 
+export function isLive(record: Pick<KeyRecord, "status" | "expires_at" | "grace_until">, now: number): boolean {
+  return effectiveStatus(record, now) === "active";
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The key object of the admin API: every setting, ISO times, the derived status; no secret, no hash. */
-export function toKeyObject(record: KeyRecord, now: number) {
+/** The admin API's view of a key: every setting, ISO times, the derived status; no secret, no hash. */
+export function toKeyView(record: KeyRecord, now: number) {
   return {
     ...record,
     status: effectiveStatus(record, now),
@@ -92,7 +161,7 @@ export function toKeyObject(record: KeyRecord, now: number) {
     last_used_at: iso(record.last_used_at),
   };
 }
-export type KeyObject = ReturnType<typeof toKeyObject>;
+export type KeyView = ReturnType<typeof toKeyView>;
 
 /**
  * A record prepared for the hot path: allowlists and routes parsed once per cache fill, not per request.

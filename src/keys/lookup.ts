@@ -48,20 +48,56 @@ const KV_PREFIX = "key:v1:";
 /** The KV entry that caches a key's metadata. */
 export const kvKeyFor = (keyHash: string) => `${KV_PREFIX}${keyHash}`;
 
+/**
+ * The hints (last four characters; not secret) of every key the two caches below hold, each with how many
+ * entries carry it. A client over the refusal throttle presenting a key whose hint is not here is refused
+ * without even hashing the key: a made-up key's hint is one of the 60,000 at most here about once in 250
+ * tries, and is then hashed and looked up in the caches as usual.
+ */
+const cachedHints = new Map<string, number>();
+const addHint = (hint: string) => cachedHints.set(hint, (cachedHints.get(hint) ?? 0) + 1);
+function dropHint(hint: string): void {
+  const n = cachedHints.get(hint) ?? 0;
+  if (n <= 1) cachedHints.delete(hint);
+  else cachedHints.set(hint, n - 1);
+}
+
 const isolateCache = new BoundedTtlCache<string, LiveKey>({
   maxEntries: ISOLATE_CACHE_MAX_ENTRIES,
   ttlMs: ISOLATE_CACHE_TTL_MS,
+  onRemove: (live) => dropHint(live.record.hint),
 });
-const negativeCache = new BoundedTtlCache<string, true>({
+/** Unknown hashes, each with the hint of the key presented. */
+const negativeCache = new BoundedTtlCache<string, string>({
   maxEntries: NEGATIVE_CACHE_MAX_ENTRIES,
   ttlMs: NEGATIVE_CACHE_TTL_MS,
+  onRemove: dropHint,
 });
+
+function cacheKey(keyHash: string, live: LiveKey, now: number): void {
+  isolateCache.set(keyHash, live, now);
+  addHint(live.record.hint);
+}
 
 export interface KeyStores {
   db: D1Database;
   kv: KVNamespace;
   /** Cache refills run after the response, off the request's critical path. */
   waitUntil(promise: Promise<unknown>): void;
+}
+
+/** A presented key as the lookup handles it: its SHA-256, and its hint for the negative cache. */
+export interface PresentedKey {
+  hash: string;
+  hint: string;
+}
+
+/**
+ * False if this isolate certainly holds nothing for a key with this hint (neither a copy nor a memory of
+ * it being unknown), decided without hashing the key; true if it may.
+ */
+export function mayBeCached(hint: string): boolean {
+  return cachedHints.has(hint);
 }
 
 /**
@@ -71,7 +107,7 @@ export interface KeyStores {
 export function knownKey(keyHash: string, now: number): LiveKey | null | undefined {
   const cached = isolateCache.get(keyHash, now);
   if (cached) return cached;
-  if (negativeCache.get(keyHash, now)) return null;
+  if (negativeCache.get(keyHash, now) !== undefined) return null;
   return undefined;
 }
 
@@ -80,16 +116,16 @@ export function knownKey(keyHash: string, now: number): LiveKey | null | undefin
  * Not shared between concurrent requests: workerd forbids one request awaiting another's I/O. Throws only if
  * D1 itself fails.
  */
-export async function loadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
+export async function loadKey(stores: KeyStores, key: PresentedKey, now: number): Promise<LiveKey | null> {
   let record: KeyRecord | null = null;
   try {
-    record = parseCachedRecord(await withTimeout(stores.kv.get(kvKeyFor(keyHash)), KV_READ_TIMEOUT_MS));
+    record = parseCachedRecord(await withTimeout(stores.kv.get(kvKeyFor(key.hash)), KV_READ_TIMEOUT_MS));
   } catch {
     log("warn", "key_cache.read_failed", { degraded: "kv_unavailable" });
   }
-  if (!record) return reloadKey(stores, keyHash, now);
+  if (!record) return reloadKey(stores, key, now);
   const live = toLiveKey(record, now);
-  isolateCache.set(keyHash, live, now);
+  cacheKey(key.hash, live, now);
   return live;
 }
 
@@ -98,20 +134,21 @@ export async function loadKey(stores: KeyStores, keyHash: string, now: number): 
  * when the key's object says the cached copy is older than its state: the fresh copy then also overwrites a
  * stale KV entry (e.g. one refilled by a read that started before a revocation).
  */
-export async function reloadKey(stores: KeyStores, keyHash: string, now: number): Promise<LiveKey | null> {
-  const record = await findKeyByHash(stores.db, keyHash);
+export async function reloadKey(stores: KeyStores, key: PresentedKey, now: number): Promise<LiveKey | null> {
+  const record = await findKeyByHash(stores.db, key.hash);
   if (!record) {
-    isolateCache.delete(keyHash);
-    negativeCache.set(keyHash, true, now);
+    isolateCache.delete(key.hash);
+    negativeCache.set(key.hash, key.hint, now);
+    addHint(key.hint);
     return null;
   }
   stores.waitUntil(
-    stores.kv.put(kvKeyFor(keyHash), JSON.stringify(record), { expirationTtl: KV_METADATA_TTL_S }).catch(() => {
+    stores.kv.put(kvKeyFor(key.hash), JSON.stringify(record), { expirationTtl: KV_METADATA_TTL_S }).catch(() => {
       log("warn", "key_cache.write_failed", { degraded: "kv_unavailable" });
     }),
   );
   const live = toLiveKey(record, now);
-  isolateCache.set(keyHash, live, now);
+  cacheKey(key.hash, live, now);
   return live;
 }
 

@@ -1,10 +1,14 @@
 /**
- * D1, the source of truth for keys. Every statement binds its values as parameters; every mutation is
- * written in one batch (one transaction) with the audit row that records it.
+ * D1, the source of truth for keys: every statement that reads or writes `api_keys` is here. Every statement
+ * binds its values as parameters; every admin mutation is written in one batch (one transaction) with the
+ * audit row that records it.
  */
 import { auditIfChanged, auditStatement, type AuditEntry } from "./audit-log";
 import { jsonArrays } from "../util/json-chunks";
 import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./key-record";
+
+/** The settings an admin chooses for a key (with its expiry, what an update may change). */
+const SETTING_COLUMNS = ["name", "scopes", "rate_limits", "ip_allowlist", "allowed_routes", "allowed_origins", "metadata"] as const;
 
 const KEY_COLUMNS = [
   "id",
@@ -14,13 +18,7 @@ const KEY_COLUMNS = [
   "type",
   "environment",
   "owner_id",
-  "name",
-  "scopes",
-  "rate_limits",
-  "ip_allowlist",
-  "allowed_routes",
-  "allowed_origins",
-  "metadata",
+  ...SETTING_COLUMNS,
   "status",
   "created_at",
   "expires_at",
@@ -36,6 +34,12 @@ const KEY_COLUMNS = [
 ] as const;
 
 const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(", ")} FROM api_keys`;
+
+/**
+ * The SQL form of the "live key" rule (`isLive` in ./key-record.ts): stored active, before its expiry and its
+ * grace end at the time bound as `now` (a parameter, e.g. "?1").
+ */
+const liveAt = (now: string) => `status = 'active' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now})`;
 
 export async function insertKey(db: D1Database, record: KeyRecord, keyHash: string, audit: AuditEntry): Promise<void> {
   const columns = { ...recordToColumns(record), key_hash: keyHash };
@@ -105,16 +109,7 @@ export function setKeyStatus(db: D1Database, id: string, from: "active" | "disab
 }
 
 /** The settings an admin may change on a live key. */
-export const UPDATABLE_COLUMNS = [
-  "name",
-  "scopes",
-  "rate_limits",
-  "ip_allowlist",
-  "allowed_routes",
-  "allowed_origins",
-  "metadata",
-  "expires_at",
-] as const satisfies readonly (keyof KeyRecord)[];
+export const UPDATABLE_COLUMNS = [...SETTING_COLUMNS, "expires_at"] as const satisfies readonly (keyof KeyRecord)[];
 export type KeySettings = Partial<Pick<KeyRecord, (typeof UPDATABLE_COLUMNS)[number]>>;
 
 /**
@@ -149,10 +144,10 @@ export async function writeRotation(
   const [update] = await db.batch([
     db
       .prepare(
-        `UPDATE api_keys SET rotated_to = ?, grace_until = ?, version = version + 1
-         WHERE id = ? AND rotated_to IS NULL AND status = 'active' AND expires_at > ? AND (grace_until IS NULL OR grace_until > ?)`,
+        `UPDATE api_keys SET rotated_to = ?1, grace_until = ?2, version = version + 1
+         WHERE id = ?3 AND rotated_to IS NULL AND ${liveAt("?4")}`,
       )
-      .bind(successor.id, predecessor.graceUntil, predecessor.id, predecessor.now, predecessor.now),
+      .bind(successor.id, predecessor.graceUntil, predecessor.id, predecessor.now),
     db
       .prepare(
         `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) SELECT ${KEY_COLUMNS.map(() => "?").join(", ")} WHERE changes() > 0`,
@@ -164,14 +159,15 @@ export async function writeRotation(
   return { rotated: (update?.meta.changes ?? 0) > 0 };
 }
 
-export type ListStatus = "active" | "disabled" | "revoked" | "expired";
+const LIST_STATUSES = ["active", "disabled", "revoked", "expired"] as const;
+export type ListStatus = (typeof LIST_STATUSES)[number];
 
-/** The condition for a derived status at time ?now (bound as a parameter, like every filter value). */
-const STATUS_CONDITION: Record<ListStatus, string> = {
-  active: "status = 'active' AND expires_at > :now AND (grace_until IS NULL OR grace_until > :now)",
-  expired: "status = 'active' AND (expires_at <= :now OR (grace_until IS NOT NULL AND grace_until <= :now))",
-  disabled: "status = 'disabled'",
-  revoked: "status = 'revoked'",
+/** The condition for a derived status at the time bound as `now` (a parameter, like every filter value). */
+const STATUS_CONDITION: Record<ListStatus, (now: string) => string> = {
+  active: liveAt,
+  expired: (now) => `status = 'active' AND NOT (${liveAt(now)})`,
+  disabled: () => "status = 'disabled'",
+  revoked: () => "status = 'revoked'",
 };
 
 /** Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. */
@@ -181,7 +177,7 @@ export async function findKeysPage(
   now: number,
 ): Promise<{ records: KeyRecord[]; next: { createdAt: number; id: string } | null }> {
   const conditions = ["(?1 IS NULL OR owner_id = ?1)", "(?2 IS NULL OR environment = ?2)", "(?3 IS NULL OR (created_at, id) < (?3, ?4))"];
-  if (filter.status) conditions.push(STATUS_CONDITION[filter.status].replaceAll(":now", "?5"));
+  if (filter.status) conditions.push(STATUS_CONDITION[filter.status]("?5"));
   const rows = await db
     .prepare(`${SELECT_KEY} WHERE ${conditions.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?6`)
     .bind(
@@ -198,15 +194,127 @@ export async function findKeysPage(
   return { records: page, next: rows.results.length > filter.limit && last ? { createdAt: last.created_at, id: last.id } : null };
 }
 
+/** The columns the key's Durable Object keeps of a key (its live state; see limits/key-object.ts). */
+const STATE_COLUMNS = ["id", "version", "status", "expires_at", "grace_until", "rate_limits"] as const;
+export type KeyStateColumns = Pick<KeyRecord, (typeof STATE_COLUMNS)[number]>;
+
+/** A key's live state by id, for its Durable Object; null if no key has the id. */
+export async function findKeyStateById(db: D1Database, id: string): Promise<KeyStateColumns | null> {
+  const row = await db
+    .prepare(`SELECT ${STATE_COLUMNS.join(", ")} FROM api_keys WHERE id = ?`)
+    .bind(id)
+    .first<Omit<KeyStateColumns, "rate_limits"> & { rate_limits: string }>();
+  return row ? { ...row, rate_limits: JSON.parse(row.rate_limits) } : null;
+}
+
+/** Each key's owner and creation time, by id, for these ids (unknown ids are left out). */
+export async function findKeyOwnersByIds(db: D1Database, ids: readonly string[]) {
+  const { results } = await db
+    .prepare("SELECT id, owner_id, created_at FROM api_keys WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids))
+    .all<{ id: string; owner_id: string; created_at: number }>();
+  return new Map(results.map((r) => [r.id, r]));
+}
+
+export type KeyCounts = Record<ListStatus | "restricted" | "admin_scope", number>;
+
+/** How many keys have each derived status at `now`, and how many live ones are restricted or hold `admin`. */
+export async function countKeys(db: D1Database, now: number): Promise<KeyCounts> {
+  const live = liveAt("?1");
+  const row = await db
+    .prepare(
+      `SELECT
+         ${LIST_STATUSES.map((status) => `SUM(CASE WHEN ${STATUS_CONDITION[status]("?1")} THEN 1 ELSE 0 END) AS ${status}`).join(",\n")},
+         SUM(CASE WHEN ${live} AND (ip_allowlist != '[]' OR allowed_routes != '[]' OR allowed_origins != '[]') THEN 1 ELSE 0 END) AS restricted,
+         SUM(CASE WHEN ${live} AND EXISTS (SELECT 1 FROM json_each(scopes) WHERE value = 'admin') THEN 1 ELSE 0 END) AS admin_scope
+       FROM api_keys`,
+    )
+    .bind(now)
+    .first<Record<keyof KeyCounts, number | null>>();
+  // SUM over no rows is NULL.
+  const count = (name: keyof KeyCounts) => row?.[name] ?? 0;
+  return {
+    active: count("active"),
+    disabled: count("disabled"),
+    revoked: count("revoked"),
+    expired: count("expired"),
+    restricted: count("restricted"),
+    admin_scope: count("admin_scope"),
+  };
+}
+
+/** How many stored hashes are not well-formed lowercase hex SHA-256 (the report's storage evidence). */
+export async function countMalformedHashes(db: D1Database): Promise<number> {
+  const row = await db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE length(key_hash) != 64 OR key_hash GLOB '*[^0-9a-f]*'").first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+export interface ExpiringKey {
+  id: string;
+  owner_id: string;
+  name: string;
+  expires_at: number;
+}
+
+const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys WHERE ${liveAt("?1")} AND expires_at <= ?2`;
+
+/** The live keys that expire by `until`, soonest first. */
+export async function listKeysExpiringBy(db: D1Database, now: number, until: number): Promise<ExpiringKey[]> {
+  const { results } = await db.prepare(`${SELECT_EXPIRING} ORDER BY expires_at, id`).bind(now, until).all<ExpiringKey>();
+  return results;
+}
+
+/**
+ * The live keys that expire by `until` whose owner has not been told about this expiry date (no
+ * `expiry_notice` mark for this `expires_at`), soonest first, at most `limit`.
+ */
+export async function listKeysDueExpiryNotice(db: D1Database, now: number, until: number, limit: number): Promise<ExpiringKey[]> {
+  const { results } = await db
+    .prepare(
+      `${SELECT_EXPIRING}
+         AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m
+                         WHERE m.key_id = api_keys.id AND m.kind = 'expiry_notice' AND m.at_time = api_keys.expires_at)
+       ORDER BY expires_at LIMIT ?3`,
+    )
+    .bind(now, until, limit)
+    .all<ExpiringKey>();
+  return results;
+}
+
+/**
+ * Marks (in `key_lifecycle_marks`) up to `limit` keys each that are past their expiry or their rotation
+ * grace end and not yet marked so; a revoked key is never marked. Answers how many of each it marked.
+ */
+export async function markLapsedKeys(db: D1Database, now: number, limit: number): Promise<{ expired: number; graceEnded: number }> {
+  const mark = (kind: "expired" | "grace_ended", column: "expires_at" | "grace_until") =>
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO key_lifecycle_marks (key_id, kind, marked_at, at_time)
+         SELECT id, '${kind}', ?1, ${column} FROM api_keys
+         WHERE status != 'revoked' AND ${column} IS NOT NULL AND ${column} <= ?1
+           AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m WHERE m.key_id = api_keys.id AND m.kind = '${kind}')
+         LIMIT ?2`,
+      )
+      .bind(now, limit);
+  const [expired, graceEnded] = await db.batch([mark("expired", "expires_at"), mark("grace_ended", "grace_until")]);
+  return { expired: expired?.meta.changes ?? 0, graceEnded: graceEnded?.meta.changes ?? 0 };
+}
+
 /** Keys per usage statement: keeps each statement's JSON parameter well under D1's size limits. */
 const USAGE_KEYS_PER_STATEMENT = 1_000;
 
+/** Admissions counted for one key since the last flush, and the latest of them. */
+export interface KeyUsage {
+  count: number;
+  lastUsedAt: number;
+}
+
 /**
- * Adds counted admissions to keys' `usage_count` and moves `last_used_at` forward: one statement for up to
- * USAGE_KEYS_PER_STATEMENT keys (their counts passed as one JSON parameter), all statements in one batch.
+ * The statements that add counted admissions to keys' `usage_count` and move `last_used_at` forward: one
+ * for up to USAGE_KEYS_PER_STATEMENT keys (their counts passed as one JSON parameter), for the caller's
+ * batch (the usage flush writes them in one transaction with the rollups).
  */
-export async function addUsage(db: D1Database, usage: [keyId: string, { count: number; lastUsedAt: number }][]) {
-  if (usage.length === 0) return;
+export function addUsageStatements(db: D1Database, usage: readonly [keyId: string, KeyUsage][]): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < usage.length; i += USAGE_KEYS_PER_STATEMENT) {
     const rows = usage.slice(i, i + USAGE_KEYS_PER_STATEMENT).map(([id, u]) => [id, u.count, u.lastUsedAt]);
@@ -220,5 +328,5 @@ export async function addUsage(db: D1Database, usage: [keyId: string, { count: n
         .bind(JSON.stringify(rows)),
     );
   }
-  await db.batch(statements);
+  return statements;
 }

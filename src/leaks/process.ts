@@ -56,6 +56,17 @@ export interface LeakContext {
   notifyType?: string;
 }
 
+/** Who reports, and what to do with a live key: what each way in (webhook, admin ingest, gateway) decides. */
+export type LeakPolicy = Pick<LeakContext, "source" | "actor" | "revoke" | "notifyType">;
+
+/** The request a report arrived with: the bindings, its background work and its id. */
+export type ReportRequest = Pick<LeakContext, "env" | "waitUntil" | "requestId">;
+
+/** The context reports are processed in; every way in builds it here. */
+export function leakContext(request: ReportRequest, policy: LeakPolicy, reportedAt: number): LeakContext {
+  return { ...request, ...policy, reportedAt };
+}
+
 export interface LeakResult {
   fingerprint: string;
   outcome: LeakOutcome;

@@ -14,7 +14,7 @@ import { recordRefusal, throttledUntil } from "../verify/throttle";
 import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
 import { keysInQuery } from "../verify/credential";
-import { processLeakReports } from "./process";
+import { leakContext, processLeakReports } from "./process";
 import { safeText } from "./redact";
 
 /** The longest location kept for an exposure (method and path). */
@@ -64,19 +64,8 @@ export async function recordQueryExposure(
       reports.push({ keyHash, fingerprint, location: exposureLocation(request.method, request.url.pathname) });
     }
     if (reports.length === 0) return;
-    await processLeakReports(
-      {
-        env,
-        waitUntil,
-        source: "gateway_query",
-        actor: "gateway",
-        requestId: request.requestId,
-        revoke: env.REVOKE_ON_QUERY_EXPOSURE === "true",
-        reportedAt: now,
-        notifyType: "key.exposed",
-      },
-      reports,
-    );
+    const policy = { source: "gateway_query", actor: "gateway", revoke: env.REVOKE_ON_QUERY_EXPOSURE === "true", notifyType: "key.exposed" } as const;
+    await processLeakReports(leakContext({ env, waitUntil, requestId: request.requestId }, policy, now), reports);
   } catch (error) {
     log("error", "leaks.query_exposure_unrecorded", { request_id: request.requestId, error: (error as Error).name });
   }

@@ -2,16 +2,17 @@
  * Keeping keys out of what the leak routes store and answer: any string of the key grammar (under any vendor
  * part) is cut to its prefix and last four characters, the form the scanner prints.
  */
-import { keyPatternSource } from "../keys/format";
+import { ANY_KEY_PREFIX_SOURCE, anyKeyPatternSource } from "../keys/format";
 
-const KEY_SHAPED = new RegExp(`(?:[a-z][a-z0-9]{1,15}_)?${keyPatternSource("")}`, "g");
+const KEY_SHAPED = new RegExp(anyKeyPatternSource(), "g");
+const KEY_PREFIX = new RegExp(`^${ANY_KEY_PREFIX_SOURCE}`);
 
 /** The longest location kept for an event. */
 export const MAX_LOCATION_LENGTH = 1024;
 
 /** `sk_live_…AbCd`: the prefix and the last four characters. */
 export function redactKey(key: string): string {
-  const prefix = /^(?:[a-z][a-z0-9]{1,15}_)?(?:sk|pk)_(?:live|test)_/.exec(key)?.[0] ?? "";
+  const prefix = KEY_PREFIX.exec(key)?.[0] ?? "";
   return `${prefix}…${key.slice(-4)}`;
 }
 

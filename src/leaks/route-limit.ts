@@ -3,6 +3,8 @@
  * route and caller. Each request to them can cost many D1 statements and revocations, so a runaway CI job
  * or a stolen credential is slowed down; the bound is per isolate, not global, like the refusal throttle.
  */
+import { ProblemError } from "../http/problem";
+import { retryAfterSeconds } from "../limits/headers";
 import { windowStartOf } from "../limits/window";
 import { BoundedTtlCache } from "../util/bounded-cache";
 
@@ -15,15 +17,16 @@ const MAX_TRACKED_CALLERS = 10_000;
 const windows = new BoundedTtlCache<string, { start: number; count: number }>({ maxEntries: MAX_TRACKED_CALLERS, ttlMs: LEAK_ROUTE_WINDOW_MS });
 
 /**
- * Counts one request; returns null when it may proceed, or when the caller may try again (epoch ms).
- * @example const retryAt = takeLeakRouteSlot("ingest", `${actor}|${ip}`, Date.now());
+ * Counts one request, or refuses it with 429 and Retry-After when the caller has used up its window.
+ * @example limitLeakRoute("ingest", `${actor}|${ip}`, Date.now());
  */
-export function takeLeakRouteSlot(route: keyof typeof LEAK_ROUTE_LIMITS, caller: string, now: number): number | null {
+export function limitLeakRoute(route: keyof typeof LEAK_ROUTE_LIMITS, caller: string, now: number): void {
   const start = windowStartOf(now, LEAK_ROUTE_WINDOW_MS / 1000);
   const key = `${route}|${caller}`;
   const entry = windows.get(key, now);
   const count = entry && entry.start === start ? entry.count : 0;
-  if (count >= LEAK_ROUTE_LIMITS[route]) return start + LEAK_ROUTE_WINDOW_MS;
+  if (count >= LEAK_ROUTE_LIMITS[route]) {
+    throw new ProblemError("rate_limited", { retryAfterSeconds: retryAfterSeconds(start + LEAK_ROUTE_WINDOW_MS, now) });
+  }
   windows.set(key, { start, count: count + 1 }, now);
-  return null;
 }

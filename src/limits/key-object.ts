@@ -12,11 +12,13 @@
  *   few milliseconds' worth), so right after such a crash a limit can be exceeded by at most that many.
  *   Key state pushed by admin changes is written confirmed: a revocation is never lost.
  * - A new key's state is pushed here when it is minted, so its first request needs no D1 read.
- * - Usage (`usage_count`, `last_used_at`) is not kept here: the isolates that admit requests count them and
- *   flush many keys in one D1 statement (see leases.ts), so 10,000 busy keys are not 10,000 D1 writes.
+ * - Usage (`usage_count`, `last_used_at`) is not kept here: the isolates that admit requests count them with
+ *   every other decision and flush many keys in one D1 statement (see monitoring/usage.ts), so 10,000 busy
+ *   keys are not 10,000 D1 writes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { effectiveStatus, type KeyRecord } from "../keys/key-record";
+import { effectiveStatus } from "../keys/key-record";
+import { findKeyStateById, type KeyStateColumns } from "../keys/store";
 import { log } from "../util/log";
 import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
 
@@ -40,7 +42,7 @@ export const PERSIST_UNCONFIRMED = true;
  */
 export const PENDING_CHANGE_MS = 60_000;
 
-export type KeyState = Pick<KeyRecord, "id" | "version" | "status" | "expires_at" | "grace_until" | "rate_limits">;
+export type KeyState = KeyStateColumns;
 
 export interface AcquireRequest {
   keyId: string;
@@ -204,11 +206,8 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
 
   /** Reads the key's state from D1 and keeps it, unless a pushed change is already newer. */
   async #readFromD1(keyId: string) {
-    const row = await this.env.DB.prepare("SELECT id, version, status, expires_at, grace_until, rate_limits FROM api_keys WHERE id = ?")
-      .bind(keyId)
-      .first<Omit<KeyState, "rate_limits"> & { rate_limits: string }>();
-    if (!row) return null;
-    const state: KeyState = { ...row, rate_limits: JSON.parse(row.rate_limits) };
+    const state = await findKeyStateById(this.env.DB, keyId);
+    if (!state) return null;
     const current = this.#keys.get(keyId);
     if (current && current.version > state.version) return current; // a pushed change is newer
     const fresh = { ...state, loadedAt: Date.now() };

@@ -9,15 +9,11 @@
  * Once a key is refused for its limits, the isolate refuses it until the window resets without asking the
  * object again (the denial cache), so a flood from one key does not pile onto its object.
  *
- * Usage (`usage_count`, `last_used_at`) is counted here for every admission, from a lease or from the
- * object, and written to D1 for all keys at once, at most once per USAGE_FLUSH_MS per isolate. These are
- * statistics, not limits (the object's counters are never deferred): an isolate that dies loses at most
- * the admissions it counted in its last USAGE_FLUSH_MS.
+ * Usage (`usage_count`, `last_used_at`) is not counted here: every admission is a `valid` decision, and
+ * monitoring/usage.ts counts each decision once, for the rollups and the key row alike.
  */
 import type { KeyRecord } from "../keys/key-record";
-import { addUsage } from "../keys/store";
 import type { AcquireResult, KeyRefusal, LimitRefusal } from "./key-object";
-import { log } from "../util/log";
 import { withTimeout } from "../util/timeout";
 import type { LimitState } from "./window";
 
@@ -30,8 +26,6 @@ export const MAX_TRACKED_KEYS = 10_000;
  * slowest honest answer (a D1 read while a change is pending), far shorter than a client's patience.
  */
 export const KEY_OBJECT_TIMEOUT_MS = 3_000;
-/** How often an isolate writes the usage it counted to D1. */
-export const USAGE_FLUSH_MS = 10_000;
 
 interface Lease {
   version: number;
@@ -52,8 +46,6 @@ interface Denial {
 const leases = new Map<string, Lease>();
 
 const denials = new Map<string, Denial>();
-const usage = new Map<string, { count: number; lastUsedAt: number }>();
-let lastUsageFlush = 0;
 
 export type Admission =
   | { ok: true; limits: LimitState[] }
@@ -62,8 +54,6 @@ export type Admission =
 
 export interface LimitStores {
   keyObjects: DurableObjectNamespace<import("./key-object").KeyObject>;
-  db: D1Database;
-  waitUntil(promise: Promise<unknown>): void;
 }
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
@@ -82,16 +72,6 @@ function spendFromLease(record: Pick<KeyRecord, "id" | "version">, now: number):
   if (!lease || lease.version !== record.version || now >= lease.expiresAt || lease.tokens === 0) return null;
   lease.tokens--;
   return { ok: true, limits: withHeld(lease.limits, lease.tokens) };
-}
-
-function countUsage(keyId: string, now: number): void {
-  const u = usage.get(keyId);
-  if (u) {
-    u.count++;
-    u.lastUsedAt = now;
-  } else {
-    usage.set(keyId, { count: 1, lastUsedAt: now });
-  }
 }
 
 /**
@@ -116,11 +96,7 @@ export async function admit(
     return { ok: false, code: denial.code, retryAt: denial.until, limits: denial.limits };
   }
   const local = spendFromLease(record, now);
-  if (local) {
-    countUsage(record.id, now);
-    flushUsage(stores, now);
-    return local;
-  }
+  if (local) return local;
   const stub = stores.keyObjects.get(stores.keyObjects.idFromName(record.lineage_id));
   const previous = leases.get(record.id);
   // Each request awaits only its own call: workerd forbids sharing one request's I/O with another.
@@ -142,17 +118,12 @@ export async function admit(
       expiresAt: keep > 0 ? Math.min(held!.expiresAt, result.leaseExpiresAt) : result.leaseExpiresAt,
       limits: result.limits,
     });
-    countUsage(record.id, now);
-    flushUsage(stores, now);
     return { ok: true, limits: withHeld(result.limits, tokens) };
   }
   if (result.code === "rate_limited" || result.code === "quota_exceeded") {
     // A concurrent request may have brought back a lease while this one waited.
     const again = spendFromLease(record, Date.now());
-    if (again) {
-      countUsage(record.id, now);
-      return again;
-    }
+    if (again) return again;
     remember(denials, record.id, { version: result.version, code: result.code, until: result.retryAt, limits: result.limits });
     return { ok: false, code: result.code, retryAt: result.retryAt, limits: result.limits };
   }
@@ -164,23 +135,4 @@ export async function admit(
 export function forgetLeases(keyId: string): void {
   leases.delete(keyId);
   denials.delete(keyId);
-}
-
-/** Writes the usage this isolate counted to D1, in the background: at most once per USAGE_FLUSH_MS. */
-function flushUsage(stores: LimitStores, now: number): void {
-  if (lastUsageFlush === 0) lastUsageFlush = now; // the first interval starts with the isolate's first admission
-  if (now - lastUsageFlush < USAGE_FLUSH_MS || usage.size === 0) return;
-  stores.waitUntil(flushUsageNow(stores.db));
-}
-
-/** Writes the usage counted so far to D1 now (tests, and the periodic flush). Never throws. */
-export async function flushUsageNow(db: D1Database): Promise<void> {
-  lastUsageFlush = Date.now();
-  const pending = [...usage.entries()];
-  usage.clear();
-  try {
-    await addUsage(db, pending);
-  } catch {
-    log("warn", "usage.flush_failed", { degraded: "usage_lost" }); // those counts are lost
-  }
 }

@@ -8,12 +8,7 @@
  * gets up to 2 × limit within a span shorter than one window. Pair a long limit with a short burst limit
  * (e.g. 10 per second beside 1000 per hour) where that matters.
  */
-
-export interface LimitDef {
-  name: string;
-  limit: number;
-  window_seconds: number;
-}
+import type { RateLimit } from "../keys/key-record";
 
 /** How much of a limit was used in which window. Missing or older than the current window means unused. */
 export interface Counter {
@@ -21,7 +16,7 @@ export interface Counter {
   used: number;
 }
 
-export interface LimitState extends LimitDef {
+export interface LimitState extends RateLimit {
   remaining: number;
   /** When the current window ends (epoch ms). */
   reset_at: number;
@@ -35,13 +30,13 @@ export function windowStartOf(now: number, windowSeconds: number): number {
   return Math.floor(now / ms) * ms;
 }
 
-function stateOf(def: LimitDef, counter: Counter | undefined, now: number): LimitState {
+function stateOf(def: RateLimit, counter: Counter | undefined, now: number): LimitState {
   const start = windowStartOf(now, def.window_seconds);
   const used = counter && counter.windowStart === start ? counter.used : 0;
   return { ...def, remaining: Math.max(0, def.limit - used), reset_at: start + def.window_seconds * 1000 };
 }
 
-export function limitStates(limits: readonly LimitDef[], counters: ReadonlyMap<string, Counter>, now: number): LimitState[] {
+export function limitStates(limits: readonly RateLimit[], counters: ReadonlyMap<string, Counter>, now: number): LimitState[] {
   return limits.map((def) => stateOf(def, counters.get(def.name), now));
 }
 
@@ -50,7 +45,7 @@ export function limitStates(limits: readonly LimitDef[], counters: ReadonlyMap<s
  * least one. A key allowed 5 per minute gets 1 (every request is decided by the object); a key allowed a
  * million per hour gets 277 per second-long lease.
  */
-export function leaseCap(limits: readonly LimitDef[], leaseMs: number): number {
+export function leaseCap(limits: readonly RateLimit[], leaseMs: number): number {
   let cap = Number.POSITIVE_INFINITY;
   for (const def of limits) cap = Math.min(cap, Math.floor((def.limit * leaseMs) / (def.window_seconds * 1000)));
   return Math.max(1, Number.isFinite(cap) ? cap : 1);
@@ -65,7 +60,7 @@ export type TakeResult =
  * Takes up to `want` tokens from every limit at once: as many as the tightest limit has left. If any limit
  * has none left, nothing is taken from any of them.
  */
-export function take(limits: readonly LimitDef[], counters: Map<string, Counter>, now: number, want: number): TakeResult {
+export function take(limits: readonly RateLimit[], counters: Map<string, Counter>, now: number, want: number): TakeResult {
   const before = limitStates(limits, counters, now);
   const exhausted = before.filter((s) => s.remaining === 0);
   if (exhausted.length > 0) {

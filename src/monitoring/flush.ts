@@ -1,15 +1,18 @@
 /**
  * Writes one isolate's pending batch (./usage.ts) to D1 and runs the anomaly rules for the keys in it.
- * Always in `waitUntil`, off the request. Per flush: one batch of three upserts (hourly and daily rollups,
- * networks; each one statement over a JSON array, whatever the batch's size), then, for the keys in the
- * batch, three reads and one small batch per alert raised.
+ * Always in `waitUntil`, off the request. Per flush: one read (the keys' network history, before this batch
+ * adds to it); one D1 batch with three upserts (hourly and daily rollups, networks; each one statement over
+ * a JSON array, whatever the batch's size) and the key rows' `usage_count` and `last_used_at` (one
+ * statement per 1,000 keys), in one transaction; then, for the keys in the batch, three more reads and one
+ * small batch per alert raised.
  */
+import { addUsageStatements, findKeyOwnersByIds } from "../keys/store";
 import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
 import { raiseAlert } from "./alerts";
 import { evaluateRules, BASELINE_WINDOW_HOURS, NETWORK_HISTORY_DAYS, keyPredatesHistory, networksOf, newNetworks } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
-import { parseCountRow, parseObservation, takeBatch, type Observation, type PendingBatch } from "./usage";
+import { countRows, keyUsage, parseObservation, takeBatch, type CountRow, type Observation, type PendingBatch } from "./usage";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -33,9 +36,42 @@ export async function flushNow(env: Cloudflare.Env, waitUntil: WaitUntil, now: n
   if (batch) await flushBatch(env, waitUntil, batch);
 }
 
+/** What the alert rules need of a batch. */
+interface Seen {
+  /** Every key the batch counted (not only those with admissions): the refusal rules need the rest. */
+  keyIds: string[];
+  /** keyId → where its admissions came from. */
+  observed: Map<string, Observation[]>;
+  /** keyId → the networks it was seen from before this batch. */
+  history: Map<string, Set<string>>;
+  now: number;
+}
+
 async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {
-  const db = env.DB;
-  const rows = [...batch.counts].map(([row, count]) => ({ ...parseCountRow(row), count }));
+  const rows = countRows(batch);
+  const observed = new Map<string, Observation[]>();
+  for (const [keyId, set] of batch.observations) observed.set(keyId, [...set].map(parseObservation));
+  const keyIds = [...new Set(rows.map((r) => r.keyId).filter((id) => id !== ""))];
+  const now = batch.lastAt;
+  // Read the networks' history before this batch adds to it: "new" means new before this flush.
+  const history = await readNetworkHistory(env.DB, keyIds, now - NETWORK_HISTORY_DAYS * DAY_MS);
+  await writeCounts(env.DB, batch, rows, observed);
+  await raiseAlerts(env, waitUntil, { keyIds, observed, history, now });
+}
+
+/** Adds a batch's rows to one rollup table. `WHERE true` lets SQLite parse an upsert whose rows come from a SELECT. */
+function addToRollup(db: D1Database, table: "usage_hourly" | "usage_daily", period: "hour" | "day", rows: unknown[][]) {
+  return db
+    .prepare(
+      `INSERT INTO ${table} (${period}, key_id, outcome, count)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
+       ON CONFLICT (key_id, ${period}, outcome) DO UPDATE SET count = ${table}.count + excluded.count`,
+    )
+    .bind(JSON.stringify(rows));
+}
+
+/** The batch's counts in one D1 transaction: hourly and daily rollups, networks seen, and the key rows' usage. */
+async function writeCounts(db: D1Database, batch: PendingBatch, rows: readonly CountRow[], observed: Map<string, Observation[]>) {
   const hourly = rows.map((r) => [r.hour, r.keyId, r.outcome, r.count]);
   const daily = new Map<string, [string, string, string, number]>();
   for (const r of rows) {
@@ -45,39 +81,16 @@ async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: Pend
     entry[3] += r.count;
     daily.set(k, entry);
   }
-
-  const observed = new Map<string, Observation[]>();
-  for (const [keyId, set] of batch.observations) observed.set(keyId, [...set].map(parseObservation));
-  // Every key the batch counted (not only those with admissions): the refusal rules need the rest.
-  const keyIds = [...new Set(rows.map((r) => r.keyId).filter((id) => id !== ""))];
-  const now = batch.lastAt;
-
-  // Read the networks' history before this batch adds to it: "new" means new before this flush.
-  const history = await readNetworkHistory(db, keyIds, now - NETWORK_HISTORY_DAYS * DAY_MS);
   const networkRows: [string, string, number][] = [];
   for (const [keyId, list] of observed) {
     for (const o of list) {
       const n = networksOf(o);
-      for (const name of [n.ip, n.asn, n.country]) if (name) networkRows.push([keyId, name, now]);
+      for (const name of [n.ip, n.asn, n.country]) if (name) networkRows.push([keyId, name, batch.lastAt]);
     }
   }
-
-  // `WHERE true` lets SQLite parse an upsert whose rows come from a SELECT.
   await db.batch([
-    db
-      .prepare(
-        `INSERT INTO usage_hourly (hour, key_id, outcome, count)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
-         ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = usage_hourly.count + excluded.count`,
-      )
-      .bind(JSON.stringify(hourly)),
-    db
-      .prepare(
-        `INSERT INTO usage_daily (day, key_id, outcome, count)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
-         ON CONFLICT (key_id, day, outcome) DO UPDATE SET count = usage_daily.count + excluded.count`,
-      )
-      .bind(JSON.stringify([...daily.values()])),
+    addToRollup(db, "usage_hourly", "hour", hourly),
+    addToRollup(db, "usage_daily", "day", [...daily.values()]),
     db
       .prepare(
         `INSERT INTO key_networks (key_id, network, first_seen, last_seen)
@@ -85,8 +98,13 @@ async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: Pend
          ON CONFLICT (key_id, network) DO UPDATE SET last_seen = MAX(key_networks.last_seen, excluded.last_seen)`,
       )
       .bind(JSON.stringify(networkRows)),
+    ...addUsageStatements(db, keyUsage(batch, rows)),
   ]);
+}
 
+/** Runs the anomaly rules for the keys a batch counted, and raises (or refreshes) an alert per finding. */
+async function raiseAlerts(env: Cloudflare.Env, waitUntil: WaitUntil, seen: Seen): Promise<void> {
+  const { keyIds, observed, history, now } = seen;
   if (keyIds.length === 0) return;
   const loaded = loadMonitoringConfig(env);
   if (!loaded.ok) {
@@ -94,9 +112,10 @@ async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: Pend
     return;
   }
   const config = loaded.config;
+  const db = env.DB;
   const hour = now - (now % HOUR_MS);
   const [keys, hourCounts, baselines] = await Promise.all([
-    readKeys(db, keyIds),
+    findKeyOwnersByIds(db, keyIds),
     readHourCounts(db, keyIds, hour),
     readBaselines(db, keyIds, hour),
   ]);
@@ -133,15 +152,6 @@ async function readNetworkHistory(db: D1Database, keyIds: string[], since: numbe
     set.add(r.network);
   }
   return history;
-}
-
-/** Each key's owner (whom an alert goes to) and creation time (whether an empty history means dormant). */
-async function readKeys(db: D1Database, keyIds: string[]) {
-  const { results } = await db
-    .prepare("SELECT id, owner_id, created_at FROM api_keys WHERE id IN (SELECT value FROM json_each(?1))")
-    .bind(JSON.stringify(keyIds))
-    .all<{ id: string; owner_id: string; created_at: number }>();
-  return new Map(results.map((r) => [r.id, r]));
 }
 
 async function readHourCounts(db: D1Database, keyIds: string[], hour: number) {

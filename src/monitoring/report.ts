@@ -2,9 +2,10 @@
  * The API Key Security Implementation Report: every figure read from D1 and the live configuration at
  * the time it is asked for. Rollup figures are as of each isolate's last flush (USAGE_ROLLUP_FLUSH_MS).
  */
-import { loadConfig } from "../config";
+import { loadConfig, type Config } from "../config";
 import { RANDOM_LENGTH, CHECKSUM_LENGTH } from "../keys/format";
-import { findAlerts, toAlertObject } from "./alerts";
+import { countKeys, countMalformedHashes, listKeysExpiringBy, type ExpiringKey, type KeyCounts } from "../keys/store";
+import { findAlerts, toAlertObject, type AlertRow } from "./alerts";
 import type { MonitoringConfig } from "./config";
 import { utcDay } from "./flush";
 import { daysBetween } from "./usage-store";
@@ -43,33 +44,37 @@ export function mean(values: readonly number[]): number | null {
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-const ACTIVE_CONDITION = "status = 'active' AND expires_at > ?1 AND (grace_until IS NULL OR grace_until > ?1)";
+/** A leak report of the window, as the report reads it. */
+interface LeakRow {
+  key_id: string | null;
+  source: string;
+  outcome: string;
+  reported_at: number;
+  revoked_at: number | null;
+}
 
-/** Gathers the report's data. */
-export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringConfig, now: number) {
-  const db = env.DB;
-  const loaded = loadConfig(env);
-  const config = loaded.ok ? loaded.config : null;
+/** Everything the report reads from D1, at `now`. */
+interface ReportData {
+  keys: KeyCounts;
+  last24h: { total: number; valid: number };
+  perDay: Map<string, { total: number; valid: number }>;
+  /** Reports from outside (not the built-in scanner) in the last LEAK_WINDOW_DAYS. */
+  leaks: LeakRow[];
+  scanner: { keys: number; reports: number };
+  /** Whether a verified GitHub report ever arrived (in the window or before). */
+  githubVerified: boolean;
+  expiring: ExpiringKey[];
+  rotations: number;
+  malformedHashes: number;
+  openAlerts: { count: number; rows: AlertRow[] };
+}
+
+/** The report's queries: key figures through keys/store.ts, the rest from the monitoring, leak and audit tables. */
+async function readReportData(db: D1Database, monitoring: MonitoringConfig, now: number, weekDays: readonly string[]): Promise<ReportData> {
   const hour = now - (now % HOUR_MS);
-  const today = utcDay(now);
-  const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), today);
   const leakSince = now - LEAK_WINDOW_DAYS * DAY_MS;
-  const githubUrl = String((env as unknown as Record<string, unknown>).GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim();
-
-  const [keys, last24h, perDay, leakRows, scanner, expiring, rotations, badHashes] = await Promise.all([
-    db
-      .prepare(
-        `SELECT
-           SUM(CASE WHEN ${ACTIVE_CONDITION} THEN 1 ELSE 0 END) AS active,
-           SUM(CASE WHEN status = 'disabled' THEN 1 ELSE 0 END) AS disabled,
-           SUM(CASE WHEN status = 'revoked' THEN 1 ELSE 0 END) AS revoked,
-           SUM(CASE WHEN status = 'active' AND NOT (expires_at > ?1 AND (grace_until IS NULL OR grace_until > ?1)) THEN 1 ELSE 0 END) AS expired,
-           SUM(CASE WHEN ${ACTIVE_CONDITION} AND (ip_allowlist != '[]' OR allowed_routes != '[]' OR allowed_origins != '[]') THEN 1 ELSE 0 END) AS restricted,
-           SUM(CASE WHEN ${ACTIVE_CONDITION} AND EXISTS (SELECT 1 FROM json_each(scopes) WHERE value = 'admin') THEN 1 ELSE 0 END) AS admin_scope
-         FROM api_keys`,
-      )
-      .bind(now)
-      .first<Record<"active" | "disabled" | "revoked" | "expired" | "restricted" | "admin_scope", number | null>>(),
+  const [keys, last24h, perDay, leakRows, scanner, expiring, rotations, malformedHashes, alertRows, openAlerts] = await Promise.all([
+    countKeys(db, now),
     db
       .prepare(
         `SELECT SUM(count) AS total, SUM(CASE WHEN outcome = 'valid' THEN count ELSE 0 END) AS valid
@@ -82,12 +87,12 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
         `SELECT day, SUM(count) AS total, SUM(CASE WHEN outcome = 'valid' THEN count ELSE 0 END) AS valid
          FROM usage_daily WHERE day >= ?1 AND day <= ?2 GROUP BY day`,
       )
-      .bind(weekDays[0], today)
+      .bind(weekDays[0], weekDays[weekDays.length - 1])
       .all<{ day: string; total: number; valid: number }>(),
     db
       .prepare(`SELECT key_id, source, outcome, reported_at, revoked_at FROM leak_events WHERE reported_at >= ?1 AND source != 'scanner'`)
       .bind(leakSince)
-      .all<{ key_id: string | null; source: string; outcome: string; reported_at: number; revoked_at: number | null }>(),
+      .all<LeakRow>(),
     db
       .prepare(
         `SELECT COUNT(DISTINCT key_id) AS keys, COUNT(*) AS reports FROM leak_events
@@ -95,34 +100,36 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
       )
       .bind(leakSince)
       .first<{ keys: number; reports: number }>(),
-    db
-      .prepare(
-        `SELECT id, owner_id, name, expires_at FROM api_keys
-         WHERE ${ACTIVE_CONDITION} AND expires_at <= ?2 ORDER BY expires_at, id`,
-      )
-      .bind(now, now + EXPIRY_NOTICE_DAYS * DAY_MS)
-      .all<{ id: string; owner_id: string; name: string; expires_at: number }>(),
+    listKeysExpiringBy(db, now, now + EXPIRY_NOTICE_DAYS * DAY_MS),
     // A rotation writes two audit rows; the predecessor's is the one that records `rotated_to`.
     db
       .prepare(`SELECT COUNT(*) AS n FROM audit_log WHERE action = 'rotate' AND at >= ?1 AND changes LIKE '%"rotated_to"%'`)
       .bind(now - 90 * DAY_MS)
       .first<{ n: number }>(),
-    db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE length(key_hash) != 64 OR key_hash GLOB '*[^0-9a-f]*'").first<{ n: number }>(),
+    countMalformedHashes(db),
+    findAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs),
+    db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE last_seen_at > ?1").bind(now - monitoring.dedupeMs).first<{ n: number }>(),
   ]);
-  const alertRows = await findAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs);
-  const openAlerts = await db
-    .prepare("SELECT COUNT(*) AS n FROM alerts WHERE last_seen_at > ?1")
-    .bind(now - monitoring.dedupeMs)
-    .first<{ n: number }>();
-
   const leaks = leakRows.results;
+  return {
+    keys,
+    last24h: { total: last24h?.total ?? 0, valid: last24h?.valid ?? 0 },
+    perDay: new Map(perDay.results.map((r) => [r.day, r])),
+    leaks,
+    scanner: { keys: scanner?.keys ?? 0, reports: scanner?.reports ?? 0 },
+    githubVerified: leaks.some((l) => l.source === "github") || (await anyGithubEvent(db)),
+    expiring,
+    rotations: rotations?.n ?? 0,
+    malformedHashes,
+    openAlerts: { count: openAlerts?.n ?? 0, rows: alertRows },
+  };
+}
+
+/** The leak statistics of the window. Pure. */
+function leakStatistics(leaks: readonly LeakRow[], scanner: ReportData["scanner"]) {
   const publicReports = leaks.filter((l) => (PUBLIC_SOURCES as readonly string[]).includes(l.source));
   const revokeTimes = leaks.filter((l) => l.key_id !== null && l.revoked_at !== null).map((l) => l.revoked_at! - l.reported_at);
-  const githubVerified = leaks.some((l) => l.source === "github") || (await anyGithubEvent(db));
-  const byDay = new Map(perDay.results.map((r) => [r.day, r]));
-  const active = keys?.active ?? 0;
-
-  const leakStats = {
+  return {
     window_days: LEAK_WINDOW_DAYS,
     keys_detected_in_public_sources: new Set(publicReports.filter((l) => l.key_id !== null).map((l) => l.key_id)).size,
     public_reports: publicReports.length,
@@ -130,14 +137,28 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
     revocations_after_report: revokeTimes.length,
     mean_report_to_revocation_ms: mean(revokeTimes),
     median_report_to_revocation_ms: median(revokeTimes),
-    keys_found_by_scanner_before_commit: scanner?.keys ?? 0,
-    scanner_reports: scanner?.reports ?? 0,
+    keys_found_by_scanner_before_commit: scanner.keys,
+    scanner_reports: scanner.reports,
   };
+}
 
-  const leakStatus: ControlStatus = githubUrl === "" ? "Not configured" : githubVerified ? "Active" : "Partial";
+/** What the controls are judged on, besides the data read. */
+interface ControlInputs {
+  data: ReportData;
+  leakStats: ReturnType<typeof leakStatistics>;
+  /** The deployment's settings; null when they are malformed. */
+  config: Config | null;
+  monitoring: MonitoringConfig;
+  /** Whether GITHUB_SECRET_SCANNING_KEYS_URL is set. */
+  githubConfigured: boolean;
+}
+
+/** Each security control, its status and the evidence for it. Pure: every figure comes from `inputs`. */
+function securityControls({ data, leakStats, config, monitoring, githubConfigured }: ControlInputs): Control[] {
+  const leakStatus: ControlStatus = !githubConfigured ? "Not configured" : data.githubVerified ? "Active" : "Partial";
   const entropyBits = Math.floor(RANDOM_LENGTH * Math.log2(62));
   const vendor = config?.vendor ?? "";
-  const controls: Control[] = [
+  return [
     {
       control: "Key entropy",
       implementation: `${RANDOM_LENGTH} base62 characters from crypto.getRandomValues, without modulo bias (${entropyBits} bits)`,
@@ -153,37 +174,36 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
     {
       control: "Storage",
       implementation: "SHA-256 of each key in D1; the key is shown once, at creation, and never stored or logged",
-      status: (badHashes?.n ?? 0) === 0 ? "Active" : "Partial",
-      evidence: `${badHashes?.n ?? 0} stored keys without a well-formed SHA-256`,
+      status: data.malformedHashes === 0 ? "Active" : "Partial",
+      evidence: `${data.malformedHashes} stored keys without a well-formed SHA-256`,
     },
     {
       control: "Scoping",
       implementation: "scopes checked against the route policy; optional IP allowlists, allowed routes and browser origins per key",
       status: "Active",
-      evidence: `${keys?.restricted ?? 0} of ${active} active keys restricted by network, route or origin; ${keys?.admin_scope ?? 0} hold the admin scope`,
+      evidence: `${data.keys.restricted} of ${data.keys.active} active keys restricted by network, route or origin; ${data.keys.admin_scope} hold the admin scope`,
     },
     {
       control: "Rotation",
       implementation: "rotation mints a successor; the old key works until its grace end, limits shared across the lineage",
-      status: (rotations?.n ?? 0) > 0 ? "Active" : "Available",
-      evidence: `${rotations?.n ?? 0} rotations in the last 90 days`,
+      status: data.rotations > 0 ? "Active" : "Available",
+      evidence: `${data.rotations} rotations in the last 90 days`,
     },
     {
       control: "Expiration",
       implementation: `every key expires; maximum lifetime ${config ? `${config.maxLifetimeDays} days` : "unknown (MAX_KEY_LIFETIME_DAYS is malformed)"}; owners notified ${EXPIRY_NOTICE_DAYS} days ahead`,
       status: config ? "Active" : "Partial",
-      evidence: `${expiring.results.length} active keys expire in the next ${EXPIRY_NOTICE_DAYS} days`,
+      evidence: `${data.expiring.length} active keys expire in the next ${EXPIRY_NOTICE_DAYS} days`,
     },
     {
       control: "Leak detection",
       implementation: "GitHub secret scanning partner endpoint; built-in scanner for commits (npm run scan)",
       status: leakStatus,
-      evidence:
-        githubUrl === ""
-          ? "GITHUB_SECRET_SCANNING_KEYS_URL is not set"
-          : githubVerified
-            ? `${leakStats.public_reports} GitHub reports in the last ${LEAK_WINDOW_DAYS} days`
-            : "endpoint configured; no verified GitHub alert received yet",
+      evidence: !githubConfigured
+        ? "GITHUB_SECRET_SCANNING_KEYS_URL is not set"
+        : data.githubVerified
+          ? `${leakStats.public_reports} GitHub reports in the last ${LEAK_WINDOW_DAYS} days`
+          : "endpoint configured; no verified GitHub alert received yet",
     },
     {
       control: "Auto-revocation",
@@ -195,30 +215,40 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
       control: "Anomaly monitoring",
       implementation: `alerts on new networks, traffic over ${monitoring.trafficMultiple}x the key's baseline, refusal bursts, use of revoked or expired keys`,
       status: "Active",
-      evidence: `${openAlerts?.n ?? 0} open alerts`,
+      evidence: `${data.openAlerts.count} open alerts`,
     },
   ];
+}
 
+/** The report: read, judged, then shaped into the answer of GET /admin/v1/report. */
+export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringConfig, now: number) {
+  const loaded = loadConfig(env);
+  const config = loaded.ok ? loaded.config : null;
+  const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), utcDay(now));
+  const githubConfigured = String((env as unknown as Record<string, unknown>).GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim() !== "";
+  const data = await readReportData(env.DB, monitoring, now, weekDays);
+  const leakStats = leakStatistics(data.leaks, data.scanner);
+  const { keys } = data;
   return {
     title: REPORT_TITLE,
     platform: monitoring.platformName,
     generated_at: new Date(now).toISOString(),
-    active_keys: active,
-    keys_by_status: { active, disabled: keys?.disabled ?? 0, revoked: keys?.revoked ?? 0, expired: keys?.expired ?? 0 },
+    active_keys: keys.active,
+    keys_by_status: { active: keys.active, disabled: keys.disabled, revoked: keys.revoked, expired: keys.expired },
     validations: {
-      last_24h: { total: last24h?.total ?? 0, valid: last24h?.valid ?? 0 },
-      per_day: weekDays.map((day) => ({ day, total: byDay.get(day)?.total ?? 0, valid: byDay.get(day)?.valid ?? 0 })),
+      last_24h: data.last24h,
+      per_day: weekDays.map((day) => ({ day, total: data.perDay.get(day)?.total ?? 0, valid: data.perDay.get(day)?.valid ?? 0 })),
     },
-    controls,
+    controls: securityControls({ data, leakStats, config, monitoring, githubConfigured }),
     leaks: leakStats,
     open_alerts: {
-      count: openAlerts?.n ?? 0,
-      alerts: alertRows.map((r) => toAlertObject(r, now, monitoring.dedupeMs)),
+      count: data.openAlerts.count,
+      alerts: data.openAlerts.rows.map((r) => toAlertObject(r, now, monitoring.dedupeMs)),
     },
     expiring_keys: {
       within_days: EXPIRY_NOTICE_DAYS,
-      count: expiring.results.length,
-      keys: expiring.results.slice(0, REPORT_LIST_LIMIT).map((k) => ({ ...k, expires_at: new Date(k.expires_at).toISOString() })),
+      count: data.expiring.length,
+      keys: data.expiring.slice(0, REPORT_LIST_LIMIT).map((k) => ({ ...k, expires_at: new Date(k.expires_at).toISOString() })),
     },
   };
 }

@@ -4,6 +4,7 @@
  * cut-off), so a run repeated (or two runs at once) sends no second notice and marks nothing twice. Each
  * step is bounded per run; what is left over is done by the next run.
  */
+import { listKeysDueExpiryNotice, markLapsedKeys } from "../keys/store";
 import type { WaitUntil } from "../http/context";
 import { notifyOwner } from "../notify/webhook";
 import { log } from "../util/log";
@@ -29,102 +30,76 @@ export interface ScheduledSummary {
 }
 
 export async function runScheduled(env: Cloudflare.Env, waitUntil: WaitUntil, now: number): Promise<ScheduledSummary> {
-  const db = env.DB;
   await flushNow(env, waitUntil, now);
-
-  // 1. Expiry notices, once per expiry date: the mark records the `expires_at` it was sent for, so a key
-  //    whose expiry was moved (PATCH) is notified again about its new date. The mark goes in first, and
-  //    only the run whose upsert wrote it notifies (an upsert that finds the same date changes no row and
-  //    returns none).
-  const { results: due } = await db
-    .prepare(
-      `SELECT id, owner_id, name, expires_at FROM api_keys
-       WHERE status = 'active' AND expires_at > ?1 AND expires_at <= ?2 AND (grace_until IS NULL OR grace_until > ?1)
-         AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m
-                         WHERE m.key_id = api_keys.id AND m.kind = 'expiry_notice' AND m.at_time = api_keys.expires_at)
-       ORDER BY expires_at LIMIT ?3`,
-    )
-    .bind(now, now + EXPIRY_NOTICE_DAYS * DAY_MS, SCHEDULED_BATCH_LIMIT)
-    .all<{ id: string; owner_id: string; name: string; expires_at: number }>();
-  let notices = 0;
-  if (due.length > 0) {
-    // `WHERE true` lets SQLite parse an upsert whose rows come from a SELECT.
-    const { results: marked } = await db
-      .prepare(
-        `INSERT INTO key_lifecycle_marks (key_id, kind, marked_at, at_time)
-         SELECT value ->> 0, 'expiry_notice', ?2, value ->> 1 FROM json_each(?1) WHERE true
-         ON CONFLICT (key_id, kind) DO UPDATE SET marked_at = excluded.marked_at, at_time = excluded.at_time
-           WHERE key_lifecycle_marks.at_time != excluded.at_time
-         RETURNING key_id`,
-      )
-      .bind(JSON.stringify(due.map((k) => [k.id, k.expires_at])), now)
-      .all<{ key_id: string }>();
-    const mine = new Set(marked.map((m) => m.key_id));
-    for (const key of due) {
-      if (!mine.has(key.id)) continue;
-      notices++;
-      notifyOwner(env, waitUntil, {
-        type: "key.expiring",
-        owner_id: key.owner_id,
-        key_id: key.id,
-        data: { name: key.name, expires_at: new Date(key.expires_at).toISOString(), days_left: Math.ceil((key.expires_at - now) / DAY_MS) },
-      });
-    }
-  }
-
+  const notices = await sendExpiryNotices(env, waitUntil, now);
   // 2. Keys past their expiry or their rotation grace end. The verify path already refuses them; the mark
   //    records when the system noticed, for the audit trail and the report.
-  const [expired, graceEnded] = await db.batch([
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO key_lifecycle_marks (key_id, kind, marked_at, at_time)
-         SELECT id, 'expired', ?1, expires_at FROM api_keys
-         WHERE status != 'revoked' AND expires_at <= ?1
-           AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m WHERE m.key_id = api_keys.id AND m.kind = 'expired')
-         LIMIT ?2`,
-      )
-      .bind(now, SCHEDULED_BATCH_LIMIT),
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO key_lifecycle_marks (key_id, kind, marked_at, at_time)
-         SELECT id, 'grace_ended', ?1, grace_until FROM api_keys
-         WHERE status != 'revoked' AND grace_until IS NOT NULL AND grace_until <= ?1
-           AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m WHERE m.key_id = api_keys.id AND m.kind = 'grace_ended')
-         LIMIT ?2`,
-      )
-      .bind(now, SCHEDULED_BATCH_LIMIT),
-  ]);
+  const lapsed = await markLapsedKeys(env.DB, now, SCHEDULED_BATCH_LIMIT);
+  const pruned = await prune(env, now);
+  const marks = { expiry_notices: notices, marked_expired: lapsed.expired, marked_grace_ended: lapsed.graceEnded };
+  const prunedCounts = Object.fromEntries(Object.entries(pruned).map(([table, n]) => [`pruned_${table}`, n]));
+  log("info", "scheduled.done", { counts: { ...marks, ...prunedCounts } });
+  return { ...marks, pruned };
+}
 
-  // 3. Retention. A malformed retention setting prunes nothing rather than guessing.
+/**
+ * 1. Expiry notices, once per expiry date: the mark records the `expires_at` it was sent for, so a key
+ *    whose expiry was moved (PATCH) is notified again about its new date. The mark goes in first, and only
+ *    the run whose upsert wrote it notifies (an upsert that finds the same date changes no row and returns
+ *    none). Answers how many owners were notified.
+ */
+async function sendExpiryNotices(env: Cloudflare.Env, waitUntil: WaitUntil, now: number): Promise<number> {
+  const db = env.DB;
+  const due = await listKeysDueExpiryNotice(db, now, now + EXPIRY_NOTICE_DAYS * DAY_MS, SCHEDULED_BATCH_LIMIT);
+  if (due.length === 0) return 0;
+  // `WHERE true` lets SQLite parse an upsert whose rows come from a SELECT.
+  const { results: marked } = await db
+    .prepare(
+      `INSERT INTO key_lifecycle_marks (key_id, kind, marked_at, at_time)
+       SELECT value ->> 0, 'expiry_notice', ?2, value ->> 1 FROM json_each(?1) WHERE true
+       ON CONFLICT (key_id, kind) DO UPDATE SET marked_at = excluded.marked_at, at_time = excluded.at_time
+         WHERE key_lifecycle_marks.at_time != excluded.at_time
+       RETURNING key_id`,
+    )
+    .bind(JSON.stringify(due.map((k) => [k.id, k.expires_at])), now)
+    .all<{ key_id: string }>();
+  const mine = new Set(marked.map((m) => m.key_id));
+  let notices = 0;
+  for (const key of due) {
+    if (!mine.has(key.id)) continue;
+    notices++;
+    notifyOwner(env, waitUntil, {
+      type: "key.expiring",
+      owner_id: key.owner_id,
+      key_id: key.id,
+      data: { name: key.name, expires_at: new Date(key.expires_at).toISOString(), days_left: Math.ceil((key.expires_at - now) / DAY_MS) },
+    });
+  }
+  return notices;
+}
+
+/** 3. Retention. A malformed retention setting prunes nothing rather than guessing. Answers rows deleted per table. */
+async function prune(env: Cloudflare.Env, now: number): Promise<Record<string, number>> {
   const pruned: Record<string, number> = {};
   const loaded = loadMonitoringConfig(env);
   if (!loaded.ok) {
     log("error", "scheduled.prune_skipped", { degraded: "config_invalid", setting: loaded.setting });
-  } else {
-    const { usageRetentionDays, alertRetentionDays } = loaded.config;
-    const cutoffs: [string, string, number | string][] = [
-      ["usage_daily", "SELECT key_id, day, outcome FROM usage_daily WHERE day < ?1", utcDay(now - usageRetentionDays * DAY_MS)],
-      ["usage_hourly", "SELECT key_id, hour, outcome FROM usage_hourly WHERE hour < ?1", now - HOURLY_RETENTION_DAYS * DAY_MS],
-      ["key_networks", "SELECT key_id, network FROM key_networks WHERE last_seen < ?1", now - NETWORK_HISTORY_DAYS * DAY_MS],
-      ["alerts", "SELECT id FROM alerts WHERE last_seen_at < ?1", now - alertRetentionDays * DAY_MS],
-    ];
-    const results = await db.batch(
-      cutoffs.map(([table, select, cutoff]) => {
-        const columns = select.slice("SELECT ".length, select.indexOf(" FROM"));
-        return db.prepare(`DELETE FROM ${table} WHERE (${columns}) IN (${select} LIMIT ?2)`).bind(cutoff, PRUNE_BATCH_LIMIT);
-      }),
-    );
-    cutoffs.forEach(([table], i) => (pruned[table] = results[i]?.meta.changes ?? 0));
+    return pruned;
   }
-
-  const summary = {
-    expiry_notices: notices,
-    marked_expired: expired?.meta.changes ?? 0,
-    marked_grace_ended: graceEnded?.meta.changes ?? 0,
-    pruned,
-  };
-  const { pruned: prunedByTable, ...marks } = summary;
-  const prunedCounts = Object.fromEntries(Object.entries(prunedByTable).map(([table, n]) => [`pruned_${table}`, n]));
-  log("info", "scheduled.done", { counts: { ...marks, ...prunedCounts } });
-  return summary;
+  const { usageRetentionDays, alertRetentionDays } = loaded.config;
+  const cutoffs: [string, string, number | string][] = [
+    ["usage_daily", "SELECT key_id, day, outcome FROM usage_daily WHERE day < ?1", utcDay(now - usageRetentionDays * DAY_MS)],
+    ["usage_hourly", "SELECT key_id, hour, outcome FROM usage_hourly WHERE hour < ?1", now - HOURLY_RETENTION_DAYS * DAY_MS],
+    ["key_networks", "SELECT key_id, network FROM key_networks WHERE last_seen < ?1", now - NETWORK_HISTORY_DAYS * DAY_MS],
+    ["alerts", "SELECT id FROM alerts WHERE last_seen_at < ?1", now - alertRetentionDays * DAY_MS],
+  ];
+  const db = env.DB;
+  const results = await db.batch(
+    cutoffs.map(([table, select, cutoff]) => {
+      const columns = select.slice("SELECT ".length, select.indexOf(" FROM"));
+      return db.prepare(`DELETE FROM ${table} WHERE (${columns}) IN (${select} LIMIT ?2)`).bind(cutoff, PRUNE_BATCH_LIMIT);
+    }),
+  );
+  cutoffs.forEach(([table], i) => (pruned[table] = results[i]?.meta.changes ?? 0));
+  return pruned;
 }

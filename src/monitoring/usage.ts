@@ -1,20 +1,25 @@
 /**
- * The per-isolate usage aggregator. Every verify decision is counted here, in memory, at the one place it
- * becomes final (verifyKey): the cost per request is a map increment and, for an admission, a set insert of
- * where the request came from. The counts leave the isolate in batches (./flush.ts), started in `waitUntil`
- * by the first decision after USAGE_ROLLUP_FLUSH_MS, or at once when the batch reaches its size bound.
+ * The per-isolate usage aggregator, the one place decisions are counted. Every final decision is counted
+ * here, in memory, through ./decision-sink.ts (the sink the gateway and the RPC entrypoint hand to verifyKey,
+ * and use themselves for a missing key): the cost per request is a map increment and, for an admission, a set
+ * insert of where the request came from and the key's latest use. The counts leave the isolate in batches
+ * (./flush.ts), started in `waitUntil` by the first decision after USAGE_ROLLUP_FLUSH_MS, or at once when
+ * the batch reaches its size bound. One batch feeds both the rollups and the key rows' `usage_count` and
+ * `last_used_at` (an admission is a `valid` decision), so those are as fresh as the last flush.
  *
  * What a crash can lose: counts are in memory until their flush, so an isolate that dies (or is evicted
  * without a further request) loses what it counted since its last flush — at most USAGE_ROLLUP_FLUSH_MS of
  * its traffic, and never more than MAX_PENDING_ROWS rows. A flush whose D1 batch fails loses that batch (one
- * log line): re-adding it could count twice if the batch did commit. Rollups are monitoring data, so they may
- * under-count by that much; they never over-count. (`usage_count` on the key row is counted separately.)
+ * log line): re-adding it could count twice if the batch did commit. These are statistics, not limits (the
+ * key's object never defers its counters), so they may under-count by that much; they never over-count.
  */
 import type { RequestCf } from "../http/context";
+import type { KeyUsage } from "../keys/store";
 
 /**
- * How often an isolate writes its counts; also the most of its traffic a crash can lose. A minute keeps
- * D1 writes to one batch per isolate per minute and alerts at most about a minute late.
+ * How often an isolate writes its counts; also the most of its traffic a crash can lose, and how stale a
+ * key's `usage_count` and `last_used_at` can be. A minute keeps D1 writes to one batch per isolate per minute
+ * and alerts at most about a minute late.
  */
 export const USAGE_ROLLUP_FLUSH_MS = 60_000;
 /** A batch this large (distinct key × hour × outcome rows) is flushed at once, whatever the interval. */
@@ -34,6 +39,8 @@ export interface PendingBatch {
   counts: Map<string, number>;
   /** keyId → distinct places its admissions came from, `${ip}\n${asn}\n${country}` (refusals are not kept). */
   observations: Map<string, Set<string>>;
+  /** keyId → its latest admission (its `last_used_at`); the admissions themselves are the `valid` rows. */
+  lastAdmittedAt: Map<string, number>;
   /** The latest time counted; lets the flush see which hour is "now". */
   lastAt: number;
 }
@@ -43,7 +50,7 @@ const HOUR_MS = 3_600_000;
 const ADMITTED = "valid";
 
 function emptyBatch(): PendingBatch {
-  return { counts: new Map(), observations: new Map(), lastAt: 0 };
+  return { counts: new Map(), observations: new Map(), lastAdmittedAt: new Map(), lastAt: 0 };
 }
 
 let pending = emptyBatch();
@@ -64,6 +71,7 @@ export function countDecision(keyId: string | null, outcome: string, from: Obser
   // Only admissions say where a key is used from: a refused attempt must not make its network "known"
   // (an attacker could otherwise teach the history before getting in). Refusals have their own rules.
   if (keyId === null || outcome !== ADMITTED) return;
+  if (now > (pending.lastAdmittedAt.get(keyId) ?? 0)) pending.lastAdmittedAt.set(keyId, now);
   let seen = pending.observations.get(keyId);
   if (!seen) pending.observations.set(keyId, (seen = new Set()));
   if (seen.size < MAX_OBSERVATIONS_PER_KEY) seen.add(`${from.ip ?? ""}\n${from.asn ?? ""}\n${from.country ?? ""}`);
@@ -99,8 +107,24 @@ export function parseObservation(text: string): Observation {
   return { ip: ip === "" ? null : ip, asn: asn === "" ? null : Number(asn), country: country === "" ? null : country };
 }
 
-/** Splits a count row key back into its parts. */
-export function parseCountRow(row: string): { hour: number; keyId: string; outcome: string } {
-  const [hour, keyId = "", outcome = ""] = row.split("\n");
-  return { hour: Number(hour), keyId, outcome };
+export interface CountRow {
+  hour: number;
+  keyId: string;
+  outcome: string;
+  count: number;
+}
+
+/** The batch's counts, one row per (hour, key, outcome). */
+export function countRows(batch: PendingBatch): CountRow[] {
+  return [...batch.counts].map(([row, count]) => {
+    const [hour, keyId = "", outcome = ""] = row.split("\n");
+    return { hour: Number(hour), keyId, outcome, count };
+  });
+}
+
+/** Each admitted key's admissions in the batch and the latest of them: what its key row is told. */
+export function keyUsage(batch: PendingBatch, rows: readonly CountRow[]): [keyId: string, KeyUsage][] {
+  const admitted = new Map<string, number>();
+  for (const r of rows) if (r.outcome === ADMITTED && r.keyId !== "") admitted.set(r.keyId, (admitted.get(r.keyId) ?? 0) + r.count);
+  return [...admitted].map(([keyId, count]) => [keyId, { count, lastUsedAt: batch.lastAdmittedAt.get(keyId) ?? batch.lastAt }]);
 }

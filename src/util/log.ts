@@ -5,6 +5,7 @@
  * SHA-256 hash is replaced before it is written. JSON escaping turns CR, LF, NUL and other control characters into `\r`, `\n`, `\u0000`; U+2028 and
  * U+2029 (line breaks to some log viewers) are escaped as well, so one call is always exactly one line.
  */
+import { anyKeyPatternSource, RANDOM_LENGTH } from "../keys/format";
 
 /** What is not working as it should, named the same way in every line that reports it. */
 export type DegradedMode =
@@ -55,8 +56,13 @@ export interface LogFields {
 /** Longest value written; longer ones are cut (a log line is no place for a body). */
 export const MAX_LOG_VALUE_LENGTH = 200;
 
+/**
+ * Base62 characters after a key prefix that make a value count as a key here, even one cut short: what is
+ * left hidden of a key that shows fewer (at least 21 random characters, about 125 bits) cannot be guessed.
+ */
+const KEY_CHARS_REDACTED = Math.ceil(RANDOM_LENGTH / 2);
 // A key of the project's grammar (any vendor, either type and environment), or 64 hex digits (a SHA-256).
-const SECRET_LIKE = /(?:[a-z][a-z0-9]{1,15}_)?(?:sk|pk)_(?:live|test)_[0-9A-Za-z]{40,}|\b[0-9a-fA-F]{64}\b/g;
+const SECRET_LIKE = new RegExp(`${anyKeyPatternSource(KEY_CHARS_REDACTED)}|\\b[0-9a-fA-F]{64}\\b`, "g");
 
 const COUNT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 

@@ -2,6 +2,7 @@
  * Reading the presented key. Two headers are accepted, `X-API-Key` and `Authorization: Bearer`; keys in the
  * URL are refused outright, because URLs end up in logs, browser history and Referer headers.
  */
+import { bearerToken, trimOws } from "../http/authorization";
 import { keysInText } from "../keys/format";
 
 /** Query parameters that would carry a credential (compared case-insensitively). */
@@ -46,24 +47,6 @@ export type Credential =
 
 /** Whitespace, commas (the join of a repeated header) and control characters never occur in a key. */
 const NOT_IN_A_CREDENTIAL = /[\s,\u0000-\u001f\u007f-\u009f]/;
-
-/**
- * Trims HTTP's optional whitespace (space and tab) only. String.prototype.trim would also remove U+FEFF, U+3000
- * and other Unicode spaces, silently turning "\uFEFF<key>" into the key: such a value is malformed instead.
- */
-const isOws = (code: number) => code === 0x20 || code === 0x09;
-const trimOws = (text: string) =>
-  text !== "" && !isOws(text.charCodeAt(0)) && !isOws(text.charCodeAt(text.length - 1)) ? text : text.replace(/^[ \t]+|[ \t]+$/g, "");
-
-function bearerToken(authorization: string | null): string | null | "malformed" {
-  if (authorization === null) return null;
-  const value = trimOws(authorization);
-  const space = value.search(/[ \t]/);
-  const scheme = space === -1 ? value : value.slice(0, space);
-  if (scheme.toLowerCase() !== "bearer") return null; // another scheme is not an API key
-  const token = space === -1 ? "" : trimOws(value.slice(space));
-  return token === "" ? "malformed" : token;
-}
 
 export function readCredential(headers: Headers): Credential {
   const fromAuthorization = bearerToken(headers.get("Authorization"));

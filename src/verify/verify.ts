@@ -7,7 +7,7 @@ import type { DecisionSink, RequestCf, WaitUntil } from "../http/context";
 import type { ProblemCode } from "../http/problem";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { knownKey, loadKey, REFUSAL_RECHECK_MS, reloadKey, type KeyStores } from "../keys/lookup";
+import { knownKey, loadKey, mayBeCached, REFUSAL_RECHECK_MS, reloadKey, type KeyStores, type PresentedKey } from "../keys/lookup";
 import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
 import { recordRefusal, throttledUntil } from "./throttle";
@@ -80,19 +80,22 @@ type Trace = { keyId: string | null; readStorage: boolean };
 
 async function decide(stores: VerifyStores, config: Config, input: VerifyInput, now: number, trace: Trace): Promise<Decision> {
   // 1. Grammar and checksum: a mistyped or invented key costs no storage read.
-  if (!parseKey(input.key, config.vendor)) return refuse("invalid_key");
+  const parsed = parseKey(input.key, config.vendor);
+  if (!parsed) return refuse("invalid_key");
 
-  // 2. Hash, then what this isolate already knows: its copy of the key, or that the hash is unknown.
-  const keyHash = await sha256Hex(input.key);
-  let live = knownKey(keyHash, now);
+  // 2. A client over the refusal throttle gets no KV or D1 read: only a key this isolate already knows is
+  // decided for it. Most made-up keys are told apart by their hint alone, before any hashing.
+  const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
+  if (throttled !== null && !mayBeCached(parsed.hint)) return { valid: false, code: "rate_limited", retry_at: throttled };
 
-  // 3. Otherwise KV → D1, unless the client is over the refusal throttle: then it is refused without any read.
+  // 3. Hash, then what this isolate knows: its copy of the key, or that the hash is unknown; else KV → D1.
+  const key: PresentedKey = { hash: await sha256Hex(input.key), hint: parsed.hint };
+  let live = knownKey(key.hash, now);
   if (live === undefined) {
-    const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
     if (throttled !== null) return { valid: false, code: "rate_limited", retry_at: throttled };
     trace.readStorage = true;
     try {
-      live = await loadKey(stores, keyHash, now);
+      live = await loadKey(stores, key, now);
     } catch {
       log("error", "verify.lookup_failed", { degraded: "d1_unavailable", code: "authorizer_unavailable" });
       return refuse("authorizer_unavailable");
@@ -105,8 +108,8 @@ async function decide(stores: VerifyStores, config: Config, input: VerifyInput, 
   // a fresh read first (bounded per key by that interval, so not counted), except for a throttled client,
   // which gets the refusal as cached: refusing stays safe, and its reads stay off storage.
   let refusal = checkKey(live, config, input, now);
-  if (refusal && now - live.readAt > REFUSAL_RECHECK_MS && throttledUntil(config.refusalThrottle, input.ip, now) === null) {
-    const fresh = await loadKey(stores, keyHash, now).catch(() => live); // storage down: refusing stays safe
+  if (refusal && throttled === null && now - live.readAt > REFUSAL_RECHECK_MS) {
+    const fresh = await loadKey(stores, key, now).catch(() => live); // storage down: refusing stays safe
     if (!fresh) return refuse("invalid_key");
     live = fresh;
     refusal = checkKey(live, config, input, now);
@@ -118,7 +121,7 @@ async function decide(stores: VerifyStores, config: Config, input: VerifyInput, 
     let admission = await admit(stores, live.record, now);
     if (!admission.ok && admission.code === "stale") {
       // The object holds a newer version than our copy: decide again on D1's.
-      live = await reloadKey(stores, keyHash, now);
+      live = await reloadKey(stores, key, now);
       if (!live) return refuse("invalid_key");
       refusal = checkKey(live, config, input, now);
       if (refusal) return refusal;

@@ -13,10 +13,11 @@ import type { AppEnv } from "../http/context";
 import { loadConfig } from "../config";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { ProblemError } from "../http/problem";
+import { configUnavailable, ProblemError } from "../http/problem";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/json-body";
 import { githubKey, verifyGithubSignature } from "./github-signature";
 import { processLeakReports, type LeakReport } from "../leaks/process";
+import { leakContextOf } from "../leaks/report-request";
 import { safeText } from "../leaks/redact";
 
 /** The largest alert body accepted; GitHub's batches are far smaller. */
@@ -64,7 +65,7 @@ export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
 
   const matches = parseGithubAlert(parseJsonStrict(decodeUtf8(body)));
   const loaded = loadConfig(c.env);
-  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 30 });
+  if (!loaded.ok) throw configUnavailable();
   const vendor = loaded.config.vendor;
 
   const tokenHashes = await Promise.all(matches.map((m) => sha256Hex(m.token)));
@@ -76,18 +77,7 @@ export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
       location: safeText(m.url ?? m.source ?? "github"),
     })),
   );
-  const results = await processLeakReports(
-    {
-      env: c.env,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-      source: "github",
-      actor: GITHUB_ACTOR,
-      requestId: c.get("requestId"),
-      revoke: true,
-      reportedAt,
-    },
-    reports,
-  );
+  const results = await processLeakReports(leakContextOf(c, { source: "github", actor: GITHUB_ACTOR, revoke: true }, reportedAt), reports);
   const feedback = matches.map((m, i) => ({
     token_hash: tokenHashes[i]!,
     token_type: m.type,

@@ -12,12 +12,15 @@ import type { AppEnv } from "../http/context";
 import { loadConfig } from "../config";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
+import { isLive } from "../keys/key-record";
 import { findKeyByHash } from "../keys/store";
-import { ProblemError } from "../http/problem";
+import { presentedBearer } from "../http/authorization";
+import { configUnavailable, ProblemError } from "../http/problem";
 import { secretsEqual } from "../util/secrets";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/json-body";
 import { processLeakReports } from "../leaks/process";
-import { takeLeakRouteSlot } from "../leaks/route-limit";
+import { leakContextOf } from "../leaks/report-request";
+import { limitLeakRoute } from "../leaks/route-limit";
 
 /** A verification call carries the matches of one chunk: small. */
 export const VERIFY_MAX_BYTES = 64 * 1024;
@@ -46,35 +49,24 @@ export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Respon
   const now = Date.now();
   const token = c.env.TRUFFLEHOG_VERIFY_TOKEN ?? "";
   if (token === "") throw new ProblemError("not_found");
-  const retryAt = takeLeakRouteSlot("verify", c.req.header("CF-Connecting-IP") ?? "", now);
-  if (retryAt !== null) throw new ProblemError("rate_limited", { retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)) });
-  const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "";
-  if (!(await secretsEqual(presented, token))) throw new ProblemError("webhook_unauthorized");
+  limitLeakRoute("verify", c.req.header("CF-Connecting-IP") ?? "", now);
+  if (!(await secretsEqual(presentedBearer(c.req.header("Authorization")), token))) throw new ProblemError("webhook_unauthorized");
   const candidates = verifyCandidates(parseJsonStrict(decodeUtf8(await readBoundedBytes(c.req.raw, VERIFY_MAX_BYTES))));
   const loaded = loadConfig(c.env);
-  if (!loaded.ok) throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 30 });
+  if (!loaded.ok) throw configUnavailable();
 
   const live: string[] = [];
   for (const candidate of candidates) {
     if (!parseKey(candidate, loaded.config.vendor)) continue;
     const keyHash = await sha256Hex(candidate);
     const record = await findKeyByHash(c.env.DB, keyHash);
-    const isLive = record?.status === "active" && record.expires_at > now && (record.grace_until === null || record.grace_until > now);
-    if (isLive) live.push(candidate);
+    if (record && isLive(record, now)) live.push(candidate);
   }
   if (live.length === 0) return new Response(null, { status: 403, headers: { "Cache-Control": "no-store" } });
 
   const day = Math.floor(now / DAY_MS);
   await processLeakReports(
-    {
-      env: c.env,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-      source: "trufflehog",
-      actor: "trufflehog-verify",
-      requestId: c.get("requestId"),
-      revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true",
-      reportedAt: now,
-    },
+    leakContextOf(c, { source: "trufflehog", actor: "trufflehog-verify", revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true" }, now),
     // The call says nothing about where the key was found, so one event per key per UTC day.
     await Promise.all(
       live.map(async (key) => ({

@@ -1,6 +1,7 @@
 /** The minimal admin API: the token rules, creating keys, revoking them, and the audit rows they write. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { CONFIG_RETRY_AFTER_S } from "../../src/http/problem";
 import { parseKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { admin, ADMIN_TOKEN, call, callWith, mintKey, problemOf, revoke } from "../helpers";
@@ -52,6 +53,7 @@ describe("admin token", () => {
         body: JSON.stringify({ owner_id: "x" }),
       });
       expect(res.status).toBe(503);
+      expect(res.headers.get("Retry-After")).toBe(String(CONFIG_RETRY_AFTER_S)); // a configuration failure: one Retry-After for all
       expect((await problemOf(res)).code).toBe("authorizer_unavailable");
     }
   });

@@ -1,11 +1,10 @@
 /** The key lifecycle through the admin API: read, list, update, disable/enable, rotate, and the audit log. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { KeyView } from "../../src/keys/key-record";
 import { admin, ADMIN_TOKEN, callWith, mintKey, problemOf } from "../helpers";
 
-type KeyObject = Record<string, unknown> & { id: string; status: string; version: number };
-
-const getKey = async (id: string) => (await (await admin(`/keys/${id}`, { method: "GET" })).json()) as KeyObject;
+const getKey = async (id: string) => (await (await admin(`/keys/${id}`, { method: "GET" })).json()) as KeyView;
 const patch = (id: string, json: unknown) => admin(`/keys/${id}`, { method: "PATCH", json });
 const through = (apiKey: string, init: RequestInit = {}) =>
   callWith({}, "/api/v1/x", { ...init, headers: { "X-API-Key": apiKey, ...(init.headers as Record<string, string>) } });
@@ -36,7 +35,7 @@ describe("GET /keys", () => {
     do {
       const res = await admin(`/keys?owner_id=${owner}&limit=2${cursor ? `&cursor=${cursor}` : ""}`, { method: "GET" });
       expect(res.status).toBe(200);
-      const page = (await res.json()) as { keys: KeyObject[]; next_cursor: string | null };
+      const page = (await res.json()) as { keys: KeyView[]; next_cursor: string | null };
       expect(page.keys.length).toBeLessThanOrEqual(2);
       seen.push(...page.keys.map((k) => k.id));
       cursor = page.next_cursor;
@@ -44,7 +43,7 @@ describe("GET /keys", () => {
     expect(seen.sort()).toEqual(minted.map((m) => m.id).sort());
 
     const list = async (query: string) =>
-      ((await (await admin(`/keys?owner_id=${owner}&${query}`, { method: "GET" })).json()) as { keys: KeyObject[] }).keys.map((k) => k.id);
+      ((await (await admin(`/keys?owner_id=${owner}&${query}`, { method: "GET" })).json()) as { keys: KeyView[] }).keys.map((k) => k.id);
     expect(await list("status=revoked")).toEqual([minted[0]!.id]);
     expect(await list("status=disabled")).toEqual([minted[1]!.id]);
     expect((await list("status=active")).sort()).toEqual([minted[2]!.id, minted[3]!.id, minted[4]!.id].sort());
@@ -58,7 +57,7 @@ describe("GET /keys", () => {
     await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(Date.now() - 1, a.id).run();
     await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, b.id).run();
     const res = await admin(`/keys?owner_id=${owner}&status=expired`, { method: "GET" });
-    const ids = ((await res.json()) as { keys: KeyObject[] }).keys.map((k) => k.id);
+    const ids = ((await res.json()) as { keys: KeyView[] }).keys.map((k) => k.id);
     expect(ids.sort()).toEqual([a.id, b.id].sort());
     expect((await getKey(a.id)).status).toBe("expired");
   });
@@ -106,7 +105,7 @@ describe("PATCH /keys/{id}", () => {
     const { id } = await mintKey();
     const at = new Date(Date.now() + 10 * 86_400_000).toISOString();
     const res = await patch(id, { expires_at: at });
-    expect(((await res.json()) as KeyObject).expires_at).toBe(at);
+    expect(((await res.json()) as KeyView).expires_at).toBe(at);
     for (const bad of [new Date(Date.now() - 1000).toISOString(), new Date(Date.now() + 400 * 86_400_000).toISOString(), "tomorrow"]) {
       expect((await patch(id, { expires_at: bad })).status).toBe(400);
     }
@@ -149,10 +148,10 @@ describe("disable and enable", () => {
   it("a disabled key is refused as key_disabled until enabled; revoked is final", async () => {
     const { id, apiKey } = await mintKey();
     expect((await through(apiKey)).status).toBe(200);
-    expect(((await (await admin(`/keys/${id}/disable`)).json()) as KeyObject).status).toBe("disabled");
+    expect(((await (await admin(`/keys/${id}/disable`)).json()) as KeyView).status).toBe("disabled");
     expect((await problemOf(await through(apiKey))).code).toBe("key_disabled");
     expect((await admin(`/keys/${id}/disable`)).status).toBe(200); // idempotent
-    expect(((await (await admin(`/keys/${id}/enable`)).json()) as KeyObject).status).toBe("active");
+    expect(((await (await admin(`/keys/${id}/enable`)).json()) as KeyView).status).toBe("active");
     expect((await through(apiKey)).status).toBe(200);
     await admin(`/keys/${id}/revoke`);
     expect((await admin(`/keys/${id}/enable`)).status).toBe(409);
@@ -165,7 +164,7 @@ describe("POST /keys/{id}/rotate", () => {
     const old = await mintKey({ scopes: ["read", "write"], name: "ci", metadata: { app: "x" }, allowed_routes: ["* /api/*"] });
     const res = await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 2 } });
     expect(res.status).toBe(201);
-    const body = (await res.json()) as { api_key: string; key: KeyObject; previous: { id: string; grace_until: string } };
+    const body = (await res.json()) as { api_key: string; key: KeyView; previous: { id: string; grace_until: string } };
     expect(body.api_key).not.toBe(old.apiKey);
     expect(body.key).toMatchObject({ scopes: ["read", "write"], name: "ci", metadata: { app: "x" }, allowed_routes: ["* /api/*"], rotated_from: old.id });
     expect(body.previous.id).toBe(old.id);
@@ -239,7 +238,7 @@ describe("GET /audit", () => {
     await patch(id, { name: "renamed" });
     await admin(`/keys/${id}/disable`);
     await admin(`/keys/${id}/enable`);
-    const rotated = (await (await admin(`/keys/${id}/rotate`)).json()) as { key: KeyObject };
+    const rotated = (await (await admin(`/keys/${id}/rotate`)).json()) as { key: KeyView };
     await admin(`/keys/${rotated.key.id}/revoke`, { json: { reason: "done" } });
 
     const res = await admin(`/audit?key_id=${id}`, { method: "GET" });
@@ -272,7 +271,7 @@ describe("GET /audit", () => {
       body: JSON.stringify({ owner_id: "o" }),
     });
     expect(res.status).toBe(201);
-    const { key } = (await res.json()) as { key: KeyObject };
+    const { key } = (await res.json()) as { key: KeyView };
     const audit = (await (await admin(`/audit?key_id=${key.id}`, { method: "GET" })).json()) as { entries: { actor: string }[] };
     expect(audit.entries[0]!.actor).toBe("ADMIN_TOKEN_NEXT");
     // Without ADMIN_TOKEN_NEXT configured, that token opens nothing.

@@ -1,6 +1,7 @@
 /** Gateway behaviour that depends on deployment settings, exercised with the real Worker and bindings. */
 import { describe, expect, it } from "vitest";
 import { signaturePayload } from "../../src/gateway/proxy";
+import { CONFIG_RETRY_AFTER_S } from "../../src/http/problem";
 import { hmacSha256Hex } from "../../src/util/secrets";
 import { callWith, mintKey, problemOf, type Echo } from "../helpers";
 
@@ -88,7 +89,7 @@ describe("ROUTE_POLICY", () => {
     const res = await callWith({ [setting]: value }, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
     expect(res.status).toBe(503);
     expect((await problemOf(res)).code).toBe("authorizer_unavailable");
-    expect(res.headers.get("Retry-After")).not.toBeNull();
+    expect(res.headers.get("Retry-After")).toBe(String(CONFIG_RETRY_AFTER_S));
   });
 });
 

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
-import { clearIsolateCaches, kvKeyFor, REFUSAL_RECHECK_MS } from "../../src/keys/lookup";
+import { clearIsolateCaches, kvKeyFor, mayBeCached, REFUSAL_RECHECK_MS } from "../../src/keys/lookup";
 import { callWith, countingD1, countingKV, mintKey, problemOf, revoke } from "../helpers";
 
 function counted() {
@@ -178,5 +178,25 @@ describe("revocation", () => {
     expect(row?.revoked_at).toBeGreaterThan(0);
 
     expect((await problemOf(await c.request(apiKey))).code).toBe("key_revoked");
+  });
+});
+
+describe("the hint index (what a throttled client's key is checked against before hashing)", () => {
+  const hintOf = (key: string) => key.slice(-4);
+
+  it("holds the hint of every cached key and of every hash remembered as unknown, and nothing once they are gone", async () => {
+    const { apiKey, id } = await mintKey();
+    const unknown = generateKey("", "secret", "live");
+    expect([mayBeCached(hintOf(apiKey)), mayBeCached(hintOf(unknown))]).toEqual([false, false]);
+    const c = counted();
+    expect((await c.request(apiKey)).status).toBe(200);
+    expect((await c.request(unknown)).status).toBe(401);
+    expect([mayBeCached(hintOf(apiKey)), mayBeCached(hintOf(unknown))]).toEqual([true, true]);
+    // A revocation purges the key's copy, and its hint with it.
+    expect((await revoke(id)).status).toBe(200);
+    expect(mayBeCached(hintOf(apiKey))).toBe(false);
+    expect(mayBeCached(hintOf(unknown))).toBe(true);
+    clearIsolateCaches();
+    expect(mayBeCached(hintOf(unknown))).toBe(false);
   });
 });

@@ -6,8 +6,9 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/keys/hash";
 import { clearIsolateCaches, kvKeyFor } from "../../src/keys/lookup";
-import { flushUsageNow, forgetLeases } from "../../src/limits/leases";
-import { breakingKeyObjects } from "../faults/wrappers";
+import { forgetLeases } from "../../src/limits/leases";
+import { breakingKeyObjects, readOnlyD1 } from "../faults/wrappers";
+import { flush } from "../monitoring/helpers";
 import { call, callWith, countingD1, gateway, mintKey, originSaw, problemOf, revoke } from "../helpers";
 
 const stubFor = (lineageId: string) => env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(lineageId));
@@ -220,12 +221,6 @@ describe("revocation everywhere", () => {
 });
 
 /** A D1 whose every statement fails, as when D1 is down. */
-const failingD1 = () =>
-  ({
-    prepare: () => ({ bind: () => ({}) }),
-    batch: () => Promise.reject(new Error("D1 is down")),
-  }) as unknown as D1Database;
-
 describe("announced changes", () => {
   /** What an admin call writes to D1 between its announcement and its push. */
   async function writeInD1(id: string, sql: string) {
@@ -287,7 +282,7 @@ describe("usage accounting", () => {
     env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number | null }>();
 
   it("counts every admission, from the object or a lease, and writes many keys in one D1 statement", async () => {
-    await flushUsageNow(env.DB); // what earlier tests in this file counted
+    await flush(); // what earlier tests in this file counted
     const limits = { rate_limits: [{ name: "hour", limit: 100, window_seconds: 3600 }] };
     const keys = await Promise.all([mintKey(limits), mintKey(limits), mintKey(limits)]);
     const uses = [5, 1, 3];
@@ -296,23 +291,23 @@ describe("usage accounting", () => {
     expect((await get(`${keys[0]!.apiKey.slice(0, -1)}x`)).status).toBe(401);
 
     const d1 = countingD1(env.DB);
-    await flushUsageNow(d1.db);
-    expect(d1.counter.statements).toBe(1);
+    await flush({ DB: d1.db }); // the one usage flush: rollups and key rows together
+    expect(d1.sql.filter((sql) => /UPDATE api_keys/.test(sql))).toHaveLength(1);
     for (const [i, k] of keys.entries()) {
       const row = await usageOf(k.id);
       expect(row!.usage_count).toBe(uses[i]);
       expect(row!.last_used_at).toBeGreaterThan(Date.now() - 60_000);
     }
     // Nothing counted twice.
-    await flushUsageNow(env.DB);
+    await flush();
     expect((await usageOf(keys[0]!.id))!.usage_count).toBe(5);
   });
 
   it("a failed write loses those counts but never fails a request", async () => {
     const { apiKey, id } = await mintKey();
     expect((await get(apiKey)).status).toBe(200);
-    await flushUsageNow(failingD1());
-    await flushUsageNow(env.DB);
+    await flush({ DB: readOnlyD1() });
+    await flush();
     expect((await usageOf(id))!.usage_count).toBe(0);
     expect((await get(apiKey)).status).toBe(200);
   });

@@ -1,10 +1,11 @@
 /** The limiter's arithmetic on its own: fixed windows, all-or-nothing takes, lease caps. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { leaseCap, limitStates, take, windowStartOf, type Counter, type LimitDef } from "../../src/limits/window";
+import { leaseCap, limitStates, take, windowStartOf, type Counter } from "../../src/limits/window";
+import type { RateLimit } from "../../src/keys/key-record";
 
-const HOUR: LimitDef = { name: "hour", limit: 5, window_seconds: 3600 };
-const DAY: LimitDef = { name: "day", limit: 8, window_seconds: 86_400 };
+const HOUR: RateLimit = { name: "hour", limit: 5, window_seconds: 3600 };
+const DAY: RateLimit = { name: "day", limit: 8, window_seconds: 86_400 };
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 
 describe("take", () => {
@@ -37,7 +38,7 @@ describe("take", () => {
 
   it("retryAt is the latest reset among the exhausted limits", () => {
     const counters = new Map<string, Counter>();
-    const tight: LimitDef[] = [{ name: "minute", limit: 2, window_seconds: 60 }, { name: "day", limit: 2, window_seconds: 86_400 }];
+    const tight: RateLimit[] = [{ name: "minute", limit: 2, window_seconds: 60 }, { name: "day", limit: 2, window_seconds: 86_400 }];
     take(tight, counters, T0, 2);
     const refused = take(tight, counters, T0 + 5, 1);
     expect("exhausted" in refused && refused.exhausted.name).toBe("day");
@@ -49,7 +50,7 @@ describe("take", () => {
         fc.integer({ min: 1, max: 50 }),
         fc.array(fc.record({ dt: fc.integer({ min: 0, max: 20_000 }), want: fc.integer({ min: 1, max: 30 }) }), { maxLength: 80 }),
         (limit, steps) => {
-          const def: LimitDef = { name: "m", limit, window_seconds: 60 };
+          const def: RateLimit = { name: "m", limit, window_seconds: 60 };
           const counters = new Map<string, Counter>();
           const perWindow = new Map<number, number>();
           let now = T0;

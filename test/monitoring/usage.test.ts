@@ -4,23 +4,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { flushNow, utcDay } from "../../src/monitoring/flush";
 import { MAX_PENDING_ROWS, countDecision, takeBatchIfDue } from "../../src/monitoring/usage";
-import { BASE, mintKey, revoke } from "../helpers";
+import { BASE, countingD1, mintKey, revoke } from "../helpers";
 import { flush, getJson, request } from "./helpers";
 
 type Usage = { from: string; to: string; total: number; outcomes: Record<string, number>; days: { day: string; total: number; outcomes: Record<string, number> }[] };
-
-/** Wraps D1 and remembers the SQL of every statement prepared through it. */
-function recordingD1(db: D1Database) {
-  const sql: string[] = [];
-  const wrapped = new Proxy(db, {
-    get(target, prop) {
-      if (prop === "prepare") return (text: string) => (sql.push(text), target.prepare(text));
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db: wrapped, sql };
-}
 
 async function totals(): Promise<Usage> {
   const { status, body } = await getJson<Usage>("/usage");
@@ -86,7 +73,7 @@ describe("usage rollups", () => {
 
   it("never writes D1 per request: the counts leave in one batch of upserts", async () => {
     const key = await mintKey({ scopes: ["read"] });
-    const { db, sql } = recordingD1(env.DB);
+    const { db, sql } = countingD1(env.DB);
     const overrides = { ...env, DB: db } as Cloudflare.Env;
     for (let i = 0; i < 20; i++) {
       const ctx = createExecutionContext();
@@ -94,7 +81,7 @@ describe("usage rollups", () => {
       expect(response.status).toBe(200);
       await waitOnExecutionContext(ctx);
     }
-    expect(sql.filter((s) => /usage_hourly|usage_daily|key_networks/.test(s))).toEqual([]);
+    expect(sql.filter((s) => /usage_hourly|usage_daily|key_networks|UPDATE api_keys/.test(s))).toEqual([]);
 
     const ctx = createExecutionContext();
     await flushNow(overrides, (p) => ctx.waitUntil(p), Date.now());

@@ -6,14 +6,15 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { leaseCap, take, windowStartOf, type Counter, type LimitDef } from "../../src/limits/window";
+import { leaseCap, take, windowStartOf, type Counter } from "../../src/limits/window";
+import type { RateLimit } from "../../src/keys/key-record";
 
 const T0 = Date.UTC(2026, 10, 23, 11, 59, 0);
 
 const limitSet = fc.uniqueArray(
   fc.record({ limit: fc.integer({ min: 1, max: 40 }), window_seconds: fc.constantFrom(1, 2, 10, 60, 3600, 86_400) }),
   { minLength: 1, maxLength: 3, selector: (d) => d.window_seconds },
-).map((defs) => defs.map((d, i): LimitDef => ({ name: `l${i}`, ...d })));
+).map((defs) => defs.map((d, i): RateLimit => ({ name: `l${i}`, ...d })));
 
 const schedule = fc.array(fc.record({ dt: fc.integer({ min: 0, max: 4_000 }), want: fc.integer({ min: 1, max: 25 }) }), { maxLength: 120 });
 
