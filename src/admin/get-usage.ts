@@ -1,29 +1,17 @@
 /**
- * GET /admin/v1/usage?from=&to= — every decision, keyed or not, per UTC day and outcome; and the day range
- * both usage routes read (this one and get-key-usage.ts).
+ * GET /admin/v1/usage?from=&to= — every decision, keyed or not, per UTC day and outcome; and
+ * GET /admin/v1/keys/{id}/usage?from=&to= — one key's.
  */
-import { invalidField, validate } from "../http/json-body";
-import { utcDay } from "../monitoring/flush";
-import { readUsage } from "../monitoring/usage-store";
-import { adminJson, type AdminContext } from "./context";
-import { usageQuery } from "./schemas";
+import { validate } from "../http/json-body";
+import { usageQuery } from "../operations/schemas";
+import { getKeyUsage, getUsage } from "../operations/usage";
+import { adminOperation, keyIdParam, type AdminContext } from "./context";
 
-/** The longest range one usage query may cover. */
-export const MAX_USAGE_RANGE_DAYS = 366;
-/** The range when none is given: the last 30 days, today included. */
-const DEFAULT_USAGE_DAYS = 30;
-
-/** The `from` and `to` days asked for (400 if reversed or too long), defaulting to the last DEFAULT_USAGE_DAYS. */
-export function usageRange(c: AdminContext): { from: string; to: string } {
-  const query = validate(usageQuery, c.req.query());
-  const to = query.to ?? utcDay(Date.now());
-  const from = query.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_USAGE_DAYS - 1) * 86_400_000);
-  if (from > to) throw invalidField("from", "must not be after to");
-  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
-  if (days > MAX_USAGE_RANGE_DAYS) throw invalidField("from", `the range may cover at most ${MAX_USAGE_RANGE_DAYS} days`);
-  return { from, to };
+export function getUsageRoute(c: AdminContext) {
+  return getUsage(adminOperation(c), validate(usageQuery, c.req.query()));
 }
 
-export async function getUsage(c: AdminContext): Promise<Response> {
-  return adminJson(c, await readUsage(c.env.DB, usageRange(c)));
+export function getKeyUsageRoute(c: AdminContext) {
+  const id = keyIdParam(c);
+  return getKeyUsage(adminOperation(c), id, validate(usageQuery, c.req.query()));
 }

@@ -4,20 +4,14 @@
  */
 import { ProblemError } from "../http/problem";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/json-body";
-import { ingestFindings, type Finding } from "../leaks/ingest";
+import type { Finding } from "../leaks/ingest";
+import { trufflehogFinding } from "../leaks/report-formats";
 import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from "../leaks/schemas";
-import { adminConfig, adminJson, type AdminContext } from "./context";
-import { adminLeakContext, limitIngest } from "./leak-ingest";
+import { ingestFindings } from "../operations/ingest-findings";
+import { adminConfig, type AdminContext } from "./context";
+import { ingestOperation, limitIngest } from "./leak-ingest";
 
-/** Where a truffleHog result was found: a link, or file:line in a repository at a commit. */
-function trufflehogLocation(data: Record<string, { file?: string; line?: number; commit?: string; repository?: string; link?: string }> | undefined) {
-  const [kind, place] = Object.entries(data ?? {})[0] ?? ["unknown", {}];
-  if (place.link) return { id: place.link, location: place.link };
-  const where = `${place.repository ? `${place.repository} ` : ""}${place.file ?? `(${kind})`}:${place.line ?? 0}`;
-  return { id: `${place.commit ?? ""}:${where}`, location: `${where}${place.commit ? ` @ ${place.commit.slice(0, 12)}` : ""}` };
-}
-
-export async function ingestTrufflehog(c: AdminContext): Promise<Response> {
+export async function ingestTrufflehogRoute(c: AdminContext) {
   const now = Date.now();
   limitIngest(c, now);
   if (!/^application\/(x-ndjson|jsonl|json-lines)\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) throw new ProblemError("unsupported_media_type");
@@ -38,10 +32,8 @@ export async function ingestTrufflehog(c: AdminContext): Promise<Response> {
       const errors = result.error.issues.map((i) => ({ path: [`line ${n + 1}`, ...i.path].join("."), message: i.message }));
       throw new ProblemError("invalid_request", { extra: { errors } });
     }
-    const r = result.data;
-    const { id, location } = trufflehogLocation(r.SourceMetadata?.Data);
-    return { secret: r.Raw.trim(), id: `${r.DetectorName ?? ""}:${id}`, location };
+    return trufflehogFinding(result.data);
   });
-  const { vendor } = adminConfig(c);
-  return adminJson(c, await ingestFindings(adminLeakContext(c, "trufflehog", true, now), vendor, findings));
+  const config = adminConfig(c);
+  return ingestFindings(ingestOperation(c), { source: "trufflehog", findings, reportedAt: now }, config);
 }

@@ -13,7 +13,7 @@ import { verifyKey, verifyStores } from "../verify/verify";
 import { decisionSink } from "../monitoring/decision-sink";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
-import { recordQueryExposure } from "../leaks/query-exposure";
+import { recordQueryExposure } from "../operations/record-query-exposure";
 import { RESERVED_FIRST_SEGMENTS } from "../reserved-paths";
 
 /** Adds headers to a response (a copy: fetched responses are immutable). A WebSocket upgrade passes as it is. */
@@ -70,8 +70,9 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
   if (RESERVED_FIRST_SEGMENTS.has(path.segments[0]!.split(";", 1)[0]!)) return problem("not_found", { requestId, headers: cors });
   if (hasCredentialInQuery(url, config.vendor)) {
     // Refused first; recording the exposure (one of our keys in a URL) runs after the answer.
-    const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP"), requestId };
-    ctx.waitUntil(recordQueryExposure(env, (p) => ctx.waitUntil(p), config, exposure, now));
+    const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP") };
+    const scope = { env, requestId, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p), actor: { kind: "gateway" } as const };
+    ctx.waitUntil(recordQueryExposure(scope, config, exposure, now));
     return problem("key_in_query", { requestId, headers: cors });
   }
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);

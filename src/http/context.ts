@@ -14,6 +14,13 @@ export type AppEnv = {
 /** `ExecutionContext.waitUntil`, passed down as a function: work that runs on after the response. */
 export type WaitUntil = (promise: Promise<unknown>) => void;
 
+/** What work done for one request runs with: the bindings, the request's id and its background work. */
+export interface RequestScope {
+  env: Cloudflare.Env;
+  requestId: string;
+  waitUntil: WaitUntil;
+}
+
 /** `request.cf` as the runtime gives it (absent over RPC and in most tests); only monitoring reads it. */
 export type RequestCf = object;
 

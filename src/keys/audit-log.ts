@@ -1,8 +1,10 @@
 /**
  * The audit log in D1: one row per key mutation, always in the same batch as the change it records.
  */
+import * as z from "zod";
 
-export type AuditAction = "create" | "update" | "disable" | "enable" | "revoke" | "rotate";
+export const AUDIT_ACTIONS = ["create", "update", "disable", "enable", "revoke", "rotate"] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   /** Which credential acted: "ADMIN_TOKEN", "ADMIN_TOKEN_NEXT", or an Access user's email. Never a secret. */
@@ -32,15 +34,17 @@ export function auditIfChanged(db: D1Database, keyId: string, entry: AuditEntry)
   return db.prepare(`${INSERT} SELECT ?, ?, ?, ?, ?, ? WHERE changes() > 0`).bind(...values(keyId, entry));
 }
 
-export interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  action: AuditAction;
-  key_id: string;
-  request_id: string;
-  changes: Record<string, unknown>;
-}
+/** An audit row as the admin API answers it: the time as ISO, the changes parsed. */
+export const auditRowSchema = z.object({
+  id: z.int(),
+  at: z.iso.datetime(),
+  actor: z.string(),
+  action: z.enum(AUDIT_ACTIONS),
+  key_id: z.string(),
+  request_id: z.string(),
+  changes: z.record(z.string(), z.unknown()),
+});
+export type AuditRow = z.output<typeof auditRowSchema>;
 
 /** Newest first; `cursor` is the last row id of the previous page. */
 export async function findAuditPage(

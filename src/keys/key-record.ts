@@ -3,7 +3,8 @@
  * public view the admin API answers with. None of them ever holds the secret; only the row holds its hash,
  * and neither the cached record nor the view does.
  */
-import { BASE62_CLASS, randomBase62, type Environment, type KeyType, type ParsedKey } from "./format";
+import * as z from "zod";
+import { BASE62_CLASS, ENVIRONMENTS, KEY_TYPES, randomBase62, type Environment, type KeyType, type ParsedKey } from "./format";
 import { parseCidr, type Cidr } from "../util/ip";
 import { parseRoutePattern, type RoutePattern } from "../http/route-policy";
 
@@ -147,10 +148,47 @@ export function isLive(record: Pick<KeyRecord, "status" | "expires_at" | "grace_
   return effectiveStatus(record, now) === "active";
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+function iso(ms: number): string;
+function iso(ms: number | null): string | null;
+function iso(ms: number | null) {
+  return ms === null ? null : new Date(ms).toISOString();
+}
 
-/** The admin API's view of a key: every setting, ISO times, the derived status; no secret, no hash. */
-export function toKeyView(record: KeyRecord, now: number) {
+const isoTime = z.iso.datetime();
+/**
+ * The admin API's view of a key: every setting, ISO times, the derived status; no secret, no hash. The fields
+ * are in the record's order, so a response shaped by this schema keeps the order the view was built in.
+ */
+export const keyViewSchema = z.object({
+  id: z.string(),
+  prefix: z.string(),
+  hint: z.string(),
+  type: z.enum(Object.values(KEY_TYPES)),
+  environment: z.enum(ENVIRONMENTS),
+  owner_id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.string()),
+  rate_limits: z.array(z.object({ name: z.string(), limit: z.int(), window_seconds: z.int() })),
+  ip_allowlist: z.array(z.string()),
+  allowed_routes: z.array(z.string()),
+  allowed_origins: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  status: z.enum(["active", "disabled", "revoked", "expired"]),
+  created_at: isoTime,
+  expires_at: isoTime,
+  revoked_at: isoTime.nullable(),
+  revoke_reason: z.string().nullable(),
+  rotated_from: z.string().nullable(),
+  rotated_to: z.string().nullable(),
+  grace_until: isoTime.nullable(),
+  last_used_at: isoTime.nullable(),
+  usage_count: z.int(),
+  version: z.int(),
+  lineage_id: z.string(),
+});
+export type KeyView = z.output<typeof keyViewSchema>;
+
+export function toKeyView(record: KeyRecord, now: number): KeyView {
   return {
     ...record,
     status: effectiveStatus(record, now),
@@ -161,7 +199,6 @@ export function toKeyView(record: KeyRecord, now: number) {
     last_used_at: iso(record.last_used_at),
   };
 }
-export type KeyView = ReturnType<typeof toKeyView>;
 
 /**
  * A record prepared for the hot path: allowlists and routes parsed once per cache fill, not per request.

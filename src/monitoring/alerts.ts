@@ -3,9 +3,10 @@
  * open (seen within the dedupe window) updates that row; only a newly opened alert notifies the owner, so a
  * flood of flushes about one incident is one alert and one webhook, not a storm.
  */
+import * as z from "zod";
 import type { WaitUntil } from "../http/context";
 import { notifyOwner } from "../notify/webhook";
-import type { AlertRule, Finding } from "./anomalies";
+import { ALERT_RULES, type AlertRule, type Finding } from "./anomalies";
 
 export interface AlertRow {
   id: number;
@@ -19,7 +20,20 @@ export interface AlertRow {
 }
 
 /** The admin API's view of an alert: ISO times, parsed details, and whether it is still open. */
-export function toAlertObject(row: AlertRow, now: number, dedupeMs: number) {
+export const alertViewSchema = z.object({
+  id: z.int(),
+  rule: z.enum(ALERT_RULES),
+  key_id: z.string(),
+  owner_id: z.string(),
+  status: z.enum(["open", "closed"]),
+  opened_at: z.iso.datetime(),
+  last_seen_at: z.iso.datetime(),
+  occurrences: z.int(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type AlertView = z.output<typeof alertViewSchema>;
+
+export function toAlertObject(row: AlertRow, now: number, dedupeMs: number): AlertView {
   return {
     id: row.id,
     rule: row.rule,

@@ -6,7 +6,8 @@ import { parseIp } from "../util/ip";
 import type { MonitoringConfig } from "./config";
 import type { Observation } from "./usage";
 
-export type AlertRule = "new_network" | "traffic_spike" | "refusal_burst" | "revoked_key_use";
+export const ALERT_RULES = ["new_network", "traffic_spike", "refusal_burst", "revoked_key_use"] as const;
+export type AlertRule = (typeof ALERT_RULES)[number];
 
 export interface Finding {
   rule: AlertRule;

@@ -8,6 +8,7 @@ import { countKeys, countMalformedHashes, listKeysExpiringBy, type ExpiringKey, 
 import { findAlerts, toAlertObject, type AlertRow } from "./alerts";
 import type { MonitoringConfig } from "./config";
 import { utcDay } from "./flush";
+import type { Control, ControlStatus, SecurityReport } from "./report-schema";
 import { daysBetween } from "./usage-store";
 
 export const REPORT_TITLE = "API Key Security Implementation Report";
@@ -22,15 +23,6 @@ export const REPORT_LIST_LIMIT = 50;
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-
-export type ControlStatus = "Active" | "Partial" | "Available" | "Not configured";
-
-export interface Control {
-  control: string;
-  implementation: string;
-  status: ControlStatus;
-  evidence: string;
-}
 
 /** The median of a list of numbers (the mean of the middle two for an even count); null if empty. */
 export function median(values: readonly number[]): number | null {
@@ -221,7 +213,7 @@ function securityControls({ data, leakStats, config, monitoring, githubConfigure
 }
 
 /** The report: read, judged, then shaped into the answer of GET /admin/v1/report. */
-export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringConfig, now: number) {
+export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringConfig, now: number): Promise<SecurityReport> {
   const loaded = loadConfig(env);
   const config = loaded.ok ? loaded.config : null;
   const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), utcDay(now));
@@ -252,8 +244,6 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
     },
   };
 }
-
-export type SecurityReport = Awaited<ReturnType<typeof buildReport>>;
 
 /** Whether any GitHub report ever reached the endpoint (a verified alert, matching a key or not). */
 async function anyGithubEvent(db: D1Database): Promise<boolean> {

@@ -1,20 +1,23 @@
 /**
  * Reading the daily rollups: per key, or totals over every key (refusals with no known key included).
  */
+import * as z from "zod";
 
-export interface UsageDay {
-  day: string;
-  total: number;
-  outcomes: Record<string, number>;
-}
+/** Decisions by outcome (a verify result code such as `valid` or `key_revoked`). */
+const outcomeCounts = z.record(z.string(), z.int());
 
-export interface UsageReport {
-  from: string;
-  to: string;
-  total: number;
-  outcomes: Record<string, number>;
-  days: UsageDay[];
-}
+export const usageDaySchema = z.object({ day: z.string(), total: z.int(), outcomes: outcomeCounts });
+export type UsageDay = z.output<typeof usageDaySchema>;
+
+/** The decisions between two UTC days (inclusive): totals, by outcome, and per day. */
+export const usageReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  total: z.int(),
+  outcomes: outcomeCounts,
+  days: z.array(usageDaySchema),
+});
+export type UsageReport = z.output<typeof usageReportSchema>;
 
 /**
  * Counts between two UTC days (inclusive), by day and outcome. `keyId` undefined means every key; days

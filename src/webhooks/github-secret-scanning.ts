@@ -16,16 +16,18 @@ import { sha256Hex } from "../keys/hash";
 import { configUnavailable, ProblemError } from "../http/problem";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/json-body";
 import { githubKey, verifyGithubSignature } from "./github-signature";
-import { processLeakReports, type LeakReport } from "../leaks/process";
-import { leakContextOf } from "../leaks/report-request";
+import type { LeakReport } from "../leaks/process";
 import { safeText } from "../leaks/redact";
+import { requestScope } from "../http/request-scope";
+import type { WebhookName } from "../operations/actor";
+import { ingestLeakReports } from "../operations/ingest-leak-reports";
 
 /** The largest alert body accepted; GitHub's batches are far smaller. */
 export const GITHUB_ALERT_MAX_BYTES = 1024 * 1024;
 /** The most tokens one alert may carry, so a batch is always answered well inside GitHub's 30 s. */
 export const GITHUB_ALERT_MAX_TOKENS = 1000;
 /** The audit actor of revocations made on GitHub's report. */
-export const GITHUB_ACTOR = "github-secret-scanning";
+export const GITHUB_ACTOR: WebhookName = "github-secret-scanning";
 
 interface GithubMatch {
   token: string;
@@ -77,7 +79,8 @@ export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
       location: safeText(m.url ?? m.source ?? "github"),
     })),
   );
-  const results = await processLeakReports(leakContextOf(c, { source: "github", actor: GITHUB_ACTOR, revoke: true }, reportedAt), reports);
+  const ctx = { ...requestScope(c), actor: { kind: "webhook", name: GITHUB_ACTOR } as const };
+  const results = await ingestLeakReports(ctx, { source: "github", revoke: true, reportedAt, reports });
   const feedback = matches.map((m, i) => ({
     token_hash: tokenHashes[i]!,
     token_type: m.type,

@@ -18,9 +18,9 @@ import { presentedBearer } from "../http/authorization";
 import { configUnavailable, ProblemError } from "../http/problem";
 import { secretsEqual } from "../util/secrets";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/json-body";
-import { processLeakReports } from "../leaks/process";
-import { leakContextOf } from "../leaks/report-request";
 import { limitLeakRoute } from "../leaks/route-limit";
+import { requestScope } from "../http/request-scope";
+import { ingestLeakReports } from "../operations/ingest-leak-reports";
 
 /** A verification call carries the matches of one chunk: small. */
 export const VERIFY_MAX_BYTES = 64 * 1024;
@@ -65,16 +65,15 @@ export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Respon
   if (live.length === 0) return new Response(null, { status: 403, headers: { "Cache-Control": "no-store" } });
 
   const day = Math.floor(now / DAY_MS);
-  await processLeakReports(
-    leakContextOf(c, { source: "trufflehog", actor: "trufflehog-verify", revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true" }, now),
-    // The call says nothing about where the key was found, so one event per key per UTC day.
-    await Promise.all(
-      live.map(async (key) => ({
-        keyHash: await sha256Hex(key),
-        fingerprint: `trufflehog:verify:${await sha256Hex(`trufflehog-verify\n${key}\n${day}`)}`,
-        location: "truffleHog verification call",
-      })),
-    ),
+  // The call says nothing about where the key was found, so one event per key per UTC day.
+  const reports = await Promise.all(
+    live.map(async (key) => ({
+      keyHash: await sha256Hex(key),
+      fingerprint: `trufflehog:verify:${await sha256Hex(`trufflehog-verify\n${key}\n${day}`)}`,
+      location: "truffleHog verification call",
+    })),
   );
+  const ctx = { ...requestScope(c), actor: { kind: "webhook", name: "trufflehog-verify" } as const };
+  await ingestLeakReports(ctx, { source: "trufflehog", revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true", reportedAt: now, reports });
   return new Response(null, { status: 200, headers: { "Cache-Control": "no-store" } });
 }

@@ -1,14 +1,15 @@
 /**
- * The admin API's schemas, validated strictly: unknown fields are errors (a typo never silently means "no
- * restriction", and fields like `id`, `status` or `usage_count` cannot be mass-assigned), every list is
- * bounded, and allowlists and routes are parsed with the same functions that enforce them. The OpenAPI
- * document is generated from these same schemas.
+ * The operations' inputs, as the admin API reads them (bodies and query strings), validated strictly:
+ * unknown fields are errors (a typo never silently means "no restriction", and fields like `id`, `status` or
+ * `usage_count` cannot be mass-assigned), every list is bounded, and allowlists and routes are parsed with
+ * the same functions that enforce them. The OpenAPI document is generated from these same schemas.
  */
 import * as z from "zod";
 import { isOrigin } from "../config";
 import { KEY_ID_PATTERN } from "../keys/key-record";
 import { parseCidr } from "../util/ip";
 import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { ALERT_RULES } from "../monitoring/anomalies";
 
 export const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
@@ -135,7 +136,7 @@ export const usageQuery = z.strictObject({ from: isoDay.optional(), to: isoDay.o
 export const alertsQuery = z.strictObject({
   status: z.enum(["open", "all"]).default("all"),
   key_id: z.string().regex(KEY_ID_PATTERN).optional(),
-  rule: z.enum(["new_network", "traffic_spike", "refusal_burst", "revoked_key_use"]).optional(),
+  rule: z.enum(ALERT_RULES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, "not a cursor from a previous page").optional(),
 });
