@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { CreateKeyResult } from "../../src/operations/create-key";
 import { callWith, problemOf } from "../helpers";
 
 const TEAM = "https://team.example.com";
@@ -52,7 +53,7 @@ describe("Access JWT", () => {
   it("admits a valid JWT and records its email as the actor", async () => {
     const res = await createWith(await sign(validClaims()));
     expect(res.status).toBe(201);
-    const { key } = (await res.json()) as { key: { id: string } };
+    const { key } = (await res.json()) as CreateKeyResult;
     const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ?").bind(key.id).first<{ actor: string }>();
     expect(row?.actor).toBe("ops@example.com");
   });

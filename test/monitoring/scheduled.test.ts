@@ -2,6 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import type { KeyView } from "../../src/keys/key-record";
 import { utcDay } from "../../src/monitoring/flush";
 import { admin, mintKey } from "../helpers";
 import { eventsAt, hook } from "./helpers";
@@ -45,7 +46,7 @@ describe("scheduled job", () => {
     expect(await marks(ran.id)).toEqual(["expired"]);
     expect(await marks(rotated.id)).toEqual(["grace_ended"]);
     // The verify path refuses them already; the marks change nothing about that.
-    expect((await admin(`/keys/${ran.id}`, { method: "GET" }).then((r) => r.json()) as { status: string }).status).toBe("expired");
+    expect((await admin(`/keys/${ran.id}`, { method: "GET" }).then((r) => r.json()) as KeyView).status).toBe("expired");
 
     const countBefore = (await env.DB.prepare("SELECT COUNT(*) AS n FROM key_lifecycle_marks").first<{ n: number }>())!.n;
     await runCron(receiver);

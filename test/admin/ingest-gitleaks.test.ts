@@ -1,18 +1,13 @@
-/** gitleaks reports and the built-in scanner's findings through the admin API. */
+/** POST /admin/v1/leaks/gitleaks (src/operations/ingest-findings.ts): the full keys of a gitleaks report are revoked. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
+import type { IngestSummary } from "../../src/leaks/ingest";
 import { LEAK_ROUTE_LIMITS } from "../../src/leaks/route-limit";
-import { admin, callWith, gatewayStatus, mintKey, problemOf } from "../helpers";
-
-interface Result {
-  index: number;
-  status: string;
-  key_id: string | null;
-  duplicate: boolean;
-}
-type Answer = { results: Result[]; counts: Record<string, number> };
+import { admin, gatewayStatus, mintKey, problemOf } from "../helpers";
+import { eventCount, leakSnapshot } from "./leak-helpers";
+import { itRefusesWrongCredentials } from "./helpers";
 
 /** A gitleaks finding as gitleaks 8.x writes it, including fields this authorizer does not read. */
 function finding(secret: string, overrides: Record<string, unknown> = {}) {
@@ -43,9 +38,8 @@ function finding(secret: string, overrides: Record<string, unknown> = {}) {
 }
 
 const gitleaks = (report: unknown, headers: Record<string, string> = {}) => admin("/leaks/gitleaks", { json: report, headers });
-const eventCount = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM leak_events").first<{ n: number }>())!.n;
 
-describe("POST /admin/v1/leaks/gitleaks", () => {
+describe("happy path", () => {
   it("revokes only keys whose full Secret is in the report, with one result per finding", async () => {
     const leaked = await mintKey();
     const redacted = await mintKey();
@@ -59,7 +53,7 @@ describe("POST /admin/v1/leaks/gitleaks", () => {
       finding("AKIAIOSFODNN7EXAMPLE", { RuleID: "aws-access-token" }),
     ]);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as Answer;
+    const body = (await response.json()) as IngestSummary;
     expect(body.results.map((r) => r.status)).toEqual(["revoked", "not_a_key", "not_a_key", "not_a_key", "no_match", "not_a_key"]);
     expect(body.results[0]!.key_id).toBe(leaked.id);
     expect(body.counts).toMatchObject({ revoked: 1, no_match: 1, not_a_key: 4, duplicate: 0 });
@@ -77,24 +71,17 @@ describe("POST /admin/v1/leaks/gitleaks", () => {
     const b = await mintKey();
     const shared = "0123:config/.env:edge-key-authorizer-sk-live:7";
     const report = [finding(a.apiKey, { Fingerprint: shared }), finding(b.apiKey, { Fingerprint: shared })];
-    const first = (await (await gitleaks(report)).json()) as Answer;
+    const first = (await (await gitleaks(report)).json()) as IngestSummary;
     expect(first.results.map((r) => r.status)).toEqual(["revoked", "revoked"]);
     const before = await eventCount();
-    const replay = (await (await gitleaks(report)).json()) as Answer;
+    const replay = (await (await gitleaks(report)).json()) as IngestSummary;
     expect(replay.results.map((r) => [r.status, r.duplicate])).toEqual([["revoked", true], ["revoked", true]]);
     expect(replay.counts.duplicate).toBe(2);
     expect(await eventCount()).toBe(before);
   });
+});
 
-  it("stores no key in an event, even when gitleaks puts one in the file name or fingerprint", async () => {
-    const k = await mintKey();
-    await gitleaks([finding(k.apiKey, { File: `keys/${k.apiKey}.txt`, Fingerprint: `c:keys/${k.apiKey}.txt:r:1` })]);
-    const row = await env.DB.prepare("SELECT fingerprint, location FROM leak_events WHERE key_id = ?").bind(k.id).first<{ fingerprint: string; location: string }>();
-    expect(row!.location).toContain(`keys/sk_live_…${k.apiKey.slice(-4)}.txt`);
-    expect(JSON.stringify(row)).not.toContain(k.apiKey);
-    expect(JSON.stringify(row)).not.toContain(await sha256Hex(k.apiKey));
-  });
-
+describe("errors", () => {
   it.each([
     ["not an array", { findings: [] }],
     ["a Secret of the wrong type", [{ Secret: 5 }]],
@@ -130,66 +117,22 @@ describe("POST /admin/v1/leaks/gitleaks", () => {
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect((await gitleaks([], { "CF-Connecting-IP": "198.51.100.78" })).status).toBe(200);
   });
+});
+
+describe("security", () => {
+  itRefusesWrongCredentials(async () => ({ method: "POST", path: "/leaks/gitleaks", json: [finding((await mintKey()).apiKey)] }), leakSnapshot);
+
+  it("stores no key in an event, even when gitleaks puts one in the file name or fingerprint", async () => {
+    const k = await mintKey();
+    await gitleaks([finding(k.apiKey, { File: `keys/${k.apiKey}.txt`, Fingerprint: `c:keys/${k.apiKey}.txt:r:1` })]);
+    const row = await env.DB.prepare("SELECT fingerprint, location FROM leak_events WHERE key_id = ?").bind(k.id).first<{ fingerprint: string; location: string }>();
+    expect(row!.location).toContain(`keys/sk_live_…${k.apiKey.slice(-4)}.txt`);
+    expect(JSON.stringify(row)).not.toContain(k.apiKey);
+    expect(JSON.stringify(row)).not.toContain(await sha256Hex(k.apiKey));
+  });
 
   it("needs the admin credential", async () => {
     const response = await admin("/leaks/gitleaks", { json: [], headers: { Authorization: "Bearer wrong" } });
     expect(response.status).toBe(401);
-  });
-});
-
-describe("POST /admin/v1/leaks/scanner", () => {
-  it("records findings (the owner is told, the key keeps working), then revokes them with revoke: true", async () => {
-    const k = await mintKey({ owner_id: "scanned-owner" });
-    const hook = `https://hooks.test/${crypto.randomUUID()}`;
-    const notify = { NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "whsec-test" };
-    const send = (body: unknown) =>
-      callWith(notify, "/admin/v1/leaks/scanner", {
-        method: "POST",
-        headers: { Authorization: "Bearer test-admin-token-0123456789", "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-    const findings = [
-      { key_hash: await sha256Hex(k.apiKey), location: "src/config.ts:12" },
-      { key_hash: await sha256Hex(generateKey("", "secret", "live")), location: "src/other.ts:1" },
-    ];
-    const recorded = (await (await send({ findings })).json()) as Answer;
-    expect(recorded.results.map((r) => r.status)).toEqual(["recorded", "no_match"]);
-    expect(await gatewayStatus(k.apiKey)).toBe(200);
-    const row = await env.DB.prepare("SELECT source, outcome, revoked_at, location FROM leak_events WHERE key_id = ?").bind(k.id).first();
-    expect(row).toEqual({ source: "scanner", outcome: "recorded", revoked_at: null, location: "src/config.ts:12" });
-
-    const revoked = (await (await send({ findings, revoke: true })).json()) as Answer;
-    expect(revoked.results.map((r) => [r.status, r.duplicate])).toEqual([["revoked", false], ["no_match", true]]);
-    expect(await gatewayStatus(k.apiKey)).toBe(401);
-    const after = await env.DB.prepare("SELECT outcome, revoked_at FROM leak_events WHERE key_id = ?").bind(k.id).all<{ outcome: string; revoked_at: number | null }>();
-    expect(after.results).toHaveLength(1);
-    expect(after.results[0]!.outcome).toBe("revoked");
-    expect(after.results[0]!.revoked_at).not.toBeNull();
-
-    const deliveries = ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]).filter((d) => d.url === hook);
-    expect(deliveries.map((d) => JSON.parse(d.body).data.revoked)).toEqual([false, true]);
-  });
-
-  it("a receiver that is down does not stop or undo the revocation; delivery is retried", async () => {
-    const k = await mintKey();
-    const hook = `https://down.hooks.test/${crypto.randomUUID()}`;
-    const response = await callWith({ NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "whsec-test" }, "/admin/v1/leaks/scanner", {
-      method: "POST",
-      headers: { Authorization: "Bearer test-admin-token-0123456789", "Content-Type": "application/json" },
-      body: JSON.stringify({ findings: [{ key_hash: await sha256Hex(k.apiKey), location: "src/a.ts:1" }], revoke: true }),
-    });
-    expect(((await response.json()) as Answer).results.map((r) => r.status)).toEqual(["revoked"]);
-    expect(await gatewayStatus(k.apiKey)).toBe(401);
-    const attempts = ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string }[]).filter((d) => d.url === hook);
-    expect(attempts).toHaveLength(3); // every attempt failed (503); callWith waited for the retries
-  });
-
-  it("accepts hashes only: a key in the body is refused and nothing is recorded", async () => {
-    const k = await mintKey();
-    const before = await eventCount();
-    const response = await admin("/leaks/scanner", { json: { findings: [{ key_hash: k.apiKey, location: "a:1" }] } });
-    expect(response.status).toBe(400);
-    expect(JSON.stringify(await response.json())).not.toContain(k.apiKey);
-    expect(await eventCount()).toBe(before);
   });
 });
