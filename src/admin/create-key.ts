@@ -4,12 +4,12 @@ import { sha256Hex } from "../keys/hash";
 import { toKeyObject, type KeyRecord } from "../keys/record";
 import { insertKey } from "../keys/store";
 import { introduceKey } from "../limits/propagate";
+import { clock } from "../util/clock";
+import { DAY_MS } from "../util/time";
 import { invalidField } from "../http/body";
 import { readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, type AdminContext } from "./context";
 import { createKeySchema } from "./schemas";
-
-const DAY_MS = 86_400_000;
 
 export async function createKey(c: AdminContext): Promise<Response> {
   const config = adminConfig(c);
@@ -20,7 +20,7 @@ export async function createKey(c: AdminContext): Promise<Response> {
 
   const apiKey = generateKey(config.vendor, body.type, body.environment);
   const parsed = parseKey(apiKey, config.vendor)!;
-  const now = Date.now();
+  const now = clock.now();
   const { expires_in_days, ...settings } = body;
   const id = `key_${randomBase62(22)}`;
   c.set("keyId", id);

@@ -4,6 +4,7 @@
  */
 import { toKeyObject } from "../keys/record";
 import { listKeys as listKeysInD1 } from "../keys/store";
+import { clock } from "../util/clock";
 import { invalidField } from "../http/body";
 import { readQuery } from "./body";
 import { adminJson, type AdminContext } from "./context";
@@ -28,7 +29,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
 
 export async function listKeys(c: AdminContext): Promise<Response> {
   const query = readQuery(c.req.url, listKeysQuery);
-  const now = Date.now();
+  const now = clock.now();
   const { records, next } = await listKeysInD1(
     c.env.DB,
     {

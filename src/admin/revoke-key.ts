@@ -4,6 +4,7 @@
  * revoked key changes nothing in D1 but propagates again, so a retry after a failure part-way completes it.
  */
 import { revokeKey as revokeInD1 } from "../keys/store";
+import { clock } from "../util/clock";
 import { readJson } from "./body";
 import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { revokeKeySchema } from "./schemas";
@@ -12,7 +13,7 @@ import { changeAndAnswer } from "./update-key";
 export async function revokeKey(c: AdminContext): Promise<Response> {
   const id = keyIdParam(c);
   const body = await readJson(c.req.raw, revokeKeySchema, { emptyAllowed: true });
-  const now = Date.now();
+  const now = clock.now();
   const reason = body.reason ?? null;
   const { record } = await findKeyOr404(c, id);
   return changeAndAnswer(c, record, now, () =>

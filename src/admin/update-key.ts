@@ -7,12 +7,12 @@ import { toKeyObject, type KeyRecord } from "../keys/record";
 import { updateKeySettings, type KeySettings } from "../keys/store";
 import { changeKey, KeyChangeFailed } from "../limits/propagate";
 import { log } from "../util/log";
+import { clock } from "../util/clock";
+import { DAY_MS } from "../util/time";
 import { invalidField } from "../http/body";
 import { readJson } from "./body";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { keyTypeIssues, updateKeySchema } from "./schemas";
-
-const DAY_MS = 86_400_000;
 
 export async function updateKey(c: AdminContext): Promise<Response> {
   const config = adminConfig(c);
@@ -23,7 +23,7 @@ export async function updateKey(c: AdminContext): Promise<Response> {
 
   const issue = keyTypeIssues(record.type, body)[0];
   if (issue) throw invalidField(...issue);
-  const now = Date.now();
+  const now = clock.now();
   const { expires_at, ...rest } = body;
   const settings: KeySettings = { ...rest };
   if (expires_at !== undefined) {

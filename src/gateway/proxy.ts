@@ -5,6 +5,7 @@
 import type { Config } from "../config";
 import { problem } from "../http/problem";
 import { log } from "../util/log";
+import { clock } from "../util/clock";
 import { hmacSha256Hex } from "../util/secrets";
 import type { Decision } from "../verify/verify";
 
@@ -85,16 +86,16 @@ export async function forward(request: Request, url: URL, ctx: ForwardContext): 
   const deadline = new AbortController();
   const outgoing = await originRequest(request, url, ctx, deadline.signal);
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const cancelTimer = clock.timer(ctx.config.originTimeoutMs, () => {
     timedOut = true;
     deadline.abort();
-  }, ctx.config.originTimeoutMs);
+  });
   try {
     return await (origin ? origin.fetch(outgoing) : fetch(outgoing));
   } catch {
     log("warn", "gateway.origin_failed", { request_id: ctx.requestId, degraded: timedOut ? "origin_timeout" : "origin_unreachable" });
     return problem(timedOut ? "origin_timeout" : "origin_unreachable", { requestId: ctx.requestId });
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
   }
 }

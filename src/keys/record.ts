@@ -6,6 +6,7 @@
 import type { Environment, KeyType } from "./format";
 import { parseCidr, type Cidr } from "../verify/network";
 import { parseRoutePattern, type RoutePattern } from "../verify/routes";
+import { isoTimeOrNull } from "../util/time";
 
 export interface RateLimit {
   name: string;
@@ -78,18 +79,16 @@ export function effectiveStatus(
   return "active";
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /** The key object of the admin API: every setting, ISO times, the derived status; no secret, no hash. */
 export function toKeyObject(record: KeyRecord, now: number) {
   return {
     ...record,
     status: effectiveStatus(record, now),
-    created_at: iso(record.created_at),
-    expires_at: iso(record.expires_at),
-    revoked_at: iso(record.revoked_at),
-    grace_until: iso(record.grace_until),
-    last_used_at: iso(record.last_used_at),
+    created_at: isoTimeOrNull(record.created_at),
+    expires_at: isoTimeOrNull(record.expires_at),
+    revoked_at: isoTimeOrNull(record.revoked_at),
+    grace_until: isoTimeOrNull(record.grace_until),
+    last_used_at: isoTimeOrNull(record.last_used_at),
   };
 }
 export type KeyObject = ReturnType<typeof toKeyObject>;

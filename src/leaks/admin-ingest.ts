@@ -9,6 +9,7 @@ import type { AdminContext } from "../admin/context";
 import { adminConfig, adminJson } from "../admin/context";
 import { sha256Hex } from "../keys/hash";
 import { ProblemError } from "../http/problem";
+import { clock } from "../util/clock";
 import { readJsonBody, validate } from "../http/body";
 import type { LeakSource } from "./events";
 import { countResults, ingestFindings, type Finding } from "./ingest";
@@ -43,7 +44,7 @@ function gitleaksLocation(f: { Link?: string; File?: string; SymlinkFile?: strin
 }
 
 export async function ingestGitleaks(c: AdminContext): Promise<Response> {
-  const now = Date.now();
+  const now = clock.now();
   limitIngest(c, now);
   const report = validate(gitleaksReportSchema, await readJsonBody(c.req.raw, MAX_REPORT_BYTES));
   const { vendor } = adminConfig(c);
@@ -57,7 +58,7 @@ export async function ingestGitleaks(c: AdminContext): Promise<Response> {
 }
 
 export async function ingestScannerReport(c: AdminContext): Promise<Response> {
-  const now = Date.now();
+  const now = clock.now();
   limitIngest(c, now);
   const body = validate(scannerReportSchema, await readJsonBody(c.req.raw, MAX_REPORT_BYTES));
   const reports = await Promise.all(

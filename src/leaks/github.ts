@@ -14,6 +14,7 @@ import { loadConfig } from "../config";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { ProblemError } from "../http/problem";
+import { clock } from "../util/clock";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/body";
 import { githubKey, verifyGithubSignature } from "./github-keys";
 import { processLeakReports, type LeakReport } from "./process";
@@ -50,7 +51,7 @@ export function parseGithubAlert(value: unknown): GithubMatch[] {
 }
 
 export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
-  const reportedAt = Date.now();
+  const reportedAt = clock.now();
   const keysUrl = (c.env.GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim();
   if (keysUrl === "") throw new ProblemError("not_found");
   const keyId = c.req.header("Github-Public-Key-Identifier") ?? "";

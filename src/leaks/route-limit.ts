@@ -16,7 +16,7 @@ const windows = new BoundedTtlCache<string, { start: number; count: number }>({ 
 
 /**
  * Counts one request; returns null when it may proceed, or when the caller may try again (epoch ms).
- * @example const retryAt = takeLeakRouteSlot("ingest", `${actor}|${ip}`, Date.now());
+ * @example const retryAt = takeLeakRouteSlot("ingest", `${actor}|${ip}`, clock.now());
  */
 export function takeLeakRouteSlot(route: keyof typeof LEAK_ROUTE_LIMITS, caller: string, now: number): number | null {
   const start = windowStartOf(now, LEAK_ROUTE_WINDOW_MS / 1000);

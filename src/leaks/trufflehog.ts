@@ -17,6 +17,8 @@ import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { findKeyByHash } from "../keys/store";
 import { ProblemError } from "../http/problem";
+import { clock } from "../util/clock";
+import { DAY_MS } from "../util/time";
 import { secretsEqual } from "../util/secrets";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/body";
 import { ingestFindings, type Finding } from "./ingest";
@@ -28,7 +30,6 @@ import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from 
 export const VERIFY_MAX_BYTES = 64 * 1024;
 /** Candidate strings checked per call. */
 export const VERIFY_MAX_MATCHES = 100;
-const DAY_MS = 86_400_000;
 
 /** Every string in the call's `{detector: {regex name: [strings]}}` body, or 400. */
 function verifyCandidates(body: unknown): string[] {
@@ -48,7 +49,7 @@ function verifyCandidates(body: unknown): string[] {
 }
 
 export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Response> {
-  const now = Date.now();
+  const now = clock.now();
   const token = c.env.TRUFFLEHOG_VERIFY_TOKEN ?? "";
   if (token === "") throw new ProblemError("not_found");
   const retryAt = takeLeakRouteSlot("verify", c.req.header("CF-Connecting-IP") ?? "", now);
@@ -102,7 +103,7 @@ function trufflehogLocation(data: Record<string, { file?: string; line?: number;
 
 /** POST /admin/v1/leaks/trufflehog: truffleHog's JSON lines, validated whole, then ingested like gitleaks. */
 export async function ingestTrufflehog(c: AdminContext): Promise<Response> {
-  const now = Date.now();
+  const now = clock.now();
   const retryAt = takeLeakRouteSlot("ingest", `${c.get("actor")}|${c.req.header("CF-Connecting-IP") ?? ""}`, now);
   if (retryAt !== null) throw new ProblemError("rate_limited", { retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)) });
   if (!/^application\/(x-ndjson|jsonl|json-lines)\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) throw new ProblemError("unsupported_media_type");

@@ -16,6 +16,7 @@
  */
 import type { KeyRecord } from "../keys/record";
 import { addUsage } from "../keys/store";
+import { clock } from "../util/clock";
 import type { AcquireResult, KeyRefusal, LimitRefusal } from "./key-object";
 import { log } from "../util/log";
 import { withTimeout } from "../util/timeout";
@@ -133,7 +134,7 @@ export async function admit(
   if (result.ok) {
     // Tokens still held from a concurrent grant of the same version are kept, under the earlier expiry of the two.
     const held = leases.get(record.id);
-    const keep = held && held.version === result.version && Date.now() < held.expiresAt ? held.tokens : 0;
+    const keep = held && held.version === result.version && clock.now() < held.expiresAt ? held.tokens : 0;
     const tokens = keep + result.granted - 1;
     remember(leases, record.id, {
       version: result.version,
@@ -148,7 +149,7 @@ export async function admit(
   }
   if (result.code === "rate_limited" || result.code === "quota_exceeded") {
     // A concurrent request may have brought back a lease while this one waited.
-    const again = spendFromLease(record, Date.now());
+    const again = spendFromLease(record, clock.now());
     if (again) {
       countUsage(record.id, now);
       return again;
@@ -175,7 +176,7 @@ function flushUsage(stores: LimitStores, now: number): void {
 
 /** Writes the usage counted so far to D1 now (tests, and the periodic flush). Never throws. */
 export async function flushUsageNow(db: D1Database): Promise<void> {
-  lastUsageFlush = Date.now();
+  lastUsageFlush = clock.now();
   const pending = [...usage.entries()];
   usage.clear();
   try {

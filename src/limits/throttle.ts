@@ -6,6 +6,7 @@
  */
 import { toHex } from "../keys/hash";
 import { BoundedTtlCache } from "../util/bounded-cache";
+import { DAY_MS } from "../util/time";
 import { parseIp } from "../verify/network";
 import { windowStartOf } from "./window";
 
@@ -20,7 +21,7 @@ export interface ThrottleConfig {
 
 const counts = new BoundedTtlCache<string, { windowStart: number; refusals: number }>({
   maxEntries: THROTTLE_MAX_CLIENTS,
-  ttlMs: 24 * 3_600_000,
+  ttlMs: DAY_MS,
 });
 
 /** The client a refusal is counted against: the address, or its /64 for IPv6. */

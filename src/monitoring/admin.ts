@@ -8,9 +8,10 @@ import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "../admin
 import { KEY_ID_PATTERN } from "../admin/schemas";
 import { ProblemError } from "../http/problem";
 import { log } from "../util/log";
+import { clock } from "../util/clock";
+import { DAY_MS, isCalendarDay, utcDay, utcDayStart } from "../util/time";
 import { listAlerts as listAlertsInD1, toAlertObject } from "./alerts";
 import { loadMonitoringConfig, type MonitoringConfig } from "./config";
-import { utcDay } from "./flush";
 import { buildReport, renderMarkdown } from "./report";
 import { readUsage } from "./usage-store";
 
@@ -22,7 +23,7 @@ const DEFAULT_USAGE_DAYS = 30;
 const isoDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day as YYYY-MM-DD")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "not a calendar day");
+  .refine(isCalendarDay, "not a calendar day");
 
 export const usageQuery = z.strictObject({ from: isoDay.optional(), to: isoDay.optional() });
 
@@ -47,10 +48,10 @@ function monitoringConfig(c: AdminContext): MonitoringConfig {
 
 function usageRange(c: AdminContext): { from: string; to: string } {
   const query = validate(usageQuery, c.req.query());
-  const to = query.to ?? utcDay(Date.now());
-  const from = query.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_USAGE_DAYS - 1) * 86_400_000);
+  const to = query.to ?? utcDay(clock.now());
+  const from = query.from ?? utcDay(utcDayStart(to) - (DEFAULT_USAGE_DAYS - 1) * DAY_MS);
   if (from > to) throw invalidField("from", "must not be after to");
-  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+  const days = (utcDayStart(to) - utcDayStart(from)) / DAY_MS + 1;
   if (days > MAX_USAGE_RANGE_DAYS) throw invalidField("from", `the range may cover at most ${MAX_USAGE_RANGE_DAYS} days`);
   return { from, to };
 }
@@ -72,7 +73,7 @@ export async function getUsage(c: AdminContext): Promise<Response> {
 export async function listAlerts(c: AdminContext): Promise<Response> {
   const query = validate(alertsQuery, c.req.query());
   const config = monitoringConfig(c);
-  const now = Date.now();
+  const now = clock.now();
   const rows = await listAlertsInD1(
     c.env.DB,
     { keyId: query.key_id, rule: query.rule, openOnly: query.status === "open", limit: query.limit + 1, before: query.cursor ? Number(query.cursor) : undefined },
@@ -88,7 +89,7 @@ export async function listAlerts(c: AdminContext): Promise<Response> {
 export async function getReport(c: AdminContext): Promise<Response> {
   const query = validate(reportQuery, c.req.query());
   const config = monitoringConfig(c);
-  const report = await buildReport(c.env, config, Date.now());
+  const report = await buildReport(c.env, config, clock.now());
   if (query.format === "json") return adminJson(c, report);
   return c.body(renderMarkdown(report), 200, { "Content-Type": "text/markdown; charset=utf-8", "Cache-Control": "no-store" });
 }

@@ -6,8 +6,7 @@ import { loadConfig } from "../config";
 import { RANDOM_LENGTH, CHECKSUM_LENGTH } from "../keys/format";
 import { listAlerts, toAlertObject } from "./alerts";
 import type { MonitoringConfig } from "./config";
-import { utcDay } from "./flush";
-import { daysBetween } from "./usage-store";
+import { DAY_MS, daysBetween, HOUR_MS, hourStart, isoTime, utcDay } from "../util/time";
 export { renderMarkdown } from "./report-markdown";
 
 export const REPORT_TITLE = "API Key Security Implementation Report";
@@ -19,9 +18,6 @@ export const EXPIRY_NOTICE_DAYS = 30;
 export const PUBLIC_SOURCES = ["github"] as const;
 /** At most this many open alerts and expiring keys are listed (the counts are always complete). */
 export const REPORT_LIST_LIMIT = 50;
-
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 export type ControlStatus = "Active" | "Partial" | "Available" | "Not configured";
 
@@ -51,7 +47,7 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
   const db = env.DB;
   const loaded = loadConfig(env);
   const config = loaded.ok ? loaded.config : null;
-  const hour = now - (now % HOUR_MS);
+  const hour = hourStart(now);
   const today = utcDay(now);
   const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), today);
   const leakSince = now - LEAK_WINDOW_DAYS * DAY_MS;
@@ -203,7 +199,7 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
   return {
     title: REPORT_TITLE,
     platform: monitoring.platformName,
-    generated_at: new Date(now).toISOString(),
+    generated_at: isoTime(now),
     active_keys: active,
     keys_by_status: { active, disabled: keys?.disabled ?? 0, revoked: keys?.revoked ?? 0, expired: keys?.expired ?? 0 },
     validations: {
@@ -219,7 +215,7 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
     expiring_keys: {
       within_days: EXPIRY_NOTICE_DAYS,
       count: expiring.results.length,
-      keys: expiring.results.slice(0, REPORT_LIST_LIMIT).map((k) => ({ ...k, expires_at: new Date(k.expires_at).toISOString() })),
+      keys: expiring.results.slice(0, REPORT_LIST_LIMIT).map((k) => ({ ...k, expires_at: isoTime(k.expires_at) })),
     },
   };
 }

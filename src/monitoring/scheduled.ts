@@ -6,9 +6,10 @@
  */
 import { notifyOwner, type WaitUntil } from "../notify/webhook";
 import { log } from "../util/log";
+import { DAY_MS, isoTime, utcDay } from "../util/time";
 import { NETWORK_HISTORY_DAYS } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
-import { flushNow, utcDay } from "./flush";
+import { flushNow } from "./flush";
 import { EXPIRY_NOTICE_DAYS } from "./report";
 
 /** Keys notified or marked per step per run; a backlog drains over the following runs. */
@@ -17,8 +18,6 @@ export const SCHEDULED_BATCH_LIMIT = 500;
 export const PRUNE_BATCH_LIMIT = 5_000;
 /** Hourly rollups only feed the anomaly baseline (7 days) and the report's last 24 hours. */
 export const HOURLY_RETENTION_DAYS = 8;
-
-const DAY_MS = 86_400_000;
 
 export interface ScheduledSummary {
   expiry_notices: number;
@@ -66,7 +65,7 @@ export async function runScheduled(env: Cloudflare.Env, waitUntil: WaitUntil, no
         type: "key.expiring",
         owner_id: key.owner_id,
         key_id: key.id,
-        data: { name: key.name, expires_at: new Date(key.expires_at).toISOString(), days_left: Math.ceil((key.expires_at - now) / DAY_MS) },
+        data: { name: key.name, expires_at: isoTime(key.expires_at), days_left: Math.ceil((key.expires_at - now) / DAY_MS) },
       });
     }
   }

@@ -6,6 +6,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { log, logRefusal } from "../util/log";
+import { clock } from "../util/clock";
 import { canonicalPath } from "../verify/paths";
 import { isSupportedMethod } from "../verify/routes";
 import { verifyKey, verifyStores, type Decision } from "../verify/verify";
@@ -50,14 +51,14 @@ export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
     const path = canonicalPath(p.path);
     if (!path) return { valid: false, code: "malformed_request" };
     if (p.key === "") {
-      recordDecision({ env: this.env, waitUntil: (w) => this.ctx.waitUntil(w) }, null, "missing_api_key", null, undefined, Date.now()); // monitoring
+      recordDecision({ env: this.env, waitUntil: (w) => this.ctx.waitUntil(w) }, null, "missing_api_key", null, undefined, clock.now()); // monitoring
       return { valid: false, code: "missing_api_key" };
     }
     return verifyKey(
       verifyStores(this.env, (w) => this.ctx.waitUntil(w)),
       loaded.config,
       { key: p.key, method: p.method, segments: path.segments, ip: (p.ip as string) ?? null, origin: (p.origin as string) ?? null },
-      Date.now(),
+      clock.now(),
     );
   }
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { signaturePayload } from "../../src/gateway/proxy";
 import { hmacSha256Hex } from "../../src/util/secrets";
 import { callWith, mintKey, problemOf, type Echo } from "../helpers";
+import { testClock } from "../clock";
 
 const CORS_POLICY = JSON.stringify({
   allowed_origins: ["https://app.example.com"],
@@ -112,7 +113,7 @@ describe("origin connection", () => {
     const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
     expect(match).not.toBeNull();
     const timestamp = Number(match![1]);
-    expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(60);
+    expect(Math.abs(timestamp - testClock.now() / 1000)).toBeLessThan(60);
     expect(match![2]).toBe(await hmacSha256Hex(secret, signaturePayload(timestamp, "GET", "/api/v1/orders", id)));
     expect(match![2]).not.toBe(await hmacSha256Hex(secret, signaturePayload(timestamp, "GET", "/api/v1/other", id)));
   });
