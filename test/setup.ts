@@ -14,16 +14,16 @@ import { linesWithKeys } from "./key-guard";
 import { captureLogs, currentLines, startTestLines, uncheckedLines } from "./logs";
 
 captureLogs();
-// What an earlier file counted in this isolate goes to that file's storage, which reset() then deletes.
-await flushUsageNow(env.DB);
-takeBatch(testClock.now());
-await reset();
-await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
-
 // A day after the last file (and never behind the real time): every cache entry, rate-limit and throttle
 // window, lease and fetched key document an earlier file left in the isolate has lapsed.
 testClock.advanceTo(Math.max(testClock.now() + DAY_MS, Date.now()));
 installTestClock();
+// What an earlier file counted in this isolate goes to that file's storage, which reset() then deletes;
+// the flush intervals start now, as a fresh isolate's start with its first request.
+await flushUsageNow(env.DB);
+takeBatch(testClock.now());
+await reset();
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 
 /** Fails the current test if a line logged since the last check holds a key. */
 function guardLines(when: string): void {

@@ -6,6 +6,7 @@ import type { Config } from "../config";
 import { problem } from "../http/problem";
 import { log } from "../util/log";
 import { clock } from "../util/clock";
+import { epochSeconds } from "../util/time";
 import { hmacSha256Hex } from "../util/secrets";
 import type { Decision } from "../verify/verify";
 
@@ -61,7 +62,7 @@ export async function originRequest(request: Request, url: URL, ctx: ForwardCont
   headers["x-auth-environment"] = decision.environment;
   headers["x-request-id"] = requestId;
   if (env.ORIGIN_SIGNING_SECRET) {
-    const timestamp = Math.floor(ctx.now / 1000);
+    const timestamp = epochSeconds(ctx.now);
     const payload = signaturePayload(timestamp, request.method, url.pathname, decision.key_id);
     headers[SIGNATURE_HEADER.toLowerCase()] = `t=${timestamp},v1=${await hmacSha256Hex(env.ORIGIN_SIGNING_SECRET, payload)}`;
   }
