@@ -1,5 +1,5 @@
 // `wrangler dev` on a free loopback port, on throwaway local state, and a way to run a CLI against it: the
-// shared setup of the Node-side CLI tests (test/cli/*.test.mjs, test/leaks/*-cli.test.mjs).
+// shared setup of the Node-side CLI tests (test/cli/*.test.mjs).
 import assert from "node:assert/strict";
 import { execFile, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
