@@ -5,8 +5,9 @@
  */
 import { windowStartOf } from "../limits/window";
 import { BoundedTtlCache } from "../util/bounded-cache";
+import { MINUTE_MS, SECOND_MS } from "../util/time";
 
-export const LEAK_ROUTE_WINDOW_MS = 60_000;
+export const LEAK_ROUTE_WINDOW_MS = MINUTE_MS;
 /** Requests per caller per window, by route. */
 export const LEAK_ROUTE_LIMITS = { ingest: 30, verify: 120 } as const;
 /** Callers tracked per isolate; beyond it the oldest start counting afresh. */
@@ -19,7 +20,7 @@ const windows = new BoundedTtlCache<string, { start: number; count: number }>({ 
  * @example const retryAt = takeLeakRouteSlot("ingest", `${actor}|${ip}`, clock.now());
  */
 export function takeLeakRouteSlot(route: keyof typeof LEAK_ROUTE_LIMITS, caller: string, now: number): number | null {
-  const start = windowStartOf(now, LEAK_ROUTE_WINDOW_MS / 1000);
+  const start = windowStartOf(now, LEAK_ROUTE_WINDOW_MS / SECOND_MS);
   const key = `${route}|${caller}`;
   const entry = windows.get(key, now);
   const count = entry && entry.start === start ? entry.count : 0;

@@ -6,7 +6,7 @@
  */
 import { toHex } from "../keys/hash";
 import { BoundedTtlCache } from "../util/bounded-cache";
-import { DAY_MS } from "../util/time";
+import { DAY_MS, SECOND_MS } from "../util/time";
 import { parseIp } from "../verify/network";
 import { windowStartOf } from "./window";
 
@@ -39,7 +39,7 @@ export function throttledUntil(config: ThrottleConfig, ip: string | null, now: n
   const entry = bucket === null ? undefined : counts.get(bucket, now);
   const start = windowStartOf(now, config.windowSeconds);
   if (!entry || entry.windowStart !== start || entry.refusals < config.limit) return null;
-  return start + config.windowSeconds * 1000;
+  return start + config.windowSeconds * SECOND_MS;
 }
 
 export function recordRefusal(config: ThrottleConfig, ip: string | null, now: number): void {
