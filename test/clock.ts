@@ -117,8 +117,9 @@ let onRealClock = false;
 
 /**
  * Runs the rest of the current test on the runtime's clock: for the few end-to-end tests that prove a
- * promise in real time (a revocation is in force when the admin call returns). test/setup.ts puts the test
- * clock back after the test, moved up to the real time.
+ * promise in real time (a revocation is in force when the admin call returns). Call it first, and use only
+ * keys made after it: the test clock runs days ahead of the real one (a day per file), so anything made on
+ * it lies in the real clock's future. test/setup.ts puts the test clock back after the test.
  */
 export function useRealClock(): void {
   setClock(systemClock);
