@@ -55,8 +55,11 @@ export async function startDevServer(vars, { statePrefix = "authorizer-cli-" } =
   const state = mkdtempSync(join(tmpdir(), statePrefix));
   cpSync(migratedTemplate(), state, { recursive: true });
   const port = await freePort();
+  // Its own inspector port too: two dev servers (test files run two at a time, or another checkout's tests)
+  // would otherwise both take 9229, and the second fails to start.
+  const inspectorPort = await freePort();
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const dev = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, ...varArgs], {
+  const dev = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", state, ...varArgs], {
     cwd: ROOT,
     env: TEST_ENV,
     stdio: ["ignore", "pipe", "pipe"],
