@@ -6,10 +6,10 @@ import { insertKey } from "../keys/store";
 import { introduceKey } from "../key-change/change-key";
 import { invalidField } from "../http/json-body";
 import { readJson } from "./read-request";
+import { clock } from "../util/clock";
+import { DAY_MS } from "../util/time";
 import { adminConfig, adminJson, auditEntry, type AdminContext } from "./context";
 import { createKeySchema } from "./schemas";
-
-const DAY_MS = 86_400_000;
 
 export async function createKey(c: AdminContext): Promise<Response> {
   const config = adminConfig(c);
@@ -19,7 +19,7 @@ export async function createKey(c: AdminContext): Promise<Response> {
   }
 
   const apiKey = generateKey(config.vendor, body.type, body.environment);
-  const now = Date.now();
+  const now = clock.now();
   const { expires_in_days, ...settings } = body;
   const record = newKeyRecord(parseKey(apiKey, config.vendor)!, settings, { now, expiresAt: now + expires_in_days * DAY_MS });
   c.set("keyId", record.id);

@@ -3,10 +3,11 @@
  * both usage routes read (this one and get-key-usage.ts).
  */
 import { invalidField, validate } from "../http/json-body";
-import { utcDay } from "../monitoring/flush";
 import { readUsage } from "../monitoring/usage-store";
 import { adminJson, type AdminContext } from "./context";
 import { usageQuery } from "./schemas";
+import { clock } from "../util/clock";
+import { DAY_MS, utcDay, utcDayStart } from "../util/time";
 
 /** The longest range one usage query may cover. */
 export const MAX_USAGE_RANGE_DAYS = 366;
@@ -16,10 +17,10 @@ const DEFAULT_USAGE_DAYS = 30;
 /** The `from` and `to` days asked for (400 if reversed or too long), defaulting to the last DEFAULT_USAGE_DAYS. */
 export function usageRange(c: AdminContext): { from: string; to: string } {
   const query = validate(usageQuery, c.req.query());
-  const to = query.to ?? utcDay(Date.now());
-  const from = query.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_USAGE_DAYS - 1) * 86_400_000);
+  const to = query.to ?? utcDay(clock.now());
+  const from = query.from ?? utcDay(utcDayStart(to) - (DEFAULT_USAGE_DAYS - 1) * DAY_MS);
   if (from > to) throw invalidField("from", "must not be after to");
-  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+  const days = (utcDayStart(to) - utcDayStart(from)) / DAY_MS + 1;
   if (days > MAX_USAGE_RANGE_DAYS) throw invalidField("from", `the range may cover at most ${MAX_USAGE_RANGE_DAYS} days`);
   return { from, to };
 }

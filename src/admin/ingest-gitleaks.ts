@@ -4,6 +4,7 @@ import { ingestFindings, type Finding } from "../leaks/ingest";
 import { gitleaksReportSchema, MAX_REPORT_BYTES } from "../leaks/schemas";
 import { adminConfig, adminJson, type AdminContext } from "./context";
 import { adminLeakContext, limitIngest } from "./leak-ingest";
+import { clock } from "../util/clock";
 
 /** Where a gitleaks finding was: its link, or file:line at a commit. */
 function gitleaksLocation(f: { Link?: string; File?: string; SymlinkFile?: string; StartLine?: number; Commit?: string }): string {
@@ -13,7 +14,7 @@ function gitleaksLocation(f: { Link?: string; File?: string; SymlinkFile?: strin
 }
 
 export async function ingestGitleaks(c: AdminContext): Promise<Response> {
-  const now = Date.now();
+  const now = clock.now();
   limitIngest(c, now);
   const report = validate(gitleaksReportSchema, await readJsonBody(c.req.raw, MAX_REPORT_BYTES));
   const { vendor } = adminConfig(c);

@@ -10,9 +10,10 @@ import { safeText } from "../leaks/redact";
 import { MAX_REPORT_BYTES, scannerReportSchema } from "../leaks/schemas";
 import { adminJson, type AdminContext } from "./context";
 import { adminLeakContext, limitIngest } from "./leak-ingest";
+import { clock } from "../util/clock";
 
 export async function ingestScannerReport(c: AdminContext): Promise<Response> {
-  const now = Date.now();
+  const now = clock.now();
   limitIngest(c, now);
   const body = validate(scannerReportSchema, await readJsonBody(c.req.raw, MAX_REPORT_BYTES));
   const reports = await Promise.all(

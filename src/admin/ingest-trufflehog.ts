@@ -8,6 +8,7 @@ import { ingestFindings, type Finding } from "../leaks/ingest";
 import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from "../leaks/schemas";
 import { adminConfig, adminJson, type AdminContext } from "./context";
 import { adminLeakContext, limitIngest } from "./leak-ingest";
+import { clock } from "../util/clock";
 
 /** Where a truffleHog result was found: a link, or file:line in a repository at a commit. */
 function trufflehogLocation(data: Record<string, { file?: string; line?: number; commit?: string; repository?: string; link?: string }> | undefined) {
@@ -18,7 +19,7 @@ function trufflehogLocation(data: Record<string, { file?: string; line?: number;
 }
 
 export async function ingestTrufflehog(c: AdminContext): Promise<Response> {
-  const now = Date.now();
+  const now = clock.now();
   limitIngest(c, now);
   if (!/^application\/(x-ndjson|jsonl|json-lines)\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) throw new ProblemError("unsupported_media_type");
   const lines = decodeUtf8(await readBoundedBytes(c.req.raw, MAX_REPORT_BYTES))

@@ -3,11 +3,12 @@ import { validate } from "../http/json-body";
 import { findAlerts, toAlertObject } from "../monitoring/alerts";
 import { adminJson, monitoringConfig, type AdminContext } from "./context";
 import { alertsQuery } from "./schemas";
+import { clock } from "../util/clock";
 
 export async function listAlerts(c: AdminContext): Promise<Response> {
   const query = validate(alertsQuery, c.req.query());
   const config = monitoringConfig(c);
-  const now = Date.now();
+  const now = clock.now();
   const rows = await findAlerts(
     c.env.DB,
     { keyId: query.key_id, rule: query.rule, openOnly: query.status === "open", limit: query.limit + 1, before: query.cursor ? Number(query.cursor) : undefined },

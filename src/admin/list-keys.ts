@@ -6,6 +6,7 @@ import { KEY_ID_SOURCE, toKeyView } from "../keys/key-record";
 import { findKeysPage } from "../keys/store";
 import { invalidField } from "../http/json-body";
 import { readQuery } from "./read-request";
+import { clock } from "../util/clock";
 import { adminJson, type AdminContext } from "./context";
 import { listKeysQuery } from "./schemas";
 
@@ -30,7 +31,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
 
 export async function listKeys(c: AdminContext): Promise<Response> {
   const query = readQuery(c.req.url, listKeysQuery);
-  const now = Date.now();
+  const now = clock.now();
   const { records, next } = await findKeysPage(
     c.env.DB,
     {

@@ -5,6 +5,7 @@
  */
 import { markKeyRevoked } from "../keys/store";
 import { readJson } from "./read-request";
+import { clock } from "../util/clock";
 import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { revokeKeySchema } from "./schemas";
 import { changeAndAnswer } from "./update-key";
@@ -12,7 +13,7 @@ import { changeAndAnswer } from "./update-key";
 export async function revokeKey(c: AdminContext): Promise<Response> {
   const id = keyIdParam(c);
   const body = await readJson(c.req.raw, revokeKeySchema, { emptyAllowed: true });
-  const now = Date.now();
+  const now = clock.now();
   const reason = body.reason ?? null;
   const { record } = await findKeyOr404(c, id);
   return changeAndAnswer(c, record, now, () =>

@@ -10,14 +10,13 @@ import { sha256Hex } from "../keys/hash";
 import { isLive, newKeyRecord, toKeyView } from "../keys/key-record";
 import { writeRotation } from "../keys/store";
 import { changeKey, introduceKey, KeyChangeFailed } from "../key-change/change-key";
+import { clock } from "../util/clock";
+import { DAY_MS, HOUR_MS, isoTime } from "../util/time";
 import { logKeyChangeFailure } from "./update-key";
 import { invalidField } from "../http/json-body";
 import { readJson } from "./read-request";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { rotateKeySchema } from "./schemas";
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 export async function rotateKey(c: AdminContext): Promise<Response> {
   const config = adminConfig(c);
@@ -27,7 +26,7 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
     throw invalidField("expires_in_days", `at most ${config.maxLifetimeDays} (MAX_KEY_LIFETIME_DAYS)`);
   }
   const { record: old } = await findKeyOr404(c, id);
-  const now = Date.now();
+  const now = clock.now();
   if (!isLive(old, now) || old.rotated_to !== null) throw new ProblemError("key_state_conflict");
 
   const apiKey = generateKey(config.vendor, old.type, old.environment);
@@ -41,7 +40,7 @@ export async function rotateKey(c: AdminContext): Promise<Response> {
       successor,
       await sha256Hex(apiKey),
       {
-        predecessor: auditEntry(c, "rotate", now, { rotated_to: successor.id, grace_until: new Date(graceUntil).toISOString() }),
+        predecessor: auditEntry(c, "rotate", now, { rotated_to: successor.id, grace_until: isoTime(graceUntil) }),
         successor: auditEntry(c, "rotate", now, { rotated_from: old.id }),
       },
     );

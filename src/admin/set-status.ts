@@ -5,6 +5,7 @@
 import { ProblemError } from "../http/problem";
 import { setKeyStatus } from "../keys/store";
 import { readJson } from "./read-request";
+import { clock } from "../util/clock";
 import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { emptyBodySchema } from "./schemas";
 import { changeAndAnswer } from "./update-key";
@@ -15,7 +16,7 @@ function statusChange(from: "active" | "disabled", to: "active" | "disabled", ac
     await readJson(c.req.raw, emptyBodySchema, { emptyAllowed: true });
     const { record } = await findKeyOr404(c, id);
     if (record.status === "revoked") throw new ProblemError("key_state_conflict");
-    const now = Date.now();
+    const now = clock.now();
     return changeAndAnswer(c, record, now, () => setKeyStatus(c.env.DB, id, from, to, auditEntry(c, action, now, { status: to })));
   };
 }

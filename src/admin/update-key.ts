@@ -9,10 +9,10 @@ import { changeKey, KeyChangeFailed } from "../key-change/change-key";
 import { log } from "../util/log";
 import { invalidField } from "../http/json-body";
 import { readJson } from "./read-request";
+import { clock } from "../util/clock";
+import { DAY_MS } from "../util/time";
 import { adminConfig, adminJson, auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
 import { keyTypeIssues, updateKeySchema } from "./schemas";
-
-const DAY_MS = 86_400_000;
 
 export async function updateKey(c: AdminContext): Promise<Response> {
   const config = adminConfig(c);
@@ -23,7 +23,7 @@ export async function updateKey(c: AdminContext): Promise<Response> {
 
   const issue = keyTypeIssues(record.type, body)[0];
   if (issue) throw invalidField(...issue);
-  const now = Date.now();
+  const now = clock.now();
   const { expires_at, ...rest } = body;
   const settings: KeySettings = { ...rest };
   if (expires_at !== undefined) {

@@ -6,6 +6,7 @@
 import { BASE62_CLASS, randomBase62, type Environment, type KeyType, type ParsedKey } from "./format";
 import { parseCidr, type Cidr } from "../util/ip";
 import { parseRoutePattern, type RoutePattern } from "../http/route-policy";
+import { isoTimeOrNull } from "../util/time";
 
 /** One of a key's limits: at most `limit` admissions per window of `window_seconds` (see limits/window.ts). */
 export interface RateLimit {
@@ -154,11 +155,11 @@ export function toKeyView(record: KeyRecord, now: number) {
   return {
     ...record,
     status: effectiveStatus(record, now),
-    created_at: iso(record.created_at),
-    expires_at: iso(record.expires_at),
-    revoked_at: iso(record.revoked_at),
-    grace_until: iso(record.grace_until),
-    last_used_at: iso(record.last_used_at),
+    created_at: isoTimeOrNull(record.created_at),
+    expires_at: isoTimeOrNull(record.expires_at),
+    revoked_at: isoTimeOrNull(record.revoked_at),
+    grace_until: isoTimeOrNull(record.grace_until),
+    last_used_at: isoTimeOrNull(record.last_used_at),
   };
 }
 export type KeyView = ReturnType<typeof toKeyView>;

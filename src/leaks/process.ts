@@ -16,6 +16,7 @@ import { ProblemError } from "../http/problem";
 import { changeKey, waitForLeases } from "../key-change/change-key";
 import type { WaitUntil } from "../http/context";
 import { notifyOwner } from "../notify/webhook";
+import { clock } from "../util/clock";
 import { log } from "../util/log";
 import {
   changeLeakOutcome,
@@ -206,7 +207,7 @@ async function completeRevocations(ctx: LeakContext, reports: readonly LeakRepor
   });
   // Once for the whole batch: when this returns, no lease granted under a revoked key's old version is left.
   await waitForLeases(Math.max(0, ...leaseEnds));
-  const marked = await markLeaksRevoked(db, completed.map((i) => reports[i]!.fingerprint), Date.now());
+  const marked = await markLeaksRevoked(db, completed.map((i) => reports[i]!.fingerprint), clock.now());
   for (const i of completed) {
     // Only the delivery that completed the revocation tells the owner; an overlapping retry stays quiet.
     if (marked.has(reports[i]!.fingerprint)) notify(ctx, keys.get(reports[i]!.keyHash!)!, reports[i]!, true);
@@ -219,7 +220,7 @@ async function completeRevocations(ctx: LeakContext, reports: readonly LeakRepor
  * D1 already said revoked, so a replay completes a revocation whose push failed. `changed`: whether D1 changed.
  */
 async function revoke(ctx: LeakContext, record: KeyRecord, report: LeakReport) {
-  const at = Date.now();
+  const at = clock.now();
   const { written, leasesExpireAt } = await changeKey(
     ctx.env,
     record,

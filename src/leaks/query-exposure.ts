@@ -13,6 +13,7 @@ import { findKeyByHash } from "../keys/store";
 import { recordRefusal, throttledUntil } from "../verify/throttle";
 import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
+import { DAY_MS } from "../util/time";
 import { keysInQuery } from "../verify/credential";
 import { leakContext, processLeakReports } from "./process";
 import { safeText } from "./redact";
@@ -22,7 +23,6 @@ const MAX_EXPOSURE_LOCATION_LENGTH = 512;
 const utf8 = new TextDecoder();
 /** Keys looked up per request at most (a URL may repeat a parameter). */
 const MAX_KEYS_PER_URL = 4;
-const DAY_MS = 86_400_000;
 
 
 /**

@@ -19,6 +19,7 @@ import { githubKey, verifyGithubSignature } from "./github-signature";
 import { processLeakReports, type LeakReport } from "../leaks/process";
 import { leakContextOf } from "../leaks/report-request";
 import { safeText } from "../leaks/redact";
+import { clock } from "../util/clock";
 
 /** The largest alert body accepted; GitHub's batches are far smaller. */
 export const GITHUB_ALERT_MAX_BYTES = 1024 * 1024;
@@ -51,7 +52,7 @@ export function parseGithubAlert(value: unknown): GithubMatch[] {
 }
 
 export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
-  const reportedAt = Date.now();
+  const reportedAt = clock.now();
   const keysUrl = (c.env.GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim();
   if (keysUrl === "") throw new ProblemError("not_found");
   const keyId = c.req.header("Github-Public-Key-Identifier") ?? "";

@@ -5,6 +5,7 @@ import { CONFIG_RETRY_AFTER_S } from "../../src/http/problem";
 import { parseKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { admin, ADMIN_TOKEN, call, callWith, mintKey, problemOf, revoke } from "../helpers";
+import { DAY_MS } from "../../src/util/time";
 
 const countKeys = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys").first<{ n: number }>())!.n;
 
@@ -87,7 +88,7 @@ describe("POST /admin/v1/keys", () => {
     expect(key.id).toMatch(/^key_[0-9A-Za-z]{22}$/);
     expect(String(key.id)).not.toContain(api_key.slice(8, 16));
     const lifetime = Date.parse(String(key.expires_at)) - Date.parse(String(key.created_at));
-    expect(lifetime).toBe(365 * 86_400_000);
+    expect(lifetime).toBe(365 * DAY_MS);
     expect(JSON.stringify(key)).not.toContain(api_key);
     expect(Object.keys(key)).not.toContain("key_hash");
 
@@ -185,7 +186,7 @@ describe("POST /admin/v1/keys", () => {
     });
     expect(res.status).toBe(400);
     const { key } = await mintKey({ expires_in_days: 7 });
-    expect(Date.parse(String(key.expires_at)) - Date.parse(String(key.created_at))).toBe(7 * 86_400_000);
+    expect(Date.parse(String(key.expires_at)) - Date.parse(String(key.created_at))).toBe(7 * DAY_MS);
   });
 });
 

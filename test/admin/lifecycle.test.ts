@@ -3,6 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { KeyView } from "../../src/keys/key-record";
 import { admin, ADMIN_TOKEN, callWith, mintKey, problemOf } from "../helpers";
+import { testClock } from "../clock";
+import { DAY_MS, HOUR_MS } from "../../src/util/time";
 
 const getKey = async (id: string) => (await (await admin(`/keys/${id}`, { method: "GET" })).json()) as KeyView;
 const patch = (id: string, json: unknown) => admin(`/keys/${id}`, { method: "PATCH", json });
@@ -54,8 +56,8 @@ describe("GET /keys", () => {
     const owner = `owner-${crypto.randomUUID().slice(0, 8)}`;
     const a = await mintKey({ owner_id: owner });
     const b = await mintKey({ owner_id: owner });
-    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(Date.now() - 1, a.id).run();
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, b.id).run();
+    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(testClock.now() - 1, a.id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - 1, b.id).run();
     const res = await admin(`/keys?owner_id=${owner}&status=expired`, { method: "GET" });
     const ids = ((await res.json()) as { keys: KeyView[] }).keys.map((k) => k.id);
     expect(ids.sort()).toEqual([a.id, b.id].sort());
@@ -103,10 +105,10 @@ describe("PATCH /keys/{id}", () => {
 
   it("moves expires_at within the maximum lifetime", async () => {
     const { id } = await mintKey();
-    const at = new Date(Date.now() + 10 * 86_400_000).toISOString();
+    const at = new Date(testClock.now() + 10 * DAY_MS).toISOString();
     const res = await patch(id, { expires_at: at });
     expect(((await res.json()) as KeyView).expires_at).toBe(at);
-    for (const bad of [new Date(Date.now() - 1000).toISOString(), new Date(Date.now() + 400 * 86_400_000).toISOString(), "tomorrow"]) {
+    for (const bad of [new Date(testClock.now() - 1000).toISOString(), new Date(testClock.now() + 400 * DAY_MS).toISOString(), "tomorrow"]) {
       expect((await patch(id, { expires_at: bad })).status).toBe(400);
     }
   });
@@ -162,16 +164,15 @@ describe("disable and enable", () => {
 describe("POST /keys/{id}/rotate", () => {
   it("mints a successor with the same settings; both work during the grace period", async () => {
     const old = await mintKey({ scopes: ["read", "write"], name: "ci", metadata: { app: "x" }, allowed_routes: ["* /api/*"] });
+    const rotatedAt = testClock.now(); // the call then waits out the old key's leases, on this clock
     const res = await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 2 } });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { api_key: string; key: KeyView; previous: { id: string; grace_until: string } };
     expect(body.api_key).not.toBe(old.apiKey);
     expect(body.key).toMatchObject({ scopes: ["read", "write"], name: "ci", metadata: { app: "x" }, allowed_routes: ["* /api/*"], rotated_from: old.id });
     expect(body.previous.id).toBe(old.id);
-    const grace = Date.parse(body.previous.grace_until) - Date.now();
-    expect(grace).toBeGreaterThan(2 * 3_600_000 - 60_000);
-    expect(grace).toBeLessThanOrEqual(2 * 3_600_000);
-    expect(Date.parse(String(body.key.expires_at)) - Date.parse(String(body.key.created_at))).toBe(365 * 86_400_000);
+    expect(Date.parse(body.previous.grace_until)).toBe(rotatedAt + 2 * HOUR_MS);
+    expect(Date.parse(String(body.key.expires_at)) - Date.parse(String(body.key.created_at))).toBe(365 * DAY_MS);
     expect((await through(old.apiKey)).status).toBe(200);
     expect((await through(body.api_key)).status).toBe(200);
     expect(await getKey(old.id)).toMatchObject({ status: "active", rotated_to: body.key.id });
@@ -193,7 +194,7 @@ describe("POST /keys/{id}/rotate", () => {
     const disabled = await mintKey();
     await admin(`/keys/${disabled.id}/disable`);
     const expired = await mintKey();
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, expired.id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - 1, expired.id).run();
     const rotated = await mintKey();
     expect((await admin(`/keys/${rotated.id}/rotate`)).status).toBe(201);
     const before = await count();
