@@ -5,9 +5,10 @@ import { gitleaksReportSchema, MAX_REPORT_BYTES } from "../leaks/schemas";
 import { ingestFindings } from "../operations/ingest-findings";
 import { adminConfig, type AdminContext } from "./context";
 import { ingestOperation, limitIngest } from "./leak-ingest";
+import { clock } from "../util/clock";
 
 export async function ingestGitleaksRoute(c: AdminContext) {
-  const now = Date.now();
+  const now = clock.now();
   limitIngest(c, now);
   const report = validate(gitleaksReportSchema, await readJsonBody(c.req.raw, MAX_REPORT_BYTES));
   const config = adminConfig(c);

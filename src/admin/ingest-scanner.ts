@@ -7,9 +7,10 @@ import { MAX_REPORT_BYTES, scannerReportSchema } from "../leaks/schemas";
 import { ingestScannerReport } from "../operations/ingest-findings";
 import type { AdminContext } from "./context";
 import { ingestOperation, limitIngest } from "./leak-ingest";
+import { clock } from "../util/clock";
 
 export async function ingestScannerRoute(c: AdminContext) {
-  const now = Date.now();
+  const now = clock.now();
   limitIngest(c, now);
   const body = validate(scannerReportSchema, await readJsonBody(c.req.raw, MAX_REPORT_BYTES));
   return ingestScannerReport(ingestOperation(c), { ...body, reportedAt: now });

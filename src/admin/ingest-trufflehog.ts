@@ -10,9 +10,10 @@ import { MAX_FINDINGS_PER_REPORT, MAX_REPORT_BYTES, trufflehogLineSchema } from 
 import { ingestFindings } from "../operations/ingest-findings";
 import { adminConfig, type AdminContext } from "./context";
 import { ingestOperation, limitIngest } from "./leak-ingest";
+import { clock } from "../util/clock";
 
 export async function ingestTrufflehogRoute(c: AdminContext) {
-  const now = Date.now();
+  const now = clock.now();
   limitIngest(c, now);
   if (!/^application\/(x-ndjson|jsonl|json-lines)\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) throw new ProblemError("unsupported_media_type");
   const lines = decodeUtf8(await readBoundedBytes(c.req.raw, MAX_REPORT_BYTES))

@@ -5,6 +5,7 @@
 import { loadConfig } from "../config";
 import { CONFIG_RETRY_AFTER_S, problem, problemCodeOf } from "../http/problem";
 import { log, logRefusal } from "../util/log";
+import { clock } from "../util/clock";
 import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
 import { ALLOW_HEADER, isSupportedMethod } from "../http/route-policy";
 import { canonicalPath } from "../verify/paths";
@@ -53,7 +54,7 @@ export async function handleGateway(request: Request, url: URL, env: Cloudflare.
 }
 
 async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext, requestId: string) {
-  const now = Date.now();
+  const now = clock.now();
   const loaded = loadConfig(env);
   if (!loaded.ok) return problem("authorizer_unavailable", { requestId, retryAfterSeconds: CONFIG_RETRY_AFTER_S });
   const { config } = loaded;

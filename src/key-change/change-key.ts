@@ -10,6 +10,7 @@
  */
 import { purgeKey } from "../keys/lookup";
 import type { KeyRecord } from "../keys/key-record";
+import { clock } from "../util/clock";
 import { log } from "../util/log";
 import { findKeyById } from "../keys/store";
 import { forgetLeases } from "../limits/leases";
@@ -91,8 +92,7 @@ async function pushAndPurge(env: Cloudflare.Env, record: KeyRecord, keyHash: str
 
 /** Waits until `leasesExpireAt` (epoch ms; at most LEASE_MS away), when no lease of an old version is left. */
 export async function waitForLeases(leasesExpireAt: number): Promise<void> {
-  const wait = leasesExpireAt - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  await clock.sleep(leasesExpireAt - clock.now());
 }
 
 /** Gives the key's object the state D1 now holds for the key. */

@@ -2,6 +2,7 @@
  * The audit log in D1: one row per key mutation, always in the same batch as the change it records.
  */
 import * as z from "zod";
+import { isoTime } from "../util/time";
 
 export const AUDIT_ACTIONS = ["create", "update", "disable", "enable", "revoke", "rotate"] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -61,7 +62,7 @@ export async function findAuditPage(
     .all<Omit<AuditRow, "at" | "changes"> & { at: number; changes: string }>();
   const page = rows.results.slice(0, filter.limit);
   return {
-    entries: page.map((r) => ({ ...r, at: new Date(r.at).toISOString(), changes: JSON.parse(r.changes) })),
+    entries: page.map((r) => ({ ...r, at: isoTime(r.at), changes: JSON.parse(r.changes) })),
     nextCursor: rows.results.length > filter.limit ? page[page.length - 1]!.id : null,
   };
 }

@@ -7,6 +7,7 @@ import * as z from "zod";
 import { BASE62_CLASS, ENVIRONMENTS, KEY_TYPES, randomBase62, type Environment, type KeyType, type ParsedKey } from "./format";
 import { parseCidr, type Cidr } from "../util/ip";
 import { parseRoutePattern, type RoutePattern } from "../http/route-policy";
+import { isoTime, isoTimeOrNull } from "../util/time";
 
 /** One of a key's limits: at most `limit` admissions per window of `window_seconds` (see limits/window.ts). */
 export interface RateLimit {
@@ -148,13 +149,7 @@ export function isLive(record: Pick<KeyRecord, "status" | "expires_at" | "grace_
   return effectiveStatus(record, now) === "active";
 }
 
-function iso(ms: number): string;
-function iso(ms: number | null): string | null;
-function iso(ms: number | null) {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-const isoTime = z.iso.datetime();
+const isoInstant = z.iso.datetime();
 /**
  * The admin API's view of a key: every setting, ISO times, the derived status; no secret, no hash. The fields
  * are in the record's order, so a response shaped by this schema keeps the order the view was built in.
@@ -174,14 +169,14 @@ export const keyViewSchema = z.object({
   allowed_origins: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   status: z.enum(["active", "disabled", "revoked", "expired"]),
-  created_at: isoTime,
-  expires_at: isoTime,
-  revoked_at: isoTime.nullable(),
+  created_at: isoInstant,
+  expires_at: isoInstant,
+  revoked_at: isoInstant.nullable(),
   revoke_reason: z.string().nullable(),
   rotated_from: z.string().nullable(),
   rotated_to: z.string().nullable(),
-  grace_until: isoTime.nullable(),
-  last_used_at: isoTime.nullable(),
+  grace_until: isoInstant.nullable(),
+  last_used_at: isoInstant.nullable(),
   usage_count: z.int(),
   version: z.int(),
   lineage_id: z.string(),
@@ -192,11 +187,11 @@ export function toKeyView(record: KeyRecord, now: number): KeyView {
   return {
     ...record,
     status: effectiveStatus(record, now),
-    created_at: iso(record.created_at),
-    expires_at: iso(record.expires_at),
-    revoked_at: iso(record.revoked_at),
-    grace_until: iso(record.grace_until),
-    last_used_at: iso(record.last_used_at),
+    created_at: isoTime(record.created_at),
+    expires_at: isoTime(record.expires_at),
+    revoked_at: isoTimeOrNull(record.revoked_at),
+    grace_until: isoTimeOrNull(record.grace_until),
+    last_used_at: isoTimeOrNull(record.last_used_at),
   };
 }
 

@@ -15,6 +15,7 @@ import type { KeyRecord } from "../keys/key-record";
 import { ProblemError } from "../http/problem";
 import type { WaitUntil } from "../http/context";
 import { notifyOwner } from "../notify/webhook";
+import { clock } from "../util/clock";
 import { log } from "../util/log";
 import {
   changeLeakOutcome,
@@ -194,7 +195,7 @@ export async function finishLeakReports(
   completed: readonly number[],
   failures: number,
 ): Promise<LeakResult[]> {
-  const marked = await markLeaksRevoked(ctx.env.DB, completed.map((i) => reports[i]!.fingerprint), Date.now());
+  const marked = await markLeaksRevoked(ctx.env.DB, completed.map((i) => reports[i]!.fingerprint), clock.now());
   for (const i of completed) {
     // Only the delivery that completed the revocation tells the owner; an overlapping retry stays quiet.
     if (marked.has(reports[i]!.fingerprint)) notify(ctx, plan.keys.get(reports[i]!.keyHash!)!, reports[i]!, true);

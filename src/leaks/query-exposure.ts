@@ -2,7 +2,8 @@
  * A key seen in a URL query string at the gateway. The gateway refuses such a request (`key_in_query`)
  * before anything else; afterwards, off the request path (`waitUntil`), a key found there that belongs to
  * this authorizer is recorded as an exposure event and its owner told — URLs end up in logs, browser history
- * and Referer headers (the operation is src/operations/record-query-exposure.ts; this finds the reports). It is revoked too only when REVOKE_ON_QUERY_EXPOSURE is "true" (off by default).
+ * and Referer headers. It is revoked too only when REVOKE_ON_QUERY_EXPOSURE is "true" (off by default). This
+ * finds the reports; recording them is the operation src/operations/record-query-exposure.ts.
  *
  * Each lookup counts as a refused credential for the client's refusal throttle, so made-up keys in query
  * strings cost no more D1 reads than made-up keys in headers; unknown keys leave no event.
@@ -11,6 +12,7 @@ import type { Config } from "../config";
 import { sha256Hex } from "../keys/hash";
 import { findKeyByHash } from "../keys/store";
 import { recordRefusal, throttledUntil } from "../verify/throttle";
+import { DAY_MS } from "../util/time";
 import { keysInQuery } from "../verify/credential";
 import type { LeakReport } from "./process";
 import { safeText } from "./redact";
@@ -20,7 +22,6 @@ const MAX_EXPOSURE_LOCATION_LENGTH = 512;
 const utf8 = new TextDecoder();
 /** Keys looked up per request at most (a URL may repeat a parameter). */
 const MAX_KEYS_PER_URL = 4;
-const DAY_MS = 86_400_000;
 
 
 /**

@@ -6,6 +6,7 @@
 import * as z from "zod";
 import type { WaitUntil } from "../http/context";
 import { notifyOwner } from "../notify/webhook";
+import { isoTime } from "../util/time";
 import { ALERT_RULES, type AlertRule, type Finding } from "./anomalies";
 
 export interface AlertRow {
@@ -40,8 +41,8 @@ export function toAlertObject(row: AlertRow, now: number, dedupeMs: number): Ale
     key_id: row.key_id,
     owner_id: row.owner_id,
     status: row.last_seen_at > now - dedupeMs ? ("open" as const) : ("closed" as const),
-    opened_at: new Date(row.opened_at).toISOString(),
-    last_seen_at: new Date(row.last_seen_at).toISOString(),
+    opened_at: isoTime(row.opened_at),
+    last_seen_at: isoTime(row.last_seen_at),
     occurrences: row.occurrences,
     details: JSON.parse(row.details) as Record<string, unknown>,
   };

@@ -3,6 +3,7 @@
  * (and its recent history of them), its counts in the current clock hour, and its own hourly baseline.
  */
 import { parseIp } from "../util/ip";
+import { DAY_MS } from "../util/time";
 import type { MonitoringConfig } from "./config";
 import type { Observation } from "./usage";
 
@@ -21,7 +22,7 @@ export interface Finding {
  * from any network yet (its history would still hold it), so its first use is not news.
  */
 export const NETWORK_HISTORY_DAYS = 30;
-const NETWORK_HISTORY_MS = NETWORK_HISTORY_DAYS * 86_400_000;
+const NETWORK_HISTORY_MS = NETWORK_HISTORY_DAYS * DAY_MS;
 
 /** Whether a key is older than its network history can be, so an empty history means dormant, not new. */
 export function keyPredatesHistory(createdAt: number, now: number): boolean {

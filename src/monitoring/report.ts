@@ -7,9 +7,8 @@ import { RANDOM_LENGTH, CHECKSUM_LENGTH } from "../keys/format";
 import { countKeys, countMalformedHashes, listKeysExpiringBy, type ExpiringKey, type KeyCounts } from "../keys/store";
 import { findAlerts, toAlertObject, type AlertRow } from "./alerts";
 import type { MonitoringConfig } from "./config";
-import { utcDay } from "./flush";
+import { DAY_MS, daysBetween, HOUR_MS, hourStart, isoTime, utcDay } from "../util/time";
 import type { Control, ControlStatus, SecurityReport } from "./report-schema";
-import { daysBetween } from "./usage-store";
 
 export const REPORT_TITLE = "API Key Security Implementation Report";
 /** The leak statistics cover reports received in this many days. */
@@ -21,8 +20,6 @@ export const PUBLIC_SOURCES = ["github"] as const;
 /** At most this many open alerts and expiring keys are listed (the counts are always complete). */
 export const REPORT_LIST_LIMIT = 50;
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 /** The median of a list of numbers (the mean of the middle two for an even count); null if empty. */
 export function median(values: readonly number[]): number | null {

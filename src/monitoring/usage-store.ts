@@ -2,6 +2,7 @@
  * Reading the daily rollups: per key, or totals over every key (refusals with no known key included).
  */
 import * as z from "zod";
+import { daysBetween } from "../util/time";
 
 /** Decisions by outcome (a verify result code such as `valid` or `key_revoked`). */
 const outcomeCounts = z.record(z.string(), z.int());
@@ -44,13 +45,4 @@ export async function readUsage(db: D1Database, range: { from: string; to: strin
     total += r.count;
   }
   return { from: range.from, to: range.to, total, outcomes, days: [...days.values()] };
-}
-
-/** Every UTC day from `from` to `to`, inclusive, as 'YYYY-MM-DD'. */
-export function daysBetween(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
-    out.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return out;
 }

@@ -15,13 +15,14 @@
  */
 import type { RequestCf } from "../http/context";
 import type { KeyUsage } from "../keys/store";
+import { hourStart, MINUTE_MS } from "../util/time";
 
 /**
  * How often an isolate writes its counts; also the most of its traffic a crash can lose, and how stale a
  * key's `usage_count` and `last_used_at` can be. A minute keeps D1 writes to one batch per isolate per minute
  * and alerts at most about a minute late.
  */
-export const USAGE_ROLLUP_FLUSH_MS = 60_000;
+export const USAGE_ROLLUP_FLUSH_MS = MINUTE_MS;
 /** A batch this large (distinct key × hour × outcome rows) is flushed at once, whatever the interval. */
 export const MAX_PENDING_ROWS = 500;
 /** Distinct client observations kept per key between flushes; more in one interval is not more news. */
@@ -45,7 +46,6 @@ export interface PendingBatch {
   lastAt: number;
 }
 
-const HOUR_MS = 3_600_000;
 /** The outcome of an admission; every other outcome is a refusal code. */
 const ADMITTED = "valid";
 
@@ -63,7 +63,7 @@ let lastFlushAt = 0;
  * @example countDecision(keyId, decision.code, { ip, asn: null, country: null }, now);
  */
 export function countDecision(keyId: string | null, outcome: string, from: Observation, now: number): void {
-  const hour = now - (now % HOUR_MS);
+  const hour = hourStart(now);
   if (lastFlushAt === 0) lastFlushAt = now;
   const row = `${hour}\n${keyId ?? ""}\n${outcome}`;
   pending.counts.set(row, (pending.counts.get(row) ?? 0) + 1);

@@ -8,6 +8,7 @@ import type { AdminActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import { checkLifetimeDays, mintKey } from "./new-key";
 import type { createKeySchema } from "./schemas";
+import { clock } from "../util/clock";
 
 export type CreateKeyInput = z.output<typeof createKeySchema>;
 
@@ -17,7 +18,7 @@ export type CreateKeyResult = z.output<typeof createKeyResult>;
 
 export async function createKey(ctx: OperationContext<AdminActor>, input: CreateKeyInput, config: Config): Promise<CreateKeyResult> {
   checkLifetimeDays(config, input.expires_in_days);
-  const now = Date.now();
+  const now = clock.now();
   const { expires_in_days, ...settings } = input;
   const { apiKey, keyHash, record } = await mintKey(config, settings, { now, days: expires_in_days });
   ctx.observe?.keyId(record.id);

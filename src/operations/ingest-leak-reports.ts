@@ -21,6 +21,7 @@ import {
   type LeakResult,
 } from "../leaks/process";
 import { auditEntry, type OperationContext } from "./context";
+import { clock } from "../util/clock";
 
 export interface LeakIntake extends LeakPolicy {
   /** When the reports reached the authorizer (epoch ms). */
@@ -60,7 +61,7 @@ export async function ingestLeakReports(ctx: OperationContext, intake: LeakIntak
  * D1 already said revoked, so a replay completes a revocation whose push failed. `changed`: whether D1 changed.
  */
 async function revokeLeaked(ctx: OperationContext, leak: LeakContext, record: KeyRecord, report: LeakReport) {
-  const at = Date.now();
+  const at = clock.now();
   const changes = { status: "revoked", revoke_reason: LEAKED_REASON, leak_source: leak.source, location: report.location };
   // A batch revokes many keys: the request log names none of them (the answer does), so nothing is observed.
   const audit = auditEntry({ ...ctx, observe: undefined }, "revoke", at, changes);

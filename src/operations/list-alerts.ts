@@ -5,6 +5,7 @@ import type { MonitoringConfig } from "../monitoring/config";
 import type { AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import type { alertsQuery } from "./schemas";
+import { clock } from "../util/clock";
 
 export type ListAlertsInput = z.output<typeof alertsQuery>;
 
@@ -13,7 +14,7 @@ export const listAlertsResult = z.object({ alerts: z.array(alertViewSchema), nex
 export type ListAlertsResult = z.output<typeof listAlertsResult>;
 
 export async function listAlerts(ctx: OperationContext<AdminActor>, input: ListAlertsInput, config: MonitoringConfig): Promise<ListAlertsResult> {
-  const now = Date.now();
+  const now = clock.now();
   const rows = await findAlerts(
     ctx.env.DB,
     { keyId: input.key_id, rule: input.rule, openOnly: input.status === "open", limit: input.limit + 1, before: input.cursor ? Number(input.cursor) : undefined },

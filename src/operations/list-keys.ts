@@ -9,6 +9,7 @@ import { findKeysPage } from "../keys/store";
 import type { AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import type { listKeysQuery } from "./schemas";
+import { clock } from "../util/clock";
 
 export type ListKeysInput = z.output<typeof listKeysQuery>;
 
@@ -36,7 +37,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
 }
 
 export async function listKeys(ctx: OperationContext<AdminActor>, input: ListKeysInput): Promise<ListKeysResult> {
-  const now = Date.now();
+  const now = clock.now();
   const { records, next } = await findKeysPage(
     ctx.env.DB,
     {

@@ -7,8 +7,7 @@ import { invalidField } from "../http/json-body";
 import { generateKey, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { newKeyRecord, type KeyRecord, type MintedSettings } from "../keys/key-record";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../util/time";
 
 /** 400 unless a lifetime of `days` is within MAX_KEY_LIFETIME_DAYS. */
 export function checkLifetimeDays(config: Config, days: number): void {

@@ -10,11 +10,12 @@ import type { AdminActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import { applyKeyChange, requireKey } from "./key-change";
 import type { revokeKeySchema } from "./schemas";
+import { clock } from "../util/clock";
 
 export type RevokeKeyInput = z.output<typeof revokeKeySchema>;
 
 export async function revokeKey(ctx: OperationContext<AdminActor>, id: string, input: RevokeKeyInput): Promise<KeyView> {
-  const now = Date.now();
+  const now = clock.now();
   const reason = input.reason ?? null;
   const { record } = await requireKey(ctx.env, id);
   return applyKeyChange(ctx, record, now, () =>

@@ -15,8 +15,8 @@ import { auditEntry, type OperationContext } from "./context";
 import { logKeyChangeFailure, requireKey } from "./key-change";
 import { checkLifetimeDays, mintKey } from "./new-key";
 import type { rotateKeySchema } from "./schemas";
-
-const HOUR_MS = 3_600_000;
+import { clock } from "../util/clock";
+import { HOUR_MS, isoTime } from "../util/time";
 
 export type RotateKeyInput = z.output<typeof rotateKeySchema>;
 
@@ -31,7 +31,7 @@ export type RotateKeyResult = z.output<typeof rotateKeyResult>;
 export async function rotateKey(ctx: OperationContext<AdminActor>, id: string, input: RotateKeyInput, config: Config): Promise<RotateKeyResult> {
   checkLifetimeDays(config, input.expires_in_days);
   const { record: old } = await requireKey(ctx.env, id);
-  const now = Date.now();
+  const now = clock.now();
   if (!isLive(old, now) || old.rotated_to !== null) throw new ProblemError("key_state_conflict");
 
   const { apiKey, keyHash, record: successor } = await mintKey(config, old, { now, days: input.expires_in_days }, old);
@@ -39,7 +39,7 @@ export async function rotateKey(ctx: OperationContext<AdminActor>, id: string, i
   const graceUntil = Math.min(now + input.grace_period_hours * HOUR_MS, old.expires_at);
   const writeRotationAndIntroduce = async () => {
     const { rotated } = await writeRotation(ctx.env.DB, { id: old.id, graceUntil, now }, successor, keyHash, {
-      predecessor: auditEntry(ctx, "rotate", now, { rotated_to: successor.id, grace_until: new Date(graceUntil).toISOString() }),
+      predecessor: auditEntry(ctx, "rotate", now, { rotated_to: successor.id, grace_until: isoTime(graceUntil) }),
       successor: auditEntry(ctx, "rotate", now, { rotated_from: old.id }),
     });
     if (rotated) await introduceKey(ctx.env, successor);
@@ -58,5 +58,5 @@ export async function rotateKey(ctx: OperationContext<AdminActor>, id: string, i
   }
   if (!rotated) throw new ProblemError("key_state_conflict"); // rotated, revoked or disabled meanwhile
 
-  return { api_key: apiKey, key: toKeyView(successor, now), previous: { id: old.id, grace_until: new Date(graceUntil).toISOString() } };
+  return { api_key: apiKey, key: toKeyView(successor, now), previous: { id: old.id, grace_until: isoTime(graceUntil) } };
 }

@@ -10,6 +10,7 @@ import { KEY_ID_PATTERN } from "../keys/key-record";
 import { parseCidr } from "../util/ip";
 import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
 import { ALERT_RULES } from "../monitoring/anomalies";
+import { isCalendarDay } from "../util/time";
 
 export const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
@@ -129,7 +130,7 @@ export const emptyBodySchema = z.strictObject({});
 const isoDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day as YYYY-MM-DD")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "not a calendar day");
+  .refine(isCalendarDay, "not a calendar day");
 
 export const usageQuery = z.strictObject({ from: isoDay.optional(), to: isoDay.optional() });
 

@@ -8,12 +8,13 @@ import { setKeyStatus } from "../keys/store";
 import type { AdminActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import { applyKeyChange, requireKey } from "./key-change";
+import { clock } from "../util/clock";
 
 function statusChange(from: "active" | "disabled", to: "active" | "disabled", action: "disable" | "enable") {
   return async function changeStatus(ctx: OperationContext<AdminActor>, id: string): Promise<KeyView> {
     const { record } = await requireKey(ctx.env, id);
     if (record.status === "revoked") throw new ProblemError("key_state_conflict");
-    const now = Date.now();
+    const now = clock.now();
     return applyKeyChange(ctx, record, now, () => setKeyStatus(ctx.env.DB, id, from, to, auditEntry(ctx, action, now, { status: to })));
   };
 }

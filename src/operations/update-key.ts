@@ -12,8 +12,8 @@ import type { AdminActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import { applyKeyChange, requireKey } from "./key-change";
 import { keyTypeIssues, type updateKeySchema } from "./schemas";
-
-const DAY_MS = 86_400_000;
+import { clock } from "../util/clock";
+import { DAY_MS } from "../util/time";
 
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
 
@@ -23,7 +23,7 @@ export async function updateKey(ctx: OperationContext<AdminActor>, id: string, i
 
   const issue = keyTypeIssues(record.type, input)[0];
   if (issue) throw invalidField(...issue);
-  const now = Date.now();
+  const now = clock.now();
   const { expires_at, ...rest } = input;
   const settings: KeySettings = { ...rest };
   if (expires_at !== undefined) {

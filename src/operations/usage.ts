@@ -4,12 +4,13 @@
  */
 import * as z from "zod";
 import { invalidField } from "../http/json-body";
-import { utcDay } from "../monitoring/flush";
 import { readUsage, usageReportSchema, type UsageReport } from "../monitoring/usage-store";
 import type { AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import { requireKey } from "./key-change";
 import type { usageQuery } from "./schemas";
+import { clock } from "../util/clock";
+import { DAY_MS, utcDay, utcDayStart } from "../util/time";
 
 /** The longest range one usage query may cover. */
 export const MAX_USAGE_RANGE_DAYS = 366;
@@ -24,10 +25,10 @@ export type KeyUsageResult = z.output<typeof keyUsageResult>;
 
 /** The `from` and `to` days asked for (400 if reversed or too long), defaulting to the last DEFAULT_USAGE_DAYS. */
 function usageRange(input: UsageInput): { from: string; to: string } {
-  const to = input.to ?? utcDay(Date.now());
-  const from = input.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_USAGE_DAYS - 1) * 86_400_000);
+  const to = input.to ?? utcDay(clock.now());
+  const from = input.from ?? utcDay(utcDayStart(to) - (DEFAULT_USAGE_DAYS - 1) * DAY_MS);
   if (from > to) throw invalidField("from", "must not be after to");
-  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+  const days = (utcDayStart(to) - utcDayStart(from)) / DAY_MS + 1;
   if (days > MAX_USAGE_RANGE_DAYS) throw invalidField("from", `the range may cover at most ${MAX_USAGE_RANGE_DAYS} days`);
   return { from, to };
 }

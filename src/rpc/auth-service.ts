@@ -6,6 +6,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { log, logRefusal } from "../util/log";
+import { clock } from "../util/clock";
 import { canonicalPath } from "../verify/paths";
 import { isSupportedMethod } from "../http/route-policy";
 import { verifyKey, verifyStores, type Decision } from "../verify/verify";
@@ -52,14 +53,14 @@ export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
     const waitUntil = (w: Promise<unknown>) => this.ctx.waitUntil(w);
     const decisions = decisionSink(this.env, waitUntil);
     if (p.key === "") {
-      decisions.recordDecision(null, "missing_api_key", null, undefined, Date.now()); // monitoring
+      decisions.recordDecision(null, "missing_api_key", null, undefined, clock.now()); // monitoring
       return { valid: false, code: "missing_api_key" };
     }
     return verifyKey(
       verifyStores(this.env, waitUntil, decisions),
       loaded.config,
       { key: p.key, method: p.method, segments: path.segments, ip: (p.ip as string) ?? null, origin: (p.origin as string) ?? null },
-      Date.now(),
+      clock.now(),
     );
   }
 }

@@ -12,13 +12,14 @@ import { BoundedTtlCache } from "../util/bounded-cache";
 import { toHex } from "../util/hex";
 import { parseIp } from "../util/ip";
 import { windowStartOf } from "../limits/window";
+import { DAY_MS, SECOND_MS } from "../util/time";
 
 /** Distinct clients tracked per isolate; beyond it the oldest are forgotten (they start counting afresh). */
 export const THROTTLE_MAX_CLIENTS = 20_000;
 
 const counts = new BoundedTtlCache<string, { windowStart: number; refusals: number }>({
   maxEntries: THROTTLE_MAX_CLIENTS,
-  ttlMs: 24 * 3_600_000,
+  ttlMs: DAY_MS,
 });
 
 /** The client a refusal is counted against: the address, or its /64 for IPv6. */
@@ -36,7 +37,7 @@ export function throttledUntil(config: ThrottleConfig, ip: string | null, now: n
   const entry = bucket === null ? undefined : counts.get(bucket, now);
   const start = windowStartOf(now, config.windowSeconds);
   if (!entry || entry.windowStart !== start || entry.refusals < config.limit) return null;
-  return start + config.windowSeconds * 1000;
+  return start + config.windowSeconds * SECOND_MS;
 }
 
 export function recordRefusal(config: ThrottleConfig, ip: string | null, now: number): void {

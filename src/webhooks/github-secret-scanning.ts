@@ -21,6 +21,7 @@ import { safeText } from "../leaks/redact";
 import { requestScope } from "../http/request-scope";
 import type { WebhookName } from "../operations/actor";
 import { ingestLeakReports } from "../operations/ingest-leak-reports";
+import { clock } from "../util/clock";
 
 /** The largest alert body accepted; GitHub's batches are far smaller. */
 export const GITHUB_ALERT_MAX_BYTES = 1024 * 1024;
@@ -53,7 +54,7 @@ export function parseGithubAlert(value: unknown): GithubMatch[] {
 }
 
 export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
-  const reportedAt = Date.now();
+  const reportedAt = clock.now();
   const keysUrl = (c.env.GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim();
   if (keysUrl === "") throw new ProblemError("not_found");
   const keyId = c.req.header("Github-Public-Key-Identifier") ?? "";

@@ -6,9 +6,11 @@
  * isolate and fetched again, with a timeout, when an unknown key id arrives.
  */
 import { log } from "../util/log";
+import { clock, timeoutSignal } from "../util/clock";
+import { HOUR_MS } from "../util/time";
 
 /** How long fetched keys are trusted before the document is fetched again. */
-export const GITHUB_KEYS_CACHE_TTL_MS = 60 * 60_000;
+export const GITHUB_KEYS_CACHE_TTL_MS = HOUR_MS;
 /** How long one fetch of the key document may take; GitHub gives the whole alert 30 s. */
 export const GITHUB_KEYS_FETCH_TIMEOUT_MS = 2_000;
 /**
@@ -41,15 +43,18 @@ function pemToDer(pem: string): Uint8Array | null {
 }
 
 async function fetchKeySet(url: string, now: number): Promise<KeySet> {
-  const response = await fetch(url, {
-    headers: { Accept: "application/json", "User-Agent": "edge-key-authorizer" },
-    signal: AbortSignal.timeout(GITHUB_KEYS_FETCH_TIMEOUT_MS),
-  });
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new Error(`key document answered ${response.status}`);
+  const { signal, cancel } = timeoutSignal(GITHUB_KEYS_FETCH_TIMEOUT_MS);
+  let body: { public_keys?: unknown };
+  try {
+    const response = await fetch(url, { headers: { Accept: "application/json", "User-Agent": "edge-key-authorizer" }, signal });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`key document answered ${response.status}`);
+    }
+    body = await response.json();
+  } finally {
+    cancel();
   }
-  const body = (await response.json()) as { public_keys?: unknown };
   const keys = new Map<string, CryptoKey>();
   for (const entry of Array.isArray(body.public_keys) ? body.public_keys : []) {
     const { key_identifier: id, key } = (entry ?? {}) as { key_identifier?: unknown; key?: unknown };
@@ -66,7 +71,7 @@ async function fetchKeySet(url: string, now: number): Promise<KeySet> {
 }
 
 /** The signing key with this id, fetching the document when it is stale or does not know the id. */
-export async function githubKey(url: string, keyId: string, now = Date.now()): Promise<KeyLookup> {
+export async function githubKey(url: string, keyId: string, now = clock.now()): Promise<KeyLookup> {
   const current = cached?.url === url ? cached : null;
   const fresh = current !== null && now - current.fetchedAt < GITHUB_KEYS_CACHE_TTL_MS;
   const known = current?.keys.get(keyId);

@@ -21,12 +21,13 @@ import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../
 import { limitLeakRoute } from "../leaks/route-limit";
 import { requestScope } from "../http/request-scope";
 import { ingestLeakReports } from "../operations/ingest-leak-reports";
+import { clock } from "../util/clock";
+import { DAY_MS } from "../util/time";
 
 /** A verification call carries the matches of one chunk: small. */
 export const VERIFY_MAX_BYTES = 64 * 1024;
 /** Candidate strings checked per call. */
 export const VERIFY_MAX_MATCHES = 100;
-const DAY_MS = 86_400_000;
 
 /** Every string in the call's `{detector: {regex name: [strings]}}` body, or 400. */
 function verifyCandidates(body: unknown): string[] {
@@ -46,7 +47,7 @@ function verifyCandidates(body: unknown): string[] {
 }
 
 export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Response> {
-  const now = Date.now();
+  const now = clock.now();
   const token = c.env.TRUFFLEHOG_VERIFY_TOKEN ?? "";
   if (token === "") throw new ProblemError("not_found");
   limitLeakRoute("verify", c.req.header("CF-Connecting-IP") ?? "", now);

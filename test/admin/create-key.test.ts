@@ -6,6 +6,7 @@ import { sha256Hex } from "../../src/keys/hash";
 import type { CreateKeyResult } from "../../src/operations/create-key";
 import { admin, ADMIN_TOKEN, callWith, mintKey, problemOf } from "../helpers";
 import { countKeys, itRefusesWrongCredentials } from "./helpers";
+import { DAY_MS } from "../../src/util/time";
 
 describe("happy path", () => {
   it("mints a key shown once, stores only its hash, and answers the key object", async () => {
@@ -30,7 +31,7 @@ describe("happy path", () => {
     expect(key.id).toMatch(/^key_[0-9A-Za-z]{22}$/);
     expect(String(key.id)).not.toContain(api_key.slice(8, 16));
     const lifetime = Date.parse(String(key.expires_at)) - Date.parse(String(key.created_at));
-    expect(lifetime).toBe(365 * 86_400_000);
+    expect(lifetime).toBe(365 * DAY_MS);
     expect(JSON.stringify(key)).not.toContain(api_key);
     expect(Object.keys(key)).not.toContain("key_hash");
 
@@ -80,7 +81,7 @@ describe("happy path", () => {
     });
     expect(res.status).toBe(400);
     const { key } = await mintKey({ expires_in_days: 7 });
-    expect(Date.parse(String(key.expires_at)) - Date.parse(String(key.created_at))).toBe(7 * 86_400_000);
+    expect(Date.parse(String(key.expires_at)) - Date.parse(String(key.created_at))).toBe(7 * DAY_MS);
   });
 });
 

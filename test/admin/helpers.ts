@@ -7,6 +7,7 @@ import { expect, it } from "vitest";
 import type { KeyView } from "../../src/keys/key-record";
 import { d1Snapshot } from "../faults/wrappers";
 import { admin, ADMIN_TOKEN, call, callWith, mintKey, problemOf } from "../helpers";
+import { testClock } from "../clock";
 
 export const getKey = async (id: string) => (await (await admin(`/keys/${id}`, { method: "GET" })).json()) as KeyView;
 export const patch = (id: string, json: unknown) => admin(`/keys/${id}`, { method: "PATCH", json });
@@ -17,7 +18,7 @@ export const versionOf = async (id: string) =>
   (await env.DB.prepare("SELECT version FROM api_keys WHERE id = ?").bind(id).first<{ version: number }>())!.version;
 export const countKeys = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys").first<{ n: number }>())!.n;
 /** Moves a key past its expiry, as time would. */
-export const expire = (id: string) => env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, id).run();
+export const expire = (id: string) => env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - 1, id).run();
 
 /** One call of an operation: what a wrong credential is tried on. */
 export interface AdminCall {

@@ -5,8 +5,9 @@ import type { ListAlertsResult } from "../../src/operations/list-alerts";
 import { ADMIN_TOKEN, callWith } from "../helpers";
 import { getJson } from "../monitoring/helpers";
 import { itRefusesWrongCredentials } from "./helpers";
+import { testClock } from "../clock";
+import { HOUR_MS } from "../../src/util/time";
 
-const HOUR_MS = 3_600_000;
 const KEY = "key_list000000000000000000";
 
 async function alertsFor(keyId: string, query = "") {
@@ -17,7 +18,7 @@ async function alertsFor(keyId: string, query = "") {
 
 describe("happy path", () => {
   it("lists alerts by status and rule, newest first, with cursors", async () => {
-    const now = Date.now();
+    const now = testClock.now();
     await env.DB.prepare(
       "INSERT INTO alerts (rule, key_id, owner_id, opened_at, last_seen_at, details) VALUES ('new_network', 'key_list000000000000000000', 'o', ?1, ?1, '{}'), ('refusal_burst', 'key_list000000000000000000', 'o', ?2, ?2, '{}'), ('new_network', 'key_list000000000000000000', 'o', ?2, ?2, '{}')",
     )

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { ListKeysResult } from "../../src/operations/list-keys";
 import { admin, mintKey, problemOf } from "../helpers";
 import { getKey, itRefusesWrongCredentials } from "./helpers";
+import { testClock } from "../clock";
 
 describe("happy path", () => {
   it("filters by owner, status and environment, and pages through with cursors", async () => {
@@ -37,8 +38,8 @@ describe("happy path", () => {
     const owner = `owner-${crypto.randomUUID().slice(0, 8)}`;
     const a = await mintKey({ owner_id: owner });
     const b = await mintKey({ owner_id: owner });
-    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(Date.now() - 1, a.id).run();
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, b.id).run();
+    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(testClock.now() - 1, a.id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - 1, b.id).run();
     const res = await admin(`/keys?owner_id=${owner}&status=expired`, { method: "GET" });
     const ids = ((await res.json()) as ListKeysResult).keys.map((k) => k.id);
     expect(ids.sort()).toEqual([a.id, b.id].sort());

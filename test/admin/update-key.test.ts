@@ -3,9 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { KeyView } from "../../src/keys/key-record";
 import { admin, mintKey, problemOf } from "../helpers";
 import { expire, getKey, itRefusesWrongCredentials, patch, through, versionOf } from "./helpers";
+import { testClock } from "../clock";
+import { DAY_MS } from "../../src/util/time";
 
 describe("happy path", () => {
   it("changes settings, and the change governs every request once the call returns", async () => {
+    testClock.advanceToNextWindow(3600); // the counts below stay in one hour's window across the lease waits
     const { id, apiKey } = await mintKey({ scopes: ["read"] });
     expect((await through(apiKey, { method: "POST" })).status).toBe(403);
     const res = await patch(id, { scopes: ["read", "write"], name: "writer", metadata: { team: "a" } });
@@ -25,10 +28,10 @@ describe("happy path", () => {
 
   it("moves expires_at within the maximum lifetime", async () => {
     const { id } = await mintKey();
-    const at = new Date(Date.now() + 10 * 86_400_000).toISOString();
+    const at = new Date(testClock.now() + 10 * DAY_MS).toISOString();
     const res = await patch(id, { expires_at: at });
     expect(((await res.json()) as KeyView).expires_at).toBe(at);
-    for (const bad of [new Date(Date.now() - 1000).toISOString(), new Date(Date.now() + 400 * 86_400_000).toISOString(), "tomorrow"]) {
+    for (const bad of [new Date(testClock.now() - 1000).toISOString(), new Date(testClock.now() + 400 * DAY_MS).toISOString(), "tomorrow"]) {
       expect((await patch(id, { expires_at: bad })).status).toBe(400);
     }
   });

@@ -14,7 +14,8 @@ import type { RotateKeyResult } from "../../src/operations/rotate-key";
 import { clearIsolateCaches, kvKeyFor } from "../../src/keys/lookup";
 import { forgetLeases } from "../../src/limits/leases";
 import { ADMIN_TOKEN, BASE, call, gateway, mintKey, originSaw, problemOf } from "../helpers";
-import { breakingKeyObjects, capturingLogs, d1Snapshot, downD1, readOnlyD1 } from "./wrappers";
+import { capturingLogs } from "../logs";
+import { breakingKeyObjects, d1Snapshot, downD1, readOnlyD1 } from "./wrappers";
 
 /** An admin call through the Worker with some bindings replaced. */
 async function adminWith(overrides: Partial<Cloudflare.Env>, method: string, path: string, json?: unknown) {

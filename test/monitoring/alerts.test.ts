@@ -7,9 +7,9 @@ import type { MonitoringConfig } from "../../src/monitoring/config";
 import type { ListAlertsResult } from "../../src/operations/list-alerts";
 import { BASE, mintKey, revoke } from "../helpers";
 import { eventsAt, flush, getJson, hook, request } from "./helpers";
+import { testClock } from "../clock";
+import { DAY_MS, HOUR_MS } from "../../src/util/time";
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 async function alertsFor(keyId: string, query = ""): Promise<AlertView[]> {
   const { status, body } = await getJson<ListAlertsResult>(`/alerts?key_id=${keyId}${query}`);
@@ -108,14 +108,14 @@ describe("anomaly alerts", () => {
     const fresh = await mintKey({ owner_id: "owner-dormant" });
     const dormant = await mintKey({ owner_id: "owner-dormant" });
     const pruned = await mintKey({ owner_id: "owner-dormant" });
-    const longAgo = Date.now() - (NETWORK_HISTORY_DAYS + 60) * DAY_MS;
+    const longAgo = testClock.now() - (NETWORK_HISTORY_DAYS + 60) * DAY_MS;
     await env.DB.batch([
       env.DB.prepare("UPDATE api_keys SET created_at = ? WHERE id IN (?, ?)").bind(longAgo, dormant.id, pruned.id),
       // Seen 40 days ago from this very network: past the history window, so not known any more.
       env.DB.prepare("INSERT INTO key_networks (key_id, network, first_seen, last_seen) VALUES (?1, 'ip:192.0.2.0/24', ?2, ?3)").bind(
         pruned.id,
         longAgo,
-        Date.now() - 40 * DAY_MS,
+        testClock.now() - 40 * DAY_MS,
       ),
     ]);
     expect(await request(fresh.apiKey, { ip: "192.0.2.7" })).toBe(200);
@@ -161,7 +161,7 @@ describe("anomaly alerts", () => {
     const quiet = await mintKey({ owner_id: "owner-spike" });
     const busy = await mintKey({ owner_id: "owner-spike" });
     const fresh = await mintKey({ owner_id: "owner-spike" });
-    const hour = Date.now() - (Date.now() % HOUR_MS);
+    const hour = testClock.now() - (testClock.now() % HOUR_MS);
     // 48 hours of history: 2 an hour for `quiet`, 10 an hour for `busy`.
     const history = Array.from({ length: 48 }, (_, i) => hour - (i + 1) * HOUR_MS);
     await env.DB.prepare(
@@ -184,7 +184,7 @@ describe("anomaly alerts", () => {
     const key = { id: "key_concurrent000000000000", owner_id: "owner-race" };
     const ctx = createExecutionContext();
     const results = await Promise.all(
-      Array.from({ length: 6 }, () => raiseAlert(overrides, (p) => ctx.waitUntil(p), key, { rule: "refusal_burst", details: {} }, Date.now(), 3_600_000)),
+      Array.from({ length: 6 }, () => raiseAlert(overrides, (p) => ctx.waitUntil(p), key, { rule: "refusal_burst", details: {} }, testClock.now(), HOUR_MS)),
     );
     await waitOnExecutionContext(ctx);
     expect(results.filter((r) => r.opened)).toHaveLength(1);
@@ -200,7 +200,7 @@ const CONFIG: MonitoringConfig = {
   trafficMinRequests: 100,
   refusalBurst: 20,
   revokedUse: 3,
-  dedupeMs: 3_600_000,
+  dedupeMs: HOUR_MS,
   usageRetentionDays: 400,
   alertRetentionDays: 180,
 };

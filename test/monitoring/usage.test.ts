@@ -2,12 +2,14 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { flushNow, utcDay } from "../../src/monitoring/flush";
+import { flushNow } from "../../src/monitoring/flush";
 import { MAX_PENDING_ROWS, countDecision, takeBatchIfDue } from "../../src/monitoring/usage";
 import type { UsageReport } from "../../src/monitoring/usage-store";
 import type { KeyUsageResult } from "../../src/operations/usage";
 import { BASE, countingD1, mintKey, revoke } from "../helpers";
 import { flush, getJson, request } from "./helpers";
+import { testClock } from "../clock";
+import { utcDay } from "../../src/util/time";
 
 async function totals(): Promise<UsageReport> {
   const { status, body } = await getJson<UsageReport>("/usage");
@@ -33,7 +35,7 @@ describe("usage rollups", () => {
     expect(await request(`${reader.apiKey.slice(0, -1)}${reader.apiKey.endsWith("A") ? "B" : "A"}`)).toBe(401); // bad checksum
     await flush();
 
-    const today = utcDay(Date.now());
+    const today = utcDay(testClock.now());
     const mine = await getJson<KeyUsageResult>(`/keys/${reader.id}/usage?from=${today}&to=${today}`);
     expect(mine.status).toBe(200);
     expect(mine.body).toMatchObject({ key_id: reader.id, from: today, to: today, total: 5, outcomes: { valid: 3, insufficient_scope: 2 } });
@@ -84,7 +86,7 @@ describe("usage rollups", () => {
     expect(sql.filter((s) => /usage_hourly|usage_daily|key_networks|UPDATE api_keys/.test(s))).toEqual([]);
 
     const ctx = createExecutionContext();
-    await flushNow(overrides, (p) => ctx.waitUntil(p), Date.now());
+    await flushNow(overrides, (p) => ctx.waitUntil(p), testClock.now());
     await waitOnExecutionContext(ctx);
     const writes = sql.filter((s) => /^\s*INSERT INTO (usage_hourly|usage_daily|key_networks)/.test(s));
     expect(writes).toHaveLength(3);
@@ -93,7 +95,7 @@ describe("usage rollups", () => {
   });
 
   it("hands a batch over as soon as it reaches MAX_PENDING_ROWS, before the interval", async () => {
-    const now = Date.now();
+    const now = testClock.now();
     for (let i = 0; i < MAX_PENDING_ROWS - 1; i++) countDecision(null, `test_outcome_${i}`, { ip: null, asn: null, country: null }, now);
     expect(takeBatchIfDue(now)).toBeNull();
     countDecision(null, "test_outcome_last", { ip: null, asn: null, country: null }, now);

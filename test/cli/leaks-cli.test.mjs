@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateKey } from "../../src/keys/format.ts";
-import { ROOT, runScript, startDevServer } from "../cli/dev-server.mjs";
+import { ROOT, runScript, startDevServer } from "./dev-server.mjs";
 
 const TOKEN = `leaks-cli-${crypto.randomUUID()}`;
 let server;
