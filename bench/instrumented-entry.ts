@@ -15,7 +15,11 @@ const counts = { d1_queries: 0, kv_reads: 0, kv_writes: 0, object_calls: 0 };
 type Fn = (...args: unknown[]) => unknown;
 
 /** A Proxy that calls `onCall(name, args)` before each method call and may replace the result. */
-function counting<T extends object>(target: T, onCall: (name: string, args: unknown[]) => void, wrap?: (name: string, result: unknown) => unknown): T {
+function counting<T extends object>(
+  target: T,
+  onCall: (name: string, args: unknown[]) => void,
+  wrap?: (name: string, result: unknown) => unknown,
+): T {
   return new Proxy(target, {
     get(t, prop) {
       const value = Reflect.get(t, prop);
@@ -75,13 +79,20 @@ function countingKv(kv: KVNamespace): KVNamespace {
 }
 
 function countingObjects(ns: Cloudflare.Env["KEY_OBJECT"]): Cloudflare.Env["KEY_OBJECT"] {
-  return counting(ns, () => {}, (name, result) =>
-    name === "get" ? counting(result as object, () => counts.object_calls++) : result,
+  return counting(
+    ns,
+    () => {},
+    (name, result) => (name === "get" ? counting(result as object, () => counts.object_calls++) : result),
   ) as Cloudflare.Env["KEY_OBJECT"];
 }
 
 function instrument(env: Cloudflare.Env): Cloudflare.Env {
-  return { ...env, DB: countingD1(env.DB), KEY_CACHE: countingKv(env.KEY_CACHE), KEY_OBJECT: countingObjects(env.KEY_OBJECT) };
+  return {
+    ...env,
+    DB: countingD1(env.DB),
+    KEY_CACHE: countingKv(env.KEY_CACHE),
+    KEY_OBJECT: countingObjects(env.KEY_OBJECT),
+  };
 }
 
 export class AuthService extends RealAuthService {

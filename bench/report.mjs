@@ -5,7 +5,8 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { statusesAsExpected } from "./load.mjs";
 
-const version = (root, pkg) => JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version;
+const version = (root, pkg) =>
+  JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version;
 
 function git(root, args) {
   try {
@@ -30,7 +31,8 @@ export function machineInfo(root) {
     wrangler: version(root, "wrangler"),
     autocannon: version(root, "autocannon"),
     commit: git(root, ["rev-parse", "--short", "HEAD"]),
-    src_uncommitted_changes: (git(root, ["status", "--porcelain", "--", "src", "migrations", "wrangler.toml"]) ?? "") !== "",
+    src_uncommitted_changes:
+      (git(root, ["status", "--porcelain", "--", "src", "migrations", "wrangler.toml"]) ?? "") !== "",
   };
 }
 
@@ -86,10 +88,38 @@ const fmt = (n, digits = 1) => (n === undefined || n === null ? "" : Number(n).t
 /** The terminal table: floors first, then scenarios with their ratio, counts and memory. */
 export function formatTable(report) {
   const { machine, settings, floors, scenarios, flood } = report;
-  const header = ["scenario", "status", "rps", "vs floor", "p50 ms", "p99 ms", "max ms", "D1/1k", "D1 later", "KV rd/1k", "KV wr/1k", "DO/1k", "peak MiB"];
+  const header = [
+    "scenario",
+    "status",
+    "rps",
+    "vs floor",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "D1/1k",
+    "D1 later",
+    "KV rd/1k",
+    "KV wr/1k",
+    "DO/1k",
+    "peak MiB",
+  ];
   const rows = [];
   for (const f of floors) {
-    rows.push([`floor: ${f.name}`, f.ok ? `${f.expect} ok` : "WRONG", String(f.rps), "1", fmt(f.p50_ms, 2), fmt(f.p99_ms, 2), fmt(f.max_ms, 1), "", "", "", "", "", fmt(f.peak_rss_mib)]);
+    rows.push([
+      `floor: ${f.name}`,
+      f.ok ? `${f.expect} ok` : "WRONG",
+      String(f.rps),
+      "1",
+      fmt(f.p50_ms, 2),
+      fmt(f.p99_ms, 2),
+      fmt(f.max_ms, 1),
+      "",
+      "",
+      "",
+      "",
+      "",
+      fmt(f.peak_rss_mib),
+    ]);
   }
   for (const s of scenarios) {
     const c = s.per_1k_requests ?? {};
@@ -135,7 +165,11 @@ export function formatTable(report) {
       `Flood of ${total} distinct unknown keys, in a runtime of its own (${flood.rps} rps, ${flood.ok ? "all 401" : `WRONG: ${JSON.stringify(flood.statuses)}`}; peak RSS ${fmt(flood.peak_rss_mib)} MiB):`,
       fline(["unknown keys", "workerd RSS", "authorizer V8 heap"]),
       ...flood.steps.map((s) =>
-        fline([s.keys.toLocaleString("en"), `${fmt(s.rss_mib)} MiB`, `${fmt(s.authorizer_heap.used_mib)} / ${fmt(s.authorizer_heap.total_mib)} MiB`]),
+        fline([
+          s.keys.toLocaleString("en"),
+          `${fmt(s.rss_mib)} MiB`,
+          `${fmt(s.authorizer_heap.used_mib)} / ${fmt(s.authorizer_heap.total_mib)} MiB`,
+        ]),
       ),
       "workerd RSS includes the local D1 and KV simulators, which run in the same process; the heap is the",
       "authorizer isolate's alone (used / reserved, as V8 reports it, without forcing a collection).",

@@ -124,7 +124,10 @@ async function measureFloors(runtime) {
   const settled_s = await settle(runtime);
   for (const f of FLOORS) {
     log(`floor: ${f.name}`);
-    out[f.name] = { ...(await measure(runtime, `${runtime.urls[f.worker]}${PATH}`, keySource([FLOOR_KEY]))), settled_s };
+    out[f.name] = {
+      ...(await measure(runtime, `${runtime.urls[f.worker]}${PATH}`, keySource([FLOOR_KEY]))),
+      settled_s,
+    };
   }
   return out;
 }
@@ -136,7 +139,10 @@ async function measureFloors(runtime) {
  */
 async function floodPass(bundle, state, adminToken) {
   const runtime = await startRuntime(
-    [authorizerWorker("authorizer", bundle, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }), benchWorker("origin", "noop.js")],
+    [
+      authorizerWorker("authorizer", bundle, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }),
+      benchWorker("origin", "noop.js"),
+    ],
     state,
     { inspect: ["authorizer"] },
   );
@@ -156,7 +162,9 @@ async function floodPass(bundle, state, adminToken) {
     let ok = true;
     const step = SETTINGS.flood_keys / 4;
     for (let sent = step; sent <= SETTINGS.flood_keys; sent += step) {
-      log(`flood of distinct unknown keys: ${sent.toLocaleString("en")} of ${SETTINGS.flood_keys.toLocaleString("en")}`);
+      log(
+        `flood of distinct unknown keys: ${sent.toLocaleString("en")} of ${SETTINGS.flood_keys.toLocaleString("en")}`,
+      );
       const r = await load(url, keySource(unknownKey), { amount: step });
       ok &&= statusesAsExpected(r, 401);
       for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
@@ -165,7 +173,14 @@ async function floodPass(bundle, state, adminToken) {
       steps.push(await memory(sent));
     }
     const peak = runtime.memory().peak_rss_mib;
-    return { ok, expect: 401, statuses, rps: Math.round(requests / seconds), steps, peak_rss_mib: peakReset ? peak : null };
+    return {
+      ok,
+      expect: 401,
+      statuses,
+      rps: Math.round(requests / seconds),
+      steps,
+      peak_rss_mib: peakReset ? peak : null,
+    };
   } finally {
     active.delete(runtime);
     await runtime.mf.dispose();
@@ -206,7 +221,10 @@ async function timingPass(bundle, state, adminToken) {
       log(`timing: ${s.name}`);
       const settled_s = await settle(runtime);
       const keys = keySource(s.timingKeys, { once: s.once, pregenerate: SETTINGS.pregenerated_keys });
-      results.push({ ...(await measure(runtime, targetUrl(runtime.urls, s), keys, { prime: s.prime && s.timingKeys, once: s.once })), settled_s });
+      results.push({
+        ...(await measure(runtime, targetUrl(runtime.urls, s), keys, { prime: s.prime && s.timingKeys, once: s.once })),
+        settled_s,
+      });
     }
     const floorsAfter = await measureFloors(runtime);
     return { scenarios, results, floorsBefore, floorsAfter };
@@ -229,7 +247,9 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
   active.add(runtime);
   // Each authorizer instance counts its own calls; the "throttled" scenarios run on the second one.
   const counts = async (s) =>
-    (await fetch(`${runtime.urls[s.via === "throttled" ? "authorizer-throttled" : "authorizer"]}/__bench/counts`)).json();
+    (
+      await fetch(`${runtime.urls[s.via === "throttled" ? "authorizer-throttled" : "authorizer"]}/__bench/counts`)
+    ).json();
   try {
     // Let the work the timing pass left behind (usage flushes) finish before anything is counted.
     await settle(runtime);
@@ -241,7 +261,9 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
       if (s.prime) await load(url, keySource(s.countingKeys), { amount: s.countingKeys.length });
       if (!s.once) await load(url, keys, { seconds: SETTINGS.warmup_s });
       await counts(s); // resets
-      const amount = s.once ? s.countingKeys.length : Math.max(SETTINGS.count_requests, Array.isArray(s.countingKeys) ? s.countingKeys.length : 0);
+      const amount = s.once
+        ? s.countingKeys.length
+        : Math.max(SETTINGS.count_requests, Array.isArray(s.countingKeys) ? s.countingKeys.length : 0);
       const r = await load(url, keys, { amount });
       await sleep(100); // cache refills run in waitUntil, just after the responses
       const during = await counts(s);
@@ -297,7 +319,12 @@ async function main() {
     scenarios,
     flood,
   };
-  const file = ONLY !== null ? join(TMP, "results.only.json") : SMOKE ? join(TMP, "results.smoke.json") : join(ROOT, "bench/results.json");
+  const file =
+    ONLY !== null
+      ? join(TMP, "results.only.json")
+      : SMOKE
+        ? join(TMP, "results.smoke.json")
+        : join(ROOT, "bench/results.json");
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatTable(report));
   console.log(`\nWritten: ${file}`);
@@ -305,7 +332,9 @@ async function main() {
   const wrong = [...floors, ...scenarios, ...(flood ? [{ name: "flood", ...flood }] : [])].filter((r) => !r.ok);
   if (wrong.length > 0) {
     for (const r of wrong) {
-      console.error(`WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`);
+      console.error(
+        `WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`,
+      );
     }
     process.exitCode = 1;
   }
