@@ -106,7 +106,7 @@ const COMMANDS = {
     method: "GET",
     path: `/keys${query({ owner_id: v.owner, status: v.status, environment: v.env, limit: v.limit, cursor: v.cursor })}`,
   }),
-  get: (v, p) => ({ method: "GET", path: `/keys/${requireId(p)}` }),
+  get: (_v, p) => ({ method: "GET", path: `/keys/${requireId(p)}` }),
   update: (v, p) => ({
     method: "PATCH",
     path: `/keys/${requireId(p)}`,
@@ -117,8 +117,8 @@ const COMMANDS = {
     path: `/keys/${requireId(p)}/revoke`,
     body: v.reason === undefined ? undefined : { reason: v.reason },
   }),
-  disable: (v, p) => ({ method: "POST", path: `/keys/${requireId(p)}/disable` }),
-  enable: (v, p) => ({ method: "POST", path: `/keys/${requireId(p)}/enable` }),
+  disable: (_v, p) => ({ method: "POST", path: `/keys/${requireId(p)}/disable` }),
+  enable: (_v, p) => ({ method: "POST", path: `/keys/${requireId(p)}/enable` }),
   rotate: (v, p) => ({
     method: "POST",
     path: `/keys/${requireId(p)}/rotate`,

@@ -45,7 +45,7 @@ if (!devVars.ORIGIN_URL) {
     req.on("end", () => {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(
-        JSON.stringify(
+        `${JSON.stringify(
           {
             demo_origin: true,
             method: req.method,
@@ -55,7 +55,7 @@ if (!devVars.ORIGIN_URL) {
           },
           null,
           2,
-        ) + "\n",
+        )}\n`,
       );
     });
   });

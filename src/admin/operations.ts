@@ -5,7 +5,6 @@
  */
 import * as z from "zod";
 import { PROBLEMS, type ProblemCode } from "../http/problem";
-import { auditRowSchema } from "../keys/audit-log";
 import { KEY_ID_PATTERN, keyViewSchema } from "../keys/key-record";
 import { ingestSummarySchema } from "../leaks/ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";

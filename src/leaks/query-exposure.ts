@@ -34,7 +34,7 @@ export function exposureLocation(method: string, pathname: string): string {
 /** Decodes every run of %XX escapes as UTF-8 (malformed bytes become U+FFFD); never throws, unlike decodeURIComponent. */
 function percentDecoded(path: string): string {
   return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) =>
-    utf8.decode(Uint8Array.from(run.match(/%[0-9A-Fa-f]{2}/g)!, (escape) => parseInt(escape.slice(1), 16))),
+    utf8.decode(Uint8Array.from(run.match(/%[0-9A-Fa-f]{2}/g)!, (hex) => parseInt(hex.slice(1), 16))),
   );
 }
 

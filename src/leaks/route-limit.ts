@@ -7,8 +7,7 @@ import { ProblemError } from "../http/problem";
 import { retryAfterSeconds } from "../limits/headers";
 import { windowStartOf } from "../limits/window";
 import { BoundedTtlCache } from "../util/bounded-cache";
-import { MINUTE_MS, SECOND_MS } from "../util/time";
-import { clock } from "../util/clock";
+import { MINUTE_MS } from "../util/time";
 
 export const LEAK_ROUTE_WINDOW_MS = MINUTE_MS;
 /** Requests per caller per window, by route. */

@@ -9,7 +9,7 @@
 import { addUsageStatements, findKeyOwnersByIds } from "../keys/store";
 import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
-import { DAY_MS, HOUR_MS, hourStart, utcDay } from "../util/time";
+import { DAY_MS, HOUR_MS, utcDay } from "../util/time";
 import { raiseAlert } from "./alerts";
 import {
   evaluateRules,
@@ -168,7 +168,10 @@ async function readNetworkHistory(db: D1Database, keyIds: string[], since: numbe
     .all<{ key_id: string; network: string }>();
   for (const r of results) {
     let set = history.get(r.key_id);
-    if (!set) history.set(r.key_id, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      history.set(r.key_id, set);
+    }
     set.add(r.network);
   }
   return history;

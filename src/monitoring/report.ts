@@ -7,7 +7,7 @@ import { RANDOM_LENGTH, CHECKSUM_LENGTH } from "../keys/format";
 import { countKeys, countMalformedHashes, listKeysExpiringBy, type ExpiringKey, type KeyCounts } from "../keys/store";
 import { findAlerts, toAlertObject, type AlertRow } from "./alerts";
 import type { MonitoringConfig } from "./config";
-import { DAY_MS, daysBetween, HOUR_MS, hourStart, isoTime, utcDay } from "../util/time";
+import { DAY_MS, daysBetween, HOUR_MS, utcDay } from "../util/time";
 import type { Control, ControlStatus, SecurityReport } from "./report-schema";
 
 export const REPORT_TITLE = "API Key Security Implementation Report";

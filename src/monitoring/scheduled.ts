@@ -8,7 +8,7 @@ import { listKeysDueExpiryNotice, markLapsedKeys } from "../keys/store";
 import type { WaitUntil } from "../http/context";
 import { notifyOwner } from "../notify/webhook";
 import { log } from "../util/log";
-import { DAY_MS, isoTime, utcDay } from "../util/time";
+import { DAY_MS, utcDay } from "../util/time";
 import { NETWORK_HISTORY_DAYS } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
 import { flushNow } from "./flush";
@@ -117,6 +117,8 @@ async function prune(env: Cloudflare.Env, now: number): Promise<Record<string, n
         .bind(cutoff, PRUNE_BATCH_LIMIT);
     }),
   );
-  cutoffs.forEach(([table], i) => (pruned[table] = results[i]?.meta.changes ?? 0));
+  cutoffs.forEach(([table], i) => {
+    pruned[table] = results[i]?.meta.changes ?? 0;
+  });
   return pruned;
 }

@@ -73,7 +73,10 @@ export function countDecision(keyId: string | null, outcome: string, from: Obser
   if (keyId === null || outcome !== ADMITTED) return;
   if (now > (pending.lastAdmittedAt.get(keyId) ?? 0)) pending.lastAdmittedAt.set(keyId, now);
   let seen = pending.observations.get(keyId);
-  if (!seen) pending.observations.set(keyId, (seen = new Set()));
+  if (!seen) {
+    seen = new Set();
+    pending.observations.set(keyId, seen);
+  }
   if (seen.size < MAX_OBSERVATIONS_PER_KEY) seen.add(`${from.ip ?? ""}\n${from.asn ?? ""}\n${from.country ?? ""}`);
 }
 

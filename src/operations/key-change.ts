@@ -39,7 +39,7 @@ export async function applyKeyChange(
   now: number,
   write: () => Promise<unknown>,
 ): Promise<KeyView> {
-  let current;
+  let current: Awaited<ReturnType<typeof changeKey>>["current"];
   try {
     ({ current } = await changeKey(ctx.env, record, write));
   } catch (error) {

@@ -5,7 +5,7 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
-import { log, logRefusal } from "../util/log";
+import { logRefusal } from "../util/log";
 import { clock } from "../util/clock";
 import { canonicalPath } from "../verify/paths";
 import { isSupportedMethod } from "../http/route-policy";

@@ -16,7 +16,9 @@ function tempDir() {
   dirs.push(dir);
   return dir;
 }
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const scan = (args, cwd) => spawnSync(process.execPath, [SCAN, "--vendor", "", ...args], { cwd, encoding: "utf8" });
 const badChecksum = (key) => key.slice(0, -1) + (key.endsWith("0") ? "1" : "0");

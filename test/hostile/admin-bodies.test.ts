@@ -148,7 +148,7 @@ describe("size and depth", () => {
 
   it.each([
     ["arrays", (n: number) => "[".repeat(n) + "]".repeat(n)],
-    ["objects", (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n)],
+    ["objects", (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`],
     ["metadata", (n: number) => `{"owner_id":"o","metadata":${'{"a":'.repeat(n)}1${"}".repeat(n)}}`],
   ])("nesting %s as deep as 16 KB allows is a 400, never a 500", async (_label, nest) => {
     await expectUnchanged(async () => {

@@ -10,7 +10,7 @@ import { LEASE_MS, STATE_REFRESH_MS } from "../../src/limits/key-object";
 import { forgetLeases } from "../../src/limits/leases";
 import { breakingKeyObjects, readOnlyD1 } from "../faults/wrappers";
 import { flush } from "../monitoring/helpers";
-import { call, callWith, countingD1, gateway, mintKey, originSaw, problemOf, revoke } from "../helpers";
+import { call, callWith, countingD1, mintKey, originSaw, problemOf, revoke } from "../helpers";
 import { testClock, until, useRealClock } from "../clock";
 import { DAY_MS } from "../../src/util/time";
 

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { median, mean } from "../../src/monitoring/report";
 import { formatDuration } from "../../src/monitoring/report-markdown";
+import type { SecurityReport } from "../../src/monitoring/report-schema";
 import { ADMIN_TOKEN, admin, callWith, mintKey } from "../helpers";
 import { testClock } from "../clock";
 import { DAY_MS, HOUR_MS, utcDay } from "../../src/util/time";
@@ -18,7 +19,13 @@ async function report(overrides: Partial<Cloudflare.Env>, format: "json" | "mark
   return response;
 }
 const jsonReport = async (overrides: Partial<Cloudflare.Env> = {}) =>
-  (await (await report(overrides, "json")).json()) as any;
+  (await (await report(overrides, "json")).json()) as SecurityReport;
+/** The report's row for a control; fails the test if there is none. */
+function controlOf(report: SecurityReport, name: string) {
+  const row = report.controls.find((c) => c.control === name);
+  if (!row) throw new Error(`no control ${name} in the report`);
+  return row;
+}
 
 const now = testClock.now();
 const ids: Record<string, string> = {};
@@ -40,7 +47,7 @@ describe("the security report", () => {
 
   it("before any GitHub alert, leak detection is configured but not Active", async () => {
     const r = await jsonReport(GITHUB);
-    expect(r.controls.find((c: any) => c.control === "Leak detection").status).toBe("Partial");
+    expect(controlOf(r, "Leak detection").status).toBe("Partial");
     expect(r.leaks.keys_detected_in_public_sources).toBe(0);
     expect(r.leaks.median_report_to_revocation_ms).toBeNull();
   });
@@ -114,7 +121,7 @@ describe("the security report", () => {
     expect(r.validations.per_day).toHaveLength(7);
     expect(r.validations.per_day[0]).toEqual({ day: utcDay(now - 6 * DAY_MS), total: 11, valid: 11 });
     expect(r.validations.per_day[6]).toEqual({ day: utcDay(now), total: 103, valid: 100 });
-    expect(r.validations.per_day.slice(1, 6).every((d: any) => d.total === 0)).toBe(true);
+    expect(r.validations.per_day.slice(1, 6).every((d) => d.total === 0)).toBe(true);
 
     expect(r.leaks).toEqual({
       window_days: 30,
@@ -128,11 +135,11 @@ describe("the security report", () => {
       scanner_reports: 3,
     });
     expect(r.open_alerts.count).toBe(1);
-    expect(r.open_alerts.alerts.map((a: any) => a.rule)).toEqual(["refusal_burst"]);
+    expect(r.open_alerts.alerts.map((a) => a.rule)).toEqual(["refusal_burst"]);
     expect(r.expiring_keys.count).toBe(1);
     expect(r.expiring_keys.keys[0]).toMatchObject({ id: ids.soon, owner_id: "owner-soon" });
 
-    const control = (name: string) => r.controls.find((c: any) => c.control === name);
+    const control = (name: string) => controlOf(r, name);
     expect(control("Leak detection").status).toBe("Active");
     expect(control("Auto-revocation").evidence).toContain("3 revocations");
     expect(control("Key format").status).toBe("Active");
@@ -146,8 +153,8 @@ describe("the security report", () => {
 
     // The same data without the GitHub endpoint or a vendor prefix.
     const plain = await jsonReport();
-    expect(plain.controls.find((c: any) => c.control === "Leak detection").status).toBe("Not configured");
-    expect(plain.controls.find((c: any) => c.control === "Key format").status).toBe("Partial");
+    expect(controlOf(plain, "Leak detection").status).toBe("Not configured");
+    expect(controlOf(plain, "Key format").status).toBe("Partial");
     expect(plain.platform).toBe("edge-key-authorizer");
   });
 
