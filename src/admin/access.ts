@@ -15,8 +15,8 @@ export interface AccessConfig {
 }
 
 /** How long the team's keys are trusted before they are fetched again. */
-export const JWKS_CACHE_TTL_MS = 10 * MINUTE_MS;
-export const JWKS_FETCH_TIMEOUT_MS = 3_000;
+const JWKS_CACHE_TTL_MS = 10 * MINUTE_MS;
+const JWKS_FETCH_TIMEOUT_MS = 3_000;
 /** Clock skew tolerated on exp and nbf. */
 const LEEWAY_S = 60;
 

@@ -14,7 +14,7 @@ import {
 } from "../http/json-body";
 
 /** The most bytes an admin request body may have. */
-export const MAX_BODY_BYTES = 16 * 1024;
+const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Reads and validates a JSON body. Too large: 413. Not JSON: 415 or 400. Invalid: 400 `invalid_request` with

@@ -19,7 +19,7 @@ const STRIPPED_HEADERS: ReadonlySet<string> = new Set([
   "x-http-method",
 ]);
 
-export const SIGNATURE_HEADER = "X-Auth-Signature";
+const SIGNATURE_HEADER = "X-Auth-Signature";
 
 /**
  * The string the origin signature covers. The origin recomputes it from the request it received and the
@@ -40,7 +40,7 @@ export interface ForwardContext {
 }
 
 /** The request the origin receives; `signal` aborts it (the origin's deadline). */
-export async function originRequest(
+async function originRequest(
   request: Request,
   url: URL,
   ctx: ForwardContext,

@@ -66,7 +66,7 @@ function pathCovers(pattern: RoutePattern, segments: readonly string[], wildcard
  * True if every request `later` matches is matched by `earlier` too, so that in a first-match policy `later`
  * can never apply (e.g. "HEAD /a" after "GET /a", or anything after "* /*").
  */
-export function patternCovers(earlier: RoutePattern, later: RoutePattern): boolean {
+function patternCovers(earlier: RoutePattern, later: RoutePattern): boolean {
   if (later.method === "*" ? earlier.method !== "*" : !methodCovers(earlier.method, later.method)) return false;
   return pathCovers(earlier, later.segments, later.wildcard);
 }
@@ -86,7 +86,7 @@ export const DEFAULT_ROUTE_POLICY: readonly { route: string; scopes: string[] }[
 ];
 
 /** A rule that an earlier rule covers entirely: first match wins, so it can never apply. */
-export interface ShadowedRule {
+interface ShadowedRule {
   /** Positions in the policy, from 0. */
   index: number;
   shadowedBy: number;

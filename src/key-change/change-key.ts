@@ -78,7 +78,7 @@ export async function changeKey<T>(
 }
 
 /** Tells the key's object that a change to the key is about to be written to D1. Throws if the object fails. */
-export async function announceChange(env: Cloudflare.Env, lineageId: string, keyId: string): Promise<void> {
+async function announceChange(env: Cloudflare.Env, lineageId: string, keyId: string): Promise<void> {
   await env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(lineageId)).prepareChange(keyId);
 }
 

@@ -4,7 +4,7 @@
 import * as z from "zod";
 import { isoTime } from "../util/time";
 
-export const AUDIT_ACTIONS = ["create", "update", "disable", "enable", "revoke", "rotate"] as const;
+const AUDIT_ACTIONS = ["create", "update", "disable", "enable", "revoke", "rotate"] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {

@@ -30,7 +30,7 @@ const KEY_ID_RANDOM_LENGTH = 22;
 export const KEY_ID_SOURCE = `key_${BASE62_CLASS}{${KEY_ID_RANDOM_LENGTH}}`;
 export const KEY_ID_PATTERN = new RegExp(`^${KEY_ID_SOURCE}$`);
 
-export function newKeyId(): string {
+function newKeyId(): string {
   return `key_${randomBase62(KEY_ID_RANDOM_LENGTH)}`;
 }
 

@@ -15,27 +15,27 @@ import { parseCachedRecord, toLiveKey, type KeyRecord, type LiveKey } from "./ke
  * older version than it holds (then the isolate re-reads D1), and expiry is checked against the clock. So
  * the copy's age only matters for refusals, which REFUSAL_RECHECK_MS bounds.
  */
-export const ISOLATE_CACHE_TTL_MS = 30_000;
+const ISOLATE_CACHE_TTL_MS = 30_000;
 /**
  * A refusal decided on a copy older than this is checked again on a fresh read (KV, then D1) before it is
  * answered, so a change that loosens a key (enable, a wider allowlist, a new scope) is seen by every isolate
  * within this long plus KV's propagation, and a busy refused key costs one read per this interval.
  */
 export const REFUSAL_RECHECK_MS = 5_000;
-export const ISOLATE_CACHE_MAX_ENTRIES = 10_000;
+const ISOLATE_CACHE_MAX_ENTRIES = 10_000;
 
 /**
  * How long a KV copy lives. Revocation deletes it at once, but Workers KV is eventually consistent: other
  * locations can go on reading the old value for up to about 60 s after the delete.
  */
-export const KV_METADATA_TTL_S = 300;
+const KV_METADATA_TTL_S = 300;
 
 /**
  * How long an isolate remembers that a hash is unknown. Safe at any length: a key's hash only becomes known
  * by minting the key, and a freshly minted 256-bit key cannot have been presented before.
  */
-export const NEGATIVE_CACHE_TTL_MS = 60_000;
-export const NEGATIVE_CACHE_MAX_ENTRIES = 50_000;
+const NEGATIVE_CACHE_TTL_MS = 60_000;
+const NEGATIVE_CACHE_MAX_ENTRIES = 50_000;
 
 /**
  * How long a KV read may take before the lookup gives up on it and asks D1. A hung KV read must not hang the

@@ -124,7 +124,7 @@ export function setKeyStatus(
 }
 
 /** The settings an admin may change on a live key. */
-export const UPDATABLE_COLUMNS = [...SETTING_COLUMNS, "expires_at"] as const satisfies readonly (keyof KeyRecord)[];
+const UPDATABLE_COLUMNS = [...SETTING_COLUMNS, "expires_at"] as const satisfies readonly (keyof KeyRecord)[];
 export type KeySettings = Partial<Pick<KeyRecord, (typeof UPDATABLE_COLUMNS)[number]>>;
 
 /**

@@ -32,7 +32,7 @@ const findingResultSchema = z.object({
   /** Already reported before: nothing was done for it this time. */
   duplicate: z.boolean(),
 });
-export type FindingResult = z.output<typeof findingResultSchema>;
+type FindingResult = z.output<typeof findingResultSchema>;
 
 const count = z.int().min(0);
 
@@ -51,7 +51,7 @@ export const ingestSummarySchema = z.object({
 export type IngestSummary = z.output<typeof ingestSummarySchema>;
 
 /** A stable event fingerprint: the scanner's id (redacted, bounded) and a digest that tells two secrets on one line apart. */
-export async function findingFingerprint(source: string, id: string, secret: string): Promise<string> {
+async function findingFingerprint(source: string, id: string, secret: string): Promise<string> {
   const secretDigest = (await sha256Hex(`${source}\n${secret}`)).slice(0, 16);
   const clean = safeText(id, Number.MAX_SAFE_INTEGER);
   const idPart = clean.length > MAX_FINGERPRINT_LENGTH ? await sha256Hex(clean) : clean;

@@ -27,7 +27,7 @@ const MAX_KEYS_PER_URL = 4;
  * Where the key was seen: the method and path, with every key in the path redacted like any other location
  * (another key in the path is no less exposed). The path is percent-decoded first, so `%73k_live_…` is caught.
  */
-export function exposureLocation(method: string, pathname: string): string {
+function exposureLocation(method: string, pathname: string): string {
   return safeText(`${method} ${percentDecoded(pathname)}`, MAX_EXPOSURE_LOCATION_LENGTH);
 }
 

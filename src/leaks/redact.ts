@@ -8,10 +8,10 @@ const KEY_SHAPED = new RegExp(anyKeyPatternSource(), "g");
 const KEY_PREFIX = new RegExp(`^${ANY_KEY_PREFIX_SOURCE}`);
 
 /** The longest location kept for an event. */
-export const MAX_LOCATION_LENGTH = 1024;
+const MAX_LOCATION_LENGTH = 1024;
 
 /** `sk_live_…AbCd`: the prefix and the last four characters. */
-export function redactKey(key: string): string {
+function redactKey(key: string): string {
   const prefix = KEY_PREFIX.exec(key)?.[0] ?? "";
   return `${prefix}…${key.slice(-4)}`;
 }

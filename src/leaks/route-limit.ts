@@ -9,7 +9,7 @@ import { windowStartOf } from "../limits/window";
 import { BoundedTtlCache } from "../util/bounded-cache";
 import { MINUTE_MS } from "../util/time";
 
-export const LEAK_ROUTE_WINDOW_MS = MINUTE_MS;
+const LEAK_ROUTE_WINDOW_MS = MINUTE_MS;
 /** Requests per caller per window, by route. */
 export const LEAK_ROUTE_LIMITS = { ingest: 30, verify: 120 } as const;
 /** Callers tracked per isolate; beyond it the oldest start counting afresh. */

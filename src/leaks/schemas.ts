@@ -13,7 +13,7 @@ export const MAX_REPORT_BYTES = 4 * 1024 * 1024;
 const text = (max: number) => z.string().max(max);
 
 /** One gitleaks finding (gitleaks `--report-format json`); only these fields are read. */
-export const gitleaksFindingSchema = z.looseObject({
+const gitleaksFindingSchema = z.looseObject({
   RuleID: text(256).optional(),
   Secret: text(65_536),
   File: text(4096).optional(),

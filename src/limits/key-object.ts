@@ -34,14 +34,14 @@ export const LEASE_MS = 1_000;
  */
 export const STATE_REFRESH_MS = 600_000;
 /** Counter writes do not hold the answer until committed (see the header for what a crash can lose). */
-export const PERSIST_UNCONFIRMED = true;
+const PERSIST_UNCONFIRMED = true;
 /**
  * How long an announced admin change keeps this object reading D1 on every request for the key, unless the
  * change is pushed here sooner. Longer than any admin call's D1 write can take, so a change that reached D1
  * but whose push failed is read from D1 before the mark ends; the mark ends with such a read, leaving the
  * object in step with D1.
  */
-export const PENDING_CHANGE_MS = 60_000;
+const PENDING_CHANGE_MS = 60_000;
 
 export type KeyState = KeyStateColumns;
 

@@ -19,9 +19,9 @@ import { withTimeout } from "../util/timeout";
 import type { LimitState } from "./window";
 
 /** The most tokens an isolate asks for at once; the object caps it further by the key's limits. */
-export const MAX_LEASE_TOKENS = 1_000;
+const MAX_LEASE_TOKENS = 1_000;
 /** Leases and denials kept per isolate; the oldest are dropped first (a dropped lease only under-admits). */
-export const MAX_TRACKED_KEYS = 10_000;
+const MAX_TRACKED_KEYS = 10_000;
 /**
  * How long a request waits for the key's object before it is refused with 503. Longer than an object's
  * slowest honest answer (a D1 read while a change is pending), far shorter than a client's patience.

@@ -29,19 +29,19 @@ export function keyPredatesHistory(createdAt: number, now: number): boolean {
   return createdAt <= now - NETWORK_HISTORY_MS;
 }
 /** traffic_spike needs at least this much of the key's own history, so a new key has no "spike". */
-export const BASELINE_MIN_HISTORY_HOURS = 24;
+const BASELINE_MIN_HISTORY_HOURS = 24;
 /** The baseline is the key's average admissions per hour over at most this many hours before the current one. */
 export const BASELINE_WINDOW_HOURS = 168;
 
 /** Refusals that say the key is being used from where, or for what, its owner did not allow. */
-export const RESTRICTION_REFUSALS = [
+const RESTRICTION_REFUSALS = [
   "ip_not_allowed",
   "origin_not_allowed",
   "route_not_allowed",
   "insufficient_scope",
 ] as const;
 /** Refusals that say a key that should be out of use is still being presented. */
-export const DEAD_KEY_REFUSALS = ["key_revoked", "key_expired"] as const;
+const DEAD_KEY_REFUSALS = ["key_revoked", "key_expired"] as const;
 
 /** The network an address belongs to for monitoring: its IPv4 /24 or IPv6 /48 (IPv4-mapped IPv6 as IPv4). */
 export function ipNetwork(ip: string): string | null {

@@ -7,11 +7,11 @@ import { alertViewSchema } from "./alerts";
 
 const count = z.int().min(0);
 
-export const CONTROL_STATUSES = ["Active", "Partial", "Available", "Not configured"] as const;
+const CONTROL_STATUSES = ["Active", "Partial", "Available", "Not configured"] as const;
 export type ControlStatus = (typeof CONTROL_STATUSES)[number];
 
 /** One security control, its status and the evidence for it. */
-export const controlSchema = z.object({
+const controlSchema = z.object({
   control: z.string(),
   implementation: z.string(),
   status: z.enum(CONTROL_STATUSES),

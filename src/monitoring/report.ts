@@ -10,15 +10,15 @@ import type { MonitoringConfig } from "./config";
 import { DAY_MS, daysBetween, HOUR_MS, utcDay } from "../util/time";
 import type { Control, ControlStatus, SecurityReport } from "./report-schema";
 
-export const REPORT_TITLE = "API Key Security Implementation Report";
+const REPORT_TITLE = "API Key Security Implementation Report";
 /** The leak statistics cover reports received in this many days. */
-export const LEAK_WINDOW_DAYS = 30;
+const LEAK_WINDOW_DAYS = 30;
 /** Keys expiring within this many days are listed (and their owners are notified by the scheduled job). */
 export const EXPIRY_NOTICE_DAYS = 30;
 /** Sources that mean "found in public": GitHub secret scanning covers public repositories, gists and more. */
-export const PUBLIC_SOURCES = ["github"] as const;
+const PUBLIC_SOURCES = ["github"] as const;
 /** At most this many open alerts and expiring keys are listed (the counts are always complete). */
-export const REPORT_LIST_LIMIT = 50;
+const REPORT_LIST_LIMIT = 50;
 
 /** The median of a list of numbers (the mean of the middle two for an even count); null if empty. */
 export function median(values: readonly number[]): number | null {

@@ -15,11 +15,11 @@ import { flushNow } from "./flush";
 import { EXPIRY_NOTICE_DAYS } from "./report";
 
 /** Keys notified or marked per step per run; a backlog drains over the following runs. */
-export const SCHEDULED_BATCH_LIMIT = 500;
+const SCHEDULED_BATCH_LIMIT = 500;
 /** Rows deleted per table per run. */
-export const PRUNE_BATCH_LIMIT = 5_000;
+const PRUNE_BATCH_LIMIT = 5_000;
 /** Hourly rollups only feed the anomaly baseline (7 days) and the report's last 24 hours. */
-export const HOURLY_RETENTION_DAYS = 8;
+const HOURLY_RETENTION_DAYS = 8;
 
 export interface ScheduledSummary {
   expiry_notices: number;

@@ -7,8 +7,8 @@ import { daysBetween } from "../util/time";
 /** Decisions by outcome (a verify result code such as `valid` or `key_revoked`). */
 const outcomeCounts = z.record(z.string(), z.int());
 
-export const usageDaySchema = z.object({ day: z.string(), total: z.int(), outcomes: outcomeCounts });
-export type UsageDay = z.output<typeof usageDaySchema>;
+const usageDaySchema = z.object({ day: z.string(), total: z.int(), outcomes: outcomeCounts });
+type UsageDay = z.output<typeof usageDaySchema>;
 
 /** The decisions between two UTC days (inclusive): totals, by outcome, and per day. */
 export const usageReportSchema = z.object({

@@ -22,11 +22,11 @@ import { hourStart, MINUTE_MS } from "../util/time";
  * key's `usage_count` and `last_used_at` can be. A minute keeps D1 writes to one batch per isolate per minute
  * and alerts at most about a minute late.
  */
-export const USAGE_ROLLUP_FLUSH_MS = MINUTE_MS;
+const USAGE_ROLLUP_FLUSH_MS = MINUTE_MS;
 /** A batch this large (distinct key × hour × outcome rows) is flushed at once, whatever the interval. */
 export const MAX_PENDING_ROWS = 500;
 /** Distinct client observations kept per key between flushes; more in one interval is not more news. */
-export const MAX_OBSERVATIONS_PER_KEY = 16;
+const MAX_OBSERVATIONS_PER_KEY = 16;
 
 /** Where a request came from: the client address and, when Cloudflare provides them, ASN and country. */
 export interface Observation {

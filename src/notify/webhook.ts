@@ -15,9 +15,9 @@ import { epochSeconds } from "../util/time";
 import { hmacSha256Hex } from "../util/secrets";
 
 /** Waits between attempts; three attempts in all, well inside a request's waitUntil budget. */
-export const NOTIFY_RETRY_DELAYS_MS = [250, 1000] as const;
+const NOTIFY_RETRY_DELAYS_MS = [250, 1000] as const;
 /** How long one attempt may take before it counts as failed. */
-export const NOTIFY_ATTEMPT_TIMEOUT_MS = 5000;
+const NOTIFY_ATTEMPT_TIMEOUT_MS = 5000;
 
 export interface OwnerEvent {
   /** e.g. "key.leaked", "key.exposed", "key.expiring", "alert.opened". */

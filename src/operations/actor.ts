@@ -6,7 +6,7 @@
  */
 
 /** The two admin tokens: ADMIN_TOKEN_NEXT is accepted beside ADMIN_TOKEN while the admin token is rotated. */
-export type AdminTokenName = "ADMIN_TOKEN" | "ADMIN_TOKEN_NEXT";
+type AdminTokenName = "ADMIN_TOKEN" | "ADMIN_TOKEN_NEXT";
 
 /** The public callbacks that report leaked keys. */
 export type WebhookName = "github-secret-scanning" | "trufflehog-verify";

@@ -12,7 +12,7 @@ import { actorName } from "./actor";
  * Told what an operation is about as soon as it knows, so the request log can name the key and the action
  * even when the operation then fails part-way.
  */
-export interface OperationObserver {
+interface OperationObserver {
   keyId(id: string): void;
   auditAction(action: AuditAction): void;
 }

@@ -18,7 +18,7 @@ export const listKeysResult = z.object({ keys: z.array(keyViewSchema), next_curs
 export type ListKeysResult = z.output<typeof listKeysResult>;
 
 /** Cursors are base64url of "created_at:id". */
-export function encodeCursor(createdAt: number, id: string): string {
+function encodeCursor(createdAt: number, id: string): string {
   return btoa(`${createdAt}:${id}`).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 

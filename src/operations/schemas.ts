@@ -12,12 +12,12 @@ import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
 import { ALERT_RULES } from "../monitoring/anomalies";
 import { isCalendarDay } from "../util/time";
 
-export const MAX_METADATA_BYTES = 1024;
+const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
-export const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
+const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
 
-export const DEFAULT_RATE_LIMITS = [{ name: "hour", limit: 1000, window_seconds: 3600 }];
+const DEFAULT_RATE_LIMITS = [{ name: "hour", limit: 1000, window_seconds: 3600 }];
 
 const rateLimit = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
@@ -114,7 +114,7 @@ export const revokeKeySchema = z.strictObject({
 });
 
 /** The longest rotation grace period: 30 days. */
-export const MAX_GRACE_PERIOD_HOURS = 720;
+const MAX_GRACE_PERIOD_HOURS = 720;
 
 export const rotateKeySchema = z.strictObject({
   grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),

@@ -13,7 +13,7 @@ import { clock } from "../util/clock";
 import { DAY_MS, utcDay, utcDayStart } from "../util/time";
 
 /** The longest range one usage query may cover. */
-export const MAX_USAGE_RANGE_DAYS = 366;
+const MAX_USAGE_RANGE_DAYS = 366;
 /** The range when none is given: the last 30 days, today included. */
 const DEFAULT_USAGE_DAYS = 30;
 

@@ -7,7 +7,7 @@
  * The most bytes of JSON bound to one statement. D1 refuses a string value over 2,000,000 bytes; half that
  * leaves room for whatever the statement's other values hold. Lists of ordinary size are one array.
  */
-export const MAX_JSON_PARAM_BYTES = 1_000_000;
+const MAX_JSON_PARAM_BYTES = 1_000_000;
 
 const encoder = new TextEncoder();
 

@@ -12,7 +12,7 @@ import { epochSeconds } from "./time";
 export type LogLevel = "info" | "warn" | "error";
 
 /** What is not working as it should, named the same way in every line that reports it. */
-export type DegradedMode =
+type DegradedMode =
   | "kv_unavailable"
   | "d1_unavailable"
   | "key_object_unavailable"

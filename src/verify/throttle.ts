@@ -15,7 +15,7 @@ import { windowStartOf } from "../limits/window";
 import { DAY_MS, SECOND_MS } from "../util/time";
 
 /** Distinct clients tracked per isolate; beyond it the oldest are forgotten (they start counting afresh). */
-export const THROTTLE_MAX_CLIENTS = 20_000;
+const THROTTLE_MAX_CLIENTS = 20_000;
 
 const counts = new BoundedTtlCache<string, { windowStart: number; refusals: number }>({
   maxEntries: THROTTLE_MAX_CLIENTS,
@@ -23,7 +23,7 @@ const counts = new BoundedTtlCache<string, { windowStart: number; refusals: numb
 });
 
 /** The client a refusal is counted against: the address, or its /64 for IPv6. */
-export function clientBucket(ip: string): string | null {
+function clientBucket(ip: string): string | null {
   const bytes = parseIp(ip);
   if (!bytes) return null;
   if (bytes.length === 4) return ip;

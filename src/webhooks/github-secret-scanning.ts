@@ -24,11 +24,11 @@ import { ingestLeakReports } from "../operations/ingest-leak-reports";
 import { clock } from "../util/clock";
 
 /** The largest alert body accepted; GitHub's batches are far smaller. */
-export const GITHUB_ALERT_MAX_BYTES = 1024 * 1024;
+const GITHUB_ALERT_MAX_BYTES = 1024 * 1024;
 /** The most tokens one alert may carry, so a batch is always answered well inside GitHub's 30 s. */
-export const GITHUB_ALERT_MAX_TOKENS = 1000;
+const GITHUB_ALERT_MAX_TOKENS = 1000;
 /** The audit actor of revocations made on GitHub's report. */
-export const GITHUB_ACTOR: WebhookName = "github-secret-scanning";
+const GITHUB_ACTOR: WebhookName = "github-secret-scanning";
 
 interface GithubMatch {
   token: string;
@@ -38,7 +38,7 @@ interface GithubMatch {
 }
 
 /** The alert's matches; unknown fields are ignored, wrong types of the fields used are refused (400). */
-export function parseGithubAlert(value: unknown): GithubMatch[] {
+function parseGithubAlert(value: unknown): GithubMatch[] {
   if (!Array.isArray(value)) throw invalidField("", "expected a JSON array of {token, type, url, source}");
   if (value.length > GITHUB_ALERT_MAX_TOKENS)
     throw invalidField("", `at most ${GITHUB_ALERT_MAX_TOKENS} tokens per alert`);

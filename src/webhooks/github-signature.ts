@@ -10,7 +10,7 @@ import { clock, timeoutSignal } from "../util/clock";
 import { HOUR_MS } from "../util/time";
 
 /** How long fetched keys are trusted before the document is fetched again. */
-export const GITHUB_KEYS_CACHE_TTL_MS = HOUR_MS;
+const GITHUB_KEYS_CACHE_TTL_MS = HOUR_MS;
 /** How long one fetch of the key document may take; GitHub gives the whole alert 30 s. */
 export const GITHUB_KEYS_FETCH_TIMEOUT_MS = 2_000;
 /**

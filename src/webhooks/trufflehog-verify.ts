@@ -25,9 +25,9 @@ import { clock } from "../util/clock";
 import { DAY_MS } from "../util/time";
 
 /** A verification call carries the matches of one chunk: small. */
-export const VERIFY_MAX_BYTES = 64 * 1024;
+const VERIFY_MAX_BYTES = 64 * 1024;
 /** Candidate strings checked per call. */
-export const VERIFY_MAX_MATCHES = 100;
+const VERIFY_MAX_MATCHES = 100;
 
 /** Every string in the call's `{detector: {regex name: [strings]}}` body, or 400. */
 function verifyCandidates(body: unknown): string[] {
