@@ -40,12 +40,7 @@ export interface ForwardContext {
 }
 
 /** The request the origin receives; `signal` aborts it (the origin's deadline). */
-async function originRequest(
-  request: Request,
-  url: URL,
-  ctx: ForwardContext,
-  signal?: AbortSignal,
-): Promise<Request> {
+async function originRequest(request: Request, url: URL, ctx: ForwardContext, signal?: AbortSignal): Promise<Request> {
   const { config, env, decision, requestId } = ctx;
   let target = url;
   if (config.originUrl) {
