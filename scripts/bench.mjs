@@ -6,25 +6,32 @@
 // counting pass, no flood), written to bench/tmp/results.only.json: for working on one path.
 // `--many-keys=<n>`: the many-keys scenario with n keys instead of 10,000 (e.g. 2,000, to see it with every
 // key's object kept awake: `npm run bench -- --only=rotated --many-keys=2000`).
+// `npm run bench -- --edge [--rtt-ms=80 --kv-ms=10 --d1-ms=30]`: only the edge mode (bench/edge.mjs): paced
+// load at 1 to 1,000 requests per second with the bindings' latency simulated; merges its `edge` section into
+// bench/results.json. A smoke run also runs a short edge mode (`--smoke --edge`: only that).
 //
 // 1. Builds the Worker exactly as `wrangler deploy` would, and an instrumented build (bench/instrumented-entry.ts).
 // 2. Timing pass: boots the real bundle in workerd through the miniflare API (not `wrangler dev`, whose proxy
 //    is several times slower) with D1, KV and Durable Objects on a temporary directory, the origin a no-op
 //    Worker behind the ORIGIN service binding, and in the same runtime the floors: a no-op Worker, a
-//    pass-through proxy to the same origin, and the caller Worker calling a no-op RPC entrypoint. Loads each
-//    floor and scenario from this process with autocannon over loopback: a warm-up, then a bounded run.
+//    pass-through proxy to the same origin, the caller Worker calling a no-op RPC entrypoint, and primitive
+//    floors (the pass-through proxy plus one runtime primitive each). Loads each floor and scenario from this
+//    process with autocannon over loopback: a warm-up, then a bounded run, then a fixed number of requests
+//    over which workerd's CPU time is read from /proc (CPU µs per request: far steadier than throughput on a
+//    shared machine).
 // 3. Counting pass: the instrumented build on the same storage counts D1 statements, KV reads and writes and
 //    Durable Object calls over a fixed number of requests per scenario.
 // 4. Flood: 100,000 distinct unknown keys, with the memory of workerd and of the authorizer's isolate.
 // 5. Prints a table and writes bench/results.json (a smoke run writes bench/tmp/results.smoke.json).
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { keyContext } from "../bench/admin.mjs";
 import { unknownKey } from "../bench/keys.mjs";
+import { edgeSettings, runEdge } from "../bench/edge.mjs";
 import { keySource, runLoad, statusesAsExpected } from "../bench/load.mjs";
-import { formatTable, loadAverage, machineInfo, summarize } from "../bench/report.mjs";
+import { formatEdgeTable, formatTable, loadAverage, machineInfo, summarize } from "../bench/report.mjs";
 import { authorizerWorker, benchWorker, build, isolateHeap, migrate, ROOT, startRuntime } from "../bench/runtime.mjs";
 import { SCENARIOS } from "../bench/scenarios.mjs";
 
@@ -34,6 +41,16 @@ const MANY_KEYS = Number(process.argv.find((a) => a.startsWith("--many-keys="))?
 if (process.argv.some((a) => a.startsWith("--many-keys=")) && !(Number.isInteger(MANY_KEYS) && MANY_KEYS >= 10)) {
   throw new Error("--many-keys=<n> takes a whole number of at least 10");
 }
+const EDGE_ONLY = process.argv.includes("--edge");
+/** A non-negative number of milliseconds from `--<name>=<ms>`, or the default. */
+function msFlag(name, fallback) {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  if (arg === undefined) return fallback;
+  const ms = Number(arg.slice(name.length + 3));
+  if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`--${name}=<ms> takes a number of milliseconds, 0 or more`);
+  return ms;
+}
+const EDGE = edgeSettings({ smoke: SMOKE, rttMs: msFlag("rtt-ms", 80), kvMs: msFlag("kv-ms", 10), d1Ms: msFlag("d1-ms", 30) });
 const TMP = join(ROOT, "bench/tmp");
 const PATH = "/api/v1/x";
 
@@ -43,6 +60,10 @@ const SETTINGS = {
   warmup_s: SMOKE ? 0.3 : 2,
   seconds: SMOKE ? 1 : 10,
   max_requests: SMOKE ? 20_000 : 250_000,
+  /** Requests over which workerd's CPU time per request is read, per floor and scenario (autocannon `amount`). */
+  cpu_requests: SMOKE ? 500 : 10_000,
+  /** Fresh keys for the first-use scenario's CPU run (its keys are used once each). */
+  cold_cpu_keys: SMOKE ? 50 : 1_000,
   /** Requests counted per scenario in the counting pass (at least one round of a rotated key list). */
   count_requests: SMOKE ? 200 : 2_000,
   many_keys: Number.isInteger(MANY_KEYS) ? MANY_KEYS : SMOKE ? 200 : 10_000,
@@ -91,8 +112,9 @@ async function prepareScenarios(ctx) {
     log(`preparing keys: ${name}`);
     if (s.once) {
       const timingKeys = await s.keys({ ...ctx, count: SETTINGS.cold_keys });
+      const cpuKeys = await s.keys({ ...ctx, count: SETTINGS.cold_cpu_keys });
       const countingKeys = await s.keys({ ...ctx, count: SETTINGS.count_requests });
-      prepared.push({ ...s, name, timingKeys, countingKeys });
+      prepared.push({ ...s, name, timingKeys, cpuKeys, countingKeys });
     } else {
       const keys = await s.keys(ctx);
       prepared.push({ ...s, name, timingKeys: keys, countingKeys: keys });
@@ -103,20 +125,44 @@ async function prepareScenarios(ctx) {
 
 const load = (url, keys, bounds) => runLoad({ url, keys, connections: SETTINGS.connections, ...bounds });
 
-/** Warm-up, then the measured run, with the runtime's peak memory over the measured run only. */
-async function measure(runtime, url, keys, { prime, once } = {}) {
+/**
+ * workerd's CPU time per request over exactly `amount` requests (all its Workers and the local storage
+ * simulators share the process; nothing else loads it meanwhile), read just after the last answer and
+ * the deferred work it started (cache refills in waitUntil).
+ */
+async function cpuRun(runtime, url, keys, amount) {
+  const before = runtime.cpuSeconds();
+  const r = await load(url, keys, { amount });
+  await sleep(100);
+  const after = runtime.cpuSeconds();
+  const us = before === null ? null : Math.round(((after - before) * 1e6) / r.requests);
+  return { requests: r.requests, seconds: r.seconds, us_per_request: us, statuses: r.statuses, errors: r.errors, timeouts: r.timeouts };
+}
+
+/**
+ * Warm-up, then the measured run, with the runtime's peak memory over the measured run only, then the CPU
+ * run (`cpuKeys`: its key source, when not `keys`; `cpuAmount`: its requests, when not cpu_requests).
+ */
+async function measure(runtime, url, keys, { prime, once, cpuKeys = keys, cpuAmount = SETTINGS.cpu_requests } = {}) {
   if (prime) await load(url, keySource(prime), { amount: prime.length });
   await load(url, keys, { seconds: SETTINGS.warmup_s, maxRequests: once ? SETTINGS.cold_warmup_keys : undefined });
   const peakReset = runtime.resetPeak();
   const result = await load(url, keys, { seconds: SETTINGS.seconds, maxRequests: SETTINGS.max_requests });
   const { rss_mib, peak_rss_mib } = runtime.memory();
-  return { ...result, rss_mib, peak_rss_mib: peakReset ? peak_rss_mib : null };
+  const cpu = await cpuRun(runtime, url, cpuKeys, cpuAmount);
+  return { ...result, rss_mib, peak_rss_mib: peakReset ? peak_rss_mib : null, cpu };
 }
 
+/** `primitive`: the pass-through proxy plus one runtime primitive (bench/workers/proxy-*.js). */
 const FLOORS = [
   { name: "noop", worker: "noop" },
   { name: "proxy", worker: "proxy" },
   { name: "rpc", worker: "caller-floor" },
+  { name: "proxy + new Request with copied headers", worker: "proxy-new-request", primitive: true },
+  { name: "proxy + response re-wrapped with headers", worker: "proxy-rewrap-response", primitive: true },
+  { name: "proxy + AbortController signal and timer", worker: "proxy-abort-signal", primitive: true },
+  { name: "proxy + crypto.randomUUID()", worker: "proxy-random-uuid", primitive: true },
+  { name: "proxy + SHA-256 of the key (TextEncoder)", worker: "proxy-sha256", primitive: true },
 ];
 
 async function measureFloors(runtime) {
@@ -187,6 +233,7 @@ async function timingPass(bundle, state, adminToken) {
       benchWorker("proxy", "proxy.js", { ORIGIN: "origin" }),
       benchWorker("caller", "caller.js", { AUTH: { name: "authorizer", entrypoint: "AuthService" } }),
       benchWorker("caller-floor", "caller.js", { AUTH: { name: "noop", entrypoint: "NoopAuth" } }),
+      ...FLOORS.filter((f) => f.primitive).map((f) => benchWorker(f.worker, `${f.worker}.js`, { ORIGIN: "origin" })),
     ],
     state,
   );
@@ -206,7 +253,15 @@ async function timingPass(bundle, state, adminToken) {
       log(`timing: ${s.name}`);
       const settled_s = await settle(runtime);
       const keys = keySource(s.timingKeys, { once: s.once, pregenerate: SETTINGS.pregenerated_keys });
-      results.push({ ...(await measure(runtime, targetUrl(runtime.urls, s), keys, { prime: s.prime && s.timingKeys, once: s.once })), settled_s });
+      // Keys used once get fresh ones for the CPU run; keys made per request, a pool of their own.
+      const cpuKeys = s.once
+        ? keySource(s.cpuKeys, { once: true })
+        : typeof s.timingKeys === "function"
+          ? keySource(s.timingKeys, { pregenerate: SETTINGS.cpu_requests })
+          : keys;
+      const cpuAmount = s.once ? s.cpuKeys.length : SETTINGS.cpu_requests;
+      const url = targetUrl(runtime.urls, s);
+      results.push({ ...(await measure(runtime, url, keys, { prime: s.prime && s.timingKeys, once: s.once, cpuKeys, cpuAmount })), settled_s });
     }
     const floorsAfter = await measureFloors(runtime);
     return { scenarios, results, floorsBefore, floorsAfter };
@@ -227,7 +282,9 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
     state,
   );
   active.add(runtime);
-  // Each authorizer instance counts its own calls; the "throttled" scenarios run on the second one.
+  // Each authorizer instance counts its own calls; the "throttled" scenarios run on the second one. The
+  // per-key counts are the edge mode's.
+  const totals = ({ by_key, ...counted }) => counted;
   const counts = async (s) =>
     (await fetch(`${runtime.urls[s.via === "throttled" ? "authorizer-throttled" : "authorizer"]}/__bench/counts`)).json();
   try {
@@ -244,9 +301,9 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
       const amount = s.once ? s.countingKeys.length : Math.max(SETTINGS.count_requests, Array.isArray(s.countingKeys) ? s.countingKeys.length : 0);
       const r = await load(url, keys, { amount });
       await sleep(100); // cache refills run in waitUntil, just after the responses
-      const during = await counts(s);
+      const during = totals(await counts(s));
       // Also lets this scenario's deferred work finish before the next one is counted.
-      const after = (await settle(runtime)) > 0 ? await counts(s) : null;
+      const after = (await settle(runtime)) > 0 ? totals(await counts(s)) : null;
       const per1k = (n) => Math.round((n * 1000 * 10) / r.requests) / 10;
       out.push({
         requests: r.requests,
@@ -264,6 +321,49 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
   }
 }
 
+/** A fresh storage directory: in memory where there is a tmpfs (local Durable Objects would wait on the disk). */
+function newState() {
+  const state = mkdtempSync(existsSync("/dev/shm") ? "/dev/shm/edge-key-authorizer-bench-" : join(TMP, "state-"));
+  stateDirs.add(state);
+  return state;
+}
+
+function dropState(state) {
+  rmSync(state, { recursive: true, force: true });
+  stateDirs.delete(state);
+}
+
+/** The edge mode on storage of its own: the `edge` section of the results, with its own machine and run time. */
+async function edgeSection(instrumented, adminToken) {
+  const machine = machineInfo(ROOT);
+  const started = Date.now();
+  const state = newState();
+  try {
+    const { floors, scenarios } = await runEdge({ bundle: instrumented, state, adminToken, settings: EDGE, log, active });
+    const run_seconds = Math.round((Date.now() - started) / 1000);
+    return { machine: { ...machine, load_average_at_end: loadAverage() }, settings: EDGE, run_seconds, floors, scenarios };
+  } finally {
+    dropState(state);
+  }
+}
+
+/** The results file as it is, or {} if there is none yet. */
+function readResults(file) {
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+}
+
+function reportWrong(rows) {
+  for (const r of rows) {
+    console.error(`WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.cpu && !statusesAsExpected(r.cpu, r.expect) ? `, CPU run ${JSON.stringify(r.cpu.statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`);
+  }
+  if (rows.length > 0) process.exitCode = 1;
+}
+
+const edgeRows = (edge) => [
+  ...edge.floors.map((f) => ({ ...f, name: `edge floor at ${f.rate_rps} rps`, expect: 200 })),
+  ...edge.scenarios.map((s) => ({ ...s, name: `edge, key limit ${s.key_limit} at ${s.rate_rps} rps`, expect: 200 })),
+];
+
 async function main() {
   mkdirSync(TMP, { recursive: true });
   writeFileSync(join(TMP, "workerd.log"), ""); // the Workers' log lines of this run (bench/runtime.mjs)
@@ -271,10 +371,21 @@ async function main() {
   log("building the Worker and the instrumented build…");
   const bundle = build(join(TMP, "build"));
   const instrumented = build(join(TMP, "instrumented"), "bench/instrumented-entry.ts");
-  // In memory where there is a tmpfs (the local Durable Objects would otherwise wait on the disk).
-  const state = mkdtempSync(existsSync("/dev/shm") ? "/dev/shm/edge-key-authorizer-bench-" : join(TMP, "state-"));
-  stateDirs.add(state);
   const adminToken = randomBytes(32).toString("base64url");
+
+  if (EDGE_ONLY) {
+    const edge = await edgeSection(instrumented, adminToken);
+    // A full edge run goes into bench/results.json beside the last full run's sections.
+    const file = SMOKE ? join(TMP, "results.edge-smoke.json") : join(ROOT, "bench/results.json");
+    const previous = SMOKE ? {} : readResults(file);
+    writeFileSync(file, `${JSON.stringify({ ...previous, edge }, null, 2)}\n`);
+    console.log(formatEdgeTable(edge));
+    console.log(`\nWritten: ${file} (edge)`);
+    reportWrong(edgeRows(edge).filter((r) => !r.ok));
+    return;
+  }
+
+  const state = newState();
   let timing;
   let counting;
   let flood;
@@ -285,9 +396,11 @@ async function main() {
       flood = await floodPass(bundle, state, adminToken);
     }
   } finally {
-    rmSync(state, { recursive: true, force: true });
-    stateDirs.delete(state);
+    dropState(state);
   }
+  // A smoke run also runs the edge mode briefly; a full run keeps the edge section of the last --edge run.
+  const file = ONLY !== null ? join(TMP, "results.only.json") : SMOKE ? join(TMP, "results.smoke.json") : join(ROOT, "bench/results.json");
+  const edge = SMOKE ? await edgeSection(instrumented, adminToken) : ONLY === null ? readResults(file).edge : undefined;
 
   const { floors, scenarios } = summarize(FLOORS, timing, counting);
   const report = {
@@ -296,19 +409,14 @@ async function main() {
     floors,
     scenarios,
     flood,
+    edge,
   };
-  const file = ONLY !== null ? join(TMP, "results.only.json") : SMOKE ? join(TMP, "results.smoke.json") : join(ROOT, "bench/results.json");
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatTable(report));
+  if (SMOKE && edge) console.log(`\n${formatEdgeTable(edge)}`);
   console.log(`\nWritten: ${file}`);
 
-  const wrong = [...floors, ...scenarios, ...(flood ? [{ name: "flood", ...flood }] : [])].filter((r) => !r.ok);
-  if (wrong.length > 0) {
-    for (const r of wrong) {
-      console.error(`WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`);
-    }
-    process.exitCode = 1;
-  }
+  reportWrong([...floors, ...scenarios, ...(flood ? [{ name: "flood", ...flood }] : []), ...(SMOKE && edge ? edgeRows(edge) : [])].filter((r) => !r.ok));
 }
 
 /** Runtimes to dispose and storage to delete if the run is interrupted. */
