@@ -19,14 +19,18 @@ export const DEFAULT_LIMIT = 1_000;
 const DEFAULT_KEY_BUDGET = 950;
 
 /** The edge mode's settings; delays from the flags, sizes for a full or a smoke run. */
-export function edgeSettings({ smoke, rttMs, kvMs, d1Ms }) {
+export function edgeSettings({ smoke, rttMs, kvMs, d1Ms, rates }) {
+  /** Samples per stream and rate: enough for p90 at 1 and 10 rps, for p99 (≥ 1,000) from 100 rps. */
+  const samples = smoke ? { 10: 20, 100: 100 } : { 1: 60, 10: 600, 100: 3_000, 1000: 20_000 };
+  for (const rate of rates ?? []) {
+    if (!(rate in samples)) throw new Error(`--rates takes some of ${Object.keys(samples).join(", ")}`);
+  }
   return {
     rtt_ms: rttMs,
     kv_ms: kvMs,
     d1_ms: d1Ms,
-    rates_rps: smoke ? [10, 100] : [1, 10, 100, 1000],
-    /** Samples per stream and rate: enough for p90 at 1 and 10 rps, for p99 (≥ 1,000) from 100 rps. */
-    samples: smoke ? { 10: 20, 100: 100 } : { 1: 60, 10: 600, 100: 3_000, 1000: 20_000 },
+    rates_rps: rates ?? Object.keys(samples).map(Number),
+    samples,
     default_key_max_samples: smoke ? 50 : 900,
     warmup_s: smoke ? 0.5 : 3,
     together_up_to_rps: 10,

@@ -181,7 +181,7 @@ export function formatEdgeTable(edge) {
       three(s),
       three(floor),
       fmt(Math.max(s.send_lag_p99_ms, floor.send_lag_p99_ms), 1),
-      s.ok && floor.ok ? "200 ok" : `WRONG ${JSON.stringify(s.statuses)}`,
+      `${s.ok && floor.ok ? "200 ok" : `WRONG ${JSON.stringify(s.statuses)}`}${s.saturated || floor.saturated ? ", saturated" : ""}`,
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -197,5 +197,7 @@ export function formatEdgeTable(edge) {
     "authorizer's latency minus the same percentile of the pass-through proxy at the same pace (samples: the",
     "key's, the floor's in brackets); p99 only from 1,000 samples. DO/1k: calls into the key's object per 1,000",
     "requests; tokens/1k: tokens its grants carried (more than 1,000: tokens lost in lapsed or piled-up leases).",
+    "saturated: the runtime or this machine did not keep up with the rate (answers ended over a second late, or",
+    "requests waited for one of the stream's 256 connections): its latencies are those of a queue.",
   ].join("\n");
 }

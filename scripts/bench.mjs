@@ -8,7 +8,8 @@
 // key's object kept awake: `npm run bench -- --only=rotated --many-keys=2000`).
 // `npm run bench -- --edge [--rtt-ms=80 --kv-ms=10 --d1-ms=30]`: only the edge mode (bench/edge.mjs): paced
 // load at 1 to 1,000 requests per second with the bindings' latency simulated; merges its `edge` section into
-// bench/results.json. A smoke run also runs a short edge mode (`--smoke --edge`: only that).
+// bench/results.json. `--rates=1,10`: only those rates, written to bench/tmp/results.edge-only.json. A smoke
+// run also runs a short edge mode (`--smoke --edge`: only that).
 //
 // 1. Builds the Worker exactly as `wrangler deploy` would, and an instrumented build (bench/instrumented-entry.ts).
 // 2. Timing pass: boots the real bundle in workerd through the miniflare API (not `wrangler dev`, whose proxy
@@ -50,7 +51,8 @@ function msFlag(name, fallback) {
   if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`--${name}=<ms> takes a number of milliseconds, 0 or more`);
   return ms;
 }
-const EDGE = edgeSettings({ smoke: SMOKE, rttMs: msFlag("rtt-ms", 80), kvMs: msFlag("kv-ms", 10), d1Ms: msFlag("d1-ms", 30) });
+const RATES = process.argv.find((a) => a.startsWith("--rates="))?.slice("--rates=".length).split(",").map(Number) ?? null;
+const EDGE = edgeSettings({ smoke: SMOKE, rttMs: msFlag("rtt-ms", 80), kvMs: msFlag("kv-ms", 10), d1Ms: msFlag("d1-ms", 30), rates: RATES });
 const TMP = join(ROOT, "bench/tmp");
 const PATH = "/api/v1/x";
 
@@ -376,8 +378,8 @@ async function main() {
   if (EDGE_ONLY) {
     const edge = await edgeSection(instrumented, adminToken);
     // A full edge run goes into bench/results.json beside the last full run's sections.
-    const file = SMOKE ? join(TMP, "results.edge-smoke.json") : join(ROOT, "bench/results.json");
-    const previous = SMOKE ? {} : readResults(file);
+    const file = SMOKE ? join(TMP, "results.edge-smoke.json") : RATES ? join(TMP, "results.edge-only.json") : join(ROOT, "bench/results.json");
+    const previous = SMOKE || RATES ? {} : readResults(file);
     writeFileSync(file, `${JSON.stringify({ ...previous, edge }, null, 2)}\n`);
     console.log(formatEdgeTable(edge));
     console.log(`\nWritten: ${file} (edge)`);
