@@ -37,24 +37,24 @@ export function machineInfo(root) {
 /** 1, 5 and 15 minute load averages: other work on the machine skews the numbers. */
 export const loadAverage = () => loadavg().map((n) => Math.round(n * 100) / 100);
 
-/** A floor's two runs (before and after the scenarios) as one: mean rate, percentiles and CPU, the larger max. */
-function floorSummary(name, before, after) {
+/** A floor's two runs (before and after the scenarios) as one: mean rate and percentiles, the larger max; its CPU. */
+function floorSummary(name, before, after, cpu) {
   const mean = (k) => Math.round(((before[k] + after[k]) / 2) * 100) / 100;
-  const cpuUs = [before.cpu.us_per_request, after.cpu.us_per_request];
   const statuses = { ...before.statuses };
   for (const [code, n] of Object.entries(after.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
   return {
     name,
     expect: 200,
     statuses,
-    ok: [before, after, before.cpu, after.cpu].every((r) => statusesAsExpected(r, 200)),
+    ok: [before, after, cpu].every((r) => statusesAsExpected(r, 200)),
     rps: Math.round(mean("rps")),
-    cpu_us_per_request: cpuUs.includes(null) ? null : Math.round((cpuUs[0] + cpuUs[1]) / 2),
+    cpu_us_per_request: cpu.us_per_request,
     p50_ms: mean("p50_ms"),
     p99_ms: mean("p99_ms"),
     max_ms: Math.max(before.max_ms, after.max_ms),
     peak_rss_mib: before.peak_rss_mib,
     runs: { before_scenarios: before, after_scenarios: after },
+    cpu,
   };
 }
 
@@ -63,7 +63,7 @@ function floorSummary(name, before, after) {
  * a primitive floor's is beyond the pass-through proxy's), and the counting pass's counts.
  */
 export function summarize(floorList, timing, counting) {
-  const floors = floorList.map((f) => floorSummary(f.name, timing.floorsBefore[f.name], timing.floorsAfter[f.name]));
+  const floors = floorList.map((f) => floorSummary(f.name, timing.floorsBefore[f.name], timing.floorsAfter[f.name], timing.cpu[`floor: ${f.name}`]));
   const floorRps = Object.fromEntries(floors.map((f) => [f.name, f.rps]));
   const floorCpu = Object.fromEntries(floors.map((f) => [f.name, f.cpu_us_per_request]));
   const over = (us, floor) => (us === null || floorCpu[floor] === null ? null : us - floorCpu[floor]);
@@ -71,7 +71,7 @@ export function summarize(floorList, timing, counting) {
     if (f.primitive) floors[i].cpu_us_over_proxy = over(floors[i].cpu_us_per_request, "proxy");
   });
   const scenarios = timing.scenarios.map((s, i) => {
-    const r = timing.results[i];
+    const r = { ...timing.results[i], cpu: timing.cpu[`scenario: ${s.name}`] };
     const c = counting?.[i] ?? { ok: true }; // absent in an --only run
     return {
       name: s.name,
@@ -95,14 +95,17 @@ export function summarize(floorList, timing, counting) {
 
 const fmt = (n, digits = 1) => (n === undefined || n === null ? "" : Number(n).toFixed(digits));
 
+/** The lowest and highest round of a CPU figure measured in rounds. */
+const spread = (cpu) => (cpu.rounds_us.length < 2 || cpu.rounds_us.includes(null) ? "" : `${Math.min(...cpu.rounds_us)}–${Math.max(...cpu.rounds_us)}`);
+
 /** The terminal table: floors first, then scenarios with their ratio, counts and memory. */
 export function formatTable(report) {
   const { machine, settings, floors, scenarios, flood } = report;
-  const header = ["scenario", "status", "rps", "vs floor", "p50 ms", "p99 ms", "max ms", "CPU µs", "(+floor)", "D1/1k", "D1 later", "KV rd/1k", "KV wr/1k", "DO/1k", "peak MiB"];
+  const header = ["scenario", "status", "rps", "vs floor", "p50 ms", "p99 ms", "max ms", "CPU µs", "(rounds)", "(+floor)", "D1/1k", "D1 later", "KV rd/1k", "KV wr/1k", "DO/1k", "peak MiB"];
   const rows = [];
   for (const f of floors) {
     const plus = f.cpu_us_over_proxy === undefined ? "" : `${fmt(f.cpu_us_over_proxy, 0)} proxy`;
-    rows.push([`floor: ${f.name}`, f.ok ? `${f.expect} ok` : "WRONG", String(f.rps), "1", fmt(f.p50_ms, 2), fmt(f.p99_ms, 2), fmt(f.max_ms, 1), fmt(f.cpu_us_per_request, 0), plus, "", "", "", "", "", fmt(f.peak_rss_mib)]);
+    rows.push([`floor: ${f.name}`, f.ok ? `${f.expect} ok` : "WRONG", String(f.rps), "1", fmt(f.p50_ms, 2), fmt(f.p99_ms, 2), fmt(f.max_ms, 1), fmt(f.cpu_us_per_request, 0), spread(f.cpu), plus, "", "", "", "", "", fmt(f.peak_rss_mib)]);
   }
   for (const s of scenarios) {
     const c = s.per_1k_requests ?? {};
@@ -115,6 +118,7 @@ export function formatTable(report) {
       fmt(s.p99_ms, 2),
       fmt(s.max_ms, 1),
       fmt(s.cpu_us_per_request, 0),
+      spread(s.cpu),
       `${fmt(s.cpu_us_over_floor, 0)} ${s.floor}`,
       fmt(c.d1_queries),
       fmt(s.later_per_1k_requests?.d1_queries),
@@ -128,15 +132,16 @@ export function formatTable(report) {
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const out = [
     `${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, node ${machine.node}, workerd ${machine.workerd}, ${machine.date}`,
-    `${settings.mode} run: ${settings.connections} connections, ${settings.warmup_s} s warm-up, then ${settings.seconds} s or ${settings.max_requests.toLocaleString("en")} requests per scenario, then ${settings.cpu_requests.toLocaleString("en")} for CPU; counts from ${settings.count_requests.toLocaleString("en")}+ requests on an instrumented build`,
+    `${settings.mode} run: ${settings.connections} connections, ${settings.warmup_s} s warm-up, then ${settings.seconds} s or ${settings.max_requests.toLocaleString("en")} requests per scenario; CPU: median of ${settings.cpu_rounds} rounds of ${settings.cpu_requests.toLocaleString("en")} requests; counts from ${settings.count_requests.toLocaleString("en")}+ requests on an instrumented build`,
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
     "",
     "vs floor: requests per second as a fraction of the floor's, measured in the same runtime in the same run.",
-    "CPU µs: workerd's CPU time (user + system, /proc) per request over a fixed number of requests (the first-use",
-    "scenario: its fresh keys), all its Workers and local storage simulators included; (+floor): beyond the floor's.",
+    "CPU µs: workerd's CPU time (user + system, /proc) per request over a fixed number of requests, the median of",
+    `the rounds (${settings.cpu_requests_slow.toLocaleString("en")} requests for scenarios under 1,000 rps; first use and many keys: one run after the rounds),`,
+    "all its Workers and the local storage simulators included; (+floor): beyond the floor's.",
     "Counts per 1,000 requests: D1 statements executed, KV reads and writes, calls to the key's Durable Object;",
     "D1 later: statements run after the last response, until workerd is idle again (at least 11 s): usage flushes",
     "and cache refills still running. Before each scenario, the previous one's deferred work is let finish.",

@@ -17,9 +17,8 @@
 //    Worker behind the ORIGIN service binding, and in the same runtime the floors: a no-op Worker, a
 //    pass-through proxy to the same origin, the caller Worker calling a no-op RPC entrypoint, and primitive
 //    floors (the pass-through proxy plus one runtime primitive each). Loads each floor and scenario from this
-//    process with autocannon over loopback: a warm-up, then a bounded run, then a fixed number of requests
-//    over which workerd's CPU time is read from /proc (CPU µs per request: far steadier than throughput on a
-//    shared machine).
+//    process with autocannon over loopback: a warm-up, then a bounded run. Then, in the same runtime, CPU µs
+//    per request (bench/cpu.mjs): workerd's CPU time from /proc over a fixed number of requests, in rounds.
 // 3. Counting pass: the instrumented build on the same storage counts D1 statements, KV reads and writes and
 //    Durable Object calls over a fixed number of requests per scenario.
 // 4. Flood: 100,000 distinct unknown keys, with the memory of workerd and of the authorizer's isolate.
@@ -30,6 +29,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { keyContext } from "../bench/admin.mjs";
 import { unknownKey } from "../bench/keys.mjs";
+import { cpuPass } from "../bench/cpu.mjs";
 import { edgeSettings, runEdge } from "../bench/edge.mjs";
 import { keySource, runLoad, statusesAsExpected } from "../bench/load.mjs";
 import { formatEdgeTable, formatTable, loadAverage, machineInfo, summarize } from "../bench/report.mjs";
@@ -62,10 +62,17 @@ const SETTINGS = {
   warmup_s: SMOKE ? 0.3 : 2,
   seconds: SMOKE ? 1 : 10,
   max_requests: SMOKE ? 20_000 : 250_000,
-  /** Requests over which workerd's CPU time per request is read, per floor and scenario (autocannon `amount`). */
-  cpu_requests: SMOKE ? 500 : 10_000,
-  /** Fresh keys for the first-use scenario's CPU run (its keys are used once each). */
+  /**
+   * CPU per request (bench/cpu.mjs): rounds, and requests per round (autocannon `amount`) for each floor and
+   * scenario, fewer for scenarios under 1,000 rps in the timing pass, after cpu_warmup requests; the first-use
+   * scenario's run is cold_cpu_keys fresh keys. Each run starts once workerd is idle (at most cpu_idle_max_ms).
+   */
+  cpu_rounds: SMOKE ? 2 : 3,
+  cpu_requests: SMOKE ? 300 : 10_000,
+  cpu_requests_slow: SMOKE ? 100 : 3_000,
+  cpu_warmup: SMOKE ? 50 : 500,
   cold_cpu_keys: SMOKE ? 50 : 1_000,
+  cpu_idle_max_ms: SMOKE ? 0 : 15_000,
   /** Requests counted per scenario in the counting pass (at least one round of a rotated key list). */
   count_requests: SMOKE ? 200 : 2_000,
   many_keys: Number.isInteger(MANY_KEYS) ? MANY_KEYS : SMOKE ? 200 : 10_000,
@@ -127,32 +134,40 @@ async function prepareScenarios(ctx) {
 
 const load = (url, keys, bounds) => runLoad({ url, keys, connections: SETTINGS.connections, ...bounds });
 
-/**
- * workerd's CPU time per request over exactly `amount` requests (all its Workers and the local storage
- * simulators share the process; nothing else loads it meanwhile), read just after the last answer and
- * the deferred work it started (cache refills in waitUntil).
- */
-async function cpuRun(runtime, url, keys, amount) {
-  const before = runtime.cpuSeconds();
-  const r = await load(url, keys, { amount });
-  await sleep(100);
-  const after = runtime.cpuSeconds();
-  const us = before === null ? null : Math.round(((after - before) * 1e6) / r.requests);
-  return { requests: r.requests, seconds: r.seconds, us_per_request: us, statuses: r.statuses, errors: r.errors, timeouts: r.timeouts };
-}
-
-/**
- * Warm-up, then the measured run, with the runtime's peak memory over the measured run only, then the CPU
- * run (`cpuKeys`: its key source, when not `keys`; `cpuAmount`: its requests, when not cpu_requests).
- */
-async function measure(runtime, url, keys, { prime, once, cpuKeys = keys, cpuAmount = SETTINGS.cpu_requests } = {}) {
+/** Warm-up, then the measured run, with the runtime's peak memory over the measured run only. */
+async function measure(runtime, url, keys, { prime, once } = {}) {
   if (prime) await load(url, keySource(prime), { amount: prime.length });
   await load(url, keys, { seconds: SETTINGS.warmup_s, maxRequests: once ? SETTINGS.cold_warmup_keys : undefined });
   const peakReset = runtime.resetPeak();
   const result = await load(url, keys, { seconds: SETTINGS.seconds, maxRequests: SETTINGS.max_requests });
   const { rss_mib, peak_rss_mib } = runtime.memory();
-  const cpu = await cpuRun(runtime, url, cpuKeys, cpuAmount);
-  return { ...result, rss_mib, peak_rss_mib: peakReset ? peak_rss_mib : null, cpu };
+  return { ...result, rss_mib, peak_rss_mib: peakReset ? peak_rss_mib : null };
+}
+
+/**
+ * What the CPU pass measures: every floor, and every scenario with keys like its timing pass's (keys used
+ * once: fresh ones; keys made per request: a pool of their own; a primed key list: primed again first).
+ */
+function cpuItems(runtime, floors, scenarios, results) {
+  const floorItems = floors.map((f) => ({
+    id: `floor: ${f.name}`,
+    url: `${runtime.urls[f.worker]}${PATH}`,
+    keys: () => keySource([FLOOR_KEY]),
+    amount: SETTINGS.cpu_requests,
+    warmup: SETTINGS.cpu_warmup,
+    repeat: true,
+  }));
+  const scenarioItems = scenarios.map((s, i) => {
+    const amount = s.once ? s.cpuKeys.length : results[i].rps < 1_000 ? SETTINGS.cpu_requests_slow : SETTINGS.cpu_requests;
+    const warmup = s.once ? 0 : s.prime ? s.timingKeys.length : SETTINGS.cpu_warmup;
+    const keys = s.once
+      ? () => keySource(s.cpuKeys, { once: true })
+      : typeof s.timingKeys === "function"
+        ? () => keySource(s.timingKeys, { pregenerate: warmup + amount })
+        : () => keySource(s.timingKeys);
+    return { id: `scenario: ${s.name}`, url: targetUrl(runtime.urls, s), keys, amount, warmup, repeat: !s.once && !s.prime };
+  });
+  return [...floorItems, ...scenarioItems];
 }
 
 /** `primitive`: the pass-through proxy plus one runtime primitive (bench/workers/proxy-*.js). */
@@ -255,18 +270,19 @@ async function timingPass(bundle, state, adminToken) {
       log(`timing: ${s.name}`);
       const settled_s = await settle(runtime);
       const keys = keySource(s.timingKeys, { once: s.once, pregenerate: SETTINGS.pregenerated_keys });
-      // Keys used once get fresh ones for the CPU run; keys made per request, a pool of their own.
-      const cpuKeys = s.once
-        ? keySource(s.cpuKeys, { once: true })
-        : typeof s.timingKeys === "function"
-          ? keySource(s.timingKeys, { pregenerate: SETTINGS.cpu_requests })
-          : keys;
-      const cpuAmount = s.once ? s.cpuKeys.length : SETTINGS.cpu_requests;
-      const url = targetUrl(runtime.urls, s);
-      results.push({ ...(await measure(runtime, url, keys, { prime: s.prime && s.timingKeys, once: s.once, cpuKeys, cpuAmount })), settled_s });
+      results.push({ ...(await measure(runtime, targetUrl(runtime.urls, s), keys, { prime: s.prime && s.timingKeys, once: s.once })), settled_s });
     }
     const floorsAfter = await measureFloors(runtime);
-    return { scenarios, results, floorsBefore, floorsAfter };
+    await settle(runtime);
+    const cpu = await cpuPass({
+      runtime,
+      items: cpuItems(runtime, FLOORS, scenarios, results),
+      rounds: SETTINGS.cpu_rounds,
+      idleMaxMs: SETTINGS.cpu_idle_max_ms,
+      load,
+      log,
+    });
+    return { scenarios, results, floorsBefore, floorsAfter, cpu };
   } finally {
     active.delete(runtime);
     await runtime.mf.dispose();
