@@ -132,14 +132,14 @@ export function formatTable(report) {
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const out = [
     `${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, node ${machine.node}, workerd ${machine.workerd}, ${machine.date}`,
-    `${settings.mode} run: ${settings.connections} connections, ${settings.warmup_s} s warm-up, then ${settings.seconds} s or ${settings.max_requests.toLocaleString("en")} requests per scenario; CPU: median of ${settings.cpu_rounds} rounds of ${settings.cpu_requests.toLocaleString("en")} requests; counts from ${settings.count_requests.toLocaleString("en")}+ requests on an instrumented build`,
+    `${settings.mode} run: ${settings.connections} connections, ${settings.warmup_s} s warm-up, then ${settings.seconds} s or ${settings.max_requests.toLocaleString("en")} requests per scenario; CPU: least of ${settings.cpu_rounds} rounds of ${settings.cpu_requests.toLocaleString("en")} requests; counts from ${settings.count_requests.toLocaleString("en")}+ requests on an instrumented build`,
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
     "",
     "vs floor: requests per second as a fraction of the floor's, measured in the same runtime in the same run.",
-    "CPU µs: workerd's CPU time (user + system, /proc) per request over a fixed number of requests, the median of",
+    "CPU µs: workerd's CPU time (user + system, /proc) per request over a fixed number of requests, the least of",
     `the rounds (${settings.cpu_requests_slow.toLocaleString("en")} requests for scenarios under 1,000 rps; first use and many keys: one run after the rounds),`,
     "all its Workers and the local storage simulators included; (+floor): beyond the floor's.",
     "Counts per 1,000 requests: D1 statements executed, KV reads and writes, calls to the key's Durable Object;",
