@@ -9,8 +9,6 @@ export default {
       remarkValidateLinks,
       {
         repository: false,
-        // docs/architecture.md is written on the `layers` branch; remove this line once it is merged.
-        skipPathPatterns: [/\/docs\/architecture\.md(#|$)/],
       },
     ],
   ],

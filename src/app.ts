@@ -1,20 +1,16 @@
 /**
- * The Worker's own routes: health, the admin API and webhooks (the reserved paths; see `isReservedPath`).
+ * The Worker's own routes: health, the admin API and webhooks (the reserved paths, src/reserved-paths.ts).
  * Every other path goes to the gateway, which the entry calls directly. Errors are turned into
  * problem+json in one place, without their messages.
  */
 import { Hono } from "hono";
-import { adminRoutes } from "./admin/routes";
+import { adminRoutes } from "./admin/router";
+import type { AppEnv } from "./http/context";
 import { problem, ProblemError } from "./http/problem";
-import { webhookRoutes } from "./leaks/routes";
+import { webhookRoutes } from "./webhooks/router";
 import { requestLog } from "./http/request-log";
+import { ADMIN_PREFIX, HEALTH_PATH, WEBHOOKS_PREFIX } from "./reserved-paths";
 import { log } from "./util/log";
-
-export type AppEnv = {
-  Bindings: Cloudflare.Env;
-  /** keyId, auditAction and actor are set by the handlers that know them, for the request log. */
-  Variables: { requestId: string; keyId?: string; auditAction?: string; actor?: string };
-};
 
 export const app = new Hono<AppEnv>();
 
@@ -24,11 +20,11 @@ app.use(async function requestId(c, next) {
 });
 app.use(requestLog());
 
-app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "Cache-Control": "no-store" }));
-app.all("/healthz", (c) => problem("method_not_allowed", { requestId: c.get("requestId"), allow: "GET, HEAD" }));
+app.get(HEALTH_PATH, (c) => c.json({ status: "ok" }, 200, { "Cache-Control": "no-store" }));
+app.all(HEALTH_PATH, (c) => problem("method_not_allowed", { requestId: c.get("requestId"), allow: "GET, HEAD" }));
 
-app.route("/admin/v1", adminRoutes);
-app.route("/webhooks", webhookRoutes);
+app.route(`${ADMIN_PREFIX}/v1`, adminRoutes);
+app.route(WEBHOOKS_PREFIX, webhookRoutes);
 // Reserved paths with nothing served there: never forwarded.
 app.all("*", (c) => problem("not_found", { requestId: c.get("requestId") }));
 

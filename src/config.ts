@@ -4,15 +4,21 @@
  * with 503 and one log line naming the setting.
  */
 import { isVendorPart } from "./keys/format";
-import type { ThrottleConfig } from "./limits/throttle";
 import { log } from "./util/log";
-import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./verify/routes";
+import { DEFAULT_ROUTE_POLICY, isSupportedMethod, parseRoutePolicy, type PolicyRule } from "./http/route-policy";
 
 export interface CorsPolicy {
   allowedOrigins: string[];
   allowedMethods: string[];
   allowedHeaders: string[];
   maxAgeSeconds: number;
+}
+
+/** REFUSAL_THROTTLE_LIMIT and REFUSAL_THROTTLE_WINDOW_SECONDS, for the refusal throttle (src/verify/throttle.ts). */
+export interface ThrottleConfig {
+  /** Refusals allowed per window per client; 0 turns the throttle off. */
+  limit: number;
+  windowSeconds: number;
 }
 
 export interface Config {

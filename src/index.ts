@@ -4,8 +4,9 @@
  * Workers bind to, and the per-key Durable Object class.
  */
 import { app } from "./app";
-import { handleGateway, isReservedPath } from "./gateway/gateway";
+import { handleGateway } from "./gateway/gateway";
 import { runScheduled } from "./monitoring/scheduled";
+import { isReservedPath } from "./reserved-paths";
 
 export { AuthService } from "./rpc/auth-service";
 export { KeyObject } from "./limits/key-object";

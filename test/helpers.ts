@@ -3,7 +3,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../src/index";
-import type { KeyView } from "../src/keys/record";
+import type { KeyView } from "../src/keys/key-record";
+import type { CreateKeyResult } from "../src/operations/create-key";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export const BASE = "https://authorizer.test";
@@ -45,7 +46,7 @@ export interface MintedKey {
 export async function mintKey(body: Record<string, unknown> = {}): Promise<MintedKey> {
   const response = await admin("/keys", { json: { owner_id: "owner-1", ...body } });
   if (response.status !== 201) throw new Error(`mint failed: ${response.status} ${await response.text()}`);
-  const json = (await response.json()) as { api_key: string; key: KeyView };
+  const json = (await response.json()) as CreateKeyResult;
   return { apiKey: json.api_key, id: json.key.id, key: json.key };
 }
 

@@ -6,6 +6,8 @@
  * never from the request; it is cached per isolate and fetched again, with a timeout, for an unknown key id.
  */
 import { log } from "../util/log";
+import { clock, timeoutSignal } from "../util/clock";
+import { MINUTE_MS, SECOND_MS } from "../util/time";
 
 export interface AccessConfig {
   teamDomain: string;
@@ -13,7 +15,7 @@ export interface AccessConfig {
 }
 
 /** How long the team's keys are trusted before they are fetched again. */
-export const JWKS_CACHE_TTL_MS = 10 * 60_000;
+export const JWKS_CACHE_TTL_MS = 10 * MINUTE_MS;
 export const JWKS_FETCH_TIMEOUT_MS = 3_000;
 /** Clock skew tolerated on exp and nbf. */
 const LEEWAY_S = 60;
@@ -36,9 +38,15 @@ function decodeJson(segment: string): Record<string, unknown> | null {
 }
 
 async function fetchKeys(url: string): Promise<Map<string, CryptoKey>> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
-  const body = (await response.json()) as { keys?: (JsonWebKey & { kid?: string })[] };
+  const { signal, cancel } = timeoutSignal(JWKS_FETCH_TIMEOUT_MS);
+  let body: { keys?: (JsonWebKey & { kid?: string })[] };
+  try {
+    const response = await fetch(url, { signal });
+    if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+    body = await response.json();
+  } finally {
+    cancel();
+  }
   const keys = new Map<string, CryptoKey>();
   for (const jwk of body.keys ?? []) {
     if (jwk.kty !== "RSA" || typeof jwk.kid !== "string") continue;
@@ -63,7 +71,7 @@ async function keyFor(config: AccessConfig, kid: string, now: number): Promise<C
 }
 
 /** The email of a valid Access JWT, or null. Never throws on bad input. */
-export async function verifyAccessJwt(config: AccessConfig, token: string, now = Date.now()): Promise<string | null> {
+export async function verifyAccessJwt(config: AccessConfig, token: string, now = clock.now()): Promise<string | null> {
   const parts = token.split(".");
   if (parts.length !== 3 || token.length > 8192) return null;
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
@@ -81,7 +89,7 @@ export async function verifyAccessJwt(config: AccessConfig, token: string, now =
   const signed = new TextEncoder().encode(`${headerPart}.${payloadPart}`);
   if (!(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, signed))) return null;
 
-  const seconds = now / 1000;
+  const seconds = now / SECOND_MS;
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!audiences.includes(config.audience)) return null;
   if (claims.iss !== config.teamDomain) return null;

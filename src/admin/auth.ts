@@ -7,15 +7,17 @@
  * With neither configured the routes answer 503 and are never open; API keys never count.
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/context";
 import { presentedBearer } from "../http/authorization";
 import { configUnavailable, ProblemError } from "../http/problem";
 import { log } from "../util/log";
 import { secretsEqual } from "../util/secrets";
 import { hasCredentialInQuery } from "../verify/credential";
+import { actorName, type AdminActor } from "../operations/actor";
 import { verifyAccessJwt, type AccessConfig } from "./access";
 
-export type AdminVariables = { actor: string };
+/** The admin credential that opened the request, and its name (for the request log). */
+export type AdminVariables = { actor: string; adminActor: AdminActor };
 
 /** The Access settings: null when not configured; throws 503 when only half configured or malformed. */
 function accessConfig(env: Cloudflare.Env): AccessConfig | null {
@@ -36,7 +38,7 @@ function accessConfig(env: Cloudflare.Env): AccessConfig | null {
   return { teamDomain: origin, audience };
 }
 
-async function tokenActor(env: Cloudflare.Env, authorization: string | undefined): Promise<string | null> {
+async function tokenActor(env: Cloudflare.Env, authorization: string | undefined): Promise<AdminActor | null> {
   const presented = presentedBearer(authorization);
   if (presented === "" || !env.ADMIN_TOKEN) return null;
   // Both comparisons always run, so timing does not tell which token matched.
@@ -44,7 +46,8 @@ async function tokenActor(env: Cloudflare.Env, authorization: string | undefined
     secretsEqual(presented, env.ADMIN_TOKEN),
     env.ADMIN_TOKEN_NEXT ? secretsEqual(presented, env.ADMIN_TOKEN_NEXT) : Promise.resolve(false),
   ]);
-  return current ? "ADMIN_TOKEN" : next ? "ADMIN_TOKEN_NEXT" : null;
+  if (!current && !next) return null;
+  return { kind: "admin_token", token: current ? "ADMIN_TOKEN" : "ADMIN_TOKEN_NEXT" };
 }
 
 export function adminAuth(): MiddlewareHandler<AppEnv & { Variables: AdminVariables }> {
@@ -56,12 +59,12 @@ export function adminAuth(): MiddlewareHandler<AppEnv & { Variables: AdminVariab
       throw configUnavailable();
     }
     const jwt = c.req.header("Cf-Access-Jwt-Assertion");
-    const actor =
-      access && jwt !== undefined
-        ? await verifyAccessJwt(access, jwt)
-        : await tokenActor(c.env, c.req.header("Authorization"));
+    const email = access && jwt !== undefined ? await verifyAccessJwt(access, jwt) : undefined;
+    const actor: AdminActor | null =
+      email === undefined ? await tokenActor(c.env, c.req.header("Authorization")) : email === null ? null : { kind: "access", email };
     if (actor === null) throw new ProblemError("admin_unauthorized");
-    c.set("actor", actor);
+    c.set("adminActor", actor);
+    c.set("actor", actorName(actor));
     await next();
   };
 }

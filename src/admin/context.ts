@@ -1,11 +1,14 @@
-/** What every admin operation needs from its request: the key id, the settings, an audit entry. */
+/** What every admin route needs from its request: the settings, the key id, and the operation's context. */
 import type { Context } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/context";
 import { loadConfig, type Config } from "../config";
 import { configUnavailable, ProblemError } from "../http/problem";
-import type { AuditAction, AuditEntry } from "../keys/audit-log";
-import { KEY_ID_PATTERN } from "../keys/record";
-import { findKeyById } from "../keys/store";
+import { requestScope } from "../http/request-scope";
+import { KEY_ID_PATTERN } from "../keys/key-record";
+import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";
+import type { AdminActor } from "../operations/actor";
+import type { OperationContext } from "../operations/context";
+import { log } from "../util/log";
 import type { AdminVariables } from "./auth";
 
 export type AdminContext = Context<AppEnv & { Variables: AdminVariables }>;
@@ -17,6 +20,16 @@ export function adminConfig(c: AdminContext): Config {
   return loaded.config;
 }
 
+/** The monitoring settings (alerts, the report), or 503 if they are malformed. */
+export function monitoringConfig(c: AdminContext): MonitoringConfig {
+  const loaded = loadMonitoringConfig(c.env);
+  if (!loaded.ok) {
+    log("error", "monitoring.config_invalid", { degraded: "config_invalid", setting: loaded.setting });
+    throw configUnavailable();
+  }
+  return loaded.config;
+}
+
 /** The `{id}` path parameter; an id that cannot exist is simply not found. */
 export function keyIdParam(c: AdminContext): string {
   const id = c.req.param("id") ?? "";
@@ -25,15 +38,13 @@ export function keyIdParam(c: AdminContext): string {
   return id;
 }
 
-export async function findKeyOr404(c: AdminContext, id: string) {
-  const found = await findKeyById(c.env.DB, id);
-  if (!found) throw new ProblemError("key_not_found");
-  return found;
-}
-
-export function auditEntry(c: AdminContext, action: AuditAction, at: number, changes: Record<string, unknown>): AuditEntry {
-  c.set("auditAction", action);
-  return { actor: c.get("actor"), action, requestId: c.get("requestId"), at, changes };
+/** The context the request's operation runs in: its admin credential acts, and the request log hears of the key and action. */
+export function adminOperation(c: AdminContext): OperationContext<AdminActor> {
+  return {
+    ...requestScope(c),
+    actor: c.get("adminActor"),
+    observe: { keyId: (id) => c.set("keyId", id), auditAction: (action) => c.set("auditAction", action) },
+  };
 }
 
 /** JSON answers of the admin API are never cached. */

@@ -1,30 +1,10 @@
 /** POST /admin/v1/keys — mints a key. The plaintext is in this one response and nowhere else, ever. */
-import { generateKey, parseKey } from "../keys/format";
-import { sha256Hex } from "../keys/hash";
-import { newKeyRecord, toKeyView } from "../keys/record";
-import { insertKey } from "../keys/store";
-import { introduceKey } from "../limits/propagate";
-import { invalidField } from "../http/body";
-import { readJson } from "./body";
-import { adminConfig, adminJson, auditEntry, type AdminContext } from "./context";
-import { createKeySchema } from "./schemas";
+import { createKey } from "../operations/create-key";
+import { createKeySchema } from "../operations/schemas";
+import { readJson } from "./read-request";
+import { adminConfig, adminOperation, type AdminContext } from "./context";
 
-const DAY_MS = 86_400_000;
-
-export async function createKey(c: AdminContext): Promise<Response> {
+export async function createKeyRoute(c: AdminContext) {
   const config = adminConfig(c);
-  const body = await readJson(c.req.raw, createKeySchema);
-  if (body.expires_in_days > config.maxLifetimeDays) {
-    throw invalidField("expires_in_days", `at most ${config.maxLifetimeDays} (MAX_KEY_LIFETIME_DAYS)`);
-  }
-
-  const apiKey = generateKey(config.vendor, body.type, body.environment);
-  const now = Date.now();
-  const { expires_in_days, ...settings } = body;
-  const record = newKeyRecord(parseKey(apiKey, config.vendor)!, settings, { now, expiresAt: now + expires_in_days * DAY_MS });
-  c.set("keyId", record.id);
-  const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyView(record, now);
-  await insertKey(c.env.DB, record, await sha256Hex(apiKey), auditEntry(c, "create", now, changes));
-  await introduceKey(c.env, record);
-  return adminJson(c, { api_key: apiKey, key: toKeyView(record, now) }, 201);
+  return createKey(adminOperation(c), await readJson(c.req.raw, createKeySchema), config);
 }

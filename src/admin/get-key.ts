@@ -1,8 +1,7 @@
 /** GET /admin/v1/keys/{id} — the key object. */
-import { toKeyView } from "../keys/record";
-import { adminJson, findKeyOr404, keyIdParam, type AdminContext } from "./context";
+import { getKey } from "../operations/get-key";
+import { adminOperation, keyIdParam, type AdminContext } from "./context";
 
-export async function getKey(c: AdminContext): Promise<Response> {
-  const { record } = await findKeyOr404(c, keyIdParam(c));
-  return adminJson(c, toKeyView(record, Date.now()));
+export function getKeyRoute(c: AdminContext) {
+  return getKey(adminOperation(c), keyIdParam(c));
 }

@@ -1,17 +1,9 @@
 /** GET /admin/v1/audit?key_id=&limit=&cursor= — every key mutation, newest first. */
-import { listAudit as listAuditInD1 } from "../keys/audit-log";
-import { invalidField } from "../http/body";
-import { readQuery } from "./body";
-import { adminJson, type AdminContext } from "./context";
-import { listAuditQuery } from "./schemas";
+import { listAudit } from "../operations/list-audit";
+import { listAuditQuery } from "../operations/schemas";
+import { readQuery } from "./read-request";
+import { adminOperation, type AdminContext } from "./context";
 
-export async function listAudit(c: AdminContext): Promise<Response> {
-  const query = readQuery(c.req.url, listAuditQuery);
-  let cursor: number | undefined;
-  if (query.cursor !== undefined) {
-    if (!/^[1-9][0-9]{0,15}$/.test(query.cursor)) throw invalidField("cursor", "not a cursor from a previous page");
-    cursor = Number(query.cursor);
-  }
-  const { entries, nextCursor } = await listAuditInD1(c.env.DB, { keyId: query.key_id, limit: query.limit, cursor });
-  return adminJson(c, { entries, next_cursor: nextCursor === null ? null : String(nextCursor) });
+export function listAuditRoute(c: AdminContext) {
+  return listAudit(adminOperation(c), readQuery(c.req.url, listAuditQuery));
 }

@@ -1,21 +1,10 @@
-/**
- * POST /admin/v1/keys/{id}/revoke — announced to the key's object, then D1 (the source of truth, with the
- * audit row), then the key's object, KV and the isolate's caches (see changeKey). Idempotent and safe to retry: revoking a
- * revoked key changes nothing in D1 but propagates again, so a retry after a failure part-way completes it.
- */
-import { revokeKey as revokeInD1 } from "../keys/store";
-import { readJson } from "./body";
-import { auditEntry, findKeyOr404, keyIdParam, type AdminContext } from "./context";
-import { revokeKeySchema } from "./schemas";
-import { changeAndAnswer } from "./update-key";
+/** POST /admin/v1/keys/{id}/revoke — revokes a key everywhere, for good (no body, or `{ reason }`). */
+import { revokeKey } from "../operations/revoke-key";
+import { revokeKeySchema } from "../operations/schemas";
+import { readJson } from "./read-request";
+import { adminOperation, keyIdParam, type AdminContext } from "./context";
 
-export async function revokeKey(c: AdminContext): Promise<Response> {
+export async function revokeKeyRoute(c: AdminContext) {
   const id = keyIdParam(c);
-  const body = await readJson(c.req.raw, revokeKeySchema, { emptyAllowed: true });
-  const now = Date.now();
-  const reason = body.reason ?? null;
-  const { record } = await findKeyOr404(c, id);
-  return changeAndAnswer(c, record, now, () =>
-    revokeInD1(c.env.DB, id, reason, auditEntry(c, "revoke", now, { status: "revoked", revoke_reason: reason })),
-  );
+  return revokeKey(adminOperation(c), id, await readJson(c.req.raw, revokeKeySchema, { emptyAllowed: true }));
 }

@@ -5,27 +5,17 @@
 import { loadConfig } from "../config";
 import { CONFIG_RETRY_AFTER_S, problem, problemCodeOf } from "../http/problem";
 import { log, logRefusal } from "../util/log";
+import { clock } from "../util/clock";
 import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
-import { ALLOW_HEADER, isSupportedMethod } from "../verify/routes";
+import { ALLOW_HEADER, isSupportedMethod } from "../http/route-policy";
 import { canonicalPath } from "../verify/paths";
 import { hasCredentialInQuery, readCredential } from "../verify/credential";
 import { verifyKey, verifyStores } from "../verify/verify";
-import { recordDecision } from "../monitoring/record";
+import { decisionSink } from "../monitoring/decision-sink";
 import { answerPreflight, corsHeaders, isPreflight } from "./cors";
 import { forward } from "./proxy";
-import { recordQueryExposure } from "../leaks/query-exposure";
-
-/** First path segments the Worker serves itself (health, admin API, webhooks): see `isReservedPath`. */
-const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set(["healthz", "admin", "webhooks"]);
-
-/**
- * Whether the Worker's own routes (the Hono app) answer this path rather than the gateway: exactly the
- * reserved first segments, with or without a trailing part.
- */
-export function isReservedPath(pathname: string): boolean {
-  const end = pathname.indexOf("/", 1);
-  return RESERVED_FIRST_SEGMENTS.has(end === -1 ? pathname.slice(1) : pathname.slice(1, end));
-}
+import { recordQueryExposure } from "../operations/record-query-exposure";
+import { RESERVED_FIRST_SEGMENTS } from "../reserved-paths";
 
 /** Adds headers to a response (a copy: fetched responses are immutable). A WebSocket upgrade passes as it is. */
 function withHeaders(response: Response, headers: Record<string, string>): Response {
@@ -64,7 +54,7 @@ export async function handleGateway(request: Request, url: URL, env: Cloudflare.
 }
 
 async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext, requestId: string) {
-  const now = Date.now();
+  const now = clock.now();
   const loaded = loadConfig(env);
   if (!loaded.ok) return problem("authorizer_unavailable", { requestId, retryAfterSeconds: CONFIG_RETRY_AFTER_S });
   const { config } = loaded;
@@ -81,21 +71,24 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
   if (RESERVED_FIRST_SEGMENTS.has(path.segments[0]!.split(";", 1)[0]!)) return problem("not_found", { requestId, headers: cors });
   if (hasCredentialInQuery(url, config.vendor)) {
     // Refused first; recording the exposure (one of our keys in a URL) runs after the answer.
-    const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP"), requestId };
-    ctx.waitUntil(recordQueryExposure(env, (p) => ctx.waitUntil(p), config, exposure, now));
+    const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP") };
+    const scope = { env, requestId, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p), actor: { kind: "gateway" } as const };
+    ctx.waitUntil(recordQueryExposure(scope, config, exposure, now));
     return problem("key_in_query", { requestId, headers: cors });
   }
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
+  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+  const decisions = decisionSink(env, waitUntil);
   const credential = readCredential(request.headers);
   if (credential.kind === "missing") {
-    recordDecision({ env, waitUntil: (p) => ctx.waitUntil(p) }, null, "missing_api_key", null, undefined, now); // monitoring
+    decisions.recordDecision(null, "missing_api_key", null, undefined, now); // monitoring
     return problem("missing_api_key", { requestId, realm, headers: cors });
   }
   if (credential.kind === "malformed") return problem("malformed_request", { requestId, headers: cors });
 
   const decision = await verifyKey(
-    verifyStores(env, (p) => ctx.waitUntil(p)),
+    verifyStores(env, waitUntil, decisions),
     config,
     {
       key: credential.key,

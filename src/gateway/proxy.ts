@@ -5,6 +5,8 @@
 import type { Config } from "../config";
 import { CONFIG_RETRY_AFTER_S, problem } from "../http/problem";
 import { log } from "../util/log";
+import { clock } from "../util/clock";
+import { epochSeconds } from "../util/time";
 import { hmacSha256Hex } from "../util/secrets";
 import type { Decision } from "../verify/verify";
 
@@ -60,7 +62,7 @@ export async function originRequest(request: Request, url: URL, ctx: ForwardCont
   headers["x-auth-environment"] = decision.environment;
   headers["x-request-id"] = requestId;
   if (env.ORIGIN_SIGNING_SECRET) {
-    const timestamp = Math.floor(ctx.now / 1000);
+    const timestamp = epochSeconds(ctx.now);
     const payload = signaturePayload(timestamp, request.method, url.pathname, decision.key_id);
     headers[SIGNATURE_HEADER.toLowerCase()] = `t=${timestamp},v1=${await hmacSha256Hex(env.ORIGIN_SIGNING_SECRET, payload)}`;
   }
@@ -85,16 +87,16 @@ export async function forward(request: Request, url: URL, ctx: ForwardContext): 
   const deadline = new AbortController();
   const outgoing = await originRequest(request, url, ctx, deadline.signal);
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const cancelTimer = clock.timer(ctx.config.originTimeoutMs, () => {
     timedOut = true;
     deadline.abort();
-  }, ctx.config.originTimeoutMs);
+  });
   try {
     return await (origin ? origin.fetch(outgoing) : fetch(outgoing));
   } catch {
     log("warn", "gateway.origin_failed", { request_id: ctx.requestId, degraded: timedOut ? "origin_timeout" : "origin_unreachable" });
     return problem(timedOut ? "origin_timeout" : "origin_unreachable", { requestId: ctx.requestId });
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
   }
 }

@@ -4,7 +4,7 @@
  * key, a hash or a body (see src/util/log.ts).
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "./context";
 import { log, logRefusal } from "../util/log";
 import { problemCodeOf } from "./problem";
 

@@ -1,8 +1,11 @@
 /**
  * The audit log in D1: one row per key mutation, always in the same batch as the change it records.
  */
+import * as z from "zod";
+import { isoTime } from "../util/time";
 
-export type AuditAction = "create" | "update" | "disable" | "enable" | "revoke" | "rotate";
+export const AUDIT_ACTIONS = ["create", "update", "disable", "enable", "revoke", "rotate"] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   /** Which credential acted: "ADMIN_TOKEN", "ADMIN_TOKEN_NEXT", or an Access user's email. Never a secret. */
@@ -32,18 +35,20 @@ export function auditIfChanged(db: D1Database, keyId: string, entry: AuditEntry)
   return db.prepare(`${INSERT} SELECT ?, ?, ?, ?, ?, ? WHERE changes() > 0`).bind(...values(keyId, entry));
 }
 
-export interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  action: AuditAction;
-  key_id: string;
-  request_id: string;
-  changes: Record<string, unknown>;
-}
+/** An audit row as the admin API answers it: the time as ISO, the changes parsed. */
+export const auditRowSchema = z.object({
+  id: z.int(),
+  at: z.iso.datetime(),
+  actor: z.string(),
+  action: z.enum(AUDIT_ACTIONS),
+  key_id: z.string(),
+  request_id: z.string(),
+  changes: z.record(z.string(), z.unknown()),
+});
+export type AuditRow = z.output<typeof auditRowSchema>;
 
 /** Newest first; `cursor` is the last row id of the previous page. */
-export async function listAudit(
+export async function findAuditPage(
   db: D1Database,
   filter: { keyId?: string; limit: number; cursor?: number },
 ): Promise<{ entries: AuditRow[]; nextCursor: number | null }> {
@@ -57,7 +62,7 @@ export async function listAudit(
     .all<Omit<AuditRow, "at" | "changes"> & { at: number; changes: string }>();
   const page = rows.results.slice(0, filter.limit);
   return {
-    entries: page.map((r) => ({ ...r, at: new Date(r.at).toISOString(), changes: JSON.parse(r.changes) })),
+    entries: page.map((r) => ({ ...r, at: isoTime(r.at), changes: JSON.parse(r.changes) })),
     nextCursor: rows.results.length > filter.limit ? page[page.length - 1]!.id : null,
   };
 }

@@ -7,7 +7,7 @@ import { BoundedTtlCache } from "../util/bounded-cache";
 import { log } from "../util/log";
 import { withTimeout } from "../util/timeout";
 import { findKeyByHash } from "./store";
-import { parseCachedRecord, toLiveKey, type KeyRecord, type LiveKey } from "./record";
+import { parseCachedRecord, toLiveKey, type KeyRecord, type LiveKey } from "./key-record";
 
 /**
  * How long an isolate keeps its own copy of a key. Safe at this length because no copy admits a request on

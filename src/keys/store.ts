@@ -5,7 +5,7 @@
  */
 import { auditIfChanged, auditStatement, type AuditEntry } from "./audit-log";
 import { jsonArrays } from "../util/json-chunks";
-import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./record";
+import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./key-record";
 
 /** The settings an admin chooses for a key (with its expiry, what an update may change). */
 const SETTING_COLUMNS = ["name", "scopes", "rate_limits", "ip_allowlist", "allowed_routes", "allowed_origins", "metadata"] as const;
@@ -36,7 +36,7 @@ const KEY_COLUMNS = [
 const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(", ")} FROM api_keys`;
 
 /**
- * The SQL form of the "live key" rule (`isLive` in ./record.ts): stored active, before its expiry and its
+ * The SQL form of the "live key" rule (`isLive` in ./key-record.ts): stored active, before its expiry and its
  * grace end at the time bound as `now` (a parameter, e.g. "?1").
  */
 const liveAt = (now: string) => `status = 'active' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now})`;
@@ -91,7 +91,7 @@ async function changeWithAudit(
  * Marks a key revoked. Idempotent: a key already revoked keeps its first revocation time and reason, and no
  * second audit row is written.
  */
-export function revokeKey(db: D1Database, id: string, reason: string | null, audit: AuditEntry) {
+export function markKeyRevoked(db: D1Database, id: string, reason: string | null, audit: AuditEntry) {
   const update = db
     .prepare(
       "UPDATE api_keys SET status = 'revoked', revoked_at = ?, revoke_reason = ?, version = version + 1 WHERE id = ? AND status != 'revoked'",
@@ -133,7 +133,7 @@ export function updateKeySettings(db: D1Database, id: string, expectedVersion: n
  * matched (it was active, unexpired and not rotated before) — the successor is inserted and both audit rows
  * written. Two concurrent rotations therefore yield exactly one successor.
  */
-export async function rotateKey(
+export async function writeRotation(
   db: D1Database,
   predecessor: { id: string; graceUntil: number; now: number },
   successor: KeyRecord,
@@ -171,7 +171,7 @@ const STATUS_CONDITION: Record<ListStatus, (now: string) => string> = {
 };
 
 /** Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. */
-export async function listKeys(
+export async function findKeysPage(
   db: D1Database,
   filter: { ownerId?: string; status?: ListStatus; environment?: "live" | "test"; limit: number; cursor?: { createdAt: number; id: string } },
   now: number,

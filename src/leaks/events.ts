@@ -15,7 +15,8 @@ export type LeakSource = "github" | "gitleaks" | "trufflehog" | "scanner" | "gat
  * - `recorded`: a live key, left live by policy (the owner is told);
  * - `no_match`: the reported string is no key of this authorizer.
  */
-export type LeakOutcome = "revoked" | "already_revoked" | "recorded" | "no_match";
+export const LEAK_OUTCOMES = ["revoked", "already_revoked", "recorded", "no_match"] as const;
+export type LeakOutcome = (typeof LEAK_OUTCOMES)[number];
 
 export interface LeakEventRow {
   fingerprint: string;

@@ -1,12 +1,14 @@
 /**
- * Findings from external scanners (gitleaks, truffleHog) and from the built-in scanner, turned into leak
- * reports. Only a full key — the grammar with a valid checksum under the configured vendor — can match a
- * key; a redacted secret, a prefix or a fingerprint alone matches nothing and revokes nothing.
+ * Findings from external scanners (gitleaks, truffleHog) turned into leak reports, and the answer the ingest
+ * routes give: one result per finding. Only a full key — the grammar with a valid checksum under the
+ * configured vendor — can match a key; a redacted secret, a prefix or a fingerprint alone matches nothing and
+ * revokes nothing.
  */
+import * as z from "zod";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import type { LeakOutcome } from "./events";
-import { processLeakReports, type LeakContext, type LeakReport } from "./process";
+import { LEAK_OUTCOMES, type LeakSource } from "./events";
+import type { LeakReport, LeakResult } from "./process";
 import { safeText } from "./redact";
 
 /** The longest fingerprint kept as written; longer ones are stored as their SHA-256. */
@@ -20,20 +22,26 @@ export interface Finding {
   location: string;
 }
 
-export type FindingStatus = LeakOutcome | "not_a_key";
+const FINDING_STATUSES = [...LEAK_OUTCOMES, "not_a_key"] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
 
-export interface FindingResult {
-  index: number;
-  status: FindingStatus;
-  key_id: string | null;
+const findingResultSchema = z.object({
+  index: z.int().min(0),
+  status: z.enum(FINDING_STATUSES),
+  key_id: z.string().nullable(),
   /** Already reported before: nothing was done for it this time. */
-  duplicate: boolean;
-}
+  duplicate: z.boolean(),
+});
+export type FindingResult = z.output<typeof findingResultSchema>;
 
-export interface IngestSummary {
-  results: FindingResult[];
-  counts: Record<FindingStatus | "duplicate", number>;
-}
+const count = z.int().min(0);
+
+/** What an ingest route answers: one result per finding, in order, and how many had each status. */
+export const ingestSummarySchema = z.object({
+  results: z.array(findingResultSchema),
+  counts: z.object({ revoked: count, already_revoked: count, recorded: count, no_match: count, not_a_key: count, duplicate: count }),
+});
+export type IngestSummary = z.output<typeof ingestSummarySchema>;
 
 /** A stable event fingerprint: the scanner's id (redacted, bounded) and a digest that tells two secrets on one line apart. */
 export async function findingFingerprint(source: string, id: string, secret: string): Promise<string> {
@@ -43,8 +51,8 @@ export async function findingFingerprint(source: string, id: string, secret: str
   return `${source}:${idPart}#${secretDigest}`;
 }
 
-/** Processes findings; those that are not full keys get `not_a_key` and leave no event. */
-export async function ingestFindings(ctx: LeakContext, vendor: string, findings: readonly Finding[]): Promise<IngestSummary> {
+/** The reports of the findings that are full keys, each with the index of its finding; the others leave no event. */
+export async function findingReports(source: LeakSource, vendor: string, findings: readonly Finding[]): Promise<{ index: number; report: LeakReport }[]> {
   const keyed: { index: number; report: LeakReport }[] = [];
   for (const [index, finding] of findings.entries()) {
     if (!parseKey(finding.secret, vendor)) continue;
@@ -52,13 +60,17 @@ export async function ingestFindings(ctx: LeakContext, vendor: string, findings:
       index,
       report: {
         keyHash: await sha256Hex(finding.secret),
-        fingerprint: await findingFingerprint(ctx.source, finding.id, finding.secret),
+        fingerprint: await findingFingerprint(source, finding.id, finding.secret),
         location: safeText(finding.location),
       },
     });
   }
-  const processed = await processLeakReports(ctx, keyed.map((k) => k.report));
-  const results: FindingResult[] = findings.map((_, index) => ({ index, status: "not_a_key", key_id: null, duplicate: false }));
+  return keyed;
+}
+
+/** One result per finding: `not_a_key` for those without a report, else what processing its report gave. */
+export function summarizeFindings(findingCount: number, keyed: readonly { index: number }[], processed: readonly LeakResult[]): IngestSummary {
+  const results: FindingResult[] = Array.from({ length: findingCount }, (_, index) => ({ index, status: "not_a_key", key_id: null, duplicate: false }));
   keyed.forEach(({ index }, i) => {
     const r = processed[i]!;
     results[index] = { index, status: r.outcome, key_id: r.key_id, duplicate: r.duplicate };
@@ -66,7 +78,7 @@ export async function ingestFindings(ctx: LeakContext, vendor: string, findings:
   return { results, counts: countResults(results) };
 }
 
-export function countResults(results: readonly { status: FindingStatus; duplicate: boolean }[]) {
+export function countResults(results: readonly { status: FindingStatus; duplicate: boolean }[]): IngestSummary["counts"] {
   const counts = { revoked: 0, already_revoked: 0, recorded: 0, no_match: 0, not_a_key: 0, duplicate: 0 };
   for (const r of results) {
     if (r.duplicate) counts.duplicate++;

@@ -1,20 +1,21 @@
 /**
  * What happens to a reported key, whatever reported it (GitHub, gitleaks, truffleHog, the scanner, the
- * gateway): find the key by hash, record one leak event per report fingerprint, revoke the key when the
- * policy says so (the admin revocation's order, see changeKey: announced to the key's object, then D1 with
- * its audit row, then the object, KV and caches), and tell the owner. A replayed report finds its event and
- * changes nothing; a revocation that failed part-way (its event says `revoked` with no `revoked_at`) is
- * completed by the replay.
+ * gateway), around its revocation: find the key by hash, record one leak event per report fingerprint, decide
+ * which keys the policy revokes, and once they are revoked mark the events completed and tell the owners. The
+ * revocation itself is the "ingest leak reports" operation's (src/operations/ingest-leak-reports.ts): it
+ * goes through the key-change protocol like the admin revocation, which sits above this layer. A replayed
+ * report finds its event and changes nothing; a revocation that failed part-way (its event says `revoked`
+ * with no `revoked_at`) is completed by the replay.
  *
  * A batch costs D1 a fixed number of set-based statements (keys by hash, events by fingerprint, the new
- * events, the completions) plus three per key it revokes, however many reports match nothing; the waits for
- * old leases run once for the whole batch.
+ * events, the completions) plus three per key it revokes, however many reports match nothing.
  */
-import { findKeysByHashes, revokeKey } from "../keys/store";
-import type { KeyRecord } from "../keys/record";
+import { findKeysByHashes } from "../keys/store";
+import type { KeyRecord } from "../keys/key-record";
 import { ProblemError } from "../http/problem";
-import { changeKey, waitForLeases } from "../limits/propagate";
-import { notifyOwner, type WaitUntil } from "../notify/webhook";
+import type { WaitUntil } from "../http/context";
+import { notifyOwner } from "../notify/webhook";
+import { clock } from "../util/clock";
 import { log } from "../util/log";
 import {
   changeLeakOutcome,
@@ -44,8 +45,6 @@ export interface LeakContext {
   env: Cloudflare.Env;
   waitUntil: WaitUntil;
   source: LeakSource;
-  /** Recorded as the audit actor of a revocation, e.g. "github-secret-scanning" or the admin credential. */
-  actor: string;
   requestId: string;
   /** Revoke a live key, or only record the event and tell the owner. */
   revoke: boolean;
@@ -56,15 +55,7 @@ export interface LeakContext {
 }
 
 /** Who reports, and what to do with a live key: what each way in (webhook, admin ingest, gateway) decides. */
-export type LeakPolicy = Pick<LeakContext, "source" | "actor" | "revoke" | "notifyType">;
-
-/** The request a report arrived with: the bindings, its background work and its id. */
-export type ReportRequest = Pick<LeakContext, "env" | "waitUntil" | "requestId">;
-
-/** The context reports are processed in; every way in builds it here. */
-export function leakContext(request: ReportRequest, policy: LeakPolicy, reportedAt: number): LeakContext {
-  return { ...request, ...policy, reportedAt };
-}
+export type LeakPolicy = Pick<LeakContext, "source" | "revoke" | "notifyType">;
 
 export interface LeakResult {
   fingerprint: string;
@@ -75,7 +66,7 @@ export interface LeakResult {
 }
 
 /** A revocation this batch makes: the key, and the reports (by index) it completes. */
-interface Revocation {
+export interface Revocation {
   record: KeyRecord;
   /** Reports whose new event says `revoked`: they become `already_revoked` if someone else revoked first. */
   fresh: number[];
@@ -84,7 +75,9 @@ interface Revocation {
 }
 
 /** What a batch does, decided before anything is written. */
-interface Plan {
+export interface LeakPlan {
+  /** The reported keys, by hash. */
+  keys: Map<string, KeyRecord>;
   /** One per report; left empty for a report repeating an earlier report's fingerprint (filled in at the end). */
   results: LeakResult[];
   /** fingerprint → the first report in the batch carrying it. */
@@ -96,34 +89,24 @@ interface Plan {
 }
 
 /**
- * Processes a batch of reports and answers one result per report, in order. Throws if a revocation could
- * not be completed; the caller answers 503 and the replay completes it.
+ * Finds the reported keys, decides every report and records the new events (telling the owners of keys only
+ * recorded). What is left is the plan's revocations, then `settleRevocation` for each and `finishLeakReports`.
  */
-export async function processLeakReports(ctx: LeakContext, reports: readonly LeakReport[]): Promise<LeakResult[]> {
+export async function planLeakReports(ctx: LeakContext, reports: readonly LeakReport[]): Promise<LeakPlan> {
   const keys = await findKeysByHashes(ctx.env.DB, reports.flatMap((r) => (r.keyHash ? [r.keyHash] : [])));
   const plan = await decide(ctx, reports, keys);
-  await recordEvents(ctx, reports, keys, plan);
-  const failures = await completeRevocations(ctx, reports, keys, plan);
-  if (failures > 0) {
-    // Safe to retry: the events that say `revoked` without `revoked_at` are completed by the replay.
-    log("error", "leaks.revoke_incomplete", { request_id: ctx.requestId, degraded: "propagation_incomplete", counts: { failed: failures } });
-    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
-  }
-  const { results, firstOf } = plan;
-  for (const [i, report] of reports.entries()) {
-    if (!results[i]) results[i] = { ...results[firstOf.get(report.fingerprint)!]!, duplicate: true };
-  }
-  return results;
+  await recordEvents(ctx, reports, plan);
+  return plan;
 }
 
 /**
  * Decides every report in order against the events already recorded and this batch's view of each key, so a
  * batch naming a key twice revokes and notifies once. Writes only to upgrade a `recorded` event (rare).
  */
-async function decide(ctx: LeakContext, reports: readonly LeakReport[], keys: Map<string, KeyRecord>): Promise<Plan> {
+async function decide(ctx: LeakContext, reports: readonly LeakReport[], keys: Map<string, KeyRecord>): Promise<LeakPlan> {
   const db = ctx.env.DB;
   const existing = await findLeakEvents(db, [...new Set(reports.map((r) => r.fingerprint))]);
-  const plan: Plan = { results: new Array(reports.length), firstOf: new Map(), fresh: [], revocations: new Map() };
+  const plan: LeakPlan = { keys, results: new Array(reports.length), firstOf: new Map(), fresh: [], revocations: new Map() };
   const statusOf = new Map<string, KeyRecord["status"]>();
   const revocationOf = (record: KeyRecord) => {
     statusOf.set(record.id, "revoked");
@@ -167,72 +150,66 @@ async function decide(ctx: LeakContext, reports: readonly LeakReport[], keys: Ma
 }
 
 /** Inserts the new events in one statement and tells the owners of keys recorded (not revoked) by policy. */
-async function recordEvents(ctx: LeakContext, reports: readonly LeakReport[], keys: Map<string, KeyRecord>, plan: Plan) {
+async function recordEvents(ctx: LeakContext, reports: readonly LeakReport[], plan: LeakPlan) {
   const inserted = await insertLeakEvents(ctx.env.DB, plan.fresh.map((f) => f.event));
   for (const { index, event } of plan.fresh) {
     if (!inserted.has(event.fingerprint)) {
       plan.results[index]!.duplicate = true; // a concurrent replay recorded it first: that one acts on it
     } else if (event.keyId && event.outcome === "recorded") {
-      notify(ctx, keys.get(reports[index]!.keyHash!)!, reports[index]!, false);
+      notify(ctx, plan.keys.get(reports[index]!.keyHash!)!, reports[index]!, false);
     }
   }
   for (const r of plan.revocations.values()) r.fresh = r.fresh.filter((i) => inserted.has(reports[i]!.fingerprint));
 }
 
 /**
- * Revokes the keys (LEAK_CONCURRENCY at once), waits once for the latest of their old leases, marks the
- * events completed in one statement and tells the owners. Answers how many revocations failed.
+ * Settles the reports of one revocation once its key is revoked (`changed`: whether this batch's write
+ * changed D1): answers the reports it completes. A report whose key someone else revoked between our read
+ * and our write becomes `already_revoked`: theirs is the revocation.
  */
-async function completeRevocations(ctx: LeakContext, reports: readonly LeakReport[], keys: Map<string, KeyRecord>, plan: Plan) {
-  const db = ctx.env.DB;
-  let failures = 0;
+export async function settleRevocation(
+  ctx: LeakContext,
+  reports: readonly LeakReport[],
+  plan: LeakPlan,
+  revocation: Revocation,
+  changed: boolean,
+): Promise<number[]> {
   const completed: number[] = [];
-  const leaseEnds = await mapPool([...plan.revocations.values()], LEAK_CONCURRENCY, async ({ record, fresh, resumed }) => {
-    if (fresh.length === 0 && resumed.length === 0) return 0;
-    try {
-      const { changed, leasesExpireAt } = await revoke(ctx, record, reports[fresh[0] ?? resumed[0]!]!);
-      for (const i of fresh) {
-        if (changed) completed.push(i);
-        // Revoked by someone else between our read and our write: theirs is the revocation.
-        else if (await changeLeakOutcome(db, reports[i]!.fingerprint, "revoked", "already_revoked")) plan.results[i]!.outcome = "already_revoked";
-      }
-      completed.push(...resumed);
-      return leasesExpireAt;
-    } catch {
-      failures++;
-      return 0;
-    }
-  });
-  // Once for the whole batch: when this returns, no lease granted under a revoked key's old version is left.
-  await waitForLeases(Math.max(0, ...leaseEnds));
-  const marked = await markLeaksRevoked(db, completed.map((i) => reports[i]!.fingerprint), Date.now());
-  for (const i of completed) {
-    // Only the delivery that completed the revocation tells the owner; an overlapping retry stays quiet.
-    if (marked.has(reports[i]!.fingerprint)) notify(ctx, keys.get(reports[i]!.keyHash!)!, reports[i]!, true);
+  for (const i of revocation.fresh) {
+    if (changed) completed.push(i);
+    else if (await changeLeakOutcome(ctx.env.DB, reports[i]!.fingerprint, "revoked", "already_revoked")) plan.results[i]!.outcome = "already_revoked";
   }
-  return failures;
+  completed.push(...revocation.resumed);
+  return completed;
 }
 
 /**
- * Announce, D1 (with the audit row), re-read, push (changeKey), without waiting for leases. Pushed even when
- * D1 already said revoked, so a replay completes a revocation whose push failed. `changed`: whether D1 changed.
+ * Once the revocations are made and their old leases lapsed: marks the completed events in one statement and
+ * tells the owners, then answers one result per report, in order. Throws if `failures` revocations could not
+ * be completed; the caller answers 503 and the replay completes them.
  */
-async function revoke(ctx: LeakContext, record: KeyRecord, report: LeakReport) {
-  const at = Date.now();
-  const { written, leasesExpireAt } = await changeKey(
-    ctx.env,
-    record,
-    () =>
-      revokeKey(ctx.env.DB, record.id, LEAKED_REASON, {
-        actor: ctx.actor,
-        action: "revoke",
-        requestId: ctx.requestId,
-        at,
-        changes: { status: "revoked", revoke_reason: LEAKED_REASON, leak_source: ctx.source, location: report.location },
-      }),
-    { waitForLeases: false },
-  );
-  return { changed: written.changed, leasesExpireAt };
+export async function finishLeakReports(
+  ctx: LeakContext,
+  reports: readonly LeakReport[],
+  plan: LeakPlan,
+  completed: readonly number[],
+  failures: number,
+): Promise<LeakResult[]> {
+  const marked = await markLeaksRevoked(ctx.env.DB, completed.map((i) => reports[i]!.fingerprint), clock.now());
+  for (const i of completed) {
+    // Only the delivery that completed the revocation tells the owner; an overlapping retry stays quiet.
+    if (marked.has(reports[i]!.fingerprint)) notify(ctx, plan.keys.get(reports[i]!.keyHash!)!, reports[i]!, true);
+  }
+  if (failures > 0) {
+    // Safe to retry: the events that say `revoked` without `revoked_at` are completed by the replay.
+    log("error", "leaks.revoke_incomplete", { request_id: ctx.requestId, degraded: "propagation_incomplete", counts: { failed: failures } });
+    throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
+  }
+  const { results, firstOf } = plan;
+  for (const [i, report] of reports.entries()) {
+    if (!results[i]) results[i] = { ...results[firstOf.get(report.fingerprint)!]!, duplicate: true };
+  }
+  return results;
 }
 
 function notify(ctx: LeakContext, record: KeyRecord, report: LeakReport, revoked: boolean) {

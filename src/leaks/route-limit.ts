@@ -7,8 +7,10 @@ import { ProblemError } from "../http/problem";
 import { retryAfterSeconds } from "../limits/headers";
 import { windowStartOf } from "../limits/window";
 import { BoundedTtlCache } from "../util/bounded-cache";
+import { MINUTE_MS, SECOND_MS } from "../util/time";
+import { clock } from "../util/clock";
 
-export const LEAK_ROUTE_WINDOW_MS = 60_000;
+export const LEAK_ROUTE_WINDOW_MS = MINUTE_MS;
 /** Requests per caller per window, by route. */
 export const LEAK_ROUTE_LIMITS = { ingest: 30, verify: 120 } as const;
 /** Callers tracked per isolate; beyond it the oldest start counting afresh. */
@@ -18,7 +20,7 @@ const windows = new BoundedTtlCache<string, { start: number; count: number }>({ 
 
 /**
  * Counts one request, or refuses it with 429 and Retry-After when the caller has used up its window.
- * @example limitLeakRoute("ingest", `${actor}|${ip}`, Date.now());
+ * @example limitLeakRoute("ingest", `${actor}|${ip}`, clock.now());
  */
 export function limitLeakRoute(route: keyof typeof LEAK_ROUTE_LIMITS, caller: string, now: number): void {
   const start = windowStartOf(now, LEAK_ROUTE_WINDOW_MS / 1000);

@@ -17,8 +17,9 @@
  *   keys are not 10,000 D1 writes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { effectiveStatus } from "../keys/record";
+import { effectiveStatus } from "../keys/key-record";
 import { findKeyStateById, type KeyStateColumns } from "../keys/store";
+import { clock } from "../util/clock";
 import { log } from "../util/log";
 import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
 
@@ -85,7 +86,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
    */
   readonly #pendingChange = new Map<string, PendingChange>();
   /** When this instance started: no lease granted before a restart outlives startedAt + LEASE_MS. */
-  readonly #startedAt = Date.now();
+  readonly #startedAt = clock.now();
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -113,21 +114,21 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       // (if D1 cannot be read, this throws and the request is refused). No lease outlives the request. The
       // read is this request's own: one started before the change was written could return the old state.
       key = (await this.#readFromD1(request.keyId)) ?? undefined;
-      if (Date.now() >= pending.until) this.#endPendingChange(request.keyId);
+      if (clock.now() >= pending.until) this.#endPendingChange(request.keyId);
       if (!key) return { ok: false, code: "invalid_key", version: 0 };
       request = { ...request, want: 1 };
     } else if (!key || key.version < request.version) {
       key = (await this.#load(request.keyId)) ?? undefined;
       if (!key) return { ok: false, code: "invalid_key", version: 0 };
-    } else if (Date.now() - key.loadedAt > STATE_REFRESH_MS) {
+    } else if (clock.now() - key.loadedAt > STATE_REFRESH_MS) {
       // Only a safety net for a change whose push never arrived: refresh without holding this request up.
-      key.loadedAt = Date.now();
+      key.loadedAt = clock.now();
       this.ctx.waitUntil(this.#load(request.keyId).catch(() => log("warn", "key_object.refresh_failed", { key_id: request.keyId, degraded: "d1_unavailable" })));
     }
     // The isolate decided on an older record, or (replica lag) a newer one than D1 gave us: never admit.
     if (request.version !== key.version) return { ok: false, code: "stale", version: key.version };
 
-    const now = Date.now();
+    const now = clock.now();
     const status = effectiveStatus(key, now);
     if (status !== "active") {
       const code = status === "revoked" ? "key_revoked" : status === "disabled" ? "key_disabled" : "key_expired";
@@ -159,7 +160,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
    * a change whose push fails after D1 was written is never undone by this object's old copy.
    */
   async prepareChange(keyId: string): Promise<void> {
-    const pending = { count: (this.#pendingChange.get(keyId)?.count ?? 0) + 1, until: Date.now() + PENDING_CHANGE_MS };
+    const pending = { count: (this.#pendingChange.get(keyId)?.count ?? 0) + 1, until: clock.now() + PENDING_CHANGE_MS };
     this.#pendingChange.set(keyId, pending);
     this.ctx.storage.kv.put(`pending:${keyId}`, pending);
   }
@@ -176,7 +177,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
   async applyChange(state: KeyState): Promise<{ leasesExpireAt: number }> {
     const current = this.#keys.get(state.id);
     if (!current || state.version >= current.version) {
-      const fresh = { ...state, loadedAt: Date.now() };
+      const fresh = { ...state, loadedAt: clock.now() };
       this.#keys.set(state.id, fresh);
       this.ctx.storage.kv.put(`key:${state.id}`, fresh);
     }
@@ -210,7 +211,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     if (!state) return null;
     const current = this.#keys.get(keyId);
     if (current && current.version > state.version) return current; // a pushed change is newer
-    const fresh = { ...state, loadedAt: Date.now() };
+    const fresh = { ...state, loadedAt: clock.now() };
     this.#keys.set(keyId, fresh);
     this.ctx.storage.kv.put(`key:${keyId}`, fresh);
     return fresh;

@@ -12,7 +12,8 @@
  * Usage (`usage_count`, `last_used_at`) is not counted here: every admission is a `valid` decision, and
  * monitoring/usage.ts counts each decision once, for the rollups and the key row alike.
  */
-import type { KeyRecord } from "../keys/record";
+import type { KeyRecord } from "../keys/key-record";
+import { clock } from "../util/clock";
 import type { AcquireResult, KeyRefusal, LimitRefusal } from "./key-object";
 import { withTimeout } from "../util/timeout";
 import type { LimitState } from "./window";
@@ -109,7 +110,7 @@ export async function admit(
   if (result.ok) {
     // Tokens still held from a concurrent grant of the same version are kept, under the earlier expiry of the two.
     const held = leases.get(record.id);
-    const keep = held && held.version === result.version && Date.now() < held.expiresAt ? held.tokens : 0;
+    const keep = held && held.version === result.version && clock.now() < held.expiresAt ? held.tokens : 0;
     const tokens = keep + result.granted - 1;
     remember(leases, record.id, {
       version: result.version,
@@ -122,7 +123,7 @@ export async function admit(
   }
   if (result.code === "rate_limited" || result.code === "quota_exceeded") {
     // A concurrent request may have brought back a lease while this one waited.
-    const again = spendFromLease(record, Date.now());
+    const again = spendFromLease(record, clock.now());
     if (again) return again;
     remember(denials, record.id, { version: result.version, code: result.code, until: result.retryAt, limits: result.limits });
     return { ok: false, code: result.code, retryAt: result.retryAt, limits: result.limits };

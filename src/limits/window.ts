@@ -8,7 +8,8 @@
  * gets up to 2 × limit within a span shorter than one window. Pair a long limit with a short burst limit
  * (e.g. 10 per second beside 1000 per hour) where that matters.
  */
-import type { RateLimit } from "../keys/record";
+import type { RateLimit } from "../keys/key-record";
+import { SECOND_MS } from "../util/time";
 
 /** How much of a limit was used in which window. Missing or older than the current window means unused. */
 export interface Counter {
@@ -26,14 +27,14 @@ export interface LimitState extends RateLimit {
 export const QUOTA_WINDOW_SECONDS = 86_400;
 
 export function windowStartOf(now: number, windowSeconds: number): number {
-  const ms = windowSeconds * 1000;
+  const ms = windowSeconds * SECOND_MS;
   return Math.floor(now / ms) * ms;
 }
 
 function stateOf(def: RateLimit, counter: Counter | undefined, now: number): LimitState {
   const start = windowStartOf(now, def.window_seconds);
   const used = counter && counter.windowStart === start ? counter.used : 0;
-  return { ...def, remaining: Math.max(0, def.limit - used), reset_at: start + def.window_seconds * 1000 };
+  return { ...def, remaining: Math.max(0, def.limit - used), reset_at: start + def.window_seconds * SECOND_MS };
 }
 
 export function limitStates(limits: readonly RateLimit[], counters: ReadonlyMap<string, Counter>, now: number): LimitState[] {
@@ -47,7 +48,7 @@ export function limitStates(limits: readonly RateLimit[], counters: ReadonlyMap<
  */
 export function leaseCap(limits: readonly RateLimit[], leaseMs: number): number {
   let cap = Number.POSITIVE_INFINITY;
-  for (const def of limits) cap = Math.min(cap, Math.floor((def.limit * leaseMs) / (def.window_seconds * 1000)));
+  for (const def of limits) cap = Math.min(cap, Math.floor((def.limit * leaseMs) / (def.window_seconds * SECOND_MS)));
   return Math.max(1, Number.isFinite(cap) ? cap : 1);
 }
 
@@ -69,7 +70,7 @@ export function take(limits: readonly RateLimit[], counters: Map<string, Counter
   }
   const granted = Math.min(want, ...before.map((s) => s.remaining));
   const states = before.map((s) => {
-    const windowStart = s.reset_at - s.window_seconds * 1000;
+    const windowStart = s.reset_at - s.window_seconds * SECOND_MS;
     counters.set(s.name, { windowStart, used: s.limit - s.remaining + granted });
     return { ...s, remaining: s.remaining - granted };
   });

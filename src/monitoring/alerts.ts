@@ -3,8 +3,11 @@
  * open (seen within the dedupe window) updates that row; only a newly opened alert notifies the owner, so a
  * flood of flushes about one incident is one alert and one webhook, not a storm.
  */
-import { notifyOwner, type WaitUntil } from "../notify/webhook";
-import type { AlertRule, Finding } from "./anomalies";
+import * as z from "zod";
+import type { WaitUntil } from "../http/context";
+import { notifyOwner } from "../notify/webhook";
+import { isoTime } from "../util/time";
+import { ALERT_RULES, type AlertRule, type Finding } from "./anomalies";
 
 export interface AlertRow {
   id: number;
@@ -18,15 +21,28 @@ export interface AlertRow {
 }
 
 /** The admin API's view of an alert: ISO times, parsed details, and whether it is still open. */
-export function toAlertObject(row: AlertRow, now: number, dedupeMs: number) {
+export const alertViewSchema = z.object({
+  id: z.int(),
+  rule: z.enum(ALERT_RULES),
+  key_id: z.string(),
+  owner_id: z.string(),
+  status: z.enum(["open", "closed"]),
+  opened_at: z.iso.datetime(),
+  last_seen_at: z.iso.datetime(),
+  occurrences: z.int(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type AlertView = z.output<typeof alertViewSchema>;
+
+export function toAlertObject(row: AlertRow, now: number, dedupeMs: number): AlertView {
   return {
     id: row.id,
     rule: row.rule,
     key_id: row.key_id,
     owner_id: row.owner_id,
     status: row.last_seen_at > now - dedupeMs ? ("open" as const) : ("closed" as const),
-    opened_at: new Date(row.opened_at).toISOString(),
-    last_seen_at: new Date(row.last_seen_at).toISOString(),
+    opened_at: isoTime(row.opened_at),
+    last_seen_at: isoTime(row.last_seen_at),
     occurrences: row.occurrences,
     details: JSON.parse(row.details) as Record<string, unknown>,
   };
@@ -76,7 +92,7 @@ export async function raiseAlert(
 }
 
 /** Alerts newest first; `openOnly` keeps those seen within the dedupe window. */
-export async function listAlerts(
+export async function findAlerts(
   db: D1Database,
   filter: { keyId?: string; rule?: AlertRule; openOnly: boolean; limit: number; before?: number },
   now: number,

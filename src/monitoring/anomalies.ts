@@ -2,11 +2,13 @@
  * The anomaly rules, as pure functions of what a flush knows about one key: the networks it was seen from
  * (and its recent history of them), its counts in the current clock hour, and its own hourly baseline.
  */
-import { parseIp } from "../verify/network";
+import { parseIp } from "../util/ip";
+import { DAY_MS } from "../util/time";
 import type { MonitoringConfig } from "./config";
 import type { Observation } from "./usage";
 
-export type AlertRule = "new_network" | "traffic_spike" | "refusal_burst" | "revoked_key_use";
+export const ALERT_RULES = ["new_network", "traffic_spike", "refusal_burst", "revoked_key_use"] as const;
+export type AlertRule = (typeof ALERT_RULES)[number];
 
 export interface Finding {
   rule: AlertRule;
@@ -20,7 +22,7 @@ export interface Finding {
  * from any network yet (its history would still hold it), so its first use is not news.
  */
 export const NETWORK_HISTORY_DAYS = 30;
-const NETWORK_HISTORY_MS = NETWORK_HISTORY_DAYS * 86_400_000;
+const NETWORK_HISTORY_MS = NETWORK_HISTORY_DAYS * DAY_MS;
 
 /** Whether a key is older than its network history can be, so an empty history means dormant, not new. */
 export function keyPredatesHistory(createdAt: number, now: number): boolean {

@@ -4,6 +4,7 @@
  * and the scheduled job skips its pruning (one log line naming the setting each time), and the alert and
  * report routes answer 503, so the mistake is seen.
  */
+import { MINUTE_MS } from "../util/time";
 
 export interface MonitoringConfig {
   platformName: string;
@@ -55,7 +56,7 @@ export function loadMonitoringConfig(env: Cloudflare.Env): MonitoringConfigResul
       trafficMinRequests: minRequests!,
       refusalBurst: burst!,
       revokedUse: revoked!,
-      dedupeMs: dedupeMinutes! * 60_000,
+      dedupeMs: dedupeMinutes! * MINUTE_MS,
       usageRetentionDays: usageDays!,
       alertRetentionDays: alertDays!,
     },

@@ -7,18 +7,13 @@
  * small batch per alert raised.
  */
 import { addUsageStatements, findKeyOwnersByIds } from "../keys/store";
-import type { WaitUntil } from "../notify/webhook";
+import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
+import { DAY_MS, HOUR_MS, hourStart, utcDay } from "../util/time";
 import { raiseAlert } from "./alerts";
 import { evaluateRules, BASELINE_WINDOW_HOURS, NETWORK_HISTORY_DAYS, keyPredatesHistory, networksOf, newNetworks } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
 import { countRows, keyUsage, parseObservation, takeBatch, type CountRow, type Observation, type PendingBatch } from "./usage";
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-
-/** 'YYYY-MM-DD' of a time, in UTC: the day a count is filed under. */
-export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Writes a batch; the promise never rejects (a failed flush is logged and its counts are lost). */
 export function flushBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {

@@ -2,7 +2,7 @@
  * The security report as Markdown, for people (auditors, security reviews). Pure: the figures come from
  * `buildReport`; nothing here reads storage or invents a number.
  */
-import type { SecurityReport } from "./report";
+import type { SecurityReport } from "./report-schema";
 
 /** A duration in words: "45 s", "12 min 5 s", "3 h 20 min", "2 d 4 h". */
 export function formatDuration(ms: number | null): string {

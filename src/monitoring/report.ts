@@ -5,11 +5,10 @@
 import { loadConfig, type Config } from "../config";
 import { RANDOM_LENGTH, CHECKSUM_LENGTH } from "../keys/format";
 import { countKeys, countMalformedHashes, listKeysExpiringBy, type ExpiringKey, type KeyCounts } from "../keys/store";
-import { listAlerts, toAlertObject, type AlertRow } from "./alerts";
+import { findAlerts, toAlertObject, type AlertRow } from "./alerts";
 import type { MonitoringConfig } from "./config";
-import { utcDay } from "./flush";
-import { daysBetween } from "./usage-store";
-export { renderMarkdown } from "./report-markdown";
+import { DAY_MS, daysBetween, HOUR_MS, hourStart, isoTime, utcDay } from "../util/time";
+import type { Control, ControlStatus, SecurityReport } from "./report-schema";
 
 export const REPORT_TITLE = "API Key Security Implementation Report";
 /** The leak statistics cover reports received in this many days. */
@@ -21,17 +20,6 @@ export const PUBLIC_SOURCES = ["github"] as const;
 /** At most this many open alerts and expiring keys are listed (the counts are always complete). */
 export const REPORT_LIST_LIMIT = 50;
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
-
-export type ControlStatus = "Active" | "Partial" | "Available" | "Not configured";
-
-export interface Control {
-  control: string;
-  implementation: string;
-  status: ControlStatus;
-  evidence: string;
-}
 
 /** The median of a list of numbers (the mean of the middle two for an even count); null if empty. */
 export function median(values: readonly number[]): number | null {
@@ -108,7 +96,7 @@ async function readReportData(db: D1Database, monitoring: MonitoringConfig, now:
       .bind(now - 90 * DAY_MS)
       .first<{ n: number }>(),
     countMalformedHashes(db),
-    listAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs),
+    findAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs),
     db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE last_seen_at > ?1").bind(now - monitoring.dedupeMs).first<{ n: number }>(),
   ]);
   const leaks = leakRows.results;
@@ -222,7 +210,7 @@ function securityControls({ data, leakStats, config, monitoring, githubConfigure
 }
 
 /** The report: read, judged, then shaped into the answer of GET /admin/v1/report. */
-export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringConfig, now: number) {
+export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringConfig, now: number): Promise<SecurityReport> {
   const loaded = loadConfig(env);
   const config = loaded.ok ? loaded.config : null;
   const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), utcDay(now));
@@ -253,8 +241,6 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
     },
   };
 }
-
-export type SecurityReport = Awaited<ReturnType<typeof buildReport>>;
 
 /** Whether any GitHub report ever reached the endpoint (a verified alert, matching a key or not). */
 async function anyGithubEvent(db: D1Database): Promise<boolean> {

@@ -5,11 +5,13 @@
  * step is bounded per run; what is left over is done by the next run.
  */
 import { listKeysDueExpiryNotice, markLapsedKeys } from "../keys/store";
-import { notifyOwner, type WaitUntil } from "../notify/webhook";
+import type { WaitUntil } from "../http/context";
+import { notifyOwner } from "../notify/webhook";
 import { log } from "../util/log";
+import { DAY_MS, isoTime, utcDay } from "../util/time";
 import { NETWORK_HISTORY_DAYS } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
-import { flushNow, utcDay } from "./flush";
+import { flushNow } from "./flush";
 import { EXPIRY_NOTICE_DAYS } from "./report";
 
 /** Keys notified or marked per step per run; a backlog drains over the following runs. */
@@ -18,8 +20,6 @@ export const SCHEDULED_BATCH_LIMIT = 500;
 export const PRUNE_BATCH_LIMIT = 5_000;
 /** Hourly rollups only feed the anomaly baseline (7 days) and the report's last 24 hours. */
 export const HOURLY_RETENTION_DAYS = 8;
-
-const DAY_MS = 86_400_000;
 
 export interface ScheduledSummary {
   expiry_notices: number;

@@ -1,20 +1,24 @@
 /**
  * Reading the daily rollups: per key, or totals over every key (refusals with no known key included).
  */
+import * as z from "zod";
+import { daysBetween } from "../util/time";
 
-export interface UsageDay {
-  day: string;
-  total: number;
-  outcomes: Record<string, number>;
-}
+/** Decisions by outcome (a verify result code such as `valid` or `key_revoked`). */
+const outcomeCounts = z.record(z.string(), z.int());
 
-export interface UsageReport {
-  from: string;
-  to: string;
-  total: number;
-  outcomes: Record<string, number>;
-  days: UsageDay[];
-}
+export const usageDaySchema = z.object({ day: z.string(), total: z.int(), outcomes: outcomeCounts });
+export type UsageDay = z.output<typeof usageDaySchema>;
+
+/** The decisions between two UTC days (inclusive): totals, by outcome, and per day. */
+export const usageReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  total: z.int(),
+  outcomes: outcomeCounts,
+  days: z.array(usageDaySchema),
+});
+export type UsageReport = z.output<typeof usageReportSchema>;
 
 /**
  * Counts between two UTC days (inclusive), by day and outcome. `keyId` undefined means every key; days
@@ -41,13 +45,4 @@ export async function readUsage(db: D1Database, range: { from: string; to: strin
     total += r.count;
   }
   return { from: range.from, to: range.to, total, outcomes, days: [...days.values()] };
-}
-
-/** Every UTC day from `from` to `to`, inclusive, as 'YYYY-MM-DD'. */
-export function daysBetween(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
-    out.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 /**
  * The per-isolate usage aggregator, the one place decisions are counted. Every final decision is counted
- * here, in memory, through ./record.ts (`recordDecision`: from verifyKey, and from the gateway and the RPC
- * entrypoint for a missing key): the cost per request is a map increment and, for an admission, a set
+ * here, in memory, through ./decision-sink.ts (the sink the gateway and the RPC entrypoint hand to verifyKey,
+ * and use themselves for a missing key): the cost per request is a map increment and, for an admission, a set
  * insert of where the request came from and the key's latest use. The counts leave the isolate in batches
  * (./flush.ts), started in `waitUntil` by the first decision after USAGE_ROLLUP_FLUSH_MS, or at once when
  * the batch reaches its size bound. One batch feeds both the rollups and the key rows' `usage_count` and
@@ -13,14 +13,16 @@
  * log line): re-adding it could count twice if the batch did commit. These are statistics, not limits (the
  * key's object never defers its counters), so they may under-count by that much; they never over-count.
  */
+import type { RequestCf } from "../http/context";
 import type { KeyUsage } from "../keys/store";
+import { hourStart, MINUTE_MS } from "../util/time";
 
 /**
  * How often an isolate writes its counts; also the most of its traffic a crash can lose, and how stale a
  * key's `usage_count` and `last_used_at` can be. A minute keeps D1 writes to one batch per isolate per minute
  * and alerts at most about a minute late.
  */
-export const USAGE_ROLLUP_FLUSH_MS = 60_000;
+export const USAGE_ROLLUP_FLUSH_MS = MINUTE_MS;
 /** A batch this large (distinct key × hour × outcome rows) is flushed at once, whatever the interval. */
 export const MAX_PENDING_ROWS = 500;
 /** Distinct client observations kept per key between flushes; more in one interval is not more news. */
@@ -44,7 +46,6 @@ export interface PendingBatch {
   lastAt: number;
 }
 
-const HOUR_MS = 3_600_000;
 /** The outcome of an admission; every other outcome is a refusal code. */
 const ADMITTED = "valid";
 
@@ -56,16 +57,13 @@ let pending = emptyBatch();
 /** 0 until this isolate counts its first decision: the first interval starts then, not at once. */
 let lastFlushAt = 0;
 
-/** `request.cf` as the runtime gives it (absent over RPC and in most tests); only `asn` and `country` are read. */
-export type RequestCf = object;
-
 /**
- * Counts one final decision in this isolate's pending batch (see ./record.ts for the hook that also starts
+ * Counts one final decision in this isolate's pending batch (see ./decision-sink.ts for the hook that also starts
  * the flush when it is due).
  * @example countDecision(keyId, decision.code, { ip, asn: null, country: null }, now);
  */
 export function countDecision(keyId: string | null, outcome: string, from: Observation, now: number): void {
-  const hour = now - (now % HOUR_MS);
+  const hour = hourStart(now);
   if (lastFlushAt === 0) lastFlushAt = now;
   const row = `${hour}\n${keyId ?? ""}\n${outcome}`;
   pending.counts.set(row, (pending.counts.get(row) ?? 0) + 1);
@@ -79,7 +77,7 @@ export function countDecision(keyId: string | null, outcome: string, from: Obser
   if (seen.size < MAX_OBSERVATIONS_PER_KEY) seen.add(`${from.ip ?? ""}\n${from.asn ?? ""}\n${from.country ?? ""}`);
 }
 
-/** The ASN and country from `request.cf`, when they are well-formed. */
+/** The ASN and country from `request.cf` (only these two are read), when they are well-formed. */
 export function fromCf(ip: string | null, raw: RequestCf | undefined): Observation {
   const cf = raw as { asn?: unknown; country?: unknown } | undefined;
   const asn = typeof cf?.asn === "number" && Number.isInteger(cf.asn) && cf.asn > 0 ? cf.asn : null;

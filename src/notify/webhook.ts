@@ -8,7 +8,10 @@
  * Delivery runs in `waitUntil` with bounded retries, after the change it reports is already in D1: a
  * receiver that is down, slow or not configured never blocks or undoes a revocation.
  */
+import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
+import { clock, timeoutSignal } from "../util/clock";
+import { epochSeconds } from "../util/time";
 import { hmacSha256Hex } from "../util/secrets";
 
 /** Waits between attempts; three attempts in all, well inside a request's waitUntil budget. */
@@ -25,8 +28,6 @@ export interface OwnerEvent {
   data: Record<string, unknown>;
 }
 
-export type WaitUntil = (promise: Promise<unknown>) => void;
-
 /**
  * Queues delivery of an event to the owner webhook and returns at once. Does nothing (one log line) when
  * no webhook is configured; refuses to send unsigned when the URL is set but the secret is not.
@@ -42,16 +43,17 @@ export function notifyOwner(env: Cloudflare.Env, waitUntil: WaitUntil, event: Ow
     log("error", "notify.skipped", { type: event.type, setting: "NOTIFY_WEBHOOK_SECRET", degraded: "notify_unconfigured" });
     return;
   }
-  const body = JSON.stringify({ id: crypto.randomUUID(), created_at: Date.now(), ...event });
+  const body = JSON.stringify({ id: crypto.randomUUID(), created_at: clock.now(), ...event });
   waitUntil(deliver(url, env.NOTIFY_WEBHOOK_SECRET, body, event.type));
 }
 
 async function deliver(url: string, secret: string, body: string, type: string): Promise<boolean> {
   const eventId = (JSON.parse(body) as { id: string }).id;
   for (let attempt = 0; attempt <= NOTIFY_RETRY_DELAYS_MS.length; attempt++) {
-    if (attempt > 0) await sleep(NOTIFY_RETRY_DELAYS_MS[attempt - 1]!);
-    const t = Math.floor(Date.now() / 1000);
+    if (attempt > 0) await clock.sleep(NOTIFY_RETRY_DELAYS_MS[attempt - 1]!);
+    const t = epochSeconds(clock.now());
     const signature = await hmacSha256Hex(secret, `${t}.${body}`);
+    const { signal, cancel } = timeoutSignal(NOTIFY_ATTEMPT_TIMEOUT_MS);
     try {
       const response = await fetch(url, {
         method: "POST",
@@ -61,19 +63,17 @@ async function deliver(url: string, secret: string, body: string, type: string):
           "X-Authorizer-Event-Id": eventId,
           "X-Authorizer-Signature": `t=${t},v1=${signature}`,
         },
-        signal: AbortSignal.timeout(NOTIFY_ATTEMPT_TIMEOUT_MS),
+        signal,
       });
       await response.body?.cancel();
       if (response.ok) return true;
       log("error", "notify.failed", { type, attempt, status: response.status });
     } catch (error) {
       log("error", "notify.failed", { type, attempt, error: (error as Error).name });
+    } finally {
+      cancel();
     }
   }
   log("error", "notify.gave_up", { type, event_id: eventId, degraded: "notify_failed" });
   return false;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

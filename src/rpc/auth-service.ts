@@ -6,10 +6,11 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { log, logRefusal } from "../util/log";
+import { clock } from "../util/clock";
 import { canonicalPath } from "../verify/paths";
-import { isSupportedMethod } from "../verify/routes";
+import { isSupportedMethod } from "../http/route-policy";
 import { verifyKey, verifyStores, type Decision } from "../verify/verify";
-import { recordDecision } from "../monitoring/record";
+import { decisionSink } from "../monitoring/decision-sink";
 
 export interface VerifyParams {
   /** The key exactly as the client presented it. */
@@ -49,15 +50,17 @@ export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
     if (!isSupportedMethod(p.method)) return { valid: false, code: "method_not_allowed" };
     const path = canonicalPath(p.path);
     if (!path) return { valid: false, code: "malformed_request" };
+    const waitUntil = (w: Promise<unknown>) => this.ctx.waitUntil(w);
+    const decisions = decisionSink(this.env, waitUntil);
     if (p.key === "") {
-      recordDecision({ env: this.env, waitUntil: (w) => this.ctx.waitUntil(w) }, null, "missing_api_key", null, undefined, Date.now()); // monitoring
+      decisions.recordDecision(null, "missing_api_key", null, undefined, clock.now()); // monitoring
       return { valid: false, code: "missing_api_key" };
     }
     return verifyKey(
-      verifyStores(this.env, (w) => this.ctx.waitUntil(w)),
+      verifyStores(this.env, waitUntil, decisions),
       loaded.config,
       { key: p.key, method: p.method, segments: path.segments, ip: (p.ip as string) ?? null, origin: (p.origin as string) ?? null },
-      Date.now(),
+      clock.now(),
     );
   }
 }

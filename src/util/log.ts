@@ -6,6 +6,10 @@
  * U+2029 (line breaks to some log viewers) are escaped as well, so one call is always exactly one line.
  */
 import { anyKeyPatternSource, RANDOM_LENGTH } from "../keys/format";
+import { clock } from "./clock";
+import { epochSeconds } from "./time";
+
+export type LogLevel = "info" | "warn" | "error";
 
 /** What is not working as it should, named the same way in every line that reports it. */
 export type DegradedMode =
@@ -81,7 +85,7 @@ function clean(value: unknown): string | number | boolean | undefined {
  * The line `log` writes, without writing it (tests and callers that batch use it).
  * @example formatLogLine("warn", "key_cache.read_failed", { degraded: "kv_unavailable" })
  */
-export function formatLogLine(level: "info" | "warn" | "error", msg: string, fields: LogFields = {}): string {
+export function formatLogLine(level: LogLevel, msg: string, fields: LogFields = {}): string {
   const line: Record<string, string | number | boolean | Record<string, number>> = { level, msg: clean(msg) as string };
   for (const [name, value] of Object.entries(fields)) {
     if (name === "counts") {
@@ -94,15 +98,33 @@ export function formatLogLine(level: "info" | "warn" | "error", msg: string, fie
   return JSON.stringify(line).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
-/**
- * Writes one structured line to the console at `level`.
- * @example log("error", "verify.key_object_failed", { request_id, degraded: "key_object_unavailable" });
- */
-export function log(level: "info" | "warn" | "error", msg: string, fields: LogFields = {}): void {
-  const line = formatLogLine(level, msg, fields);
+/** Where finished lines go. */
+export type LogSink = (level: LogLevel, line: string) => void;
+
+/** The console, at the line's level: what Workers Logs and `wrangler tail` read. */
+const consoleSink: LogSink = (level, line) => {
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);
+};
+
+let sink: LogSink = consoleSink;
+
+/**
+ * Sends this isolate's lines to `next` instead of the console; null restores the console. Tests only: they
+ * capture the lines to assert them (and to check that none holds a key) instead of printing them.
+ * @example setLogSink((level, line) => captured.push(line));
+ */
+export function setLogSink(next: LogSink | null): void {
+  sink = next ?? consoleSink;
+}
+
+/**
+ * Writes one structured line at `level`.
+ * @example log("error", "verify.key_object_failed", { request_id, degraded: "key_object_unavailable" });
+ */
+export function log(level: LogLevel, msg: string, fields: LogFields = {}): void {
+  sink(level, formatLogLine(level, msg, fields));
 }
 
 /**
@@ -121,8 +143,8 @@ const suppressedRefusals = new Map<string, number>();
  * Logs one refusal as a `refused` line, within REFUSAL_LOG_LINES_PER_SECOND.
  * @example logRefusal("info", { request_id, method, status: 401, code: "invalid_key" });
  */
-export function logRefusal(level: "info" | "warn", fields: LogFields & { code: string }, now = Date.now()): void {
-  const second = Math.floor(now / 1000);
+export function logRefusal(level: "info" | "warn", fields: LogFields & { code: string }, now = clock.now()): void {
+  const second = epochSeconds(now);
   if (second !== refusalSecond) {
     if (suppressedRefusals.size > 0) {
       const count = [...suppressedRefusals.values()].reduce((a, b) => a + b, 0);

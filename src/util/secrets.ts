@@ -1,4 +1,4 @@
-import { toHex } from "../keys/hash";
+import { toHex } from "./hex";
 
 const encoder = new TextEncoder();
 

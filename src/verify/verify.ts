@@ -3,19 +3,18 @@
  * the checks are made, and every path that is not the last line refuses.
  */
 import type { Config } from "../config";
+import type { DecisionSink, RequestCf, WaitUntil } from "../http/context";
 import type { ProblemCode } from "../http/problem";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { knownKey, loadKey, mayBeCached, REFUSAL_RECHECK_MS, reloadKey, type KeyStores, type PresentedKey } from "../keys/lookup";
-import { effectiveStatus, type LiveKey } from "../keys/record";
+import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
-import { recordRefusal, throttledUntil } from "../limits/throttle";
+import { recordRefusal, throttledUntil } from "./throttle";
 import type { LimitState } from "../limits/window";
-import { recordDecision, type MonitorSink } from "../monitoring/record";
-import type { RequestCf } from "../monitoring/usage";
 import { log } from "../util/log";
-import { ipInRanges } from "./network";
-import { requiredScopes, routeMatches } from "./routes";
+import { ipInRanges } from "../util/ip";
+import { requiredScopes, routeMatches } from "../http/route-policy";
 
 export interface VerifyInput {
   /** The presented credential, as read from the request. */
@@ -56,11 +55,11 @@ const refuse = (code: ProblemCode): Refusal => ({ valid: false, code });
  */
 const CREDENTIAL_REFUSALS: ReadonlySet<ProblemCode> = new Set(["invalid_key", "key_revoked", "key_expired", "key_disabled"]);
 
-export type VerifyStores = KeyStores & LimitStores & MonitorSink;
+export type VerifyStores = KeyStores & LimitStores & { decisions: DecisionSink };
 
-/** The bindings the verify path uses, from the Worker's env. */
-export function verifyStores(env: Cloudflare.Env, waitUntil: (promise: Promise<unknown>) => void): VerifyStores {
-  return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil, env };
+/** The bindings the verify path uses, from the Worker's env, and where its decisions are counted. */
+export function verifyStores(env: Cloudflare.Env, waitUntil: WaitUntil, decisions: DecisionSink): VerifyStores {
+  return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil, decisions };
 }
 
 export async function verifyKey(stores: VerifyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
@@ -69,7 +68,7 @@ export async function verifyKey(stores: VerifyStores, config: Config, input: Ver
   if (!decision.valid && trace.readStorage && CREDENTIAL_REFUSALS.has(decision.code)) {
     recordRefusal(config.refusalThrottle, input.ip, now);
   }
-  recordDecision(stores, trace.keyId, decision.code, input.ip, input.cf, now); // monitoring: in-memory count
+  stores.decisions.recordDecision(trace.keyId, decision.code, input.ip, input.cf, now); // monitoring: in-memory count
   return decision;
 }
 

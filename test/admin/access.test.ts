@@ -4,7 +4,9 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { CreateKeyResult } from "../../src/operations/create-key";
 import { callWith, problemOf } from "../helpers";
+import { testClock } from "../clock";
 
 const TEAM = "https://team.example.com";
 const AUD = "aud-0123456789";
@@ -30,7 +32,7 @@ async function sign(claims: Record<string, unknown>, { key = signingKey, kid = "
   return `${head}.${b64url(signature)}`;
 }
 
-const now = () => Math.floor(Date.now() / 1000);
+const now = () => Math.floor(testClock.now() / 1000);
 const validClaims = () => ({ aud: [AUD], iss: TEAM, email: "ops@example.com", exp: now() + 300, nbf: now() - 10, sub: "u1" });
 
 const createWith = (jwt: string, settings: Partial<Cloudflare.Env> = ACCESS) =>
@@ -52,7 +54,7 @@ describe("Access JWT", () => {
   it("admits a valid JWT and records its email as the actor", async () => {
     const res = await createWith(await sign(validClaims()));
     expect(res.status).toBe(201);
-    const { key } = (await res.json()) as { key: { id: string } };
+    const { key } = (await res.json()) as CreateKeyResult;
     const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ?").bind(key.id).first<{ actor: string }>();
     expect(row?.actor).toBe("ops@example.com");
   });

@@ -9,10 +9,13 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { sha256Hex } from "../../src/keys/hash";
+import type { KeyView } from "../../src/keys/key-record";
+import type { RotateKeyResult } from "../../src/operations/rotate-key";
 import { clearIsolateCaches, kvKeyFor } from "../../src/keys/lookup";
 import { forgetLeases } from "../../src/limits/leases";
 import { ADMIN_TOKEN, BASE, call, gateway, mintKey, originSaw, problemOf } from "../helpers";
-import { breakingKeyObjects, capturingLogs, d1Snapshot, downD1, readOnlyD1 } from "./wrappers";
+import { capturingLogs } from "../logs";
+import { breakingKeyObjects, d1Snapshot, downD1, readOnlyD1 } from "./wrappers";
 
 /** An admin call through the Worker with some bindings replaced. */
 async function adminWith(overrides: Partial<Cloudflare.Env>, method: string, path: string, json?: unknown) {
@@ -125,7 +128,7 @@ describe("the key's object failing", () => {
 
     const retried = await adminWith({}, "POST", `/keys/${id}/revoke`, { reason: "again" });
     expect(retried.status).toBe(200);
-    expect(((await retried.json()) as { revoke_reason: string }).revoke_reason).toBe("leaked");
+    expect(((await retried.json()) as KeyView).revoke_reason).toBe("leaked");
     expect(await auditRows(id)).toBe(2);
     expect(await env.KEY_CACHE.get(kvKeyFor(await sha256Hex(apiKey)))).toBeNull();
   });
@@ -166,7 +169,7 @@ describe("the key's object failing", () => {
     );
     expect(result.status).toBe(201);
     expect(logs).toContainEqual(expect.objectContaining({ degraded: "propagation_incomplete", key_id: id }));
-    const { api_key: successor } = (await result.json()) as { api_key: string };
+    const { api_key: successor } = (await result.json()) as RotateKeyResult;
     await restoreStaleCopy(apiKey, id, stale);
     expect((await problemOf(await call("/api/v1/x", { headers: { "X-API-Key": apiKey } }))).code).toBe("key_expired");
     expect((await call("/api/v1/x", { headers: { "X-API-Key": successor } })).status).toBe(200);

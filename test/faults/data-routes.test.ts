@@ -13,7 +13,9 @@ import { forgetLeases, KEY_OBJECT_TIMEOUT_MS } from "../../src/limits/leases";
 import { AuthService } from "../../src/rpc/auth-service";
 import { BASE, callWith, mintKey, originSaw, problemOf } from "../helpers";
 import worker from "../../src/index";
-import { breaking, breakingKeyObjects, capturingLogs, downD1 } from "./wrappers";
+import { capturingLogs } from "../logs";
+import { breaking, breakingKeyObjects, downD1 } from "./wrappers";
+import { hasSettled, testClock, until } from "../clock";
 
 /** A gateway request through the Worker with some bindings replaced; the origin fixture remembers the trace. */
 function through(overrides: Partial<Cloudflare.Env>, apiKey: string, path = "/api/v1/x") {
@@ -55,6 +57,10 @@ describe("KV faults: a miss, and D1 decides", () => {
     const { result, logs } = await capturingLogs(async () => {
       const ok = through({ KEY_CACHE: hungKV }, active.apiKey);
       const refused = through({ KEY_CACHE: hungKV }, revoked.apiKey);
+      await testClock.untilDeadlinesPending(2); // both wait on KV
+      testClock.advance(KV_READ_TIMEOUT_MS - 1);
+      expect(await hasSettled(Promise.race([ok.response, refused.response]))).toBe(false);
+      testClock.advance(1);
       return { ok: await ok.response, refused: await refused.response, refusedTrace: refused.trace };
     });
     expect(result.ok.status).toBe(200);
@@ -111,7 +117,7 @@ describe("D1 down", () => {
     await warm(apiKey);
     const kvKey = kvKeyFor(await sha256Hex(apiKey));
     const cached = JSON.parse((await env.KEY_CACHE.get(kvKey))!) as Record<string, unknown>;
-    await env.KEY_CACHE.put(kvKey, JSON.stringify({ ...cached, expires_at: Date.now() - 1 }));
+    await env.KEY_CACHE.put(kvKey, JSON.stringify({ ...cached, expires_at: testClock.now() - 1 }));
     await forgetIsolate(id);
     const { trace, response } = through({ DB: downD1() }, apiKey);
     const res = await response;
@@ -161,10 +167,13 @@ describe("the key's object failing", () => {
   it("hung: refused with 503 once KEY_OBJECT_TIMEOUT_MS has passed, never admitted, the origin not contacted", async () => {
     const { apiKey } = await mintKey();
     const { ns, calls } = breakingKeyObjects({ acquire: "hang" });
-    const started = Date.now();
     const { trace, response } = through({ KEY_OBJECT: ns }, apiKey);
+    await until(() => calls.includes("acquire"), "the call to the object");
+    expect(testClock.pendingDeadlines).toBe(1);
+    testClock.advance(KEY_OBJECT_TIMEOUT_MS - 1);
+    expect(await hasSettled(response)).toBe(false);
+    testClock.advance(1);
     const result = await response;
-    expect(Date.now() - started).toBeGreaterThanOrEqual(KEY_OBJECT_TIMEOUT_MS);
     expect(await originSaw(trace)).toBe(false);
     const body = await problemOf(result);
     expect([result.status, body.code]).toEqual([503, "authorizer_unavailable"]);

@@ -1,9 +1,8 @@
 /**
- * Failing wrappers around the real bindings, and a capture of the structured log lines the Worker writes.
+ * Failing wrappers around the real bindings, and snapshots of D1 to prove a failed call changed nothing.
  * Each wrapper passes everything through to the real binding except the operations it is told to break.
  */
 import { env } from "cloudflare:workers";
-import { vi } from "vitest";
 
 /** A binding method that throws, hangs, or answers something else. */
 export type Fault = "throw" | "hang" | { answer: unknown };
@@ -84,46 +83,6 @@ export function breakingKeyObjects(faults: Partial<Record<"acquire" | "applyChan
     },
   });
   return { ns: ns as DurableObjectNamespace<import("../../src/limits/key-object").KeyObject>, calls };
-}
-
-export interface LogLine {
-  level: string;
-  msg: string;
-  request_id?: string;
-  key_id?: string;
-  code?: string;
-  degraded?: string;
-  setting?: string;
-  [field: string]: unknown;
-}
-
-/**
- * Captures what the Worker writes to the console during `run`: every line, and the structured ones parsed.
- * The lines are still printed, so the runner's key-leak guard sees them too.
- */
-export async function capturingLogs<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[]; logs: LogLine[] }> {
-  const lines: string[] = [];
-  const spies = (["log", "warn", "error", "info"] as const).map((level) => {
-    const original = console[level].bind(console);
-    return vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-      original(...args);
-    });
-  });
-  try {
-    const result = await run();
-    const logs = lines.flatMap((line) => {
-      try {
-        const value = JSON.parse(line) as LogLine;
-        return typeof value === "object" && value !== null && typeof value.msg === "string" ? [value] : [];
-      } catch {
-        return [];
-      }
-    });
-    return { result, lines, logs };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
 }
 
 /** Every row count that an admin change could touch, to prove a refused or failed call changed nothing. */

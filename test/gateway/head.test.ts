@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { callWith, mintKey, originSaw, type Echo } from "../helpers";
-import { capturingLogs } from "../faults/wrappers";
+import { capturingLogs } from "../logs";
 
 async function head(path: string, apiKey: string, settings: Partial<Cloudflare.Env> = {}) {
   const trace = crypto.randomUUID();

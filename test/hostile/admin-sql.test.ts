@@ -5,6 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { CreateKeyResult } from "../../src/operations/create-key";
+import type { ListKeysResult } from "../../src/operations/list-keys";
 import { admin, mintKey } from "../helpers";
 import { d1Snapshot } from "../faults/wrappers";
 import { expectRefusal } from "./expect";
@@ -41,7 +43,7 @@ describe("list filters", () => {
         // A value the filter's grammar allows ("NULL", ":now" are possible owner ids) is matched literally: no key has it.
         expect(name).toBe("owner_id");
         expect(["NULL", ":now"]).toContain(value);
-        expect(((await res.json()) as { keys: unknown[] }).keys).toEqual([]);
+        expect(((await res.json()) as ListKeysResult).keys).toEqual([]);
         continue;
       }
       await expectRefusal(res, 400, "invalid_request");
@@ -83,7 +85,7 @@ describe("list filters", () => {
 
   it("control: a filter that is allowed narrows to exactly the matching keys", async () => {
     const res = await admin("/keys?owner_id=sql-owner", { method: "GET" });
-    const body = (await res.json()) as { keys: { id: string; owner_id: string }[] };
+    const body = (await res.json()) as ListKeysResult;
     expect(body.keys.map((k) => k.id)).toEqual([id]);
   });
 });
@@ -122,14 +124,14 @@ describe("values stored literally", () => {
     const before = await keyCount();
     const res = await admin("/keys", { json: { owner_id: "literal-owner", name: sql, metadata: { [sql]: sql } } });
     expect(res.status).toBe(201);
-    const { key } = (await res.json()) as { key: { id: string; name: string; metadata: Record<string, string> } };
+    const { key } = (await res.json()) as CreateKeyResult;
     expect(key.name).toBe(sql);
     expect(key.metadata).toEqual({ [sql]: sql });
     expect((await admin(`/keys/${key.id}/revoke`, { json: { reason: sql } })).status).toBe(200);
     const row = await env.DB.prepare("SELECT name, revoke_reason FROM api_keys WHERE id = ?").bind(key.id).first<{ name: string; revoke_reason: string }>();
     expect(row).toEqual({ name: sql, revoke_reason: sql });
     expect(await keyCount()).toBe(before + 1);
-    const listed = (await (await admin("/keys?owner_id=literal-owner", { method: "GET" })).json()) as { keys: unknown[] };
+    const listed = (await (await admin("/keys?owner_id=literal-owner", { method: "GET" })).json()) as ListKeysResult;
     expect(listed.keys).toHaveLength(1);
   });
 });

@@ -4,12 +4,13 @@
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { formatLogLine, logRefusal, MAX_LOG_VALUE_LENGTH, REFUSAL_LOG_LINES_PER_SECOND } from "../../src/util/log";
 import { admin, call, mintKey, problemOf } from "../helpers";
-import { capturingLogs } from "../faults/wrappers";
+import { capturingLogs } from "../logs";
+import { testClock } from "../clock";
 
 describe("formatLogLine", () => {
   it("writes any value as one line that parses back to it: CR, LF, NUL, U+2028 and U+2029 are escaped (property)", () => {
@@ -107,16 +108,13 @@ describe("the request log", () => {
 });
 
 describe("a flood of refusals", () => {
-  afterEach(() => vi.useRealTimers());
-
   it("writes at most REFUSAL_LOG_LINES_PER_SECOND lines a second, then one line counting the rest by code", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Math.ceil(Date.now() / 1000) * 1000 + 10_000); // the start of a second no other test used
+    testClock.advanceToNextWindow(1); // the start of a second no other test used
     const extra = { invalid_key: 30, key_revoked: 7 };
     const { logs } = await capturingLogs(async () => {
       for (let i = 0; i < REFUSAL_LOG_LINES_PER_SECOND; i++) logRefusal("info", { code: "invalid_key", status: 401 });
       for (const [code, n] of Object.entries(extra)) for (let i = 0; i < n; i++) logRefusal("info", { code, status: 401 });
-      vi.setSystemTime(Date.now() + 1_000);
+      testClock.advance(1_000);
       logRefusal("info", { code: "missing_api_key", status: 401 });
     });
     const refused = logs.filter((l) => l.msg === "refused");

@@ -1,13 +1,13 @@
 /**
- * The "live key" rule has two forms, `isLive` (keys/record.ts) and its SQL in keys/store.ts: every key state
+ * The "live key" rule has two forms, `isLive` (keys/key-record.ts) and its SQL in keys/store.ts: every key state
  * at every edge (expiry and grace end exactly now) is judged the same by both, through the real D1.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateKey, parseKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
-import { effectiveStatus, isLive, newKeyRecord, type KeyRecord, type MintedSettings, type StoredStatus } from "../../src/keys/record";
-import { insertKey, listKeys, listKeysExpiringBy } from "../../src/keys/store";
+import { effectiveStatus, isLive, newKeyRecord, type KeyRecord, type MintedSettings, type StoredStatus } from "../../src/keys/key-record";
+import { findKeysPage, insertKey, listKeysExpiringBy } from "../../src/keys/store";
 
 const HOUR_MS = 3_600_000;
 
@@ -41,7 +41,7 @@ describe("the live-key rule", () => {
       }
     }
     const listed = async (status: "active" | "expired" | "disabled" | "revoked") =>
-      new Set((await listKeys(env.DB, { ownerId, status, limit: 100 }, now)).records.map((r) => r.id));
+      new Set((await findKeysPage(env.DB, { ownerId, status, limit: 100 }, now)).records.map((r) => r.id));
     const live = await listed("active");
     const expired = await listed("expired");
     for (const record of records) {

@@ -3,11 +3,12 @@
  * the real bindings.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { clearIsolateCaches, kvKeyFor, mayBeCached, REFUSAL_RECHECK_MS } from "../../src/keys/lookup";
 import { callWith, countingD1, countingKV, mintKey, problemOf, revoke } from "../helpers";
+import { testClock } from "../clock";
 
 function counted() {
   const d1 = countingD1(env.DB);
@@ -87,8 +88,6 @@ describe("cache layers", () => {
 });
 
 describe("refusals on an old copy", () => {
-  afterEach(() => vi.useRealTimers());
-
   /**
    * What an admin change made through another isolate does everywhere but here: D1, KV and the key's
    * object are updated, and this isolate's copy is left as it was.
@@ -109,13 +108,12 @@ describe("refusals on an old copy", () => {
     expect((await from("198.51.100.7")).status).toBe(403);
     await widenAllowlistElsewhere(id, apiKey);
 
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.now() + REFUSAL_RECHECK_MS - 1_000);
+    testClock.advance(REFUSAL_RECHECK_MS - 1_000);
     const stale = await from("198.51.100.7");
     expect(stale.status).toBe(403); // the copy is recent enough to refuse on
     expect((await problemOf(stale)).code).toBe("ip_not_allowed");
 
-    vi.setSystemTime(Date.now() + 2_000);
+    testClock.advance(2_000);
     expect((await from("198.51.100.7")).status).toBe(200);
   });
 
@@ -125,8 +123,7 @@ describe("refusals on an old copy", () => {
     const c = counted();
     for (let i = 0; i < 5; i++) expect((await c.request(apiKey)).status).toBe(401);
     expect(c.kv.gets + c.d1.statements).toBe(2); // KV miss (purged by the revocation), then D1
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.now() + REFUSAL_RECHECK_MS + 1_000);
+    testClock.advance(REFUSAL_RECHECK_MS + 1_000);
     for (let i = 0; i < 5; i++) expect((await c.request(apiKey)).status).toBe(401);
     expect(c.kv.gets + c.d1.statements).toBe(3); // one KV read (refilled by the D1 read) confirmed the refusal
   });

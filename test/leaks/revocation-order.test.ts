@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { breakingKeyObjects } from "../faults/wrappers";
 import { callWith, countingD1, mintKey, problemOf } from "../helpers";
-import { alertBody, newSigningKey, publishKeys, signBody, type SigningKey } from "./github-helpers";
+import { alertBody, newSigningKey, publishKeys, signBody, type SigningKey } from "../webhooks/github-helpers";
 
 const KEYS_URL = "https://api.github.test/meta/public_keys/secret_scanning";
 const PATH = "/webhooks/github/secret-scanning";
@@ -182,7 +182,6 @@ describe("the D1 cost of a batch", () => {
 
     const small = await statementsFor([...unknown(27), ...(await liveKeys())]);
     const large = await statementsFor([...unknown(150), ...(await liveKeys()), ...unknown(147)]);
-    console.log(`github alert D1 statements: 30 tokens (3 live) ${small.statements}, 300 tokens (3 live) ${large.statements}`);
     expect(small.positives).toBe(3);
     expect(large.positives).toBe(3);
     expect(large.statements).toBe(small.statements);

@@ -2,7 +2,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { leaseCap, limitStates, take, windowStartOf, type Counter } from "../../src/limits/window";
-import type { RateLimit } from "../../src/keys/record";
+import type { RateLimit } from "../../src/keys/key-record";
+import { HOUR_MS } from "../../src/util/time";
 
 const HOUR: RateLimit = { name: "hour", limit: 5, window_seconds: 3600 };
 const DAY: RateLimit = { name: "day", limit: 8, window_seconds: 86_400 };
@@ -25,15 +26,15 @@ describe("take", () => {
     const refused = take([HOUR, DAY], counters, T0 + 1, 1);
     expect(refused.granted).toBe(0);
     expect("exhausted" in refused && refused.exhausted.name).toBe("hour");
-    expect("retryAt" in refused && refused.retryAt).toBe(windowStartOf(T0, 3600) + 3_600_000);
+    expect("retryAt" in refused && refused.retryAt).toBe(windowStartOf(T0, 3600) + HOUR_MS);
     expect(limitStates([HOUR, DAY], counters, T0 + 2).map((s) => s.remaining)).toEqual([0, 3]);
   });
 
   it("starts counting afresh when the window rolls over", () => {
     const counters = new Map<string, Counter>();
     take([HOUR], counters, T0, 5);
-    expect(take([HOUR], counters, T0 + 3_599_999, 1).granted).toBe(0);
-    expect(take([HOUR], counters, T0 + 3_600_000, 1).granted).toBe(1);
+    expect(take([HOUR], counters, T0 + HOUR_MS - 1, 1).granted).toBe(0);
+    expect(take([HOUR], counters, T0 + HOUR_MS, 1).granted).toBe(1);
   });
 
   it("retryAt is the latest reset among the exhausted limits", () => {

@@ -3,11 +3,12 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { flushNow } from "../../src/monitoring/flush";
 import { admin, call } from "../helpers";
+import { testClock } from "../clock";
 
 /** Flushes every count this isolate holds (as the scheduled job does) and waits for its background work. */
 export async function flush(overrides: Partial<Cloudflare.Env> = {}): Promise<void> {
   const ctx = createExecutionContext();
-  await flushNow({ ...env, ...overrides } as Cloudflare.Env, (p) => ctx.waitUntil(p), Date.now());
+  await flushNow({ ...env, ...overrides } as Cloudflare.Env, (p) => ctx.waitUntil(p), testClock.now());
   await waitOnExecutionContext(ctx);
 }
 

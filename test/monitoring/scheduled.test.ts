@@ -2,14 +2,15 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { utcDay } from "../../src/monitoring/flush";
+import type { KeyView } from "../../src/keys/key-record";
 import { admin, mintKey } from "../helpers";
 import { eventsAt, hook } from "./helpers";
+import { testClock } from "../clock";
+import { DAY_MS, utcDay } from "../../src/util/time";
 
-const DAY_MS = 86_400_000;
 
 /** Runs the Worker's scheduled handler, as the Cron Trigger would, and waits for its background work. */
-async function runCron(overrides: Partial<Cloudflare.Env>, scheduledTime = Date.now()) {
+async function runCron(overrides: Partial<Cloudflare.Env>, scheduledTime = testClock.now()) {
   const ctx = createExecutionContext();
   await worker.scheduled!(createScheduledController({ scheduledTime, cron: "0 * * * *" }), { ...env, ...overrides } as Cloudflare.Env, ctx);
   await waitOnExecutionContext(ctx);
@@ -28,11 +29,11 @@ describe("scheduled job", () => {
     const revokedSoon = await mintKey({ owner_id: "owner-revoked", expires_in_days: 5 });
     expect((await admin(`/keys/${revokedSoon.id}/revoke`)).status).toBe(200);
     const ran = await mintKey({ owner_id: "owner-expired", expires_in_days: 30 });
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - DAY_MS, ran.id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - DAY_MS, ran.id).run();
     const rotated = await mintKey({ owner_id: "owner-rotated" });
     const rotation = await admin(`/keys/${rotated.id}/rotate`, { json: { grace_period_hours: 1 } });
     expect(rotation.status).toBe(201);
-    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(Date.now() - 1000, rotated.id).run();
+    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(testClock.now() - 1000, rotated.id).run();
 
     await runCron(receiver);
     const events = await eventsAt(receiver.url);
@@ -45,7 +46,7 @@ describe("scheduled job", () => {
     expect(await marks(ran.id)).toEqual(["expired"]);
     expect(await marks(rotated.id)).toEqual(["grace_ended"]);
     // The verify path refuses them already; the marks change nothing about that.
-    expect((await admin(`/keys/${ran.id}`, { method: "GET" }).then((r) => r.json()) as { status: string }).status).toBe("expired");
+    expect((await admin(`/keys/${ran.id}`, { method: "GET" }).then((r) => r.json()) as KeyView).status).toBe("expired");
 
     const countBefore = (await env.DB.prepare("SELECT COUNT(*) AS n FROM key_lifecycle_marks").first<{ n: number }>())!.n;
     await runCron(receiver);
@@ -63,7 +64,7 @@ describe("scheduled job", () => {
   });
 
   it("prunes rollups, networks and alerts past their retention, and keeps the rest", async () => {
-    const now = Date.now();
+    const now = testClock.now();
     const old = now - 500 * DAY_MS;
     const recent = now - 2 * DAY_MS;
     await env.DB.batch([
@@ -101,7 +102,7 @@ describe("scheduled job", () => {
     const key = await mintKey({ owner_id: "owner-extended", expires_in_days: 10 });
     const notices = async () =>
       (await eventsAt(receiver.url)).filter((e) => e.key_id === key.id && e.type === "key.expiring").map((e) => [e.data.expires_at, e.data.days_left]);
-    const now = Date.now();
+    const now = testClock.now();
     await runCron(receiver, now);
     expect(await notices()).toEqual([[key.key.expires_at, 10]]);
 

@@ -2,15 +2,17 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { flushNow, utcDay } from "../../src/monitoring/flush";
+import { flushNow } from "../../src/monitoring/flush";
 import { MAX_PENDING_ROWS, countDecision, takeBatchIfDue } from "../../src/monitoring/usage";
+import type { UsageReport } from "../../src/monitoring/usage-store";
+import type { KeyUsageResult } from "../../src/operations/usage";
 import { BASE, countingD1, mintKey, revoke } from "../helpers";
 import { flush, getJson, request } from "./helpers";
+import { testClock } from "../clock";
+import { utcDay } from "../../src/util/time";
 
-type Usage = { from: string; to: string; total: number; outcomes: Record<string, number>; days: { day: string; total: number; outcomes: Record<string, number> }[] };
-
-async function totals(): Promise<Usage> {
-  const { status, body } = await getJson<Usage>("/usage");
+async function totals(): Promise<UsageReport> {
+  const { status, body } = await getJson<UsageReport>("/usage");
   expect(status).toBe(200);
   return body;
 }
@@ -33,12 +35,12 @@ describe("usage rollups", () => {
     expect(await request(`${reader.apiKey.slice(0, -1)}${reader.apiKey.endsWith("A") ? "B" : "A"}`)).toBe(401); // bad checksum
     await flush();
 
-    const today = utcDay(Date.now());
-    const mine = await getJson<Usage & { key_id: string }>(`/keys/${reader.id}/usage?from=${today}&to=${today}`);
+    const today = utcDay(testClock.now());
+    const mine = await getJson<KeyUsageResult>(`/keys/${reader.id}/usage?from=${today}&to=${today}`);
     expect(mine.status).toBe(200);
     expect(mine.body).toMatchObject({ key_id: reader.id, from: today, to: today, total: 5, outcomes: { valid: 3, insufficient_scope: 2 } });
     expect(mine.body.days).toEqual([{ day: today, total: 5, outcomes: { insufficient_scope: 2, valid: 3 } }]);
-    const revoked = await getJson<Usage>(`/keys/${gone.id}/usage`);
+    const revoked = await getJson<KeyUsageResult>(`/keys/${gone.id}/usage`);
     expect(revoked.body.outcomes).toEqual({ key_revoked: 2 });
     expect(revoked.body.days).toHaveLength(30); // the default range, zero days included
     expect(revoked.body.days.at(-1)!.day).toBe(today);
@@ -66,7 +68,7 @@ describe("usage rollups", () => {
     expect(await verify({ key: key.apiKey, method: "DELETE", path: "/api/v1/x" })).toBe("insufficient_scope");
     expect(await verify({ key: "", method: "GET", path: "/api/v1/x" })).toBe("missing_api_key");
     await flush();
-    expect((await getJson<Usage>(`/keys/${key.id}/usage`)).body.outcomes).toEqual({ valid: 1, insufficient_scope: 1 });
+    expect((await getJson<KeyUsageResult>(`/keys/${key.id}/usage`)).body.outcomes).toEqual({ valid: 1, insufficient_scope: 1 });
     const after = await totals();
     expect((after.outcomes.missing_api_key ?? 0) - (before.outcomes.missing_api_key ?? 0)).toBe(1);
   });
@@ -84,31 +86,21 @@ describe("usage rollups", () => {
     expect(sql.filter((s) => /usage_hourly|usage_daily|key_networks|UPDATE api_keys/.test(s))).toEqual([]);
 
     const ctx = createExecutionContext();
-    await flushNow(overrides, (p) => ctx.waitUntil(p), Date.now());
+    await flushNow(overrides, (p) => ctx.waitUntil(p), testClock.now());
     await waitOnExecutionContext(ctx);
     const writes = sql.filter((s) => /^\s*INSERT INTO (usage_hourly|usage_daily|key_networks)/.test(s));
     expect(writes).toHaveLength(3);
-    const usage = await getJson<Usage>(`/keys/${key.id}/usage`);
+    const usage = await getJson<KeyUsageResult>(`/keys/${key.id}/usage`);
     expect(usage.body.outcomes).toEqual({ valid: 20 });
   });
 
   it("hands a batch over as soon as it reaches MAX_PENDING_ROWS, before the interval", async () => {
-    const now = Date.now();
+    const now = testClock.now();
     for (let i = 0; i < MAX_PENDING_ROWS - 1; i++) countDecision(null, `test_outcome_${i}`, { ip: null, asn: null, country: null }, now);
     expect(takeBatchIfDue(now)).toBeNull();
     countDecision(null, "test_outcome_last", { ip: null, asn: null, country: null }, now);
     const batch = takeBatchIfDue(now);
     expect(batch?.counts.size).toBe(MAX_PENDING_ROWS);
     expect(takeBatchIfDue(now)).toBeNull(); // handed over once
-  });
-
-  it("refuses bad ranges and unknown keys", async () => {
-    const key = await mintKey();
-    expect((await getJson(`/keys/${key.id}/usage?from=2026-02-30`)).status).toBe(400);
-    expect((await getJson(`/keys/${key.id}/usage?from=2026-05-02&to=2026-05-01`)).status).toBe(400);
-    expect((await getJson(`/usage?from=2024-01-01&to=2026-01-01`)).status).toBe(400);
-    expect((await getJson(`/usage?from=yesterday`)).status).toBe(400);
-    expect((await getJson(`/usage?days=3`)).status).toBe(400);
-    expect((await getJson(`/keys/key_${"A".repeat(22)}/usage`)).status).toBe(404);
   });
 });

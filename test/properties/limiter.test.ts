@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { leaseCap, take, windowStartOf, type Counter } from "../../src/limits/window";
-import type { RateLimit } from "../../src/keys/record";
+import type { RateLimit } from "../../src/keys/key-record";
 
 const T0 = Date.UTC(2026, 10, 23, 11, 59, 0);
 

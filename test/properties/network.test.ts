@@ -1,11 +1,11 @@
 /**
- * CIDR matching (src/verify/network.ts) against a straightforward reference: addresses as BigInts, a range
+ * CIDR matching (src/util/ip.ts) against a straightforward reference: addresses as BigInts, a range
  * as (network >> host bits) compared with (address >> host bits). Random addresses, random prefixes, ranges
  * near the address (so that both answers are common), in many textual spellings, IPv4, IPv6 and IPv4-mapped.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ipInRanges, parseCidr } from "../../src/verify/network";
+import { ipInRanges, parseCidr } from "../../src/util/ip";
 
 type Family = 4 | 6;
 interface Address {

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalPath } from "../../src/verify/paths";
-import { parseRoutePattern, routeMatches } from "../../src/verify/routes";
+import { parseRoutePattern, routeMatches } from "../../src/http/route-policy";
 
 describe("canonicalPath accepts", () => {
   it.each<[string, string[]]>([

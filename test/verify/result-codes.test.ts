@@ -6,6 +6,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { checksumOf, generateKey } from "../../src/keys/format";
 import { call, gateway, mintKey, originSaw, problemOf, revoke } from "../helpers";
+import { testClock } from "../clock";
+import { HOUR_MS } from "../../src/util/time";
 
 async function refusedWith(response: Promise<Response>, trace: string, status: number, code: string) {
   const res = await response;
@@ -62,21 +64,21 @@ describe("401s", () => {
 
   it("key_expired past expires_at", async () => {
     const { apiKey, id } = await mintKey();
-    await setColumns(id, "expires_at = ?", Date.now() - 1);
+    await setColumns(id, "expires_at = ?", testClock.now() - 1);
     const { response, trace } = gateway("/api/v1/x", apiKey);
     await refusedWith(response, trace, 401, "key_expired");
   });
 
   it("key_expired past a rotation's grace end", async () => {
     const { apiKey, id } = await mintKey();
-    await setColumns(id, "grace_until = ?", Date.now() - 1);
+    await setColumns(id, "grace_until = ?", testClock.now() - 1);
     const { response, trace } = gateway("/api/v1/x", apiKey);
     await refusedWith(response, trace, 401, "key_expired");
   });
 
   it("a key inside its rotation grace still works", async () => {
     const { apiKey, id } = await mintKey();
-    await setColumns(id, "grace_until = ?", Date.now() + 3_600_000);
+    await setColumns(id, "grace_until = ?", testClock.now() + HOUR_MS);
     expect((await gateway("/api/v1/x", apiKey).response).status).toBe(200);
   });
 
@@ -89,7 +91,7 @@ describe("401s", () => {
 
   it("status is checked before expiry: a revoked, expired key is key_revoked", async () => {
     const { apiKey, id } = await mintKey();
-    await setColumns(id, "status = 'revoked', expires_at = ?", Date.now() - 1);
+    await setColumns(id, "status = 'revoked', expires_at = ?", testClock.now() - 1);
     const { response, trace } = gateway("/api/v1/x", apiKey);
     await refusedWith(response, trace, 401, "key_revoked");
   });

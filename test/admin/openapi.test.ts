@@ -1,0 +1,76 @@
+/**
+ * GET /admin/v1/openapi.json (src/admin/operations.ts): generated from the operation table, request and
+ * result schemas included. test/cli/openapi-client.test.mjs compiles a client against it.
+ */
+import { describe, expect, it } from "vitest";
+import { admin, mintKey } from "../helpers";
+import { itRefusesWrongCredentials } from "./helpers";
+
+type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; additionalProperties?: boolean; items?: Schema };
+interface OpenApiOperation {
+  requestBody?: { content: { "application/json": { schema: Schema } } };
+  parameters?: { name: string }[];
+  responses: Record<string, { content: Record<string, { schema: Schema }> }>;
+}
+/** The parts of the document these tests read (it is OpenAPI 3.1, not an answer of an operation). */
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+}
+
+const served = async () => (await (await admin("/openapi.json", { method: "GET" })).json()) as OpenApiDocument;
+
+describe("happy path", () => {
+  it("documents exactly the routes that are served", async () => {
+    const doc = await served();
+    expect(doc.openapi).toBe("3.1.0");
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(
+      ["POST /keys", "GET /keys", "GET /keys/{id}", "PATCH /keys/{id}", "POST /keys/{id}/revoke", "POST /keys/{id}/disable", "POST /keys/{id}/enable", "POST /keys/{id}/rotate", "GET /audit",
+        // Leak ingest (src/admin/ingest-*.ts).
+        "POST /leaks/gitleaks", "POST /leaks/trufflehog", "POST /leaks/scanner",
+        // Monitoring (src/admin/get-usage.ts, list-alerts.ts, get-report.ts).
+        "GET /keys/{id}/usage", "GET /usage", "GET /alerts", "GET /report"].sort(),
+    );
+    const { id } = await mintKey();
+    for (const op of documented) {
+      const [method, path] = op.split(" ") as [string, string];
+      // Each documented operation is served: an empty or minimal call is answered by its handler, never 404/405.
+      const res = await admin(path.replace("{id}", id), method === "GET" ? { method } : { method, json: {} });
+      expect([404, 405], op).not.toContain(res.status);
+    }
+    // The request body schema is the one the route validates with: fields and their constraints.
+    const schema = doc.paths["/keys"]!.post!.requestBody!.content["application/json"].schema;
+    expect(Object.keys(schema.properties!).sort()).toEqual(
+      ["allowed_origins", "allowed_routes", "environment", "expires_in_days", "ip_allowlist", "metadata", "name", "owner_id", "rate_limits", "scopes", "type"].sort(),
+    );
+    expect(schema.required).toEqual(["owner_id"]);
+    expect(schema.additionalProperties).toBe(false);
+    expect(doc.paths["/keys"]!.get!.parameters!.map((p) => p.name)).toEqual(["owner_id", "status", "environment", "limit", "cursor"]);
+  });
+
+  it("documents each success answer with the operation's result schema", async () => {
+    const doc = await served();
+    const created = doc.paths["/keys"]!.post!.responses["201"]!.content["application/json"]!.schema;
+    expect(created.required).toEqual(["api_key", "key"]);
+    expect(created.properties!.key!.properties!.id).toEqual({ type: "string" });
+    expect(created.properties!.key!.properties).not.toHaveProperty("key_hash");
+    const page = doc.paths["/keys"]!.get!.responses["200"]!.content["application/json"]!.schema;
+    expect(Object.keys(page.properties!)).toEqual(["keys", "next_cursor"]);
+    expect(page.properties!.keys!.items!.additionalProperties).toBe(false);
+    const report = doc.paths["/report"]!.get!.responses["200"]!.content;
+    expect(Object.keys(report).sort()).toEqual(["application/json", "text/markdown"]);
+  });
+});
+
+describe("errors", () => {
+  it("is served to GET and HEAD only (405 with Allow)", async () => {
+    const res = await admin("/openapi.json", { method: "POST", json: {} });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("GET, HEAD");
+  });
+});
+
+describe("security", () => {
+  itRefusesWrongCredentials(async () => ({ method: "GET", path: "/openapi.json" }));
+});
