@@ -27,7 +27,12 @@ export function keyContext(base, adminToken, { path, concurrency, size, log }) {
       const worker = async () => {
         while (started < n) {
           started++;
-          const { api_key, key } = await admin("/keys", { owner_id: "bench", scopes: ["read"], ...UNREACHABLE_LIMITS, ...settings });
+          const { api_key, key } = await admin("/keys", {
+            owner_id: "bench",
+            scopes: ["read"],
+            ...UNREACHABLE_LIMITS,
+            ...settings,
+          });
           minted.push({ key: api_key, id: key.id });
         }
       };

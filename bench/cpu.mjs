@@ -18,7 +18,14 @@ async function cpuRun(runtime, load, url, keys, amount) {
   await sleep(100);
   const after = runtime.cpuSeconds();
   const us = before === null ? null : Math.round(((after - before) * 1e6) / r.requests);
-  return { requests: r.requests, seconds: r.seconds, us_per_request: us, statuses: r.statuses, errors: r.errors, timeouts: r.timeouts };
+  return {
+    requests: r.requests,
+    seconds: r.seconds,
+    us_per_request: us,
+    statuses: r.statuses,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
 }
 
 function median(values) {
@@ -54,7 +61,8 @@ export async function cpuPass({ runtime, items, rounds, idleMaxMs, load, log }) 
   const out = {};
   for (const [id, list] of runs) {
     const statuses = {};
-    for (const r of list) for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+    for (const r of list)
+      for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
     out[id] = {
       us_per_request: least(list.map((r) => r.us_per_request)),
       median_us: median(list.map((r) => r.us_per_request)),

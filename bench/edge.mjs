@@ -55,7 +55,11 @@ export async function runEdge({ bundle, state, adminToken, settings, log, active
     BENCH_D1_MS: String(settings.d1_ms),
   };
   const runtime = await startRuntime(
-    [authorizerWorker("authorizer", bundle, vars), benchWorker("origin", "noop.js"), benchWorker("proxy", "proxy.js", { ORIGIN: "origin" })],
+    [
+      authorizerWorker("authorizer", bundle, vars),
+      benchWorker("origin", "noop.js"),
+      benchWorker("proxy", "proxy.js", { ORIGIN: "origin" }),
+    ],
     state,
   );
   active.add(runtime);
@@ -75,7 +79,15 @@ export async function runEdge({ bundle, state, adminToken, settings, log, active
       const agent = () => (agents.push(pacedAgent()), agents.at(-1));
       const streams = [
         { name: "floor", url: `${runtime.urls.proxy}${PATH}`, key: unknownKey(), samples: n, warm, agent: agent() },
-        { name: "large", limit: LARGE_LIMIT, url: `${runtime.urls.authorizer}${PATH}`, ...large, samples: n, warm, agent: agent() },
+        {
+          name: "large",
+          limit: LARGE_LIMIT,
+          url: `${runtime.urls.authorizer}${PATH}`,
+          ...large,
+          samples: n,
+          warm,
+          agent: agent(),
+        },
         {
           name: "default",
           limit: DEFAULT_LIMIT,
@@ -87,8 +99,18 @@ export async function runEdge({ bundle, state, adminToken, settings, log, active
         },
       ];
       const together = rate <= settings.together_up_to_rps;
-      log(`edge: ${rate} rps, ${together ? "three streams at once" : "one stream after another"} (${n.toLocaleString("en")} samples each, ${nSmall} for the default-limit key)`);
-      const run = (s, count, i) => pacedRun({ url: s.url, key: s.key, rate, count, agent: s.agent, phaseMs: together ? (i * 1000) / rate / streams.length : 0 });
+      log(
+        `edge: ${rate} rps, ${together ? "three streams at once" : "one stream after another"} (${n.toLocaleString("en")} samples each, ${nSmall} for the default-limit key)`,
+      );
+      const run = (s, count, i) =>
+        pacedRun({
+          url: s.url,
+          key: s.key,
+          rate,
+          count,
+          agent: s.agent,
+          phaseMs: together ? (i * 1000) / rate / streams.length : 0,
+        });
       const results = new Map();
       let byKey = {};
       if (together) {

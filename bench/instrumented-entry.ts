@@ -108,8 +108,10 @@ function countingObjects(ns: Cloudflare.Env["KEY_OBJECT"]): Cloudflare.Env["KEY_
       return answer;
     });
   };
-  return counting(ns, () => {}, (name, result) =>
-    name === "get" ? counting(result as object, onCall, onResult) : result,
+  return counting(
+    ns,
+    () => {},
+    (name, result) => (name === "get" ? counting(result as object, onCall, onResult) : result),
   ) as Cloudflare.Env["KEY_OBJECT"];
 }
 

@@ -55,7 +55,8 @@ export async function runLoad({ url, keys, connections, seconds, maxRequests, am
       {
         method: "GET",
         headers: { "cf-connecting-ip": CLIENT_IP },
-        setupRequest: (request) => (keys ? { ...request, headers: { ...request.headers, "x-api-key": keys.next() } } : request),
+        setupRequest: (request) =>
+          keys ? { ...request, headers: { ...request.headers, "x-api-key": keys.next() } } : request,
       },
     ],
   });

@@ -49,18 +49,21 @@ export async function pacedRun({ url, key, rate, count, agent, phaseMs = 0 }) {
     const sent = performance.now();
     lags.push(sent - scheduled);
     if (inFlight++ >= MAX_CONNECTIONS) waited++;
-    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: "GET", headers, agent }, (res) => {
-      res.resume();
-      res.on("end", () => {
-        latencies.push(performance.now() - sent);
-        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-        settle();
-      });
-      res.on("error", () => {
-        errors++;
-        settle();
-      });
-    });
+    const req = http.request(
+      { host: target.hostname, port: target.port, path: target.pathname, method: "GET", headers, agent },
+      (res) => {
+        res.resume();
+        res.on("end", () => {
+          latencies.push(performance.now() - sent);
+          statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+          settle();
+        });
+        res.on("error", () => {
+          errors++;
+          settle();
+        });
+      },
+    );
     // A socket still connecting when it is handed over is a new one; a kept-alive one is already open.
     req.on("socket", (socket) => {
       if (socket.connecting) opened++;

@@ -5,7 +5,8 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { statusesAsExpected } from "./load.mjs";
 
-const version = (root, pkg) => JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version;
+const version = (root, pkg) =>
+  JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version;
 
 function git(root, args) {
   try {
@@ -30,7 +31,8 @@ export function machineInfo(root) {
     wrangler: version(root, "wrangler"),
     autocannon: version(root, "autocannon"),
     commit: git(root, ["rev-parse", "--short", "HEAD"]),
-    src_uncommitted_changes: (git(root, ["status", "--porcelain", "--", "src", "migrations", "wrangler.toml"]) ?? "") !== "",
+    src_uncommitted_changes:
+      (git(root, ["status", "--porcelain", "--", "src", "migrations", "wrangler.toml"]) ?? "") !== "",
   };
 }
 
@@ -63,7 +65,9 @@ function floorSummary(name, before, after, cpu) {
  * a primitive floor's is beyond the pass-through proxy's), and the counting pass's counts.
  */
 export function summarize(floorList, timing, counting) {
-  const floors = floorList.map((f) => floorSummary(f.name, timing.floorsBefore[f.name], timing.floorsAfter[f.name], timing.cpu[`floor: ${f.name}`]));
+  const floors = floorList.map((f) =>
+    floorSummary(f.name, timing.floorsBefore[f.name], timing.floorsAfter[f.name], timing.cpu[`floor: ${f.name}`]),
+  );
   const floorRps = Object.fromEntries(floors.map((f) => [f.name, f.rps]));
   const floorCpu = Object.fromEntries(floors.map((f) => [f.name, f.cpu_us_per_request]));
   const over = (us, floor) => (us === null || floorCpu[floor] === null ? null : us - floorCpu[floor]);
@@ -96,16 +100,53 @@ export function summarize(floorList, timing, counting) {
 const fmt = (n, digits = 1) => (n === undefined || n === null ? "" : Number(n).toFixed(digits));
 
 /** The lowest and highest round of a CPU figure measured in rounds. */
-const spread = (cpu) => (cpu.rounds_us.length < 2 || cpu.rounds_us.includes(null) ? "" : `${Math.min(...cpu.rounds_us)}–${Math.max(...cpu.rounds_us)}`);
+const spread = (cpu) =>
+  cpu.rounds_us.length < 2 || cpu.rounds_us.includes(null)
+    ? ""
+    : `${Math.min(...cpu.rounds_us)}–${Math.max(...cpu.rounds_us)}`;
 
 /** The terminal table: floors first, then scenarios with their ratio, counts and memory. */
 export function formatTable(report) {
   const { machine, settings, floors, scenarios, flood } = report;
-  const header = ["scenario", "status", "rps", "vs floor", "p50 ms", "p99 ms", "max ms", "CPU µs", "(rounds)", "(+floor)", "D1/1k", "D1 later", "KV rd/1k", "KV wr/1k", "DO/1k", "peak MiB"];
+  const header = [
+    "scenario",
+    "status",
+    "rps",
+    "vs floor",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "CPU µs",
+    "(rounds)",
+    "(+floor)",
+    "D1/1k",
+    "D1 later",
+    "KV rd/1k",
+    "KV wr/1k",
+    "DO/1k",
+    "peak MiB",
+  ];
   const rows = [];
   for (const f of floors) {
     const plus = f.cpu_us_over_proxy === undefined ? "" : `${fmt(f.cpu_us_over_proxy, 0)} proxy`;
-    rows.push([`floor: ${f.name}`, f.ok ? `${f.expect} ok` : "WRONG", String(f.rps), "1", fmt(f.p50_ms, 2), fmt(f.p99_ms, 2), fmt(f.max_ms, 1), fmt(f.cpu_us_per_request, 0), spread(f.cpu), plus, "", "", "", "", "", fmt(f.peak_rss_mib)]);
+    rows.push([
+      `floor: ${f.name}`,
+      f.ok ? `${f.expect} ok` : "WRONG",
+      String(f.rps),
+      "1",
+      fmt(f.p50_ms, 2),
+      fmt(f.p99_ms, 2),
+      fmt(f.max_ms, 1),
+      fmt(f.cpu_us_per_request, 0),
+      spread(f.cpu),
+      plus,
+      "",
+      "",
+      "",
+      "",
+      "",
+      fmt(f.peak_rss_mib),
+    ]);
   }
   for (const s of scenarios) {
     const c = s.per_1k_requests ?? {};
@@ -157,7 +198,11 @@ export function formatTable(report) {
       `Flood of ${total} distinct unknown keys, in a runtime of its own (${flood.rps} rps, ${flood.ok ? "all 401" : `WRONG: ${JSON.stringify(flood.statuses)}`}; peak RSS ${fmt(flood.peak_rss_mib)} MiB):`,
       fline(["unknown keys", "workerd RSS", "authorizer V8 heap"]),
       ...flood.steps.map((s) =>
-        fline([s.keys.toLocaleString("en"), `${fmt(s.rss_mib)} MiB`, `${fmt(s.authorizer_heap.used_mib)} / ${fmt(s.authorizer_heap.total_mib)} MiB`]),
+        fline([
+          s.keys.toLocaleString("en"),
+          `${fmt(s.rss_mib)} MiB`,
+          `${fmt(s.authorizer_heap.used_mib)} / ${fmt(s.authorizer_heap.total_mib)} MiB`,
+        ]),
       ),
       "workerd RSS includes the local D1 and KV simulators, which run in the same process; the heap is the",
       "authorizer isolate's alone (used / reserved, as V8 reports it, without forcing a collection).",
@@ -169,7 +214,20 @@ export function formatTable(report) {
 /** The edge mode's table: latency added over the pass-through proxy at the same pace, and object calls. */
 export function formatEdgeTable(edge) {
   const { machine, settings } = edge;
-  const header = ["rate rps", "key limit/h", "samples", "p50 added", "p90 added", "p99 added", "DO/1k", "tokens/1k", "p50 / p90 / p99 ms", "floor p50 / p90 / p99", "send lag p99", "status"];
+  const header = [
+    "rate rps",
+    "key limit/h",
+    "samples",
+    "p50 added",
+    "p90 added",
+    "p99 added",
+    "DO/1k",
+    "tokens/1k",
+    "p50 / p90 / p99 ms",
+    "floor p50 / p90 / p99",
+    "send lag p99",
+    "status",
+  ];
   const three = (r) => [r.p50_ms, r.p90_ms, r.p99_ms].map((v) => (v === null ? "–" : fmt(v, 1))).join(" / ");
   const added = (v) => (v === null ? "–" : fmt(v, 1));
   const rows = edge.scenarios.map((s) => {

@@ -21,7 +21,11 @@ const HOST = "127.0.0.1";
  */
 export function build(outdir, entry) {
   const args = ["deploy", "--dry-run", "--outdir", outdir, ...(entry ? [entry] : [])];
-  const result = spawnSync(WRANGLER, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  const result = spawnSync(WRANGLER, args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
   if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
   const main = readdirSync(outdir).find((f) => f.endsWith(".js"));
   if (!main) throw new Error(`no bundle in ${outdir}`);
@@ -203,7 +207,9 @@ export async function isolateHeap(mf, workerName, nudge) {
 export async function migrate(mf, workerName) {
   const db = await mf.getD1Database("DB", workerName);
   const dir = join(ROOT, "migrations");
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     const statements = unstable_splitSqlQuery(readFileSync(join(dir, file), "utf8"));
     await db.batch(statements.map((sql) => db.prepare(sql)));
   }

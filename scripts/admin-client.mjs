@@ -28,7 +28,10 @@ function refusal(status, text) {
   } catch {
     problem = { raw: text };
   }
-  const details = (problem.errors ?? []).slice(0, MAX_ERROR_LINES).map((e) => `\n  ${e.path || "(body)"}: ${e.message}`).join("");
+  const details = (problem.errors ?? [])
+    .slice(0, MAX_ERROR_LINES)
+    .map((e) => `\n  ${e.path || "(body)"}: ${e.message}`)
+    .join("");
   const error = new CliError(`${status} ${problem.code ?? ""}: ${problem.title ?? text}${details}`);
   error.body = problem;
   return error;
@@ -49,7 +52,9 @@ export async function adminRequest(base, path, { method = "GET", body, contentTy
       body,
     });
   } catch (error) {
-    throw new CliError(`Cannot reach ${base}: ${error.cause?.code ?? error.message}. Is the authorizer running (npm start)?`);
+    throw new CliError(
+      `Cannot reach ${base}: ${error.cause?.code ?? error.message}. Is the authorizer running (npm start)?`,
+    );
   }
   const text = await response.text();
   if (!response.ok) throw refusal(response.status, text);
@@ -67,7 +72,8 @@ export async function adminJson(base, path, options) {
 }
 
 /** POSTs a body to /admin/v1<path>; answers the parsed JSON or throws a CliError naming the problem. */
-export const adminPost = (base, path, body, contentType = "application/json") => adminJson(base, path, { method: "POST", body, contentType });
+export const adminPost = (base, path, body, contentType = "application/json") =>
+  adminJson(base, path, { method: "POST", body, contentType });
 
 /** "revoked 1, no_match 2" from an ingest answer's counts, leaving out zeros. */
 export const countsLine = (counts) =>

@@ -51,8 +51,19 @@ function msFlag(name, fallback) {
   if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`--${name}=<ms> takes a number of milliseconds, 0 or more`);
   return ms;
 }
-const RATES = process.argv.find((a) => a.startsWith("--rates="))?.slice("--rates=".length).split(",").map(Number) ?? null;
-const EDGE = edgeSettings({ smoke: SMOKE, rttMs: msFlag("rtt-ms", 80), kvMs: msFlag("kv-ms", 10), d1Ms: msFlag("d1-ms", 30), rates: RATES });
+const RATES =
+  process.argv
+    .find((a) => a.startsWith("--rates="))
+    ?.slice("--rates=".length)
+    .split(",")
+    .map(Number) ?? null;
+const EDGE = edgeSettings({
+  smoke: SMOKE,
+  rttMs: msFlag("rtt-ms", 80),
+  kvMs: msFlag("kv-ms", 10),
+  d1Ms: msFlag("d1-ms", 30),
+  rates: RATES,
+});
 const TMP = join(ROOT, "bench/tmp");
 const PATH = "/api/v1/x";
 
@@ -158,14 +169,25 @@ function cpuItems(runtime, floors, scenarios, results) {
     repeat: true,
   }));
   const scenarioItems = scenarios.map((s, i) => {
-    const amount = s.once ? s.cpuKeys.length : results[i].rps < 1_000 ? SETTINGS.cpu_requests_slow : SETTINGS.cpu_requests;
+    const amount = s.once
+      ? s.cpuKeys.length
+      : results[i].rps < 1_000
+        ? SETTINGS.cpu_requests_slow
+        : SETTINGS.cpu_requests;
     const warmup = s.once ? 0 : s.prime ? s.timingKeys.length : SETTINGS.cpu_warmup;
     const keys = s.once
       ? () => keySource(s.cpuKeys, { once: true })
       : typeof s.timingKeys === "function"
         ? () => keySource(s.timingKeys, { pregenerate: warmup + amount })
         : () => keySource(s.timingKeys);
-    return { id: `scenario: ${s.name}`, url: targetUrl(runtime.urls, s), keys, amount, warmup, repeat: !s.once && !s.prime };
+    return {
+      id: `scenario: ${s.name}`,
+      url: targetUrl(runtime.urls, s),
+      keys,
+      amount,
+      warmup,
+      repeat: !s.once && !s.prime,
+    };
   });
   return [...floorItems, ...scenarioItems];
 }
@@ -187,7 +209,10 @@ async function measureFloors(runtime) {
   const settled_s = await settle(runtime);
   for (const f of FLOORS) {
     log(`floor: ${f.name}`);
-    out[f.name] = { ...(await measure(runtime, `${runtime.urls[f.worker]}${PATH}`, keySource([FLOOR_KEY]))), settled_s };
+    out[f.name] = {
+      ...(await measure(runtime, `${runtime.urls[f.worker]}${PATH}`, keySource([FLOOR_KEY]))),
+      settled_s,
+    };
   }
   return out;
 }
@@ -199,7 +224,10 @@ async function measureFloors(runtime) {
  */
 async function floodPass(bundle, state, adminToken) {
   const runtime = await startRuntime(
-    [authorizerWorker("authorizer", bundle, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }), benchWorker("origin", "noop.js")],
+    [
+      authorizerWorker("authorizer", bundle, { ...SETTINGS.vars, ADMIN_TOKEN: adminToken }),
+      benchWorker("origin", "noop.js"),
+    ],
     state,
     { inspect: ["authorizer"] },
   );
@@ -219,7 +247,9 @@ async function floodPass(bundle, state, adminToken) {
     let ok = true;
     const step = SETTINGS.flood_keys / 4;
     for (let sent = step; sent <= SETTINGS.flood_keys; sent += step) {
-      log(`flood of distinct unknown keys: ${sent.toLocaleString("en")} of ${SETTINGS.flood_keys.toLocaleString("en")}`);
+      log(
+        `flood of distinct unknown keys: ${sent.toLocaleString("en")} of ${SETTINGS.flood_keys.toLocaleString("en")}`,
+      );
       const r = await load(url, keySource(unknownKey), { amount: step });
       ok &&= statusesAsExpected(r, 401);
       for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
@@ -228,7 +258,14 @@ async function floodPass(bundle, state, adminToken) {
       steps.push(await memory(sent));
     }
     const peak = runtime.memory().peak_rss_mib;
-    return { ok, expect: 401, statuses, rps: Math.round(requests / seconds), steps, peak_rss_mib: peakReset ? peak : null };
+    return {
+      ok,
+      expect: 401,
+      statuses,
+      rps: Math.round(requests / seconds),
+      steps,
+      peak_rss_mib: peakReset ? peak : null,
+    };
   } finally {
     active.delete(runtime);
     await runtime.mf.dispose();
@@ -270,7 +307,10 @@ async function timingPass(bundle, state, adminToken) {
       log(`timing: ${s.name}`);
       const settled_s = await settle(runtime);
       const keys = keySource(s.timingKeys, { once: s.once, pregenerate: SETTINGS.pregenerated_keys });
-      results.push({ ...(await measure(runtime, targetUrl(runtime.urls, s), keys, { prime: s.prime && s.timingKeys, once: s.once })), settled_s });
+      results.push({
+        ...(await measure(runtime, targetUrl(runtime.urls, s), keys, { prime: s.prime && s.timingKeys, once: s.once })),
+        settled_s,
+      });
     }
     const floorsAfter = await measureFloors(runtime);
     await settle(runtime);
@@ -304,7 +344,9 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
   // per-key counts are the edge mode's.
   const totals = ({ by_key, ...counted }) => counted;
   const counts = async (s) =>
-    (await fetch(`${runtime.urls[s.via === "throttled" ? "authorizer-throttled" : "authorizer"]}/__bench/counts`)).json();
+    (
+      await fetch(`${runtime.urls[s.via === "throttled" ? "authorizer-throttled" : "authorizer"]}/__bench/counts`)
+    ).json();
   try {
     // Let the work the timing pass left behind (usage flushes) finish before anything is counted.
     await settle(runtime);
@@ -316,7 +358,9 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
       if (s.prime) await load(url, keySource(s.countingKeys), { amount: s.countingKeys.length });
       if (!s.once) await load(url, keys, { seconds: SETTINGS.warmup_s });
       await counts(s); // resets
-      const amount = s.once ? s.countingKeys.length : Math.max(SETTINGS.count_requests, Array.isArray(s.countingKeys) ? s.countingKeys.length : 0);
+      const amount = s.once
+        ? s.countingKeys.length
+        : Math.max(SETTINGS.count_requests, Array.isArray(s.countingKeys) ? s.countingKeys.length : 0);
       const r = await load(url, keys, { amount });
       await sleep(100); // cache refills run in waitUntil, just after the responses
       const during = totals(await counts(s));
@@ -357,9 +401,22 @@ async function edgeSection(instrumented, adminToken) {
   const started = Date.now();
   const state = newState();
   try {
-    const { floors, scenarios } = await runEdge({ bundle: instrumented, state, adminToken, settings: EDGE, log, active });
+    const { floors, scenarios } = await runEdge({
+      bundle: instrumented,
+      state,
+      adminToken,
+      settings: EDGE,
+      log,
+      active,
+    });
     const run_seconds = Math.round((Date.now() - started) / 1000);
-    return { machine: { ...machine, load_average_at_end: loadAverage() }, settings: EDGE, run_seconds, floors, scenarios };
+    return {
+      machine: { ...machine, load_average_at_end: loadAverage() },
+      settings: EDGE,
+      run_seconds,
+      floors,
+      scenarios,
+    };
   } finally {
     dropState(state);
   }
@@ -372,7 +429,9 @@ function readResults(file) {
 
 function reportWrong(rows) {
   for (const r of rows) {
-    console.error(`WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.cpu && !statusesAsExpected(r.cpu, r.expect) ? `, CPU run ${JSON.stringify(r.cpu.statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`);
+    console.error(
+      `WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.cpu && !statusesAsExpected(r.cpu, r.expect) ? `, CPU run ${JSON.stringify(r.cpu.statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`,
+    );
   }
   if (rows.length > 0) process.exitCode = 1;
 }
@@ -394,7 +453,11 @@ async function main() {
   if (EDGE_ONLY) {
     const edge = await edgeSection(instrumented, adminToken);
     // A full edge run goes into bench/results.json beside the last full run's sections.
-    const file = SMOKE ? join(TMP, "results.edge-smoke.json") : RATES ? join(TMP, "results.edge-only.json") : join(ROOT, "bench/results.json");
+    const file = SMOKE
+      ? join(TMP, "results.edge-smoke.json")
+      : RATES
+        ? join(TMP, "results.edge-only.json")
+        : join(ROOT, "bench/results.json");
     const previous = SMOKE || RATES ? {} : readResults(file);
     writeFileSync(file, `${JSON.stringify({ ...previous, edge }, null, 2)}\n`);
     console.log(formatEdgeTable(edge));
@@ -417,7 +480,12 @@ async function main() {
     dropState(state);
   }
   // A smoke run also runs the edge mode briefly; a full run keeps the edge section of the last --edge run.
-  const file = ONLY !== null ? join(TMP, "results.only.json") : SMOKE ? join(TMP, "results.smoke.json") : join(ROOT, "bench/results.json");
+  const file =
+    ONLY !== null
+      ? join(TMP, "results.only.json")
+      : SMOKE
+        ? join(TMP, "results.smoke.json")
+        : join(ROOT, "bench/results.json");
   const edge = SMOKE ? await edgeSection(instrumented, adminToken) : ONLY === null ? readResults(file).edge : undefined;
 
   const { floors, scenarios } = summarize(FLOORS, timing, counting);
@@ -434,7 +502,14 @@ async function main() {
   if (SMOKE && edge) console.log(`\n${formatEdgeTable(edge)}`);
   console.log(`\nWritten: ${file}`);
 
-  reportWrong([...floors, ...scenarios, ...(flood ? [{ name: "flood", ...flood }] : []), ...(SMOKE && edge ? edgeRows(edge) : [])].filter((r) => !r.ok));
+  reportWrong(
+    [
+      ...floors,
+      ...scenarios,
+      ...(flood ? [{ name: "flood", ...flood }] : []),
+      ...(SMOKE && edge ? edgeRows(edge) : []),
+    ].filter((r) => !r.ok),
+  );
 }
 
 /** Runtimes to dispose and storage to delete if the run is interrupted. */

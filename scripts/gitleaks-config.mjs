@@ -8,7 +8,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ENVIRONMENTS, KEY_TYPES, isVendorPart, keyPatternSource, keyPrefix, VENDOR_SOURCE } from "../src/keys/format.ts";
+import {
+  ENVIRONMENTS,
+  KEY_TYPES,
+  isVendorPart,
+  keyPatternSource,
+  keyPrefix,
+  VENDOR_SOURCE,
+} from "../src/keys/format.ts";
 import { CliError, runIfScript } from "./cli.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -90,11 +97,19 @@ export function writeConfig(out, text, note, { mode } = {}) {
 function main(argv) {
   const { values } = parseArgs({
     args: argv,
-    options: { vendor: { type: "string" }, out: { type: "string", default: "gitleaks.toml" }, "extend-default": { type: "boolean", default: false } },
+    options: {
+      vendor: { type: "string" },
+      out: { type: "string", default: "gitleaks.toml" },
+      "extend-default": { type: "boolean", default: false },
+    },
   });
   const vendor = values.vendor ?? configuredVendor();
   const text = gitleaksToml(vendor, { extendDefault: values["extend-default"] });
-  writeConfig(values.out, text, `Wrote ${values.out}: ${gitleaksRules(vendor).length} rules for ${keyPrefix(vendor, "secret", "live")}… and the other prefixes.`);
+  writeConfig(
+    values.out,
+    text,
+    `Wrote ${values.out}: ${gitleaksRules(vendor).length} rules for ${keyPrefix(vendor, "secret", "live")}… and the other prefixes.`,
+  );
 }
 
 runIfScript(import.meta.filename, main);

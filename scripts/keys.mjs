@@ -43,7 +43,13 @@ const OPTIONS = {
   help: { type: "boolean", default: false },
 };
 
-const list = (text) => (text === undefined ? undefined : text.split(",").map((s) => s.trim()).filter(Boolean));
+const list = (text) =>
+  text === undefined
+    ? undefined
+    : text
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
 const int = (text, flag) => {
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text)) throw new CliError(`--${flag} must be a whole number`);
@@ -101,28 +107,46 @@ const COMMANDS = {
     path: `/keys${query({ owner_id: v.owner, status: v.status, environment: v.env, limit: v.limit, cursor: v.cursor })}`,
   }),
   get: (v, p) => ({ method: "GET", path: `/keys/${requireId(p)}` }),
-  update: (v, p) => ({ method: "PATCH", path: `/keys/${requireId(p)}`, body: { ...settingsBody(v), expires_at: v["expires-at"] } }),
-  revoke: (v, p) => ({ method: "POST", path: `/keys/${requireId(p)}/revoke`, body: v.reason === undefined ? undefined : { reason: v.reason } }),
+  update: (v, p) => ({
+    method: "PATCH",
+    path: `/keys/${requireId(p)}`,
+    body: { ...settingsBody(v), expires_at: v["expires-at"] },
+  }),
+  revoke: (v, p) => ({
+    method: "POST",
+    path: `/keys/${requireId(p)}/revoke`,
+    body: v.reason === undefined ? undefined : { reason: v.reason },
+  }),
   disable: (v, p) => ({ method: "POST", path: `/keys/${requireId(p)}/disable` }),
   enable: (v, p) => ({ method: "POST", path: `/keys/${requireId(p)}/enable` }),
   rotate: (v, p) => ({
     method: "POST",
     path: `/keys/${requireId(p)}/rotate`,
-    body: { grace_period_hours: int(v["grace-hours"], "grace-hours"), expires_in_days: int(v["expires-in-days"], "expires-in-days") },
+    body: {
+      grace_period_hours: int(v["grace-hours"], "grace-hours"),
+      expires_in_days: int(v["expires-in-days"], "expires-in-days"),
+    },
   }),
   audit: (v) => ({ method: "GET", path: `/audit${query({ key_id: v.key, limit: v.limit, cursor: v.cursor })}` }),
 };
 
 /** Sends a command's request, leaving out the body fields it does not set. */
 function request(base, { method, path, body }) {
-  const cleaned = body === undefined ? undefined : JSON.stringify(Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
+  const cleaned =
+    body === undefined
+      ? undefined
+      : JSON.stringify(Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
   return adminJson(base, path, { method, body: cleaned });
 }
 
 function table(rows, columns) {
   const cells = rows.map((row) => columns.map((c) => String(row[c] ?? "")));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (values) => values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (values) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(columns), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 
@@ -139,7 +163,8 @@ function human(command, result) {
       "",
       table([keyRow(result.key)], KEY_COLUMNS),
     ];
-    if (result.previous) lines.push("", `The previous key ${result.previous.id} keeps working until ${result.previous.grace_until}.`);
+    if (result.previous)
+      lines.push("", `The previous key ${result.previous.id} keeps working until ${result.previous.grace_until}.`);
     return lines.join("\n");
   }
   if (command === "list") {
@@ -158,7 +183,13 @@ async function main(argv) {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const command = positionals[0];
   if (values.help || !command) {
-    console.log(readFileSync(import.meta.filename, "utf8").split("\n").slice(1, 17).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+    console.log(
+      readFileSync(import.meta.filename, "utf8")
+        .split("\n")
+        .slice(1, 17)
+        .map((l) => l.replace(/^\/\/ ?/, ""))
+        .join("\n"),
+    );
     return command || values.help ? 0 : 2;
   }
   const build = COMMANDS[command];

@@ -23,11 +23,22 @@ async function main(argv) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { format: { type: "string", default: "gitleaks" }, url: { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", default: false } },
+    options: {
+      format: { type: "string", default: "gitleaks" },
+      url: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
   });
   const [command, file] = positionals;
   if (values.help || !command) {
-    console.log(readFileSync(import.meta.filename, "utf8").split("\n").slice(1, 13).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+    console.log(
+      readFileSync(import.meta.filename, "utf8")
+        .split("\n")
+        .slice(1, 13)
+        .map((l) => l.replace(/^\/\/ ?/, ""))
+        .join("\n"),
+    );
     return command || values.help ? 0 : 2;
   }
   if (command !== "ingest") throw new CliError(`Unknown command "${command}". Commands: ingest`);
@@ -47,7 +58,9 @@ async function main(argv) {
   }
   for (const r of answer.results) {
     if (r.status === "not_a_key") continue;
-    console.log(`finding ${r.index}: ${r.status}${r.duplicate ? " (already reported)" : ""}${r.key_id ? ` ${r.key_id}` : ""}`);
+    console.log(
+      `finding ${r.index}: ${r.status}${r.duplicate ? " (already reported)" : ""}${r.key_id ? ` ${r.key_id}` : ""}`,
+    );
   }
   console.log(`${answer.results.length} finding(s): ${countsLine(answer.counts)}`);
   return 0;

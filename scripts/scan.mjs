@@ -136,7 +136,13 @@ async function main(argv) {
     },
   });
   if (values.help) {
-    console.log(readFileSync(import.meta.filename, "utf8").split("\n").slice(1, 15).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+    console.log(
+      readFileSync(import.meta.filename, "utf8")
+        .split("\n")
+        .slice(1, 15)
+        .map((l) => l.replace(/^\/\/ ?/, ""))
+        .join("\n"),
+    );
     return 0;
   }
   if (values.revoke && !values.report) throw new CliError("--revoke needs --report");
@@ -147,9 +153,17 @@ async function main(argv) {
 
   let findings = [];
   if (values.git) {
-    for (const path of paths) findings.push(...(await scanPatch(path, ["log", "-p", "--all", "--no-color", "--no-ext-diff", "-U0", "--format=commit %H"], vendor)));
+    for (const path of paths)
+      findings.push(
+        ...(await scanPatch(
+          path,
+          ["log", "-p", "--all", "--no-color", "--no-ext-diff", "-U0", "--format=commit %H"],
+          vendor,
+        )),
+      );
   } else if (values.staged) {
-    for (const path of paths) findings.push(...(await scanPatch(path, ["diff", "--cached", "--no-color", "--no-ext-diff", "-U0"], vendor)));
+    for (const path of paths)
+      findings.push(...(await scanPatch(path, ["diff", "--cached", "--no-color", "--no-ext-diff", "-U0"], vendor)));
   } else {
     findings = scanFiles(paths, vendor);
   }
@@ -158,10 +172,17 @@ async function main(argv) {
   if (values.json) console.log(JSON.stringify({ findings: shown }, null, 2));
   else {
     for (const f of shown) console.log(`${f.location}: ${f.key}`);
-    console.log(findings.length === 0 ? "No keys found." : `${findings.length} key(s) found. Revoke them (npm run keys -- revoke <id>) and remove them from the code and its history.`);
+    console.log(
+      findings.length === 0
+        ? "No keys found."
+        : `${findings.length} key(s) found. Revoke them (npm run keys -- revoke <id>) and remove them from the code and its history.`,
+    );
   }
   if (values.report && findings.length > 0) {
-    const body = JSON.stringify({ findings: findings.map((f) => ({ key_hash: sha256(f.key), location: f.location })), revoke: values.revoke });
+    const body = JSON.stringify({
+      findings: findings.map((f) => ({ key_hash: sha256(f.key), location: f.location })),
+      revoke: values.revoke,
+    });
     const answer = await adminPost(adminBase(values.url), "/leaks/scanner", body);
     console.error(`Reported to the authorizer: ${countsLine(answer.counts)}`);
   }

@@ -29,7 +29,11 @@ const devVars = Object.fromEntries(
     .map((m) => [m[1], m[2]]),
 );
 
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], { cwd: ROOT, env, stdio: "inherit" });
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
+  cwd: ROOT,
+  env,
+  stdio: "inherit",
+});
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const args = ["dev", "--ip", "127.0.0.1", "--port", String(PORT)];
@@ -42,7 +46,13 @@ if (!devVars.ORIGIN_URL) {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(
         JSON.stringify(
-          { demo_origin: true, method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() },
+          {
+            demo_origin: true,
+            method: req.method,
+            url: req.url,
+            headers: req.headers,
+            body: Buffer.concat(chunks).toString(),
+          },
           null,
           2,
         ) + "\n",

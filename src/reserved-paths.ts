@@ -11,7 +11,9 @@ export const ADMIN_PREFIX = "/admin";
 export const WEBHOOKS_PREFIX = "/webhooks";
 
 /** First path segments the Worker serves itself: "healthz", "admin", "webhooks". */
-export const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set([HEALTH_PATH, ADMIN_PREFIX, WEBHOOKS_PREFIX].map((p) => p.slice(1)));
+export const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set(
+  [HEALTH_PATH, ADMIN_PREFIX, WEBHOOKS_PREFIX].map((p) => p.slice(1)),
+);
 
 /**
  * Whether the Worker's own routes (the Hono app) answer this path rather than the gateway: exactly the

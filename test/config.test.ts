@@ -30,7 +30,9 @@ describe("loadConfig", () => {
       refusalThrottle: { limit: 50, windowSeconds: 60 },
     });
     // An empty string is the default too (wrangler.toml writes every setting, most as "").
-    expect(loaded({ MAX_KEY_LIFETIME_DAYS: "", ORIGIN_TIMEOUT_MS: "", AUTH_REALM: "", REFUSAL_THROTTLE_LIMIT: "" })).toEqual(loaded({}));
+    expect(
+      loaded({ MAX_KEY_LIFETIME_DAYS: "", ORIGIN_TIMEOUT_MS: "", AUTH_REALM: "", REFUSAL_THROTTLE_LIMIT: "" }),
+    ).toEqual(loaded({}));
   });
 
   it("reads every setting at its bounds", () => {
@@ -38,7 +40,12 @@ describe("loadConfig", () => {
       KEY_VENDOR_PREFIX: "acme",
       MAX_KEY_LIFETIME_DAYS: "3650",
       ROUTE_POLICY: JSON.stringify([{ route: "GET /v1/*", scopes: ["read"] }]),
-      CORS_POLICY: JSON.stringify({ allowed_origins: ["https://app.example.com"], allowed_methods: ["GET"], allowed_headers: ["X-API-Key"], max_age: 86_400 }),
+      CORS_POLICY: JSON.stringify({
+        allowed_origins: ["https://app.example.com"],
+        allowed_methods: ["GET"],
+        allowed_headers: ["X-API-Key"],
+        max_age: 86_400,
+      }),
       AUTH_REALM: "orders api",
       ORIGIN_URL: "https://origin.example.com/base/",
       ORIGIN_TIMEOUT_MS: "100",
@@ -55,14 +62,21 @@ describe("loadConfig", () => {
     expect(config.routePolicy).toHaveLength(1);
     expect(config.originUrl?.href).toBe("https://origin.example.com/base/");
     // Header names are compared lower-cased; the defaults fill what the policy leaves out.
-    expect(config.cors).toEqual({ allowedOrigins: ["https://app.example.com"], allowedMethods: ["GET"], allowedHeaders: ["x-api-key"], maxAgeSeconds: 86_400 });
+    expect(config.cors).toEqual({
+      allowedOrigins: ["https://app.example.com"],
+      allowedMethods: ["GET"],
+      allowedHeaders: ["x-api-key"],
+      maxAgeSeconds: 86_400,
+    });
     expect(loaded({ CORS_POLICY: '{"allowed_origins":["https://a.example"]}' }).cors).toEqual({
       allowedOrigins: ["https://a.example"],
       allowedMethods: ["GET", "HEAD", "POST"],
       allowedHeaders: ["authorization", "x-api-key", "content-type"],
       maxAgeSeconds: 600,
     });
-    expect(loaded({ MAX_KEY_LIFETIME_DAYS: "1", ORIGIN_TIMEOUT_MS: "300000", REFUSAL_THROTTLE_WINDOW_SECONDS: "1" })).toMatchObject({
+    expect(
+      loaded({ MAX_KEY_LIFETIME_DAYS: "1", ORIGIN_TIMEOUT_MS: "300000", REFUSAL_THROTTLE_WINDOW_SECONDS: "1" }),
+    ).toMatchObject({
       maxLifetimeDays: 1,
       originTimeoutMs: 300_000,
       refusalThrottle: { windowSeconds: 1 },
@@ -119,10 +133,15 @@ describe("isOrigin", () => {
     expect(isOrigin(text)).toBe(true);
   });
 
-  it.each(["https://app.example.com/", "https://app.example.com/path", "app.example.com", "*", "null", "HTTPS://APP.example.com", ""])(
-    "refuses %j (browsers send origins exactly as scheme://host[:port])",
-    (text) => {
-      expect(isOrigin(text)).toBe(false);
-    },
-  );
+  it.each([
+    "https://app.example.com/",
+    "https://app.example.com/path",
+    "app.example.com",
+    "*",
+    "null",
+    "HTTPS://APP.example.com",
+    "",
+  ])("refuses %j (browsers send origins exactly as scheme://host[:port])", (text) => {
+    expect(isOrigin(text)).toBe(false);
+  });
 });

@@ -20,7 +20,11 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
  */
 export async function callWith(overrides: Partial<Cloudflare.Env>, path: string, init: RequestInit = {}) {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${BASE}${path}`, init), { ...env, ...overrides } as Cloudflare.Env, ctx);
+  const response = await worker.fetch(
+    new Request(`${BASE}${path}`, init),
+    { ...env, ...overrides } as Cloudflare.Env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return response;
 }

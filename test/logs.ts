@@ -64,7 +64,9 @@ export function parseLines(raw: readonly string[]): LogLine[] {
  * `run` waits for (callWith, waitOnExecutionContext) is included; work still running after it is not.
  * @example const { result, logs } = await capturingLogs(() => call("/api/v1/x"));
  */
-export async function capturingLogs<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[]; logs: LogLine[] }> {
+export async function capturingLogs<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; lines: string[]; logs: LogLine[] }> {
   const start = lines.length;
   const result = await run();
   const during = lines.slice(start);

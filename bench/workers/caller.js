@@ -15,7 +15,11 @@ const STATUS = {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    const decision = await env.AUTH.verify({ key: request.headers.get("X-API-Key") ?? "", method: request.method, path: url.pathname });
+    const decision = await env.AUTH.verify({
+      key: request.headers.get("X-API-Key") ?? "",
+      method: request.method,
+      path: url.pathname,
+    });
     return Response.json(decision, { status: decision.valid ? 200 : (STATUS[decision.code] ?? 403) });
   },
 };

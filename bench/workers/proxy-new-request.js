@@ -4,6 +4,8 @@ export default {
   fetch(request, env) {
     const headers = {};
     for (const [name, value] of request.headers) headers[name] = value;
-    return env.ORIGIN.fetch(new Request(request.url, { method: request.method, headers, body: request.body, redirect: "manual" }));
+    return env.ORIGIN.fetch(
+      new Request(request.url, { method: request.method, headers, body: request.body, redirect: "manual" }),
+    );
   },
 };

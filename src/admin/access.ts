@@ -31,7 +31,9 @@ function base64UrlDecode(text: string): Uint8Array {
 function decodeJson(segment: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(base64UrlDecode(segment)));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -50,7 +52,10 @@ async function fetchKeys(url: string): Promise<Map<string, CryptoKey>> {
   const keys = new Map<string, CryptoKey>();
   for (const jwk of body.keys ?? []) {
     if (jwk.kty !== "RSA" || typeof jwk.kid !== "string") continue;
-    keys.set(jwk.kid, await crypto.subtle.importKey("jwk", jwk, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]));
+    keys.set(
+      jwk.kid,
+      await crypto.subtle.importKey("jwk", jwk, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]),
+    );
   }
   return keys;
 }
@@ -63,7 +68,10 @@ async function keyFor(config: AccessConfig, kid: string, now: number): Promise<C
       jwks = { url, keys: await fetchKeys(url), fetchedAt: now };
     } catch {
       // Access JWTs are refused until the keys can be fetched.
-      log("error", "admin.access_keys_unavailable", { degraded: "access_keys_unavailable", setting: "ACCESS_TEAM_DOMAIN" });
+      log("error", "admin.access_keys_unavailable", {
+        degraded: "access_keys_unavailable",
+        setting: "ACCESS_TEAM_DOMAIN",
+      });
       return null;
     }
   }

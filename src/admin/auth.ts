@@ -32,7 +32,10 @@ function accessConfig(env: Cloudflare.Env): AccessConfig | null {
   }
   if (audience === "" || !origin.startsWith("https://") || origin !== team.replace(/\/$/, "")) {
     // Both must be set, the domain as https://<team>.cloudflareaccess.com.
-    log("error", "admin.access_config_invalid", { degraded: "config_invalid", setting: "ACCESS_TEAM_DOMAIN, ACCESS_AUD" });
+    log("error", "admin.access_config_invalid", {
+      degraded: "config_invalid",
+      setting: "ACCESS_TEAM_DOMAIN, ACCESS_AUD",
+    });
     throw configUnavailable();
   }
   return { teamDomain: origin, audience };
@@ -55,13 +58,21 @@ export function adminAuth(): MiddlewareHandler<AppEnv & { Variables: AdminVariab
     if (hasCredentialInQuery(new URL(c.req.url), c.env.KEY_VENDOR_PREFIX ?? "")) throw new ProblemError("key_in_query");
     const access = accessConfig(c.env);
     if (!c.env.ADMIN_TOKEN && !access) {
-      log("error", "admin.unconfigured", { request_id: c.get("requestId"), degraded: "admin_auth_unconfigured", setting: "ADMIN_TOKEN" });
+      log("error", "admin.unconfigured", {
+        request_id: c.get("requestId"),
+        degraded: "admin_auth_unconfigured",
+        setting: "ADMIN_TOKEN",
+      });
       throw configUnavailable();
     }
     const jwt = c.req.header("Cf-Access-Jwt-Assertion");
     const email = access && jwt !== undefined ? await verifyAccessJwt(access, jwt) : undefined;
     const actor: AdminActor | null =
-      email === undefined ? await tokenActor(c.env, c.req.header("Authorization")) : email === null ? null : { kind: "access", email };
+      email === undefined
+        ? await tokenActor(c.env, c.req.header("Authorization"))
+        : email === null
+          ? null
+          : { kind: "access", email };
     if (actor === null) throw new ProblemError("admin_unauthorized");
     c.set("adminActor", actor);
     c.set("actor", actorName(actor));

@@ -10,5 +10,8 @@ export async function getReportRoute(c: AdminContext) {
   const query = validate(reportQuery, c.req.query());
   const report = await getReport(adminOperation(c), monitoringConfig(c));
   if (query.format === "json") return report;
-  return c.body(renderMarkdown(report), 200, { "Content-Type": "text/markdown; charset=utf-8", "Cache-Control": "no-store" });
+  return c.body(renderMarkdown(report), 200, {
+    "Content-Type": "text/markdown; charset=utf-8",
+    "Cache-Control": "no-store",
+  });
 }

@@ -12,5 +12,9 @@ export async function ingestGitleaksRoute(c: AdminContext) {
   limitIngest(c, now);
   const report = validate(gitleaksReportSchema, await readJsonBody(c.req.raw, MAX_REPORT_BYTES));
   const config = adminConfig(c);
-  return ingestFindings(ingestOperation(c), { source: "gitleaks", findings: gitleaksFindings(report), reportedAt: now }, config);
+  return ingestFindings(
+    ingestOperation(c),
+    { source: "gitleaks", findings: gitleaksFindings(report), reportedAt: now },
+    config,
+  );
 }

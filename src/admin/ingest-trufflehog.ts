@@ -15,12 +15,14 @@ import { clock } from "../util/clock";
 export async function ingestTrufflehogRoute(c: AdminContext) {
   const now = clock.now();
   limitIngest(c, now);
-  if (!/^application\/(x-ndjson|jsonl|json-lines)\s*(;|$)/i.test(c.req.header("Content-Type") ?? "")) throw new ProblemError("unsupported_media_type");
+  if (!/^application\/(x-ndjson|jsonl|json-lines)\s*(;|$)/i.test(c.req.header("Content-Type") ?? ""))
+    throw new ProblemError("unsupported_media_type");
   const lines = decodeUtf8(await readBoundedBytes(c.req.raw, MAX_REPORT_BYTES))
     .split("\n")
     .map((line, n) => ({ line: line.trim(), n }))
     .filter(({ line }) => line !== "");
-  if (lines.length > MAX_FINDINGS_PER_REPORT) throw invalidField("", `at most ${MAX_FINDINGS_PER_REPORT} results per report`);
+  if (lines.length > MAX_FINDINGS_PER_REPORT)
+    throw invalidField("", `at most ${MAX_FINDINGS_PER_REPORT} results per report`);
   const findings: Finding[] = lines.map(({ line, n }) => {
     let value: unknown;
     try {
@@ -30,7 +32,10 @@ export async function ingestTrufflehogRoute(c: AdminContext) {
     }
     const result = trufflehogLineSchema.safeParse(value);
     if (!result.success) {
-      const errors = result.error.issues.map((i) => ({ path: [`line ${n + 1}`, ...i.path].join("."), message: i.message }));
+      const errors = result.error.issues.map((i) => ({
+        path: [`line ${n + 1}`, ...i.path].join("."),
+        message: i.message,
+      }));
       throw new ProblemError("invalid_request", { extra: { errors } });
     }
     return trufflehogFinding(result.data);

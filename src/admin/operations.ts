@@ -66,26 +66,175 @@ export interface Operation {
 const KEY_ERRORS: ProblemCode[] = ["key_not_found", "invalid_request"];
 
 export const OPERATIONS: readonly Operation[] = [
-  { method: "POST", path: "/keys", summary: "Mint a key (the secret is in this response only)", handler: createKeyRoute, body: createKeySchema, success: { status: 201, description: "{ api_key, key }", result: createKeyResult }, errors: ["invalid_request"] },
-  { method: "GET", path: "/keys", summary: "List keys, newest first", handler: listKeysRoute, query: listKeysQuery, success: { status: 200, description: "{ keys, next_cursor }", result: listKeysResult }, errors: ["invalid_request"] },
-  { method: "GET", path: "/keys/{id}", summary: "Get a key", handler: getKeyRoute, success: { status: 200, description: "the key object", result: keyViewSchema }, errors: ["key_not_found"] },
-  { method: "PATCH", path: "/keys/{id}", summary: "Change a key's settings", handler: updateKeyRoute, body: updateKeySchema, success: { status: 200, description: "the key object", result: keyViewSchema }, errors: [...KEY_ERRORS, "key_state_conflict"] },
-  { method: "POST", path: "/keys/{id}/revoke", summary: "Revoke a key, everywhere, for good", handler: revokeKeyRoute, body: revokeKeySchema, success: { status: 200, description: "the key object", result: keyViewSchema }, errors: KEY_ERRORS },
-  { method: "POST", path: "/keys/{id}/disable", summary: "Disable a key until it is enabled", handler: disableKeyRoute, body: emptyBodySchema, success: { status: 200, description: "the key object", result: keyViewSchema }, errors: [...KEY_ERRORS, "key_state_conflict"] },
-  { method: "POST", path: "/keys/{id}/enable", summary: "Enable a disabled key", handler: enableKeyRoute, body: emptyBodySchema, success: { status: 200, description: "the key object", result: keyViewSchema }, errors: [...KEY_ERRORS, "key_state_conflict"] },
-  { method: "POST", path: "/keys/{id}/rotate", summary: "Mint a successor; the key works until its grace end", handler: rotateKeyRoute, body: rotateKeySchema, success: { status: 201, description: "{ api_key, key, previous: { id, grace_until } }", result: rotateKeyResult }, errors: [...KEY_ERRORS, "key_state_conflict"] },
-  { method: "POST", path: "/leaks/gitleaks", summary: "Ingest a gitleaks JSON report: the live keys in it are revoked", handler: ingestGitleaksRoute, body: gitleaksReportSchema, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }", result: ingestSummarySchema }, errors: ["invalid_request", "rate_limited"] },
-  { method: "POST", path: "/leaks/trufflehog", summary: "Ingest truffleHog's JSON lines (application/x-ndjson): the live keys in it are revoked", handler: ingestTrufflehogRoute, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }", result: ingestSummarySchema }, errors: ["invalid_request", "rate_limited"] },
-  { method: "POST", path: "/leaks/scanner", summary: "Record the built-in scanner's findings (hashes and locations); revoke them with revoke: true", handler: ingestScannerRoute, body: scannerReportSchema, success: { status: 200, description: "{ results: [{ index, status, key_id, duplicate }], counts }", result: ingestSummarySchema }, errors: ["invalid_request", "rate_limited"] },
-  { method: "GET", path: "/audit", summary: "The audit log, newest first", handler: listAuditRoute, query: listAuditQuery, success: { status: 200, description: "{ entries, next_cursor }", result: listAuditResult }, errors: ["invalid_request"] },
+  {
+    method: "POST",
+    path: "/keys",
+    summary: "Mint a key (the secret is in this response only)",
+    handler: createKeyRoute,
+    body: createKeySchema,
+    success: { status: 201, description: "{ api_key, key }", result: createKeyResult },
+    errors: ["invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/keys",
+    summary: "List keys, newest first",
+    handler: listKeysRoute,
+    query: listKeysQuery,
+    success: { status: 200, description: "{ keys, next_cursor }", result: listKeysResult },
+    errors: ["invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/keys/{id}",
+    summary: "Get a key",
+    handler: getKeyRoute,
+    success: { status: 200, description: "the key object", result: keyViewSchema },
+    errors: ["key_not_found"],
+  },
+  {
+    method: "PATCH",
+    path: "/keys/{id}",
+    summary: "Change a key's settings",
+    handler: updateKeyRoute,
+    body: updateKeySchema,
+    success: { status: 200, description: "the key object", result: keyViewSchema },
+    errors: [...KEY_ERRORS, "key_state_conflict"],
+  },
+  {
+    method: "POST",
+    path: "/keys/{id}/revoke",
+    summary: "Revoke a key, everywhere, for good",
+    handler: revokeKeyRoute,
+    body: revokeKeySchema,
+    success: { status: 200, description: "the key object", result: keyViewSchema },
+    errors: KEY_ERRORS,
+  },
+  {
+    method: "POST",
+    path: "/keys/{id}/disable",
+    summary: "Disable a key until it is enabled",
+    handler: disableKeyRoute,
+    body: emptyBodySchema,
+    success: { status: 200, description: "the key object", result: keyViewSchema },
+    errors: [...KEY_ERRORS, "key_state_conflict"],
+  },
+  {
+    method: "POST",
+    path: "/keys/{id}/enable",
+    summary: "Enable a disabled key",
+    handler: enableKeyRoute,
+    body: emptyBodySchema,
+    success: { status: 200, description: "the key object", result: keyViewSchema },
+    errors: [...KEY_ERRORS, "key_state_conflict"],
+  },
+  {
+    method: "POST",
+    path: "/keys/{id}/rotate",
+    summary: "Mint a successor; the key works until its grace end",
+    handler: rotateKeyRoute,
+    body: rotateKeySchema,
+    success: { status: 201, description: "{ api_key, key, previous: { id, grace_until } }", result: rotateKeyResult },
+    errors: [...KEY_ERRORS, "key_state_conflict"],
+  },
+  {
+    method: "POST",
+    path: "/leaks/gitleaks",
+    summary: "Ingest a gitleaks JSON report: the live keys in it are revoked",
+    handler: ingestGitleaksRoute,
+    body: gitleaksReportSchema,
+    success: {
+      status: 200,
+      description: "{ results: [{ index, status, key_id, duplicate }], counts }",
+      result: ingestSummarySchema,
+    },
+    errors: ["invalid_request", "rate_limited"],
+  },
+  {
+    method: "POST",
+    path: "/leaks/trufflehog",
+    summary: "Ingest truffleHog's JSON lines (application/x-ndjson): the live keys in it are revoked",
+    handler: ingestTrufflehogRoute,
+    success: {
+      status: 200,
+      description: "{ results: [{ index, status, key_id, duplicate }], counts }",
+      result: ingestSummarySchema,
+    },
+    errors: ["invalid_request", "rate_limited"],
+  },
+  {
+    method: "POST",
+    path: "/leaks/scanner",
+    summary: "Record the built-in scanner's findings (hashes and locations); revoke them with revoke: true",
+    handler: ingestScannerRoute,
+    body: scannerReportSchema,
+    success: {
+      status: 200,
+      description: "{ results: [{ index, status, key_id, duplicate }], counts }",
+      result: ingestSummarySchema,
+    },
+    errors: ["invalid_request", "rate_limited"],
+  },
+  {
+    method: "GET",
+    path: "/audit",
+    summary: "The audit log, newest first",
+    handler: listAuditRoute,
+    query: listAuditQuery,
+    success: { status: 200, description: "{ entries, next_cursor }", result: listAuditResult },
+    errors: ["invalid_request"],
+  },
   // Monitoring.
-  { method: "GET", path: "/keys/{id}/usage", summary: "A key's decisions per UTC day and outcome", handler: getKeyUsageRoute, query: usageQuery, success: { status: 200, description: "{ key_id, from, to, total, outcomes, days }", result: keyUsageResult }, errors: KEY_ERRORS },
-  { method: "GET", path: "/usage", summary: "All decisions per UTC day and outcome, unknown keys included", handler: getUsageRoute, query: usageQuery, success: { status: 200, description: "{ from, to, total, outcomes, days }", result: usageReportSchema }, errors: ["invalid_request"] },
-  { method: "GET", path: "/alerts", summary: "Anomaly alerts, newest first", handler: listAlertsRoute, query: alertsQuery, success: { status: 200, description: "{ alerts, next_cursor }", result: listAlertsResult }, errors: ["invalid_request"] },
-  { method: "GET", path: "/report", summary: "The API Key Security Implementation Report (Markdown, or ?format=json)", handler: getReportRoute, query: reportQuery, success: { status: 200, description: "text/markdown, or the same data as JSON with active_keys", result: securityReportSchema, markdown: true }, errors: ["invalid_request"] },
+  {
+    method: "GET",
+    path: "/keys/{id}/usage",
+    summary: "A key's decisions per UTC day and outcome",
+    handler: getKeyUsageRoute,
+    query: usageQuery,
+    success: { status: 200, description: "{ key_id, from, to, total, outcomes, days }", result: keyUsageResult },
+    errors: KEY_ERRORS,
+  },
+  {
+    method: "GET",
+    path: "/usage",
+    summary: "All decisions per UTC day and outcome, unknown keys included",
+    handler: getUsageRoute,
+    query: usageQuery,
+    success: { status: 200, description: "{ from, to, total, outcomes, days }", result: usageReportSchema },
+    errors: ["invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/alerts",
+    summary: "Anomaly alerts, newest first",
+    handler: listAlertsRoute,
+    query: alertsQuery,
+    success: { status: 200, description: "{ alerts, next_cursor }", result: listAlertsResult },
+    errors: ["invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/report",
+    summary: "The API Key Security Implementation Report (Markdown, or ?format=json)",
+    handler: getReportRoute,
+    query: reportQuery,
+    success: {
+      status: 200,
+      description: "text/markdown, or the same data as JSON with active_keys",
+      result: securityReportSchema,
+      markdown: true,
+    },
+    errors: ["invalid_request"],
+  },
 ];
 
-const COMMON_ERRORS: ProblemCode[] = ["admin_unauthorized", "key_in_query", "payload_too_large", "unsupported_media_type", "authorizer_unavailable"];
+const COMMON_ERRORS: ProblemCode[] = [
+  "admin_unauthorized",
+  "key_in_query",
+  "payload_too_large",
+  "unsupported_media_type",
+  "authorizer_unavailable",
+];
 
 const problemSchema = {
   type: "object",
@@ -96,12 +245,16 @@ const problemSchema = {
     status: { type: "integer" },
     code: { type: "string" },
     request_id: { type: "string" },
-    errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+    errors: {
+      type: "array",
+      items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+    },
   },
 };
 
 /** A request schema as what a client may send (defaults optional); a result schema as what it receives. */
-const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "input") => z.toJSONSchema(schema, { io, unrepresentable: "any" });
+const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "input") =>
+  z.toJSONSchema(schema, { io, unrepresentable: "any" });
 
 function successResponse({ status, description, result, markdown }: Operation["success"]) {
   const content = {
@@ -130,7 +283,9 @@ export function openApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const parameters = [
-      ...(op.path.includes("{id}") ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: KEY_ID_PATTERN.source } }] : []),
+      ...(op.path.includes("{id}")
+        ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: KEY_ID_PATTERN.source } }]
+        : []),
       ...Object.entries(op.query?.shape ?? {}).map(([name, schema]) => ({
         name,
         in: "query",
@@ -143,7 +298,14 @@ export function openApiDocument() {
       summary: op.summary,
       security: [{ adminToken: [] }],
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(op.body ? { requestBody: { required: op.method !== "POST" || op.body === createKeySchema, content: { "application/json": { schema: jsonSchema(op.body) } } } } : {}),
+      ...(op.body
+        ? {
+            requestBody: {
+              required: op.method !== "POST" || op.body === createKeySchema,
+              content: { "application/json": { schema: jsonSchema(op.body) } },
+            },
+          }
+        : {}),
       responses: {
         ...successResponse(op.success),
         ...errorResponses(op.errors),

@@ -4,7 +4,14 @@
  * repeated parameters. The reading itself is src/http/json-body.ts, shared with the webhooks.
  */
 import type * as z from "zod";
-import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes, requireJsonContentType, validate } from "../http/json-body";
+import {
+  decodeUtf8,
+  invalidField,
+  parseJsonStrict,
+  readBoundedBytes,
+  requireJsonContentType,
+  validate,
+} from "../http/json-body";
 
 /** The most bytes an admin request body may have. */
 export const MAX_BODY_BYTES = 16 * 1024;

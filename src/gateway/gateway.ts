@@ -33,7 +33,12 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
  * the reserved ones, without the Hono app: this is the hot path, and it needs no router. An unexpected
  * error is a 503, never a stack or a message.
  */
-export async function handleGateway(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
+export async function handleGateway(
+  request: Request,
+  url: URL,
+  env: Cloudflare.Env,
+  ctx: ExecutionContext,
+): Promise<Response> {
   const requestId = crypto.randomUUID();
   let response: Response;
   try {
@@ -45,7 +50,12 @@ export async function handleGateway(request: Request, url: URL, env: Cloudflare.
   // One structured line per refusal (the admin routes log theirs in src/http/request-log.ts).
   const code = problemCodeOf(response);
   if (code !== undefined) {
-    logRefusal(response.status >= 500 ? "warn" : "info", { request_id: requestId, method: request.method, status: response.status, code });
+    logRefusal(response.status >= 500 ? "warn" : "info", {
+      request_id: requestId,
+      method: request.method,
+      status: response.status,
+      code,
+    });
   }
   // HEAD is GET without a body (RFC 9110 §9.3.2): a refusal's problem body, or one an origin sent anyway,
   // does not go out; the status and headers do.
@@ -53,7 +63,13 @@ export async function handleGateway(request: Request, url: URL, env: Cloudflare.
   return response;
 }
 
-async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.Env, ctx: ExecutionContext, requestId: string) {
+async function authorizeAndForward(
+  request: Request,
+  url: URL,
+  env: Cloudflare.Env,
+  ctx: ExecutionContext,
+  requestId: string,
+) {
   const now = clock.now();
   const loaded = loadConfig(env);
   if (!loaded.ok) return problem("authorizer_unavailable", { requestId, retryAfterSeconds: CONFIG_RETRY_AFTER_S });
@@ -68,11 +84,17 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
   if (!path) return problem("malformed_request", { requestId, headers: cors });
   // However it was spelled ("/%61dmin/…", "/admin;x/…" which Java servers read as "/admin/…"), a reserved
   // path is never forwarded.
-  if (RESERVED_FIRST_SEGMENTS.has(path.segments[0]!.split(";", 1)[0]!)) return problem("not_found", { requestId, headers: cors });
+  if (RESERVED_FIRST_SEGMENTS.has(path.segments[0]!.split(";", 1)[0]!))
+    return problem("not_found", { requestId, headers: cors });
   if (hasCredentialInQuery(url, config.vendor)) {
     // Refused first; recording the exposure (one of our keys in a URL) runs after the answer.
     const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP") };
-    const scope = { env, requestId, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p), actor: { kind: "gateway" } as const };
+    const scope = {
+      env,
+      requestId,
+      waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p),
+      actor: { kind: "gateway" } as const,
+    };
     ctx.waitUntil(recordQueryExposure(scope, config, exposure, now));
     return problem("key_in_query", { requestId, headers: cors });
   }
@@ -108,7 +130,13 @@ async function authorizeAndForward(request: Request, url: URL, env: Cloudflare.E
           ? 5
           : undefined;
     const headers = { ...cors, ...(decision.limits ? rateLimitHeaders(decision.limits, now) : {}) };
-    return problem(decision.code, { requestId, realm, requiredScopes: decision.required_scopes, retryAfterSeconds: retryAfter, headers });
+    return problem(decision.code, {
+      requestId,
+      realm,
+      requiredScopes: decision.required_scopes,
+      retryAfterSeconds: retryAfter,
+      headers,
+    });
   }
   const response = await forward(request, url, { config, env, decision, requestId, now });
   return withHeaders(response, { ...cors, ...rateLimitHeaders(decision.limits, now) });

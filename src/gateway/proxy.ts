@@ -40,7 +40,12 @@ export interface ForwardContext {
 }
 
 /** The request the origin receives; `signal` aborts it (the origin's deadline). */
-export async function originRequest(request: Request, url: URL, ctx: ForwardContext, signal?: AbortSignal): Promise<Request> {
+export async function originRequest(
+  request: Request,
+  url: URL,
+  ctx: ForwardContext,
+  signal?: AbortSignal,
+): Promise<Request> {
   const { config, env, decision, requestId } = ctx;
   let target = url;
   if (config.originUrl) {
@@ -64,7 +69,8 @@ export async function originRequest(request: Request, url: URL, ctx: ForwardCont
   if (env.ORIGIN_SIGNING_SECRET) {
     const timestamp = epochSeconds(ctx.now);
     const payload = signaturePayload(timestamp, request.method, url.pathname, decision.key_id);
-    headers[SIGNATURE_HEADER.toLowerCase()] = `t=${timestamp},v1=${await hmacSha256Hex(env.ORIGIN_SIGNING_SECRET, payload)}`;
+    headers[SIGNATURE_HEADER.toLowerCase()] =
+      `t=${timestamp},v1=${await hmacSha256Hex(env.ORIGIN_SIGNING_SECRET, payload)}`;
   }
   // The signal travels on the request itself: a second argument to fetch() would make the runtime build yet
   // another copy of the request.
@@ -79,7 +85,11 @@ export async function originRequest(request: Request, url: URL, ctx: ForwardCont
 export async function forward(request: Request, url: URL, ctx: ForwardContext): Promise<Response> {
   const origin = ctx.config.originUrl ? null : ctx.env.ORIGIN;
   if (!ctx.config.originUrl && !origin) {
-    log("error", "gateway.no_origin", { request_id: ctx.requestId, degraded: "origin_not_configured", setting: "ORIGIN_URL" });
+    log("error", "gateway.no_origin", {
+      request_id: ctx.requestId,
+      degraded: "origin_not_configured",
+      setting: "ORIGIN_URL",
+    });
     return problem("authorizer_unavailable", { requestId: ctx.requestId, retryAfterSeconds: CONFIG_RETRY_AFTER_S });
   }
   // The deadline ends when the origin's headers arrive: an event stream or a long download then takes as
@@ -94,7 +104,10 @@ export async function forward(request: Request, url: URL, ctx: ForwardContext): 
   try {
     return await (origin ? origin.fetch(outgoing) : fetch(outgoing));
   } catch {
-    log("warn", "gateway.origin_failed", { request_id: ctx.requestId, degraded: timedOut ? "origin_timeout" : "origin_unreachable" });
+    log("warn", "gateway.origin_failed", {
+      request_id: ctx.requestId,
+      degraded: timedOut ? "origin_timeout" : "origin_unreachable",
+    });
     return problem(timedOut ? "origin_timeout" : "origin_unreachable", { requestId: ctx.requestId });
   } finally {
     cancelTimer();

@@ -9,7 +9,9 @@
  */
 const isOws = (code: number) => code === 0x20 || code === 0x09;
 export const trimOws = (text: string) =>
-  text !== "" && !isOws(text.charCodeAt(0)) && !isOws(text.charCodeAt(text.length - 1)) ? text : text.replace(/^[ \t]+|[ \t]+$/g, "");
+  text !== "" && !isOws(text.charCodeAt(0)) && !isOws(text.charCodeAt(text.length - 1))
+    ? text
+    : text.replace(/^[ \t]+|[ \t]+$/g, "");
 
 /**
  * The token of a Bearer credential (scheme matched case-insensitively, optional whitespace trimmed): null

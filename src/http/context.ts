@@ -32,5 +32,11 @@ export type RequestCf = object;
  */
 export interface DecisionSink {
   /** @param keyId the key the decision is about, or null when no key was identified */
-  recordDecision(keyId: string | null, outcome: string, ip: string | null, cf: RequestCf | undefined, now: number): void;
+  recordDecision(
+    keyId: string | null,
+    outcome: string,
+    ip: string | null,
+    cf: RequestCf | undefined,
+    now: number,
+  ): void;
 }

@@ -12,7 +12,12 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLogMiddleware(c, next) {
     await next();
     const code = problemCodeOf(c.res);
-    const fields = { request_id: c.get("requestId"), key_id: c.get("keyId"), method: c.req.method, status: c.res.status };
+    const fields = {
+      request_id: c.get("requestId"),
+      key_id: c.get("keyId"),
+      method: c.req.method,
+      status: c.res.status,
+    };
     if (code !== undefined) {
       // An admin change that failed part-way also names the action it was attempting.
       logRefusal(c.res.status >= 500 ? "warn" : "info", { ...fields, code, action: c.get("auditAction") });

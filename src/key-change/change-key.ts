@@ -117,6 +117,10 @@ export async function introduceKey(env: Cloudflare.Env, record: KeyRecord): Prom
     await pushState(env, record);
   } catch (error) {
     // The object reads the key from D1 on first use instead.
-    log("warn", "admin.introduce_failed", { key_id: record.id, degraded: "key_object_unavailable", error: (error as Error).name });
+    log("warn", "admin.introduce_failed", {
+      key_id: record.id,
+      degraded: "key_object_unavailable",
+      error: (error as Error).name,
+    });
   }
 }

@@ -4,7 +4,15 @@
  * and neither the cached record nor the view does.
  */
 import * as z from "zod";
-import { BASE62_CLASS, ENVIRONMENTS, KEY_TYPES, randomBase62, type Environment, type KeyType, type ParsedKey } from "./format";
+import {
+  BASE62_CLASS,
+  ENVIRONMENTS,
+  KEY_TYPES,
+  randomBase62,
+  type Environment,
+  type KeyType,
+  type ParsedKey,
+} from "./format";
 import { parseCidr, type Cidr } from "../util/ip";
 import { parseRoutePattern, type RoutePattern } from "../http/route-policy";
 import { isoTime, isoTimeOrNull } from "../util/time";
@@ -63,7 +71,14 @@ export type KeyRow = {
   [K in keyof KeyRecord]: KeyRecord[K] extends string | number | null ? KeyRecord[K] : string;
 } & { key_hash: string };
 
-const JSON_COLUMNS = ["scopes", "rate_limits", "ip_allowlist", "allowed_routes", "allowed_origins", "metadata"] as const;
+const JSON_COLUMNS = [
+  "scopes",
+  "rate_limits",
+  "ip_allowlist",
+  "allowed_routes",
+  "allowed_origins",
+  "metadata",
+] as const;
 
 export function rowToRecord(row: KeyRow): KeyRecord {
   const { key_hash: _hash, ...rest } = row;
@@ -84,7 +99,16 @@ export function recordToColumns(record: KeyRecord): Record<keyof KeyRecord, stri
  */
 export type MintedSettings = Pick<
   KeyRecord,
-  "type" | "environment" | "owner_id" | "name" | "scopes" | "rate_limits" | "ip_allowlist" | "allowed_routes" | "allowed_origins" | "metadata"
+  | "type"
+  | "environment"
+  | "owner_id"
+  | "name"
+  | "scopes"
+  | "rate_limits"
+  | "ip_allowlist"
+  | "allowed_routes"
+  | "allowed_origins"
+  | "metadata"
 >;
 
 /**
@@ -98,7 +122,18 @@ export function newKeyRecord(
   predecessor: Pick<KeyRecord, "id" | "lineage_id"> | null = null,
 ): KeyRecord {
   const id = newKeyId();
-  const { type, environment, owner_id, name, scopes, rate_limits, ip_allowlist, allowed_routes, allowed_origins, metadata } = settings;
+  const {
+    type,
+    environment,
+    owner_id,
+    name,
+    scopes,
+    rate_limits,
+    ip_allowlist,
+    allowed_routes,
+    allowed_origins,
+    metadata,
+  } = settings;
   return {
     id,
     prefix: minted.prefix,

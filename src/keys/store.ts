@@ -8,7 +8,15 @@ import { jsonArrays } from "../util/json-chunks";
 import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./key-record";
 
 /** The settings an admin chooses for a key (with its expiry, what an update may change). */
-const SETTING_COLUMNS = ["name", "scopes", "rate_limits", "ip_allowlist", "allowed_routes", "allowed_origins", "metadata"] as const;
+const SETTING_COLUMNS = [
+  "name",
+  "scopes",
+  "rate_limits",
+  "ip_allowlist",
+  "allowed_routes",
+  "allowed_origins",
+  "metadata",
+] as const;
 
 const KEY_COLUMNS = [
   "id",
@@ -39,7 +47,8 @@ const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(", ")} FROM api_keys`;
  * The SQL form of the "live key" rule (`isLive` in ./key-record.ts): stored active, before its expiry and its
  * grace end at the time bound as `now` (a parameter, e.g. "?1").
  */
-const liveAt = (now: string) => `status = 'active' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now})`;
+const liveAt = (now: string) =>
+  `status = 'active' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now})`;
 
 export async function insertKey(db: D1Database, record: KeyRecord, keyHash: string, audit: AuditEntry): Promise<void> {
   const columns = { ...recordToColumns(record), key_hash: keyHash };
@@ -101,7 +110,13 @@ export function markKeyRevoked(db: D1Database, id: string, reason: string | null
 }
 
 /** Moves a key from one stored status to another (disable: active → disabled; enable: the reverse). */
-export function setKeyStatus(db: D1Database, id: string, from: "active" | "disabled", to: "active" | "disabled", audit: AuditEntry) {
+export function setKeyStatus(
+  db: D1Database,
+  id: string,
+  from: "active" | "disabled",
+  to: "active" | "disabled",
+  audit: AuditEntry,
+) {
   const update = db
     .prepare("UPDATE api_keys SET status = ?, version = version + 1 WHERE id = ? AND status = ?")
     .bind(to, id, from);
@@ -116,7 +131,13 @@ export type KeySettings = Partial<Pick<KeyRecord, (typeof UPDATABLE_COLUMNS)[num
  * Writes changed settings, unless the key was revoked in the meantime (`expectedVersion` guards against a
  * concurrent change: an update decided on an older version matches nothing and is retried by the caller).
  */
-export function updateKeySettings(db: D1Database, id: string, expectedVersion: number, settings: KeySettings, audit: AuditEntry) {
+export function updateKeySettings(
+  db: D1Database,
+  id: string,
+  expectedVersion: number,
+  settings: KeySettings,
+  audit: AuditEntry,
+) {
   const columns = UPDATABLE_COLUMNS.filter((c) => settings[c] !== undefined);
   const encoded = recordToColumns(settings as KeyRecord);
   const update = db
@@ -173,10 +194,20 @@ const STATUS_CONDITION: Record<ListStatus, (now: string) => string> = {
 /** Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. */
 export async function findKeysPage(
   db: D1Database,
-  filter: { ownerId?: string; status?: ListStatus; environment?: "live" | "test"; limit: number; cursor?: { createdAt: number; id: string } },
+  filter: {
+    ownerId?: string;
+    status?: ListStatus;
+    environment?: "live" | "test";
+    limit: number;
+    cursor?: { createdAt: number; id: string };
+  },
   now: number,
 ): Promise<{ records: KeyRecord[]; next: { createdAt: number; id: string } | null }> {
-  const conditions = ["(?1 IS NULL OR owner_id = ?1)", "(?2 IS NULL OR environment = ?2)", "(?3 IS NULL OR (created_at, id) < (?3, ?4))"];
+  const conditions = [
+    "(?1 IS NULL OR owner_id = ?1)",
+    "(?2 IS NULL OR environment = ?2)",
+    "(?3 IS NULL OR (created_at, id) < (?3, ?4))",
+  ];
   if (filter.status) conditions.push(STATUS_CONDITION[filter.status]("?5"));
   const rows = await db
     .prepare(`${SELECT_KEY} WHERE ${conditions.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?6`)
@@ -191,7 +222,10 @@ export async function findKeysPage(
     .all<KeyRow>();
   const page = rows.results.slice(0, filter.limit).map(rowToRecord);
   const last = page[page.length - 1];
-  return { records: page, next: rows.results.length > filter.limit && last ? { createdAt: last.created_at, id: last.id } : null };
+  return {
+    records: page,
+    next: rows.results.length > filter.limit && last ? { createdAt: last.created_at, id: last.id } : null,
+  };
 }
 
 /** The columns the key's Durable Object keeps of a key (its live state; see limits/key-object.ts). */
@@ -245,7 +279,9 @@ export async function countKeys(db: D1Database, now: number): Promise<KeyCounts>
 
 /** How many stored hashes are not well-formed lowercase hex SHA-256 (the report's storage evidence). */
 export async function countMalformedHashes(db: D1Database): Promise<number> {
-  const row = await db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE length(key_hash) != 64 OR key_hash GLOB '*[^0-9a-f]*'").first<{ n: number }>();
+  const row = await db
+    .prepare("SELECT COUNT(*) AS n FROM api_keys WHERE length(key_hash) != 64 OR key_hash GLOB '*[^0-9a-f]*'")
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -260,7 +296,10 @@ const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys WHE
 
 /** The live keys that expire by `until`, soonest first. */
 export async function listKeysExpiringBy(db: D1Database, now: number, until: number): Promise<ExpiringKey[]> {
-  const { results } = await db.prepare(`${SELECT_EXPIRING} ORDER BY expires_at, id`).bind(now, until).all<ExpiringKey>();
+  const { results } = await db
+    .prepare(`${SELECT_EXPIRING} ORDER BY expires_at, id`)
+    .bind(now, until)
+    .all<ExpiringKey>();
   return results;
 }
 
@@ -268,7 +307,12 @@ export async function listKeysExpiringBy(db: D1Database, now: number, until: num
  * The live keys that expire by `until` whose owner has not been told about this expiry date (no
  * `expiry_notice` mark for this `expires_at`), soonest first, at most `limit`.
  */
-export async function listKeysDueExpiryNotice(db: D1Database, now: number, until: number, limit: number): Promise<ExpiringKey[]> {
+export async function listKeysDueExpiryNotice(
+  db: D1Database,
+  now: number,
+  until: number,
+  limit: number,
+): Promise<ExpiringKey[]> {
   const { results } = await db
     .prepare(
       `${SELECT_EXPIRING}
@@ -285,7 +329,11 @@ export async function listKeysDueExpiryNotice(db: D1Database, now: number, until
  * Marks (in `key_lifecycle_marks`) up to `limit` keys each that are past their expiry or their rotation
  * grace end and not yet marked so; a revoked key is never marked. Answers how many of each it marked.
  */
-export async function markLapsedKeys(db: D1Database, now: number, limit: number): Promise<{ expired: number; graceEnded: number }> {
+export async function markLapsedKeys(
+  db: D1Database,
+  now: number,
+  limit: number,
+): Promise<{ expired: number; graceEnded: number }> {
   const mark = (kind: "expired" | "grace_ended", column: "expires_at" | "grace_until") =>
     db
       .prepare(

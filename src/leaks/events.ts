@@ -36,15 +36,21 @@ export interface NewLeakEvent {
 }
 
 /** The events already recorded under these fingerprints, by fingerprint (one statement per JSON chunk). */
-export async function findLeakEvents(db: D1Database, fingerprints: readonly string[]): Promise<Map<string, LeakEventRow>> {
+export async function findLeakEvents(
+  db: D1Database,
+  fingerprints: readonly string[],
+): Promise<Map<string, LeakEventRow>> {
   const found = new Map<string, LeakEventRow>();
   if (fingerprints.length === 0) return found;
   const statements = jsonArrays(fingerprints).map((list) =>
     db
-      .prepare("SELECT fingerprint, key_id, outcome, reported_at, revoked_at FROM leak_events WHERE fingerprint IN (SELECT value FROM json_each(?))")
+      .prepare(
+        "SELECT fingerprint, key_id, outcome, reported_at, revoked_at FROM leak_events WHERE fingerprint IN (SELECT value FROM json_each(?))",
+      )
       .bind(list),
   );
-  for (const { results } of await db.batch<LeakEventRow>(statements)) for (const row of results) found.set(row.fingerprint, row);
+  for (const { results } of await db.batch<LeakEventRow>(statements))
+    for (const row of results) found.set(row.fingerprint, row);
   return found;
 }
 
@@ -66,12 +72,18 @@ export async function insertLeakEvents(db: D1Database, events: readonly NewLeakE
       )
       .bind(list),
   );
-  for (const { results } of await db.batch<{ fingerprint: string }>(statements)) for (const row of results) inserted.add(row.fingerprint);
+  for (const { results } of await db.batch<{ fingerprint: string }>(statements))
+    for (const row of results) inserted.add(row.fingerprint);
   return inserted;
 }
 
 /** Moves an event from one outcome to another; true if it was in `from` (so only one caller wins). */
-export async function changeLeakOutcome(db: D1Database, fingerprint: string, from: LeakOutcome, to: LeakOutcome): Promise<boolean> {
+export async function changeLeakOutcome(
+  db: D1Database,
+  fingerprint: string,
+  from: LeakOutcome,
+  to: LeakOutcome,
+): Promise<boolean> {
   const result = await db
     .prepare("UPDATE leak_events SET outcome = ? WHERE fingerprint = ? AND outcome = ?")
     .bind(to, fingerprint, from)
@@ -83,7 +95,11 @@ export async function changeLeakOutcome(db: D1Database, fingerprint: string, fro
  * Records when the revocations completed (D1 and the key's object). Answers the fingerprints this call marked:
  * of two overlapping deliveries completing one revocation, only one marks it, and only that one tells the owner.
  */
-export async function markLeaksRevoked(db: D1Database, fingerprints: readonly string[], at: number): Promise<Set<string>> {
+export async function markLeaksRevoked(
+  db: D1Database,
+  fingerprints: readonly string[],
+  at: number,
+): Promise<Set<string>> {
   const marked = new Set<string>();
   if (fingerprints.length === 0) return marked;
   const statements = jsonArrays(fingerprints).map((list) =>
@@ -94,6 +110,7 @@ export async function markLeaksRevoked(db: D1Database, fingerprints: readonly st
       )
       .bind(list, at),
   );
-  for (const { results } of await db.batch<{ fingerprint: string }>(statements)) for (const row of results) marked.add(row.fingerprint);
+  for (const { results } of await db.batch<{ fingerprint: string }>(statements))
+    for (const row of results) marked.add(row.fingerprint);
   return marked;
 }

@@ -39,7 +39,14 @@ const count = z.int().min(0);
 /** What an ingest route answers: one result per finding, in order, and how many had each status. */
 export const ingestSummarySchema = z.object({
   results: z.array(findingResultSchema),
-  counts: z.object({ revoked: count, already_revoked: count, recorded: count, no_match: count, not_a_key: count, duplicate: count }),
+  counts: z.object({
+    revoked: count,
+    already_revoked: count,
+    recorded: count,
+    no_match: count,
+    not_a_key: count,
+    duplicate: count,
+  }),
 });
 export type IngestSummary = z.output<typeof ingestSummarySchema>;
 
@@ -52,7 +59,11 @@ export async function findingFingerprint(source: string, id: string, secret: str
 }
 
 /** The reports of the findings that are full keys, each with the index of its finding; the others leave no event. */
-export async function findingReports(source: LeakSource, vendor: string, findings: readonly Finding[]): Promise<{ index: number; report: LeakReport }[]> {
+export async function findingReports(
+  source: LeakSource,
+  vendor: string,
+  findings: readonly Finding[],
+): Promise<{ index: number; report: LeakReport }[]> {
   const keyed: { index: number; report: LeakReport }[] = [];
   for (const [index, finding] of findings.entries()) {
     if (!parseKey(finding.secret, vendor)) continue;
@@ -69,8 +80,17 @@ export async function findingReports(source: LeakSource, vendor: string, finding
 }
 
 /** One result per finding: `not_a_key` for those without a report, else what processing its report gave. */
-export function summarizeFindings(findingCount: number, keyed: readonly { index: number }[], processed: readonly LeakResult[]): IngestSummary {
-  const results: FindingResult[] = Array.from({ length: findingCount }, (_, index) => ({ index, status: "not_a_key", key_id: null, duplicate: false }));
+export function summarizeFindings(
+  findingCount: number,
+  keyed: readonly { index: number }[],
+  processed: readonly LeakResult[],
+): IngestSummary {
+  const results: FindingResult[] = Array.from({ length: findingCount }, (_, index) => ({
+    index,
+    status: "not_a_key",
+    key_id: null,
+    duplicate: false,
+  }));
   keyed.forEach(({ index }, i) => {
     const r = processed[i]!;
     results[index] = { index, status: r.outcome, key_id: r.key_id, duplicate: r.duplicate };
@@ -78,7 +98,9 @@ export function summarizeFindings(findingCount: number, keyed: readonly { index:
   return { results, counts: countResults(results) };
 }
 
-export function countResults(results: readonly { status: FindingStatus; duplicate: boolean }[]): IngestSummary["counts"] {
+export function countResults(
+  results: readonly { status: FindingStatus; duplicate: boolean }[],
+): IngestSummary["counts"] {
   const counts = { revoked: 0, already_revoked: 0, recorded: 0, no_match: 0, not_a_key: 0, duplicate: 0 };
   for (const r of results) {
     if (r.duplicate) counts.duplicate++;

@@ -93,7 +93,10 @@ export interface LeakPlan {
  * recorded). What is left is the plan's revocations, then `settleRevocation` for each and `finishLeakReports`.
  */
 export async function planLeakReports(ctx: LeakContext, reports: readonly LeakReport[]): Promise<LeakPlan> {
-  const keys = await findKeysByHashes(ctx.env.DB, reports.flatMap((r) => (r.keyHash ? [r.keyHash] : [])));
+  const keys = await findKeysByHashes(
+    ctx.env.DB,
+    reports.flatMap((r) => (r.keyHash ? [r.keyHash] : [])),
+  );
   const plan = await decide(ctx, reports, keys);
   await recordEvents(ctx, reports, plan);
   return plan;
@@ -103,10 +106,20 @@ export async function planLeakReports(ctx: LeakContext, reports: readonly LeakRe
  * Decides every report in order against the events already recorded and this batch's view of each key, so a
  * batch naming a key twice revokes and notifies once. Writes only to upgrade a `recorded` event (rare).
  */
-async function decide(ctx: LeakContext, reports: readonly LeakReport[], keys: Map<string, KeyRecord>): Promise<LeakPlan> {
+async function decide(
+  ctx: LeakContext,
+  reports: readonly LeakReport[],
+  keys: Map<string, KeyRecord>,
+): Promise<LeakPlan> {
   const db = ctx.env.DB;
   const existing = await findLeakEvents(db, [...new Set(reports.map((r) => r.fingerprint))]);
-  const plan: LeakPlan = { keys, results: new Array(reports.length), firstOf: new Map(), fresh: [], revocations: new Map() };
+  const plan: LeakPlan = {
+    keys,
+    results: new Array(reports.length),
+    firstOf: new Map(),
+    fresh: [],
+    revocations: new Map(),
+  };
   const statusOf = new Map<string, KeyRecord["status"]>();
   const revocationOf = (record: KeyRecord) => {
     statusOf.set(record.id, "revoked");
@@ -141,17 +154,29 @@ async function decide(ctx: LeakContext, reports: readonly LeakReport[], keys: Ma
       }
       continue;
     }
-    const outcome: LeakOutcome = !record ? "no_match" : status === "revoked" ? "already_revoked" : ctx.revoke ? "revoked" : "recorded";
+    const outcome: LeakOutcome = !record
+      ? "no_match"
+      : status === "revoked"
+        ? "already_revoked"
+        : ctx.revoke
+          ? "revoked"
+          : "recorded";
     if (record && outcome === "revoked") revocationOf(record).fresh.push(i);
     plan.results[i] = { fingerprint, outcome, key_id: keyId, duplicate: false };
-    plan.fresh.push({ index: i, event: { keyId, source: ctx.source, fingerprint, location: report.location, reportedAt: ctx.reportedAt, outcome } });
+    plan.fresh.push({
+      index: i,
+      event: { keyId, source: ctx.source, fingerprint, location: report.location, reportedAt: ctx.reportedAt, outcome },
+    });
   }
   return plan;
 }
 
 /** Inserts the new events in one statement and tells the owners of keys recorded (not revoked) by policy. */
 async function recordEvents(ctx: LeakContext, reports: readonly LeakReport[], plan: LeakPlan) {
-  const inserted = await insertLeakEvents(ctx.env.DB, plan.fresh.map((f) => f.event));
+  const inserted = await insertLeakEvents(
+    ctx.env.DB,
+    plan.fresh.map((f) => f.event),
+  );
   for (const { index, event } of plan.fresh) {
     if (!inserted.has(event.fingerprint)) {
       plan.results[index]!.duplicate = true; // a concurrent replay recorded it first: that one acts on it
@@ -177,7 +202,8 @@ export async function settleRevocation(
   const completed: number[] = [];
   for (const i of revocation.fresh) {
     if (changed) completed.push(i);
-    else if (await changeLeakOutcome(ctx.env.DB, reports[i]!.fingerprint, "revoked", "already_revoked")) plan.results[i]!.outcome = "already_revoked";
+    else if (await changeLeakOutcome(ctx.env.DB, reports[i]!.fingerprint, "revoked", "already_revoked"))
+      plan.results[i]!.outcome = "already_revoked";
   }
   completed.push(...revocation.resumed);
   return completed;
@@ -195,14 +221,22 @@ export async function finishLeakReports(
   completed: readonly number[],
   failures: number,
 ): Promise<LeakResult[]> {
-  const marked = await markLeaksRevoked(ctx.env.DB, completed.map((i) => reports[i]!.fingerprint), clock.now());
+  const marked = await markLeaksRevoked(
+    ctx.env.DB,
+    completed.map((i) => reports[i]!.fingerprint),
+    clock.now(),
+  );
   for (const i of completed) {
     // Only the delivery that completed the revocation tells the owner; an overlapping retry stays quiet.
     if (marked.has(reports[i]!.fingerprint)) notify(ctx, plan.keys.get(reports[i]!.keyHash!)!, reports[i]!, true);
   }
   if (failures > 0) {
     // Safe to retry: the events that say `revoked` without `revoked_at` are completed by the replay.
-    log("error", "leaks.revoke_incomplete", { request_id: ctx.requestId, degraded: "propagation_incomplete", counts: { failed: failures } });
+    log("error", "leaks.revoke_incomplete", {
+      request_id: ctx.requestId,
+      degraded: "propagation_incomplete",
+      counts: { failed: failures },
+    });
     throw new ProblemError("authorizer_unavailable", { retryAfterSeconds: 1 });
   }
   const { results, firstOf } = plan;

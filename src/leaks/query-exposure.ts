@@ -23,7 +23,6 @@ const utf8 = new TextDecoder();
 /** Keys looked up per request at most (a URL may repeat a parameter). */
 const MAX_KEYS_PER_URL = 4;
 
-
 /**
  * Where the key was seen: the method and path, with every key in the path redacted like any other location
  * (another key in the path is no less exposed). The path is percent-decoded first, so `%73k_live_…` is caught.

@@ -11,7 +11,13 @@ import { safeText } from "./redact";
 import type { gitleaksReportSchema, scannerReportSchema, trufflehogLineSchema } from "./schemas";
 
 /** Where a gitleaks finding was: its link, or file:line at a commit. */
-function gitleaksLocation(f: { Link?: string; File?: string; SymlinkFile?: string; StartLine?: number; Commit?: string }): string {
+function gitleaksLocation(f: {
+  Link?: string;
+  File?: string;
+  SymlinkFile?: string;
+  StartLine?: number;
+  Commit?: string;
+}): string {
   if (f.Link) return f.Link;
   const file = f.File || f.SymlinkFile || "(unknown file)";
   return `${file}:${f.StartLine ?? 0}${f.Commit ? ` @ ${f.Commit.slice(0, 12)}` : ""}`;
@@ -28,11 +34,18 @@ export function gitleaksFindings(report: z.output<typeof gitleaksReportSchema>):
 }
 
 /** Where a truffleHog result was found: a link, or file:line in a repository at a commit. */
-function trufflehogLocation(data: Record<string, { file?: string; line?: number; commit?: string; repository?: string; link?: string }> | undefined) {
+function trufflehogLocation(
+  data:
+    | Record<string, { file?: string; line?: number; commit?: string; repository?: string; link?: string }>
+    | undefined,
+) {
   const [kind, place] = Object.entries(data ?? {})[0] ?? ["unknown", {}];
   if (place.link) return { id: place.link, location: place.link };
   const where = `${place.repository ? `${place.repository} ` : ""}${place.file ?? `(${kind})`}:${place.line ?? 0}`;
-  return { id: `${place.commit ?? ""}:${where}`, location: `${where}${place.commit ? ` @ ${place.commit.slice(0, 12)}` : ""}` };
+  return {
+    id: `${place.commit ?? ""}:${where}`,
+    location: `${where}${place.commit ? ` @ ${place.commit.slice(0, 12)}` : ""}`,
+  };
 }
 
 /** The finding of one truffleHog result line. */

@@ -16,7 +16,10 @@ export const LEAK_ROUTE_LIMITS = { ingest: 30, verify: 120 } as const;
 /** Callers tracked per isolate; beyond it the oldest start counting afresh. */
 const MAX_TRACKED_CALLERS = 10_000;
 
-const windows = new BoundedTtlCache<string, { start: number; count: number }>({ maxEntries: MAX_TRACKED_CALLERS, ttlMs: LEAK_ROUTE_WINDOW_MS });
+const windows = new BoundedTtlCache<string, { start: number; count: number }>({
+  maxEntries: MAX_TRACKED_CALLERS,
+  ttlMs: LEAK_ROUTE_WINDOW_MS,
+});
 
 /**
  * Counts one request, or refuses it with 429 and Retry-After when the caller has used up its window.

@@ -9,7 +9,9 @@ const secondsUntil = (at: number, now: number) => Math.max(0, Math.ceil((at - no
 
 export function rateLimitHeaders(limits: readonly LimitState[], now: number): Record<string, string> {
   if (limits.length === 0) return {};
-  const tightest = limits.reduce((a, b) => (b.remaining < a.remaining || (b.remaining === a.remaining && b.reset_at < a.reset_at) ? b : a));
+  const tightest = limits.reduce((a, b) =>
+    b.remaining < a.remaining || (b.remaining === a.remaining && b.reset_at < a.reset_at) ? b : a,
+  );
   return {
     "RateLimit-Policy": limits.map((l) => `"${l.name}";q=${l.limit};w=${l.window_seconds}`).join(", "),
     RateLimit: `"${tightest.name}";r=${tightest.remaining};t=${secondsUntil(tightest.reset_at, now)}`,

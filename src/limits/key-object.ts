@@ -123,7 +123,11 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     } else if (clock.now() - key.loadedAt > STATE_REFRESH_MS) {
       // Only a safety net for a change whose push never arrived: refresh without holding this request up.
       key.loadedAt = clock.now();
-      this.ctx.waitUntil(this.#load(request.keyId).catch(() => log("warn", "key_object.refresh_failed", { key_id: request.keyId, degraded: "d1_unavailable" })));
+      this.ctx.waitUntil(
+        this.#load(request.keyId).catch(() =>
+          log("warn", "key_object.refresh_failed", { key_id: request.keyId, degraded: "d1_unavailable" }),
+        ),
+      );
     }
     // The isolate decided on an older record, or (replica lag) a newer one than D1 gave us: never admit.
     if (request.version !== key.version) return { ok: false, code: "stale", version: key.version };

@@ -103,7 +103,11 @@ export async function admit(
   // Each request awaits only its own call: workerd forbids sharing one request's I/O with another.
   // A hung object is a failed one (503, fail closed); if it answers later, its tokens are never used.
   const result = await withTimeout<AcquireResult>(
-    stub.acquire({ keyId: record.id, version: record.version, want: tokensWanted(previous, now) }) as Promise<AcquireResult>,
+    stub.acquire({
+      keyId: record.id,
+      version: record.version,
+      want: tokensWanted(previous, now),
+    }) as Promise<AcquireResult>,
     KEY_OBJECT_TIMEOUT_MS,
   );
 
@@ -125,7 +129,12 @@ export async function admit(
     // A concurrent request may have brought back a lease while this one waited.
     const again = spendFromLease(record, clock.now());
     if (again) return again;
-    remember(denials, record.id, { version: result.version, code: result.code, until: result.retryAt, limits: result.limits });
+    remember(denials, record.id, {
+      version: result.version,
+      code: result.code,
+      until: result.retryAt,
+      limits: result.limits,
+    });
     return { ok: false, code: result.code, retryAt: result.retryAt, limits: result.limits };
   }
   leases.delete(record.id);

@@ -37,7 +37,11 @@ function stateOf(def: RateLimit, counter: Counter | undefined, now: number): Lim
   return { ...def, remaining: Math.max(0, def.limit - used), reset_at: start + def.window_seconds * SECOND_MS };
 }
 
-export function limitStates(limits: readonly RateLimit[], counters: ReadonlyMap<string, Counter>, now: number): LimitState[] {
+export function limitStates(
+  limits: readonly RateLimit[],
+  counters: ReadonlyMap<string, Counter>,
+  now: number,
+): LimitState[] {
   return limits.map((def) => stateOf(def, counters.get(def.name), now));
 }
 
@@ -61,7 +65,12 @@ export type TakeResult =
  * Takes up to `want` tokens from every limit at once: as many as the tightest limit has left. If any limit
  * has none left, nothing is taken from any of them.
  */
-export function take(limits: readonly RateLimit[], counters: Map<string, Counter>, now: number, want: number): TakeResult {
+export function take(
+  limits: readonly RateLimit[],
+  counters: Map<string, Counter>,
+  now: number,
+  want: number,
+): TakeResult {
   const before = limitStates(limits, counters, now);
   const exhausted = before.filter((s) => s.remaining === 0);
   if (exhausted.length > 0) {

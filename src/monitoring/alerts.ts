@@ -105,7 +105,14 @@ export async function findAlerts(
          AND (?5 IS NULL OR id < ?5)
        ORDER BY id DESC LIMIT ?6`,
     )
-    .bind(filter.keyId ?? null, filter.rule ?? null, filter.openOnly ? 1 : 0, now - dedupeMs, filter.before ?? null, filter.limit)
+    .bind(
+      filter.keyId ?? null,
+      filter.rule ?? null,
+      filter.openOnly ? 1 : 0,
+      now - dedupeMs,
+      filter.before ?? null,
+      filter.limit,
+    )
     .all<AlertRow>();
   return rows.results;
 }

@@ -34,7 +34,12 @@ export const BASELINE_MIN_HISTORY_HOURS = 24;
 export const BASELINE_WINDOW_HOURS = 168;
 
 /** Refusals that say the key is being used from where, or for what, its owner did not allow. */
-export const RESTRICTION_REFUSALS = ["ip_not_allowed", "origin_not_allowed", "route_not_allowed", "insufficient_scope"] as const;
+export const RESTRICTION_REFUSALS = [
+  "ip_not_allowed",
+  "origin_not_allowed",
+  "route_not_allowed",
+  "insufficient_scope",
+] as const;
 /** Refusals that say a key that should be out of use is still being presented. */
 export const DEAD_KEY_REFUSALS = ["key_revoked", "key_expired"] as const;
 
@@ -42,7 +47,8 @@ export const DEAD_KEY_REFUSALS = ["key_revoked", "key_expired"] as const;
 export function ipNetwork(ip: string): string | null {
   const bytes = parseIp(ip);
   if (!bytes) return null;
-  const mapped = bytes.length === 16 && bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  const mapped =
+    bytes.length === 16 && bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
   const v4 = bytes.length === 4 ? bytes : mapped ? bytes.slice(12) : null;
   if (v4) return `ip:${v4[0]}.${v4[1]}.${v4[2]}.0/24`;
   const groups = [0, 2, 4].map((i) => ((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
@@ -67,9 +73,16 @@ export function networksOf(o: Observation): { ip: string | null; asn: string | n
  * not a new network.
  * @param predatesHistory the key was created more than NETWORK_HISTORY_DAYS ago (see keyPredatesHistory)
  */
-export function newNetworks(history: ReadonlySet<string>, observed: readonly Observation[], predatesHistory: boolean): string[] {
+export function newNetworks(
+  history: ReadonlySet<string>,
+  observed: readonly Observation[],
+  predatesHistory: boolean,
+): string[] {
   if (history.size === 0 && !predatesHistory) return [];
-  const kinds = history.size === 0 ? new Set(["ip", "asn", "country"]) : new Set([...history].map((n) => n.slice(0, n.indexOf(":"))));
+  const kinds =
+    history.size === 0
+      ? new Set(["ip", "asn", "country"])
+      : new Set([...history].map((n) => n.slice(0, n.indexOf(":"))));
   const found = new Set<string>();
   for (const o of observed) {
     const n = networksOf(o);
@@ -98,7 +111,9 @@ const sum = (counts: Readonly<Record<string, number>>, outcomes: readonly string
 export function evaluateRules(key: KeyHour, config: MonitoringConfig): Finding[] {
   const findings: Finding[] = [];
   if (key.newNetworks.length > 0) {
-    const details = key.noRecentHistory ? { networks: key.newNetworks, no_recent_history: true } : { networks: key.newNetworks };
+    const details = key.noRecentHistory
+      ? { networks: key.newNetworks, no_recent_history: true }
+      : { networks: key.newNetworks };
     findings.push({ rule: "new_network", details });
   }
 
@@ -108,20 +123,28 @@ export function evaluateRules(key: KeyHour, config: MonitoringConfig): Finding[]
     if (admissions > config.trafficMultiple * perHour) {
       findings.push({
         rule: "traffic_spike",
-        details: { admissions_this_hour: admissions, baseline_per_hour: Math.round(perHour * 100) / 100, multiple: config.trafficMultiple },
+        details: {
+          admissions_this_hour: admissions,
+          baseline_per_hour: Math.round(perHour * 100) / 100,
+          multiple: config.trafficMultiple,
+        },
       });
     }
   }
 
   const restricted = sum(key.hourCounts, RESTRICTION_REFUSALS);
   if (restricted >= config.refusalBurst) {
-    const byCode = Object.fromEntries(RESTRICTION_REFUSALS.filter((c) => key.hourCounts[c]).map((c) => [c, key.hourCounts[c]]));
+    const byCode = Object.fromEntries(
+      RESTRICTION_REFUSALS.filter((c) => key.hourCounts[c]).map((c) => [c, key.hourCounts[c]]),
+    );
     findings.push({ rule: "refusal_burst", details: { refusals_this_hour: restricted, by_code: byCode } });
   }
 
   const dead = sum(key.hourCounts, DEAD_KEY_REFUSALS);
   if (dead >= config.revokedUse) {
-    const byCode = Object.fromEntries(DEAD_KEY_REFUSALS.filter((c) => key.hourCounts[c]).map((c) => [c, key.hourCounts[c]]));
+    const byCode = Object.fromEntries(
+      DEAD_KEY_REFUSALS.filter((c) => key.hourCounts[c]).map((c) => [c, key.hourCounts[c]]),
+    );
     findings.push({ rule: "revoked_key_use", details: { attempts_this_hour: dead, by_code: byCode } });
   }
   return findings;

@@ -24,7 +24,13 @@ export interface MonitoringConfig {
 
 export type MonitoringConfigResult = { ok: true; config: MonitoringConfig } | { ok: false; setting: string };
 
-function integer(env: Cloudflare.Env, name: keyof Cloudflare.Env, fallback: number, min: number, max: number): number | null {
+function integer(
+  env: Cloudflare.Env,
+  name: keyof Cloudflare.Env,
+  fallback: number,
+  min: number,
+  max: number,
+): number | null {
   const raw = String(env[name] ?? "").trim();
   if (raw === "") return fallback;
   const value = Number(raw);
@@ -34,7 +40,8 @@ function integer(env: Cloudflare.Env, name: keyof Cloudflare.Env, fallback: numb
 /** The monitoring settings, or the first malformed one. */
 export function loadMonitoringConfig(env: Cloudflare.Env): MonitoringConfigResult {
   const platformName = String(env.PLATFORM_NAME ?? "").trim() || "edge-key-authorizer";
-  if (platformName.length > 100 || /[\u0000-\u001f\u007f|<>]/.test(platformName)) return { ok: false, setting: "PLATFORM_NAME" };
+  if (platformName.length > 100 || /[\u0000-\u001f\u007f|<>]/.test(platformName))
+    return { ok: false, setting: "PLATFORM_NAME" };
   const checks = [
     ["ALERT_TRAFFIC_MULTIPLE", integer(env, "ALERT_TRAFFIC_MULTIPLE", 10, 1.5, 1000)],
     ["ALERT_TRAFFIC_MIN_REQUESTS", integer(env, "ALERT_TRAFFIC_MIN_REQUESTS", 100, 1, 1e9)],
@@ -47,7 +54,9 @@ export function loadMonitoringConfig(env: Cloudflare.Env): MonitoringConfigResul
   for (const [setting, value] of checks) if (value === null) return { ok: false, setting };
   // Only the multiple may be fractional; the rest are counts and whole days or minutes.
   for (const [setting, value] of checks.slice(1)) if (!Number.isInteger(value)) return { ok: false, setting };
-  const [multiple, minRequests, burst, revoked, dedupeMinutes, usageDays, alertDays] = checks.map(([, v]) => v!) as number[];
+  const [multiple, minRequests, burst, revoked, dedupeMinutes, usageDays, alertDays] = checks.map(
+    ([, v]) => v!,
+  ) as number[];
   return {
     ok: true,
     config: {

@@ -11,14 +11,33 @@ import type { WaitUntil } from "../http/context";
 import { log } from "../util/log";
 import { DAY_MS, HOUR_MS, hourStart, utcDay } from "../util/time";
 import { raiseAlert } from "./alerts";
-import { evaluateRules, BASELINE_WINDOW_HOURS, NETWORK_HISTORY_DAYS, keyPredatesHistory, networksOf, newNetworks } from "./anomalies";
+import {
+  evaluateRules,
+  BASELINE_WINDOW_HOURS,
+  NETWORK_HISTORY_DAYS,
+  keyPredatesHistory,
+  networksOf,
+  newNetworks,
+} from "./anomalies";
 import { loadMonitoringConfig } from "./config";
-import { countRows, keyUsage, parseObservation, takeBatch, type CountRow, type Observation, type PendingBatch } from "./usage";
+import {
+  countRows,
+  keyUsage,
+  parseObservation,
+  takeBatch,
+  type CountRow,
+  type Observation,
+  type PendingBatch,
+} from "./usage";
 
 /** Writes a batch; the promise never rejects (a failed flush is logged and its counts are lost). */
 export function flushBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {
   return writeBatch(env, waitUntil, batch).catch((error: unknown) => {
-    log("error", "monitoring.flush_failed", { degraded: "usage_lost", error: (error as Error).name, counts: { rollup_rows_lost: batch.counts.size } });
+    log("error", "monitoring.flush_failed", {
+      degraded: "usage_lost",
+      error: (error as Error).name,
+      counts: { rollup_rows_lost: batch.counts.size },
+    });
   });
 }
 
@@ -66,7 +85,12 @@ function addToRollup(db: D1Database, table: "usage_hourly" | "usage_daily", peri
 }
 
 /** The batch's counts in one D1 transaction: hourly and daily rollups, networks seen, and the key rows' usage. */
-async function writeCounts(db: D1Database, batch: PendingBatch, rows: readonly CountRow[], observed: Map<string, Observation[]>) {
+async function writeCounts(
+  db: D1Database,
+  batch: PendingBatch,
+  rows: readonly CountRow[],
+  observed: Map<string, Observation[]>,
+) {
   const hourly = rows.map((r) => [r.hour, r.keyId, r.outcome, r.count]);
   const daily = new Map<string, [string, string, string, number]>();
   for (const r of rows) {
@@ -128,7 +152,8 @@ async function raiseAlerts(env: Cloudflare.Env, waitUntil: WaitUntil, seen: Seen
       },
       config,
     );
-    for (const finding of findings) await raiseAlert(env, waitUntil, { id: keyId, owner_id: key.owner_id }, finding, now, config.dedupeMs);
+    for (const finding of findings)
+      await raiseAlert(env, waitUntil, { id: keyId, owner_id: key.owner_id }, finding, now, config.dedupeMs);
   }
 }
 

@@ -61,16 +61,21 @@ export function renderMarkdown(r: SecurityReport): string {
   else {
     lines.push("| id | rule | key | owner | opened | last seen | occurrences |", "|---:|---|---|---|---|---|---:|");
     for (const a of r.open_alerts.alerts) {
-      lines.push(`| ${a.id} | ${a.rule} | ${a.key_id} | ${cell(a.owner_id)} | ${a.opened_at} | ${a.last_seen_at} | ${a.occurrences} |`);
+      lines.push(
+        `| ${a.id} | ${a.rule} | ${a.key_id} | ${cell(a.owner_id)} | ${a.opened_at} | ${a.last_seen_at} | ${a.occurrences} |`,
+      );
     }
-    if (r.open_alerts.count > r.open_alerts.alerts.length) lines.push("", `… and ${r.open_alerts.count - r.open_alerts.alerts.length} more.`);
+    if (r.open_alerts.count > r.open_alerts.alerts.length)
+      lines.push("", `… and ${r.open_alerts.count - r.open_alerts.alerts.length} more.`);
   }
   lines.push("", `## Keys expiring in the next ${r.expiring_keys.within_days} days`, "");
   if (r.expiring_keys.count === 0) lines.push("None.");
   else {
     lines.push("| key | owner | name | expires |", "|---|---|---|---|");
-    for (const k of r.expiring_keys.keys) lines.push(`| ${k.id} | ${cell(k.owner_id)} | ${cell(k.name)} | ${k.expires_at} |`);
-    if (r.expiring_keys.count > r.expiring_keys.keys.length) lines.push("", `… and ${r.expiring_keys.count - r.expiring_keys.keys.length} more.`);
+    for (const k of r.expiring_keys.keys)
+      lines.push(`| ${k.id} | ${cell(k.owner_id)} | ${cell(k.name)} | ${k.expires_at} |`);
+    if (r.expiring_keys.count > r.expiring_keys.keys.length)
+      lines.push("", `… and ${r.expiring_keys.count - r.expiring_keys.keys.length} more.`);
   }
   lines.push("");
   return lines.join("\n");

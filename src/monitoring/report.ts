@@ -20,7 +20,6 @@ export const PUBLIC_SOURCES = ["github"] as const;
 /** At most this many open alerts and expiring keys are listed (the counts are always complete). */
 export const REPORT_LIST_LIMIT = 50;
 
-
 /** The median of a list of numbers (the mean of the middle two for an even count); null if empty. */
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
@@ -59,46 +58,59 @@ interface ReportData {
 }
 
 /** The report's queries: key figures through keys/store.ts, the rest from the monitoring, leak and audit tables. */
-async function readReportData(db: D1Database, monitoring: MonitoringConfig, now: number, weekDays: readonly string[]): Promise<ReportData> {
+async function readReportData(
+  db: D1Database,
+  monitoring: MonitoringConfig,
+  now: number,
+  weekDays: readonly string[],
+): Promise<ReportData> {
   const hour = now - (now % HOUR_MS);
   const leakSince = now - LEAK_WINDOW_DAYS * DAY_MS;
-  const [keys, last24h, perDay, leakRows, scanner, expiring, rotations, malformedHashes, alertRows, openAlerts] = await Promise.all([
-    countKeys(db, now),
-    db
-      .prepare(
-        `SELECT SUM(count) AS total, SUM(CASE WHEN outcome = 'valid' THEN count ELSE 0 END) AS valid
+  const [keys, last24h, perDay, leakRows, scanner, expiring, rotations, malformedHashes, alertRows, openAlerts] =
+    await Promise.all([
+      countKeys(db, now),
+      db
+        .prepare(
+          `SELECT SUM(count) AS total, SUM(CASE WHEN outcome = 'valid' THEN count ELSE 0 END) AS valid
          FROM usage_hourly WHERE hour > ?1`,
-      )
-      .bind(hour - 24 * HOUR_MS)
-      .first<{ total: number | null; valid: number | null }>(),
-    db
-      .prepare(
-        `SELECT day, SUM(count) AS total, SUM(CASE WHEN outcome = 'valid' THEN count ELSE 0 END) AS valid
+        )
+        .bind(hour - 24 * HOUR_MS)
+        .first<{ total: number | null; valid: number | null }>(),
+      db
+        .prepare(
+          `SELECT day, SUM(count) AS total, SUM(CASE WHEN outcome = 'valid' THEN count ELSE 0 END) AS valid
          FROM usage_daily WHERE day >= ?1 AND day <= ?2 GROUP BY day`,
-      )
-      .bind(weekDays[0], weekDays[weekDays.length - 1])
-      .all<{ day: string; total: number; valid: number }>(),
-    db
-      .prepare(`SELECT key_id, source, outcome, reported_at, revoked_at FROM leak_events WHERE reported_at >= ?1 AND source != 'scanner'`)
-      .bind(leakSince)
-      .all<LeakRow>(),
-    db
-      .prepare(
-        `SELECT COUNT(DISTINCT key_id) AS keys, COUNT(*) AS reports FROM leak_events
+        )
+        .bind(weekDays[0], weekDays[weekDays.length - 1])
+        .all<{ day: string; total: number; valid: number }>(),
+      db
+        .prepare(
+          `SELECT key_id, source, outcome, reported_at, revoked_at FROM leak_events WHERE reported_at >= ?1 AND source != 'scanner'`,
+        )
+        .bind(leakSince)
+        .all<LeakRow>(),
+      db
+        .prepare(
+          `SELECT COUNT(DISTINCT key_id) AS keys, COUNT(*) AS reports FROM leak_events
          WHERE source = 'scanner' AND reported_at >= ?1 AND outcome IN ('recorded', 'revoked')`,
-      )
-      .bind(leakSince)
-      .first<{ keys: number; reports: number }>(),
-    listKeysExpiringBy(db, now, now + EXPIRY_NOTICE_DAYS * DAY_MS),
-    // A rotation writes two audit rows; the predecessor's is the one that records `rotated_to`.
-    db
-      .prepare(`SELECT COUNT(*) AS n FROM audit_log WHERE action = 'rotate' AND at >= ?1 AND changes LIKE '%"rotated_to"%'`)
-      .bind(now - 90 * DAY_MS)
-      .first<{ n: number }>(),
-    countMalformedHashes(db),
-    findAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs),
-    db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE last_seen_at > ?1").bind(now - monitoring.dedupeMs).first<{ n: number }>(),
-  ]);
+        )
+        .bind(leakSince)
+        .first<{ keys: number; reports: number }>(),
+      listKeysExpiringBy(db, now, now + EXPIRY_NOTICE_DAYS * DAY_MS),
+      // A rotation writes two audit rows; the predecessor's is the one that records `rotated_to`.
+      db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM audit_log WHERE action = 'rotate' AND at >= ?1 AND changes LIKE '%"rotated_to"%'`,
+        )
+        .bind(now - 90 * DAY_MS)
+        .first<{ n: number }>(),
+      countMalformedHashes(db),
+      findAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs),
+      db
+        .prepare("SELECT COUNT(*) AS n FROM alerts WHERE last_seen_at > ?1")
+        .bind(now - monitoring.dedupeMs)
+        .first<{ n: number }>(),
+    ]);
   const leaks = leakRows.results;
   return {
     keys,
@@ -117,7 +129,9 @@ async function readReportData(db: D1Database, monitoring: MonitoringConfig, now:
 /** The leak statistics of the window. Pure. */
 function leakStatistics(leaks: readonly LeakRow[], scanner: ReportData["scanner"]) {
   const publicReports = leaks.filter((l) => (PUBLIC_SOURCES as readonly string[]).includes(l.source));
-  const revokeTimes = leaks.filter((l) => l.key_id !== null && l.revoked_at !== null).map((l) => l.revoked_at! - l.reported_at);
+  const revokeTimes = leaks
+    .filter((l) => l.key_id !== null && l.revoked_at !== null)
+    .map((l) => l.revoked_at! - l.reported_at);
   return {
     window_days: LEAK_WINDOW_DAYS,
     keys_detected_in_public_sources: new Set(publicReports.filter((l) => l.key_id !== null).map((l) => l.key_id)).size,
@@ -158,7 +172,10 @@ function securityControls({ data, leakStats, config, monitoring, githubConfigure
       control: "Key format",
       implementation: `${vendor === "" ? "" : `${vendor}_`}{sk|pk}_{live|test}_ prefix; ${CHECKSUM_LENGTH}-character CRC32 checksum checked before any lookup`,
       status: vendor === "" ? "Partial" : "Active",
-      evidence: vendor === "" ? "no KEY_VENDOR_PREFIX: bare sk_live_ is shared with other vendors' keys" : `vendor prefix "${vendor}_"`,
+      evidence:
+        vendor === ""
+          ? "no KEY_VENDOR_PREFIX: bare sk_live_ is shared with other vendors' keys"
+          : `vendor prefix "${vendor}_"`,
     },
     {
       control: "Storage",
@@ -168,13 +185,15 @@ function securityControls({ data, leakStats, config, monitoring, githubConfigure
     },
     {
       control: "Scoping",
-      implementation: "scopes checked against the route policy; optional IP allowlists, allowed routes and browser origins per key",
+      implementation:
+        "scopes checked against the route policy; optional IP allowlists, allowed routes and browser origins per key",
       status: "Active",
       evidence: `${data.keys.restricted} of ${data.keys.active} active keys restricted by network, route or origin; ${data.keys.admin_scope} hold the admin scope`,
     },
     {
       control: "Rotation",
-      implementation: "rotation mints a successor; the old key works until its grace end, limits shared across the lineage",
+      implementation:
+        "rotation mints a successor; the old key works until its grace end, limits shared across the lineage",
       status: data.rotations > 0 ? "Active" : "Available",
       evidence: `${data.rotations} rotations in the last 90 days`,
     },
@@ -210,11 +229,16 @@ function securityControls({ data, leakStats, config, monitoring, githubConfigure
 }
 
 /** The report: read, judged, then shaped into the answer of GET /admin/v1/report. */
-export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringConfig, now: number): Promise<SecurityReport> {
+export async function buildReport(
+  env: Cloudflare.Env,
+  monitoring: MonitoringConfig,
+  now: number,
+): Promise<SecurityReport> {
   const loaded = loadConfig(env);
   const config = loaded.ok ? loaded.config : null;
   const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), utcDay(now));
-  const githubConfigured = String((env as unknown as Record<string, unknown>).GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim() !== "";
+  const githubConfigured =
+    String((env as unknown as Record<string, unknown>).GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim() !== "";
   const data = await readReportData(env.DB, monitoring, now, weekDays);
   const leakStats = leakStatistics(data.leaks, data.scanner);
   const { keys } = data;
@@ -226,7 +250,11 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
     keys_by_status: { active: keys.active, disabled: keys.disabled, revoked: keys.revoked, expired: keys.expired },
     validations: {
       last_24h: data.last24h,
-      per_day: weekDays.map((day) => ({ day, total: data.perDay.get(day)?.total ?? 0, valid: data.perDay.get(day)?.valid ?? 0 })),
+      per_day: weekDays.map((day) => ({
+        day,
+        total: data.perDay.get(day)?.total ?? 0,
+        valid: data.perDay.get(day)?.valid ?? 0,
+      })),
     },
     controls: securityControls({ data, leakStats, config, monitoring, githubConfigured }),
     leaks: leakStats,
@@ -237,7 +265,9 @@ export async function buildReport(env: Cloudflare.Env, monitoring: MonitoringCon
     expiring_keys: {
       within_days: EXPIRY_NOTICE_DAYS,
       count: data.expiring.length,
-      keys: data.expiring.slice(0, REPORT_LIST_LIMIT).map((k) => ({ ...k, expires_at: new Date(k.expires_at).toISOString() })),
+      keys: data.expiring
+        .slice(0, REPORT_LIST_LIMIT)
+        .map((k) => ({ ...k, expires_at: new Date(k.expires_at).toISOString() })),
     },
   };
 }

@@ -71,7 +71,11 @@ async function sendExpiryNotices(env: Cloudflare.Env, waitUntil: WaitUntil, now:
       type: "key.expiring",
       owner_id: key.owner_id,
       key_id: key.id,
-      data: { name: key.name, expires_at: new Date(key.expires_at).toISOString(), days_left: Math.ceil((key.expires_at - now) / DAY_MS) },
+      data: {
+        name: key.name,
+        expires_at: new Date(key.expires_at).toISOString(),
+        days_left: Math.ceil((key.expires_at - now) / DAY_MS),
+      },
     });
   }
   return notices;
@@ -87,16 +91,30 @@ async function prune(env: Cloudflare.Env, now: number): Promise<Record<string, n
   }
   const { usageRetentionDays, alertRetentionDays } = loaded.config;
   const cutoffs: [string, string, number | string][] = [
-    ["usage_daily", "SELECT key_id, day, outcome FROM usage_daily WHERE day < ?1", utcDay(now - usageRetentionDays * DAY_MS)],
-    ["usage_hourly", "SELECT key_id, hour, outcome FROM usage_hourly WHERE hour < ?1", now - HOURLY_RETENTION_DAYS * DAY_MS],
-    ["key_networks", "SELECT key_id, network FROM key_networks WHERE last_seen < ?1", now - NETWORK_HISTORY_DAYS * DAY_MS],
+    [
+      "usage_daily",
+      "SELECT key_id, day, outcome FROM usage_daily WHERE day < ?1",
+      utcDay(now - usageRetentionDays * DAY_MS),
+    ],
+    [
+      "usage_hourly",
+      "SELECT key_id, hour, outcome FROM usage_hourly WHERE hour < ?1",
+      now - HOURLY_RETENTION_DAYS * DAY_MS,
+    ],
+    [
+      "key_networks",
+      "SELECT key_id, network FROM key_networks WHERE last_seen < ?1",
+      now - NETWORK_HISTORY_DAYS * DAY_MS,
+    ],
     ["alerts", "SELECT id FROM alerts WHERE last_seen_at < ?1", now - alertRetentionDays * DAY_MS],
   ];
   const db = env.DB;
   const results = await db.batch(
     cutoffs.map(([table, select, cutoff]) => {
       const columns = select.slice("SELECT ".length, select.indexOf(" FROM"));
-      return db.prepare(`DELETE FROM ${table} WHERE (${columns}) IN (${select} LIMIT ?2)`).bind(cutoff, PRUNE_BATCH_LIMIT);
+      return db
+        .prepare(`DELETE FROM ${table} WHERE (${columns}) IN (${select} LIMIT ?2)`)
+        .bind(cutoff, PRUNE_BATCH_LIMIT);
     }),
   );
   cutoffs.forEach(([table], i) => (pruned[table] = results[i]?.meta.changes ?? 0));

@@ -24,7 +24,10 @@ export type UsageReport = z.output<typeof usageReportSchema>;
  * Counts between two UTC days (inclusive), by day and outcome. `keyId` undefined means every key; days
  * with no decisions are listed with zeros, so a chart needs no gap filling.
  */
-export async function readUsage(db: D1Database, range: { from: string; to: string; keyId?: string }): Promise<UsageReport> {
+export async function readUsage(
+  db: D1Database,
+  range: { from: string; to: string; keyId?: string },
+): Promise<UsageReport> {
   const { results } = await db
     .prepare(
       `SELECT day, outcome, SUM(count) AS count FROM usage_daily

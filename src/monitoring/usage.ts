@@ -125,6 +125,10 @@ export function countRows(batch: PendingBatch): CountRow[] {
 /** Each admitted key's admissions in the batch and the latest of them: what its key row is told. */
 export function keyUsage(batch: PendingBatch, rows: readonly CountRow[]): [keyId: string, KeyUsage][] {
   const admitted = new Map<string, number>();
-  for (const r of rows) if (r.outcome === ADMITTED && r.keyId !== "") admitted.set(r.keyId, (admitted.get(r.keyId) ?? 0) + r.count);
-  return [...admitted].map(([keyId, count]) => [keyId, { count, lastUsedAt: batch.lastAdmittedAt.get(keyId) ?? batch.lastAt }]);
+  for (const r of rows)
+    if (r.outcome === ADMITTED && r.keyId !== "") admitted.set(r.keyId, (admitted.get(r.keyId) ?? 0) + r.count);
+  return [...admitted].map(([keyId, count]) => [
+    keyId,
+    { count, lastUsedAt: batch.lastAdmittedAt.get(keyId) ?? batch.lastAt },
+  ]);
 }

@@ -40,7 +40,11 @@ export function notifyOwner(env: Cloudflare.Env, waitUntil: WaitUntil, event: Ow
     return;
   }
   if (!env.NOTIFY_WEBHOOK_SECRET) {
-    log("error", "notify.skipped", { type: event.type, setting: "NOTIFY_WEBHOOK_SECRET", degraded: "notify_unconfigured" });
+    log("error", "notify.skipped", {
+      type: event.type,
+      setting: "NOTIFY_WEBHOOK_SECRET",
+      degraded: "notify_unconfigured",
+    });
     return;
   }
   const body = JSON.stringify({ id: crypto.randomUUID(), created_at: clock.now(), ...event });

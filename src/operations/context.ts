@@ -24,7 +24,12 @@ export interface OperationContext<A extends Actor = Actor> extends RequestScope 
 }
 
 /** The audit row of a change this operation makes, naming its actor and request. */
-export function auditEntry(ctx: OperationContext, action: AuditAction, at: number, changes: Record<string, unknown>): AuditEntry {
+export function auditEntry(
+  ctx: OperationContext,
+  action: AuditAction,
+  at: number,
+  changes: Record<string, unknown>,
+): AuditEntry {
   ctx.observe?.auditAction(action);
   return { actor: actorName(ctx.actor), action, requestId: ctx.requestId, at, changes };
 }

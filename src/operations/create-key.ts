@@ -16,7 +16,11 @@ export type CreateKeyInput = z.output<typeof createKeySchema>;
 export const createKeyResult = z.object({ api_key: z.string(), key: keyViewSchema });
 export type CreateKeyResult = z.output<typeof createKeyResult>;
 
-export async function createKey(ctx: OperationContext<AdminActor>, input: CreateKeyInput, config: Config): Promise<CreateKeyResult> {
+export async function createKey(
+  ctx: OperationContext<AdminActor>,
+  input: CreateKeyInput,
+  config: Config,
+): Promise<CreateKeyResult> {
   checkLifetimeDays(config, input.expires_in_days);
   const now = clock.now();
   const { expires_in_days, ...settings } = input;

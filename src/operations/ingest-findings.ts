@@ -19,16 +19,29 @@ export async function ingestFindings(
   config: Config,
 ): Promise<IngestSummary> {
   const keyed = await findingReports(input.source, config.vendor, input.findings);
-  const processed = await ingestLeakReports(ctx, { source: input.source, revoke: true, reportedAt: input.reportedAt, reports: keyed.map((k) => k.report) });
+  const processed = await ingestLeakReports(ctx, {
+    source: input.source,
+    revoke: true,
+    reportedAt: input.reportedAt,
+    reports: keyed.map((k) => k.report),
+  });
   return summarizeFindings(input.findings.length, keyed, processed);
 }
 
 export type ScannerReportInput = z.output<typeof scannerReportSchema>;
 
 /** The built-in scanner's report: recorded (the owners told), or revoked with `revoke: true`. */
-export async function ingestScannerReport(ctx: OperationContext<AdminActor>, input: ScannerReportInput & { reportedAt: number }): Promise<IngestSummary> {
+export async function ingestScannerReport(
+  ctx: OperationContext<AdminActor>,
+  input: ScannerReportInput & { reportedAt: number },
+): Promise<IngestSummary> {
   const reports = await scannerReports(input.findings);
-  const processed = await ingestLeakReports(ctx, { source: "scanner", revoke: input.revoke, reportedAt: input.reportedAt, reports });
+  const processed = await ingestLeakReports(ctx, {
+    source: "scanner",
+    revoke: input.revoke,
+    reportedAt: input.reportedAt,
+    reports,
+  });
   const results = processed.map((r, index) => ({ index, status: r.outcome, key_id: r.key_id, duplicate: r.duplicate }));
   return { results, counts: countResults(results) };
 }

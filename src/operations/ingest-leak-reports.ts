@@ -35,7 +35,15 @@ export interface LeakIntake extends LeakPolicy {
  */
 export async function ingestLeakReports(ctx: OperationContext, intake: LeakIntake): Promise<LeakResult[]> {
   const { reports, reportedAt, source, revoke, notifyType } = intake;
-  const leak: LeakContext = { env: ctx.env, waitUntil: ctx.waitUntil, requestId: ctx.requestId, source, revoke, reportedAt, notifyType };
+  const leak: LeakContext = {
+    env: ctx.env,
+    waitUntil: ctx.waitUntil,
+    requestId: ctx.requestId,
+    source,
+    revoke,
+    reportedAt,
+    notifyType,
+  };
   const plan = await planLeakReports(leak, reports);
   let failures = 0;
   const completed: number[] = [];
@@ -62,11 +70,21 @@ export async function ingestLeakReports(ctx: OperationContext, intake: LeakIntak
  */
 async function revokeLeaked(ctx: OperationContext, leak: LeakContext, record: KeyRecord, report: LeakReport) {
   const at = clock.now();
-  const changes = { status: "revoked", revoke_reason: LEAKED_REASON, leak_source: leak.source, location: report.location };
+  const changes = {
+    status: "revoked",
+    revoke_reason: LEAKED_REASON,
+    leak_source: leak.source,
+    location: report.location,
+  };
   // A batch revokes many keys: the request log names none of them (the answer does), so nothing is observed.
   const audit = auditEntry({ ...ctx, observe: undefined }, "revoke", at, changes);
-  const { written, leasesExpireAt } = await changeKey(ctx.env, record, () => markKeyRevoked(ctx.env.DB, record.id, LEAKED_REASON, audit), {
-    waitForLeases: false,
-  });
+  const { written, leasesExpireAt } = await changeKey(
+    ctx.env,
+    record,
+    () => markKeyRevoked(ctx.env.DB, record.id, LEAKED_REASON, audit),
+    {
+      waitForLeases: false,
+    },
+  );
   return { changed: written.changed, leasesExpireAt };
 }

@@ -13,11 +13,21 @@ export type ListAlertsInput = z.output<typeof alertsQuery>;
 export const listAlertsResult = z.object({ alerts: z.array(alertViewSchema), next_cursor: z.string().nullable() });
 export type ListAlertsResult = z.output<typeof listAlertsResult>;
 
-export async function listAlerts(ctx: OperationContext<AdminActor>, input: ListAlertsInput, config: MonitoringConfig): Promise<ListAlertsResult> {
+export async function listAlerts(
+  ctx: OperationContext<AdminActor>,
+  input: ListAlertsInput,
+  config: MonitoringConfig,
+): Promise<ListAlertsResult> {
   const now = clock.now();
   const rows = await findAlerts(
     ctx.env.DB,
-    { keyId: input.key_id, rule: input.rule, openOnly: input.status === "open", limit: input.limit + 1, before: input.cursor ? Number(input.cursor) : undefined },
+    {
+      keyId: input.key_id,
+      rule: input.rule,
+      openOnly: input.status === "open",
+      limit: input.limit + 1,
+      before: input.cursor ? Number(input.cursor) : undefined,
+    },
     now,
     config.dedupeMs,
   );

@@ -49,5 +49,8 @@ export async function listKeys(ctx: OperationContext<AdminActor>, input: ListKey
     },
     now,
   );
-  return { keys: records.map((r) => toKeyView(r, now)), next_cursor: next ? encodeCursor(next.createdAt, next.id) : null };
+  return {
+    keys: records.map((r) => toKeyView(r, now)),
+    next_cursor: next ? encodeCursor(next.createdAt, next.id) : null,
+  };
 }

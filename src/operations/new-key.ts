@@ -11,7 +11,8 @@ import { DAY_MS } from "../util/time";
 
 /** 400 unless a lifetime of `days` is within MAX_KEY_LIFETIME_DAYS. */
 export function checkLifetimeDays(config: Config, days: number): void {
-  if (days > config.maxLifetimeDays) throw invalidField("expires_in_days", `at most ${config.maxLifetimeDays} (MAX_KEY_LIFETIME_DAYS)`);
+  if (days > config.maxLifetimeDays)
+    throw invalidField("expires_in_days", `at most ${config.maxLifetimeDays} (MAX_KEY_LIFETIME_DAYS)`);
 }
 
 /** A new secret with these settings, living `days` from `now`; a rotation's successor names its predecessor. */
@@ -22,6 +23,11 @@ export async function mintKey(
   predecessor: Pick<KeyRecord, "id" | "lineage_id"> | null = null,
 ): Promise<{ apiKey: string; keyHash: string; record: KeyRecord }> {
   const apiKey = generateKey(config.vendor, settings.type, settings.environment);
-  const record = newKeyRecord(parseKey(apiKey, config.vendor)!, settings, { now: times.now, expiresAt: times.now + times.days * DAY_MS }, predecessor);
+  const record = newKeyRecord(
+    parseKey(apiKey, config.vendor)!,
+    settings,
+    { now: times.now, expiresAt: times.now + times.days * DAY_MS },
+    predecessor,
+  );
   return { apiKey, keyHash: await sha256Hex(apiKey), record };
 }

@@ -20,7 +20,13 @@ export async function recordQueryExposure(
     const reports = await queryExposureReports(ctx.env, config, request, now);
     if (reports.length === 0) return;
     const revoke = ctx.env.REVOKE_ON_QUERY_EXPOSURE === "true";
-    await ingestLeakReports(ctx, { source: "gateway_query", revoke, notifyType: "key.exposed", reportedAt: now, reports });
+    await ingestLeakReports(ctx, {
+      source: "gateway_query",
+      revoke,
+      notifyType: "key.exposed",
+      reportedAt: now,
+      reports,
+    });
   } catch (error) {
     log("error", "leaks.query_exposure_unrecorded", { request_id: ctx.requestId, error: (error as Error).name });
   }

@@ -14,11 +14,20 @@ import { clock } from "../util/clock";
 
 export type RevokeKeyInput = z.output<typeof revokeKeySchema>;
 
-export async function revokeKey(ctx: OperationContext<AdminActor>, id: string, input: RevokeKeyInput): Promise<KeyView> {
+export async function revokeKey(
+  ctx: OperationContext<AdminActor>,
+  id: string,
+  input: RevokeKeyInput,
+): Promise<KeyView> {
   const now = clock.now();
   const reason = input.reason ?? null;
   const { record } = await requireKey(ctx.env, id);
   return applyKeyChange(ctx, record, now, () =>
-    markKeyRevoked(ctx.env.DB, id, reason, auditEntry(ctx, "revoke", now, { status: "revoked", revoke_reason: reason })),
+    markKeyRevoked(
+      ctx.env.DB,
+      id,
+      reason,
+      auditEntry(ctx, "revoke", now, { status: "revoked", revoke_reason: reason }),
+    ),
   );
 }

@@ -28,7 +28,12 @@ export const rotateKeyResult = z.object({
 });
 export type RotateKeyResult = z.output<typeof rotateKeyResult>;
 
-export async function rotateKey(ctx: OperationContext<AdminActor>, id: string, input: RotateKeyInput, config: Config): Promise<RotateKeyResult> {
+export async function rotateKey(
+  ctx: OperationContext<AdminActor>,
+  id: string,
+  input: RotateKeyInput,
+  config: Config,
+): Promise<RotateKeyResult> {
   checkLifetimeDays(config, input.expires_in_days);
   const { record: old } = await requireKey(ctx.env, id);
   const now = clock.now();
@@ -58,5 +63,9 @@ export async function rotateKey(ctx: OperationContext<AdminActor>, id: string, i
   }
   if (!rotated) throw new ProblemError("key_state_conflict"); // rotated, revoked or disabled meanwhile
 
-  return { api_key: apiKey, key: toKeyView(successor, now), previous: { id: old.id, grace_until: isoTime(graceUntil) } };
+  return {
+    api_key: apiKey,
+    key: toKeyView(successor, now),
+    previous: { id: old.id, grace_until: isoTime(graceUntil) },
+  };
 }

@@ -22,7 +22,10 @@ export const DEFAULT_RATE_LIMITS = [{ name: "hour", limit: 1000, window_seconds:
 const rateLimit = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
   limit: z.int().min(1).max(1_000_000_000),
-  window_seconds: z.int().min(1).max(366 * 86400),
+  window_seconds: z
+    .int()
+    .min(1)
+    .max(366 * 86400),
 });
 
 /** The settings a key carries, shared by create and update. */
@@ -38,10 +41,20 @@ const settings = {
     .max(8)
     .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique"),
   ip_allowlist: z
-    .array(z.string().max(64).refine((c) => parseCidr(c) !== null, "not a strict CIDR (no host bits, octal, hex or zone ids)"))
+    .array(
+      z
+        .string()
+        .max(64)
+        .refine((c) => parseCidr(c) !== null, "not a strict CIDR (no host bits, octal, hex or zone ids)"),
+    )
     .max(100),
   allowed_routes: z
-    .array(z.string().max(512).refine((r) => parseRoutePattern(r) !== null, 'not a route like "GET /api/v1/public/*"'))
+    .array(
+      z
+        .string()
+        .max(512)
+        .refine((r) => parseRoutePattern(r) !== null, 'not a route like "GET /api/v1/public/*"'),
+    )
     .max(100),
   allowed_origins: z.array(z.string().max(256).refine(isOrigin, "not an origin like https://app.example.com")).max(50),
   metadata: z
@@ -79,7 +92,8 @@ export const createKeySchema = z
     metadata: settings.metadata.default({}),
   })
   .superRefine((body, ctx) => {
-    for (const [path, message] of keyTypeIssues(body.type, body)) ctx.addIssue({ code: "custom", path: [path], message });
+    for (const [path, message] of keyTypeIssues(body.type, body))
+      ctx.addIssue({ code: "custom", path: [path], message });
   });
 
 export const updateKeySchema = z
@@ -139,7 +153,10 @@ export const alertsQuery = z.strictObject({
   key_id: z.string().regex(KEY_ID_PATTERN).optional(),
   rule: z.enum(ALERT_RULES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().regex(/^[1-9][0-9]{0,15}$/, "not a cursor from a previous page").optional(),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, "not a cursor from a previous page")
+    .optional(),
 });
 
 export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"]).default("markdown") });

@@ -15,7 +15,9 @@ function statusChange(from: "active" | "disabled", to: "active" | "disabled", ac
     const { record } = await requireKey(ctx.env, id);
     if (record.status === "revoked") throw new ProblemError("key_state_conflict");
     const now = clock.now();
-    return applyKeyChange(ctx, record, now, () => setKeyStatus(ctx.env.DB, id, from, to, auditEntry(ctx, action, now, { status: to })));
+    return applyKeyChange(ctx, record, now, () =>
+      setKeyStatus(ctx.env.DB, id, from, to, auditEntry(ctx, action, now, { status: to })),
+    );
   };
 }
 

@@ -17,7 +17,12 @@ import { DAY_MS } from "../util/time";
 
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
 
-export async function updateKey(ctx: OperationContext<AdminActor>, id: string, input: UpdateKeyInput, config: Config): Promise<KeyView> {
+export async function updateKey(
+  ctx: OperationContext<AdminActor>,
+  id: string,
+  input: UpdateKeyInput,
+  config: Config,
+): Promise<KeyView> {
   const { record } = await requireKey(ctx.env, id);
   if (record.status === "revoked") throw new ProblemError("key_state_conflict");
 
@@ -29,13 +34,22 @@ export async function updateKey(ctx: OperationContext<AdminActor>, id: string, i
   if (expires_at !== undefined) {
     const at = Date.parse(expires_at);
     if (at <= now || at > now + config.maxLifetimeDays * DAY_MS) {
-      throw invalidField("expires_at", `must be in the future and within ${config.maxLifetimeDays} days (MAX_KEY_LIFETIME_DAYS)`);
+      throw invalidField(
+        "expires_at",
+        `must be in the future and within ${config.maxLifetimeDays} days (MAX_KEY_LIFETIME_DAYS)`,
+      );
     }
     settings.expires_at = at;
   }
 
   return applyKeyChange(ctx, record, now, async () => {
-    const { changed } = await updateKeySettings(ctx.env.DB, id, record.version, settings, auditEntry(ctx, "update", now, input));
+    const { changed } = await updateKeySettings(
+      ctx.env.DB,
+      id,
+      record.version,
+      settings,
+      auditEntry(ctx, "update", now, input),
+    );
     // Nothing matched: the key was revoked or changed by someone else since we read it.
     if (!changed) throw new ProblemError("key_state_conflict");
   });

@@ -29,7 +29,8 @@ function usageRange(input: UsageInput): { from: string; to: string } {
   const from = input.from ?? utcDay(utcDayStart(to) - (DEFAULT_USAGE_DAYS - 1) * DAY_MS);
   if (from > to) throw invalidField("from", "must not be after to");
   const days = (utcDayStart(to) - utcDayStart(from)) / DAY_MS + 1;
-  if (days > MAX_USAGE_RANGE_DAYS) throw invalidField("from", `the range may cover at most ${MAX_USAGE_RANGE_DAYS} days`);
+  if (days > MAX_USAGE_RANGE_DAYS)
+    throw invalidField("from", `the range may cover at most ${MAX_USAGE_RANGE_DAYS} days`);
   return { from, to };
 }
 
@@ -37,7 +38,11 @@ export async function getUsage(ctx: OperationContext<AdminActor>, input: UsageIn
   return readUsage(ctx.env.DB, usageRange(input));
 }
 
-export async function getKeyUsage(ctx: OperationContext<AdminActor>, id: string, input: UsageInput): Promise<KeyUsageResult> {
+export async function getKeyUsage(
+  ctx: OperationContext<AdminActor>,
+  id: string,
+  input: UsageInput,
+): Promise<KeyUsageResult> {
   const range = usageRange(input);
   await requireKey(ctx.env, id);
   return { key_id: id, ...(await readUsage(ctx.env.DB, { ...range, keyId: id })) };

@@ -35,7 +35,9 @@ export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
   }
 
   async #decide(params: VerifyParams): Promise<Decision> {
-    const p = (typeof params === "object" && params !== null ? params : {}) as Partial<Record<keyof VerifyParams, unknown>>;
+    const p = (typeof params === "object" && params !== null ? params : {}) as Partial<
+      Record<keyof VerifyParams, unknown>
+    >;
     if (
       typeof p.key !== "string" ||
       typeof p.method !== "string" ||
@@ -59,7 +61,13 @@ export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
     return verifyKey(
       verifyStores(this.env, waitUntil, decisions),
       loaded.config,
-      { key: p.key, method: p.method, segments: path.segments, ip: (p.ip as string) ?? null, origin: (p.origin as string) ?? null },
+      {
+        key: p.key,
+        method: p.method,
+        segments: path.segments,
+        ip: (p.ip as string) ?? null,
+        origin: (p.origin as string) ?? null,
+      },
       clock.now(),
     );
   }

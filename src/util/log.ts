@@ -72,7 +72,9 @@ const COUNT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** A counts object as written: only well-formed names and finite numbers, so it can carry nothing else. */
 function cleanCounts(counts: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).filter(([name, n]) => COUNT_NAME.test(name) && typeof n === "number" && Number.isFinite(n)));
+  return Object.fromEntries(
+    Object.entries(counts).filter(([name, n]) => COUNT_NAME.test(name) && typeof n === "number" && Number.isFinite(n)),
+  );
 }
 
 function clean(value: unknown): string | number | boolean | undefined {
@@ -95,7 +97,9 @@ export function formatLogLine(level: LogLevel, msg: string, fields: LogFields = 
     const v = clean(value);
     if (v !== undefined) line[name] = v;
   }
-  return JSON.stringify(line).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(line)
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /** Where finished lines go. */

@@ -29,7 +29,8 @@ export function hasCredentialInQuery(url: URL, vendor: string): boolean {
 /** The keys of this authorizer (valid checksum) anywhere in the URL's query, percent-decoded, each once. */
 export function keysInQuery(url: URL, vendor: string): string[] {
   const search = url.search;
-  if (!search.includes("_live_") && !search.includes("_test_") && !search.includes("%5F") && !search.includes("%5f")) return [];
+  if (!search.includes("_live_") && !search.includes("_test_") && !search.includes("%5F") && !search.includes("%5f"))
+    return [];
   let decoded = search;
   try {
     decoded = decodeURIComponent(search);
@@ -54,7 +55,8 @@ export function readCredential(headers: Headers): Credential {
   const trimmed = apiKeyHeader === null ? null : trimOws(apiKeyHeader);
   const fromHeader = trimmed === null ? null : trimmed === "" ? "malformed" : trimmed;
   if (fromAuthorization === "malformed" || fromHeader === "malformed") return { kind: "malformed" };
-  if (fromAuthorization !== null && fromHeader !== null && fromAuthorization !== fromHeader) return { kind: "malformed" };
+  if (fromAuthorization !== null && fromHeader !== null && fromAuthorization !== fromHeader)
+    return { kind: "malformed" };
   const key = fromHeader ?? fromAuthorization;
   if (key === null) return { kind: "missing" };
   if (NOT_IN_A_CREDENTIAL.test(key)) return { kind: "malformed" };

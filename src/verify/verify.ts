@@ -7,7 +7,15 @@ import type { DecisionSink, RequestCf, WaitUntil } from "../http/context";
 import type { ProblemCode } from "../http/problem";
 import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
-import { knownKey, loadKey, mayBeCached, REFUSAL_RECHECK_MS, reloadKey, type KeyStores, type PresentedKey } from "../keys/lookup";
+import {
+  knownKey,
+  loadKey,
+  mayBeCached,
+  REFUSAL_RECHECK_MS,
+  reloadKey,
+  type KeyStores,
+  type PresentedKey,
+} from "../keys/lookup";
 import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
 import { recordRefusal, throttledUntil } from "./throttle";
@@ -53,7 +61,12 @@ const refuse = (code: ProblemCode): Refusal => ({ valid: false, code });
  * decided on what the isolate already knows costs nothing, so it must not lock out a valid neighbour
  * behind the same address.
  */
-const CREDENTIAL_REFUSALS: ReadonlySet<ProblemCode> = new Set(["invalid_key", "key_revoked", "key_expired", "key_disabled"]);
+const CREDENTIAL_REFUSALS: ReadonlySet<ProblemCode> = new Set([
+  "invalid_key",
+  "key_revoked",
+  "key_expired",
+  "key_disabled",
+]);
 
 export type VerifyStores = KeyStores & LimitStores & { decisions: DecisionSink };
 
@@ -62,7 +75,12 @@ export function verifyStores(env: Cloudflare.Env, waitUntil: WaitUntil, decision
   return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil, decisions };
 }
 
-export async function verifyKey(stores: VerifyStores, config: Config, input: VerifyInput, now: number): Promise<Decision> {
+export async function verifyKey(
+  stores: VerifyStores,
+  config: Config,
+  input: VerifyInput,
+  now: number,
+): Promise<Decision> {
   const trace: Trace = { keyId: null, readStorage: false };
   const decision = await decide(stores, config, input, now, trace);
   if (!decision.valid && trace.readStorage && CREDENTIAL_REFUSALS.has(decision.code)) {
@@ -78,7 +96,13 @@ export async function verifyKey(stores: VerifyStores, config: Config, input: Ver
  */
 type Trace = { keyId: string | null; readStorage: boolean };
 
-async function decide(stores: VerifyStores, config: Config, input: VerifyInput, now: number, trace: Trace): Promise<Decision> {
+async function decide(
+  stores: VerifyStores,
+  config: Config,
+  input: VerifyInput,
+  now: number,
+  trace: Trace,
+): Promise<Decision> {
   // 1. Grammar and checksum: a mistyped or invented key costs no storage read.
   const parsed = parseKey(input.key, config.vendor);
   if (!parsed) return refuse("invalid_key");
@@ -86,7 +110,8 @@ async function decide(stores: VerifyStores, config: Config, input: VerifyInput, 
   // 2. A client over the refusal throttle gets no KV or D1 read: only a key this isolate already knows is
   // decided for it. Most made-up keys are told apart by their hint alone, before any hashing.
   const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
-  if (throttled !== null && !mayBeCached(parsed.hint)) return { valid: false, code: "rate_limited", retry_at: throttled };
+  if (throttled !== null && !mayBeCached(parsed.hint))
+    return { valid: false, code: "rate_limited", retry_at: throttled };
 
   // 3. Hash, then what this isolate knows: its copy of the key, or that the hash is unknown; else KV → D1.
   const key: PresentedKey = { hash: await sha256Hex(input.key), hint: parsed.hint };

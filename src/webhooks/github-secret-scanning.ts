@@ -40,13 +40,22 @@ interface GithubMatch {
 /** The alert's matches; unknown fields are ignored, wrong types of the fields used are refused (400). */
 export function parseGithubAlert(value: unknown): GithubMatch[] {
   if (!Array.isArray(value)) throw invalidField("", "expected a JSON array of {token, type, url, source}");
-  if (value.length > GITHUB_ALERT_MAX_TOKENS) throw invalidField("", `at most ${GITHUB_ALERT_MAX_TOKENS} tokens per alert`);
+  if (value.length > GITHUB_ALERT_MAX_TOKENS)
+    throw invalidField("", `at most ${GITHUB_ALERT_MAX_TOKENS} tokens per alert`);
   return value.map((item, i) => {
     const m = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
     const optional = (v: unknown) => (v === undefined || v === null ? null : typeof v === "string" ? v : undefined);
     const url = optional(m.url);
     const source = optional(m.source);
-    if (typeof m.token !== "string" || m.token.length === 0 || m.token.length > 4096 || typeof m.type !== "string" || m.type.length > 256 || url === undefined || source === undefined) {
+    if (
+      typeof m.token !== "string" ||
+      m.token.length === 0 ||
+      m.token.length > 4096 ||
+      typeof m.type !== "string" ||
+      m.type.length > 256 ||
+      url === undefined ||
+      source === undefined
+    ) {
       throw invalidField(String(i), "each match needs a string token and type; url and source are strings if present");
     }
     return { token: m.token, type: m.type, url, source };
@@ -59,12 +68,14 @@ export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
   if (keysUrl === "") throw new ProblemError("not_found");
   const keyId = c.req.header("Github-Public-Key-Identifier") ?? "";
   const signature = c.req.header("Github-Public-Key-Signature") ?? "";
-  if (keyId === "" || signature === "" || keyId.length > 256 || signature.length > 512) throw new ProblemError("invalid_signature");
+  if (keyId === "" || signature === "" || keyId.length > 256 || signature.length > 512)
+    throw new ProblemError("invalid_signature");
   const body = await readBoundedBytes(c.req.raw, GITHUB_ALERT_MAX_BYTES);
 
   const key = await githubKey(keysUrl, keyId);
   if (key === "unavailable") throw new ProblemError("signing_keys_unavailable", { retryAfterSeconds: 30 });
-  if (key === "unknown" || !(await verifyGithubSignature(key, signature, body))) throw new ProblemError("invalid_signature");
+  if (key === "unknown" || !(await verifyGithubSignature(key, signature, body)))
+    throw new ProblemError("invalid_signature");
 
   const matches = parseGithubAlert(parseJsonStrict(decodeUtf8(body)));
   const loaded = loadConfig(c.env);

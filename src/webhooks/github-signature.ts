@@ -46,7 +46,10 @@ async function fetchKeySet(url: string, now: number): Promise<KeySet> {
   const { signal, cancel } = timeoutSignal(GITHUB_KEYS_FETCH_TIMEOUT_MS);
   let body: { public_keys?: unknown };
   try {
-    const response = await fetch(url, { headers: { Accept: "application/json", "User-Agent": "edge-key-authorizer" }, signal });
+    const response = await fetch(url, {
+      headers: { Accept: "application/json", "User-Agent": "edge-key-authorizer" },
+      signal,
+    });
     if (!response.ok) {
       await response.body?.cancel();
       throw new Error(`key document answered ${response.status}`);
@@ -62,7 +65,10 @@ async function fetchKeySet(url: string, now: number): Promise<KeySet> {
     const der = pemToDer(key);
     if (!der) continue;
     try {
-      keys.set(id, await crypto.subtle.importKey("spki", der, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]));
+      keys.set(
+        id,
+        await crypto.subtle.importKey("spki", der, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]),
+      );
     } catch {
       // Not a P-256 key: skip it, the others may still verify.
     }
@@ -126,7 +132,11 @@ export function derToRawSignature(der: Uint8Array): Uint8Array | null {
 }
 
 /** Whether `signatureBase64` (DER) is a valid signature of `body` under `key`. Never throws on bad input. */
-export async function verifyGithubSignature(key: CryptoKey, signatureBase64: string, body: Uint8Array): Promise<boolean> {
+export async function verifyGithubSignature(
+  key: CryptoKey,
+  signatureBase64: string,
+  body: Uint8Array,
+): Promise<boolean> {
   let der: Uint8Array;
   try {
     der = Uint8Array.from(atob(signatureBase64.trim()), (c) => c.charCodeAt(0));

@@ -51,7 +51,8 @@ export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Respon
   const token = c.env.TRUFFLEHOG_VERIFY_TOKEN ?? "";
   if (token === "") throw new ProblemError("not_found");
   limitLeakRoute("verify", c.req.header("CF-Connecting-IP") ?? "", now);
-  if (!(await secretsEqual(presentedBearer(c.req.header("Authorization")), token))) throw new ProblemError("webhook_unauthorized");
+  if (!(await secretsEqual(presentedBearer(c.req.header("Authorization")), token)))
+    throw new ProblemError("webhook_unauthorized");
   const candidates = verifyCandidates(parseJsonStrict(decodeUtf8(await readBoundedBytes(c.req.raw, VERIFY_MAX_BYTES))));
   const loaded = loadConfig(c.env);
   if (!loaded.ok) throw configUnavailable();
@@ -75,6 +76,11 @@ export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Respon
     })),
   );
   const ctx = { ...requestScope(c), actor: { kind: "webhook", name: "trufflehog-verify" } as const };
-  await ingestLeakReports(ctx, { source: "trufflehog", revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true", reportedAt: now, reports });
+  await ingestLeakReports(ctx, {
+    source: "trufflehog",
+    revoke: c.env.TRUFFLEHOG_REVOKE_ON_VERIFY === "true",
+    reportedAt: now,
+    reports,
+  });
   return new Response(null, { status: 200, headers: { "Cache-Control": "no-store" } });
 }

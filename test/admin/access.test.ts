@@ -12,7 +12,11 @@ const TEAM = "https://team.example.com";
 const AUD = "aud-0123456789";
 const ACCESS = { ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD };
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replaceAll("=", "");
 const encodeJson = (value: unknown) => b64url(new TextEncoder().encode(JSON.stringify(value)));
 
 let signingKey: CryptoKey;
@@ -33,7 +37,14 @@ async function sign(claims: Record<string, unknown>, { key = signingKey, kid = "
 }
 
 const now = () => Math.floor(testClock.now() / 1000);
-const validClaims = () => ({ aud: [AUD], iss: TEAM, email: "ops@example.com", exp: now() + 300, nbf: now() - 10, sub: "u1" });
+const validClaims = () => ({
+  aud: [AUD],
+  iss: TEAM,
+  email: "ops@example.com",
+  exp: now() + 300,
+  nbf: now() - 10,
+  sub: "u1",
+});
 
 const createWith = (jwt: string, settings: Partial<Cloudflare.Env> = ACCESS) =>
   callWith(settings, "/admin/v1/keys", {
@@ -55,7 +66,9 @@ describe("Access JWT", () => {
     const res = await createWith(await sign(validClaims()));
     expect(res.status).toBe(201);
     const { key } = (await res.json()) as CreateKeyResult;
-    const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ?").bind(key.id).first<{ actor: string }>();
+    const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ?")
+      .bind(key.id)
+      .first<{ actor: string }>();
     expect(row?.actor).toBe("ops@example.com");
   });
 
@@ -68,12 +81,19 @@ describe("Access JWT", () => {
     ["a signature by another key", validClaims(), { key: "other" }],
     ["an unknown key id", validClaims(), { kid: "kid-unknown" }],
     ["alg none", validClaims(), { alg: "none" }],
-  ])("refuses %s with 401 and creates nothing", async (_label, claims, opts: { key?: string; kid?: string; alg?: string }) => {
-    const jwt = await sign(claims, { key: opts.key === "other" ? otherKey : signingKey, kid: opts.kid ?? "kid-1", alg: opts.alg ?? "RS256" });
-    const res = await createWith(jwt);
-    expect(res.status).toBe(401);
-    expect((await problemOf(res)).code).toBe("admin_unauthorized");
-  });
+  ])(
+    "refuses %s with 401 and creates nothing",
+    async (_label, claims, opts: { key?: string; kid?: string; alg?: string }) => {
+      const jwt = await sign(claims, {
+        key: opts.key === "other" ? otherKey : signingKey,
+        kid: opts.kid ?? "kid-1",
+        alg: opts.alg ?? "RS256",
+      });
+      const res = await createWith(jwt);
+      expect(res.status).toBe(401);
+      expect((await problemOf(res)).code).toBe("admin_unauthorized");
+    },
+  );
 
   it("refuses a tampered payload under a valid signature", async () => {
     const [h, , s] = (await sign(validClaims())).split(".");

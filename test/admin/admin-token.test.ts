@@ -23,9 +23,19 @@ describe("happy path", () => {
     const audit = (await (await admin(`/audit?key_id=${key.id}`, { method: "GET" })).json()) as ListAuditResult;
     expect(audit.entries[0]!.actor).toBe("ADMIN_TOKEN_NEXT");
     // Without ADMIN_TOKEN_NEXT configured, that token opens nothing.
-    const refused = await callWith({}, "/admin/v1/keys", { method: "GET", headers: { Authorization: `Bearer ${next}` } });
+    const refused = await callWith({}, "/admin/v1/keys", {
+      method: "GET",
+      headers: { Authorization: `Bearer ${next}` },
+    });
     expect(refused.status).toBe(401);
-    expect((await callWith({ ADMIN_TOKEN_NEXT: next }, "/admin/v1/keys", { method: "GET", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
+    expect(
+      (
+        await callWith({ ADMIN_TOKEN_NEXT: next }, "/admin/v1/keys", {
+          method: "GET",
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -45,7 +55,9 @@ describe("errors", () => {
 
   it("unknown admin routes are 404 behind the token, 401 without it", async () => {
     expect((await admin("/nothing-here", { method: "GET" })).status).toBe(404);
-    expect((await admin("/nothing-here", { method: "GET", headers: { Authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await admin("/nothing-here", { method: "GET", headers: { Authorization: "Bearer nope" } })).status).toBe(
+      401,
+    );
   });
 });
 
@@ -64,14 +76,21 @@ describe("security", () => {
   });
 
   it("refuses a request with no credential at all", async () => {
-    const res = await call("/admin/v1/keys", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"owner_id":"x"}' });
+    const res = await call("/admin/v1/keys", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '{"owner_id":"x"}',
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="admin"');
   });
 
   it("refuses an API key, even one with the admin scope", async () => {
     const { apiKey } = await mintKey({ scopes: ["admin"] });
-    const attempts: Record<string, string>[] = [{ Authorization: `Bearer ${apiKey}` }, { "X-API-Key": apiKey, Authorization: "" }];
+    const attempts: Record<string, string>[] = [
+      { Authorization: `Bearer ${apiKey}` },
+      { "X-API-Key": apiKey, Authorization: "" },
+    ];
     for (const headers of attempts) {
       const res = await admin("/keys", { headers, json: { owner_id: "x" } });
       expect(res.status).toBe(401);
@@ -88,9 +107,13 @@ describe("security", () => {
 
   it("records the admin credential's name as the actor, never the token itself", async () => {
     const { id } = await mintKey();
-    const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ?").bind(id).first<{ actor: string }>();
+    const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ?")
+      .bind(id)
+      .first<{ actor: string }>();
     expect(row?.actor).toBe("ADMIN_TOKEN");
-    const all = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE actor LIKE ? OR changes LIKE ?").bind(`%${ADMIN_TOKEN}%`, `%${ADMIN_TOKEN}%`).first<{ n: number }>();
+    const all = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE actor LIKE ? OR changes LIKE ?")
+      .bind(`%${ADMIN_TOKEN}%`, `%${ADMIN_TOKEN}%`)
+      .first<{ n: number }>();
     expect(all?.n).toBe(0);
   });
 });

@@ -35,7 +35,9 @@ describe("happy path", () => {
     expect(JSON.stringify(key)).not.toContain(api_key);
     expect(Object.keys(key)).not.toContain("key_hash");
 
-    const row = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(key.id).first<Record<string, unknown>>();
+    const row = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?")
+      .bind(key.id)
+      .first<Record<string, unknown>>();
     expect(row!.key_hash).toBe(await sha256Hex(api_key));
     expect(Object.values(row!).some((v) => String(v).includes(api_key))).toBe(false);
   });
@@ -63,7 +65,9 @@ describe("happy path", () => {
 
   it("writes a create audit row in the same batch, with the settings and no secret", async () => {
     const { apiKey, id } = await mintKey({ scopes: ["write"] });
-    const rows = await env.DB.prepare("SELECT * FROM audit_log WHERE key_id = ?").bind(id).all<Record<string, string>>();
+    const rows = await env.DB.prepare("SELECT * FROM audit_log WHERE key_id = ?")
+      .bind(id)
+      .all<Record<string, string>>();
     expect(rows.results).toHaveLength(1);
     const row = rows.results[0]!;
     expect(row).toMatchObject({ actor: "ADMIN_TOKEN", action: "create", key_id: id });
@@ -106,7 +110,16 @@ describe("errors", () => {
     ["metadata over 1 KB", { owner_id: "o", metadata: { blob: "x".repeat(1100) } }],
     ["metadata that is a list", { owner_id: "o", metadata: [1, 2] }],
     ["a __proto__ metadata key", { owner_id: "o", metadata: JSON.parse('{"__proto__": {"admin": true}}') }],
-    ["duplicate limit names", { owner_id: "o", rate_limits: [{ name: "h", limit: 1, window_seconds: 1 }, { name: "h", limit: 2, window_seconds: 2 }] }],
+    [
+      "duplicate limit names",
+      {
+        owner_id: "o",
+        rate_limits: [
+          { name: "h", limit: 1, window_seconds: 1 },
+          { name: "h", limit: 2, window_seconds: 2 },
+        ],
+      },
+    ],
     ["a zero limit", { owner_id: "o", rate_limits: [{ name: "h", limit: 0, window_seconds: 60 }] }],
     ["an owner id with a newline", { owner_id: "a\nb" }],
   ])("refuses %s with 400 invalid_request and stores nothing", async (_label, body) => {
@@ -129,7 +142,11 @@ describe("errors", () => {
     expect(huge.status).toBe(413);
     // Streamed without a Content-Length: the limit still holds.
     const stream = new Blob([JSON.stringify({ owner_id: "o", name: "x".repeat(20_000) })]).stream();
-    const streamed = await admin("/keys", { headers: { "Content-Type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
+    const streamed = await admin("/keys", {
+      headers: { "Content-Type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(413);
     expect(await countKeys()).toBe(before);
   });

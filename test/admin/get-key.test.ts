@@ -15,11 +15,14 @@ describe("happy path", () => {
 });
 
 describe("errors", () => {
-  it.each(["nope", "key_short", `key_${"A".repeat(23)}`, "KEY_AAAAAAAAAAAAAAAAAAAAAA"])("answers 404 for the id %s, which no key can have", async (id) => {
-    const res = await admin(`/keys/${id}`, { method: "GET" });
-    expect(res.status).toBe(404);
-    expect((await problemOf(res)).code).toBe("key_not_found");
-  });
+  it.each(["nope", "key_short", `key_${"A".repeat(23)}`, "KEY_AAAAAAAAAAAAAAAAAAAAAA"])(
+    "answers 404 for the id %s, which no key can have",
+    async (id) => {
+      const res = await admin(`/keys/${id}`, { method: "GET" });
+      expect(res.status).toBe(404);
+      expect((await problemOf(res)).code).toBe("key_not_found");
+    },
+  );
 });
 
 describe("security", () => {

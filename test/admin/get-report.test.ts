@@ -22,7 +22,13 @@ describe("happy path", () => {
 describe("errors", () => {
   it("refuses a bad format, and answers 503 when the monitoring settings are malformed", async () => {
     expect((await admin("/report?format=pdf", { method: "GET" })).status).toBe(400);
-    expect((await callWith({ ALERT_DEDUPE_MINUTES: "soon" } as Partial<Cloudflare.Env>, "/admin/v1/report", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(503);
+    expect(
+      (
+        await callWith({ ALERT_DEDUPE_MINUTES: "soon" } as Partial<Cloudflare.Env>, "/admin/v1/report", {
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).status,
+    ).toBe(503);
   });
 });
 

@@ -16,9 +16,13 @@ export const through = (apiKey: string, init: RequestInit = {}) =>
   callWith({}, "/api/v1/x", { ...init, headers: { "X-API-Key": apiKey, ...(init.headers as Record<string, string>) } });
 export const versionOf = async (id: string) =>
   (await env.DB.prepare("SELECT version FROM api_keys WHERE id = ?").bind(id).first<{ version: number }>())!.version;
-export const countKeys = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys").first<{ n: number }>())!.n;
+export const countKeys = async () =>
+  (await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys").first<{ n: number }>())!.n;
 /** Moves a key past its expiry, as time would. */
-export const expire = (id: string) => env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - 1, id).run();
+export const expire = (id: string) =>
+  env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+    .bind(testClock.now() - 1, id)
+    .run();
 
 /** One call of an operation: what a wrong credential is tried on. */
 export interface AdminCall {
@@ -31,7 +35,10 @@ const WRONG_CREDENTIALS: [string, () => Promise<Record<string, string>>][] = [
   ["no credential", async () => ({})],
   ["a wrong token", async () => ({ Authorization: "Bearer not-the-token" })],
   ["the token under another scheme", async () => ({ Authorization: `Basic ${ADMIN_TOKEN}` })],
-  ["an API key with the admin scope", async () => ({ Authorization: `Bearer ${(await mintKey({ scopes: ["admin"] })).apiKey}` })],
+  [
+    "an API key with the admin scope",
+    async () => ({ Authorization: `Bearer ${(await mintKey({ scopes: ["admin"] })).apiKey}` }),
+  ],
 ];
 
 /**
@@ -39,13 +46,20 @@ const WRONG_CREDENTIALS: [string, () => Promise<Record<string, string>>][] = [
  * what it could change; D1's keys and audit rows unless told otherwise).
  * @example itRefusesWrongCredentials(async () => ({ method: "POST", path: `/keys/${(await mintKey()).id}/revoke` }));
  */
-export function itRefusesWrongCredentials(operation: () => Promise<AdminCall>, snapshot: () => Promise<unknown> = d1Snapshot): void {
+export function itRefusesWrongCredentials(
+  operation: () => Promise<AdminCall>,
+  snapshot: () => Promise<unknown> = d1Snapshot,
+): void {
   it.each(WRONG_CREDENTIALS)("refuses %s with 401 and changes nothing", async (_label, credential) => {
     const { method, path, json } = await operation();
     const headers = await credential();
     if (json !== undefined) headers["Content-Type"] = "application/json";
     const before = await snapshot();
-    const res = await call(`/admin/v1${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+    const res = await call(`/admin/v1${path}`, {
+      method,
+      headers,
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="admin"');
     expect((await problemOf(res)).code).toBe("admin_unauthorized");

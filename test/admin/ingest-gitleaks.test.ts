@@ -37,7 +37,8 @@ function finding(secret: string, overrides: Record<string, unknown> = {}) {
   };
 }
 
-const gitleaks = (report: unknown, headers: Record<string, string> = {}) => admin("/leaks/gitleaks", { json: report, headers });
+const gitleaks = (report: unknown, headers: Record<string, string> = {}) =>
+  admin("/leaks/gitleaks", { json: report, headers });
 
 describe("happy path", () => {
   it("revokes only keys whose full Secret is in the report, with one result per finding", async () => {
@@ -54,15 +55,30 @@ describe("happy path", () => {
     ]);
     expect(response.status).toBe(200);
     const body = (await response.json()) as IngestSummary;
-    expect(body.results.map((r) => r.status)).toEqual(["revoked", "not_a_key", "not_a_key", "not_a_key", "no_match", "not_a_key"]);
+    expect(body.results.map((r) => r.status)).toEqual([
+      "revoked",
+      "not_a_key",
+      "not_a_key",
+      "not_a_key",
+      "no_match",
+      "not_a_key",
+    ]);
     expect(body.results[0]!.key_id).toBe(leaked.id);
     expect(body.counts).toMatchObject({ revoked: 1, no_match: 1, not_a_key: 4, duplicate: 0 });
     expect(await gatewayStatus(leaked.apiKey)).toBe(401);
     expect(await gatewayStatus(redacted.apiKey)).toBe(200);
-    const event = await env.DB.prepare("SELECT source, location, outcome, revoked_at FROM leak_events WHERE key_id = ?").bind(leaked.id).first();
-    expect(event).toMatchObject({ source: "gitleaks", location: "https://github.com/o/r/blob/0123/config/.env#L3", outcome: "revoked" });
+    const event = await env.DB.prepare("SELECT source, location, outcome, revoked_at FROM leak_events WHERE key_id = ?")
+      .bind(leaked.id)
+      .first();
+    expect(event).toMatchObject({
+      source: "gitleaks",
+      location: "https://github.com/o/r/blob/0123/config/.env#L3",
+      outcome: "revoked",
+    });
     expect(event!.revoked_at).not.toBeNull();
-    const audit = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ? AND action = 'revoke'").bind(leaked.id).first();
+    const audit = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ? AND action = 'revoke'")
+      .bind(leaked.id)
+      .first();
     expect(audit?.actor).toBe("ADMIN_TOKEN");
   });
 
@@ -75,7 +91,10 @@ describe("happy path", () => {
     expect(first.results.map((r) => r.status)).toEqual(["revoked", "revoked"]);
     const before = await eventCount();
     const replay = (await (await gitleaks(report)).json()) as IngestSummary;
-    expect(replay.results.map((r) => [r.status, r.duplicate])).toEqual([["revoked", true], ["revoked", true]]);
+    expect(replay.results.map((r) => [r.status, r.duplicate])).toEqual([
+      ["revoked", true],
+      ["revoked", true],
+    ]);
     expect(replay.counts.duplicate).toBe(2);
     expect(await eventCount()).toBe(before);
   });
@@ -103,7 +122,10 @@ describe("errors", () => {
     const k = await mintKey();
     const huge = [finding(k.apiKey, { Message: "x".repeat(4 * 1024 * 1024) })];
     expect((await gitleaks(huge)).status).toBe(413);
-    const text = await admin("/leaks/gitleaks", { body: JSON.stringify([finding(k.apiKey)]), headers: { "Content-Type": "text/plain" } });
+    const text = await admin("/leaks/gitleaks", {
+      body: JSON.stringify([finding(k.apiKey)]),
+      headers: { "Content-Type": "text/plain" },
+    });
     expect(text.status).toBe(415);
     expect(await gatewayStatus(k.apiKey)).toBe(200);
   });
@@ -120,12 +142,17 @@ describe("errors", () => {
 });
 
 describe("security", () => {
-  itRefusesWrongCredentials(async () => ({ method: "POST", path: "/leaks/gitleaks", json: [finding((await mintKey()).apiKey)] }), leakSnapshot);
+  itRefusesWrongCredentials(
+    async () => ({ method: "POST", path: "/leaks/gitleaks", json: [finding((await mintKey()).apiKey)] }),
+    leakSnapshot,
+  );
 
   it("stores no key in an event, even when gitleaks puts one in the file name or fingerprint", async () => {
     const k = await mintKey();
     await gitleaks([finding(k.apiKey, { File: `keys/${k.apiKey}.txt`, Fingerprint: `c:keys/${k.apiKey}.txt:r:1` })]);
-    const row = await env.DB.prepare("SELECT fingerprint, location FROM leak_events WHERE key_id = ?").bind(k.id).first<{ fingerprint: string; location: string }>();
+    const row = await env.DB.prepare("SELECT fingerprint, location FROM leak_events WHERE key_id = ?")
+      .bind(k.id)
+      .first<{ fingerprint: string; location: string }>();
     expect(row!.location).toContain(`keys/sk_live_…${k.apiKey.slice(-4)}.txt`);
     expect(JSON.stringify(row)).not.toContain(k.apiKey);
     expect(JSON.stringify(row)).not.toContain(await sha256Hex(k.apiKey));

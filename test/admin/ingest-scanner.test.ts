@@ -26,32 +26,50 @@ describe("happy path", () => {
     const recorded = (await (await send({ findings })).json()) as IngestSummary;
     expect(recorded.results.map((r) => r.status)).toEqual(["recorded", "no_match"]);
     expect(await gatewayStatus(k.apiKey)).toBe(200);
-    const row = await env.DB.prepare("SELECT source, outcome, revoked_at, location FROM leak_events WHERE key_id = ?").bind(k.id).first();
+    const row = await env.DB.prepare("SELECT source, outcome, revoked_at, location FROM leak_events WHERE key_id = ?")
+      .bind(k.id)
+      .first();
     expect(row).toEqual({ source: "scanner", outcome: "recorded", revoked_at: null, location: "src/config.ts:12" });
 
     const revoked = (await (await send({ findings, revoke: true })).json()) as IngestSummary;
-    expect(revoked.results.map((r) => [r.status, r.duplicate])).toEqual([["revoked", false], ["no_match", true]]);
+    expect(revoked.results.map((r) => [r.status, r.duplicate])).toEqual([
+      ["revoked", false],
+      ["no_match", true],
+    ]);
     expect(await gatewayStatus(k.apiKey)).toBe(401);
-    const after = await env.DB.prepare("SELECT outcome, revoked_at FROM leak_events WHERE key_id = ?").bind(k.id).all<{ outcome: string; revoked_at: number | null }>();
+    const after = await env.DB.prepare("SELECT outcome, revoked_at FROM leak_events WHERE key_id = ?")
+      .bind(k.id)
+      .all<{ outcome: string; revoked_at: number | null }>();
     expect(after.results).toHaveLength(1);
     expect(after.results[0]!.outcome).toBe("revoked");
     expect(after.results[0]!.revoked_at).not.toBeNull();
 
-    const deliveries = ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]).filter((d) => d.url === hook);
+    const deliveries = (
+      (await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]
+    ).filter((d) => d.url === hook);
     expect(deliveries.map((d) => JSON.parse(d.body).data.revoked)).toEqual([false, true]);
   });
 
   it("a receiver that is down does not stop or undo the revocation; delivery is retried", async () => {
     const k = await mintKey();
     const hook = `https://down.hooks.test/${crypto.randomUUID()}`;
-    const response = await callWith({ NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "whsec-test" }, "/admin/v1/leaks/scanner", {
-      method: "POST",
-      headers: { Authorization: "Bearer test-admin-token-0123456789", "Content-Type": "application/json" },
-      body: JSON.stringify({ findings: [{ key_hash: await sha256Hex(k.apiKey), location: "src/a.ts:1" }], revoke: true }),
-    });
+    const response = await callWith(
+      { NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "whsec-test" },
+      "/admin/v1/leaks/scanner",
+      {
+        method: "POST",
+        headers: { Authorization: "Bearer test-admin-token-0123456789", "Content-Type": "application/json" },
+        body: JSON.stringify({
+          findings: [{ key_hash: await sha256Hex(k.apiKey), location: "src/a.ts:1" }],
+          revoke: true,
+        }),
+      },
+    );
     expect(((await response.json()) as IngestSummary).results.map((r) => r.status)).toEqual(["revoked"]);
     expect(await gatewayStatus(k.apiKey)).toBe(401);
-    const attempts = ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string }[]).filter((d) => d.url === hook);
+    const attempts = (
+      (await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string }[]
+    ).filter((d) => d.url === hook);
     expect(attempts).toHaveLength(3); // every attempt failed (503); callWith waited for the retries
   });
 });
@@ -73,7 +91,11 @@ describe("errors", () => {
 
 describe("security", () => {
   itRefusesWrongCredentials(
-    async () => ({ method: "POST", path: "/leaks/scanner", json: { findings: [{ key_hash: await sha256Hex((await mintKey()).apiKey), location: "a:1" }], revoke: true } }),
+    async () => ({
+      method: "POST",
+      path: "/leaks/scanner",
+      json: { findings: [{ key_hash: await sha256Hex((await mintKey()).apiKey), location: "a:1" }], revoke: true },
+    }),
     leakSnapshot,
   );
 

@@ -25,7 +25,11 @@ describe("happy path", () => {
       .bind(now - 2 * HOUR_MS, now - 60_000)
       .run();
     const all = await alertsFor(KEY);
-    expect(all.map((a) => [a.rule, a.status])).toEqual([["new_network", "open"], ["refusal_burst", "open"], ["new_network", "closed"]]);
+    expect(all.map((a) => [a.rule, a.status])).toEqual([
+      ["new_network", "open"],
+      ["refusal_burst", "open"],
+      ["new_network", "closed"],
+    ]);
     expect((await alertsFor(KEY, "&status=open")).length).toBe(2);
     expect((await alertsFor(KEY, "&rule=new_network")).length).toBe(2);
     const page = await getJson<ListAlertsResult>(`/alerts?key_id=${KEY}&limit=2`);
@@ -44,7 +48,9 @@ describe("errors", () => {
   });
 
   it("answers 503 when the monitoring settings are malformed", async () => {
-    const res = await callWith({ ALERT_DEDUPE_MINUTES: "soon" } as Partial<Cloudflare.Env>, "/admin/v1/alerts", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const res = await callWith({ ALERT_DEDUPE_MINUTES: "soon" } as Partial<Cloudflare.Env>, "/admin/v1/alerts", {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(res.status).toBe(503);
   });
 });

@@ -5,7 +5,8 @@ import type { RotateKeyResult } from "../../src/operations/rotate-key";
 import { admin, mintKey, problemOf } from "../helpers";
 import { itRefusesWrongCredentials, patch } from "./helpers";
 
-const audit = async (query: string) => (await (await admin(`/audit?${query}`, { method: "GET" })).json()) as ListAuditResult;
+const audit = async (query: string) =>
+  (await (await admin(`/audit?${query}`, { method: "GET" })).json()) as ListAuditResult;
 
 describe("happy path", () => {
   it("records every mutation with actor, action, request id and changed fields, newest first", async () => {

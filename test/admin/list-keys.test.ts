@@ -27,7 +27,9 @@ describe("happy path", () => {
     expect(seen.sort()).toEqual(minted.map((m) => m.id).sort());
 
     const list = async (query: string) =>
-      ((await (await admin(`/keys?owner_id=${owner}&${query}`, { method: "GET" })).json()) as ListKeysResult).keys.map((k) => k.id);
+      ((await (await admin(`/keys?owner_id=${owner}&${query}`, { method: "GET" })).json()) as ListKeysResult).keys.map(
+        (k) => k.id,
+      );
     expect(await list("status=revoked")).toEqual([minted[0]!.id]);
     expect(await list("status=disabled")).toEqual([minted[1]!.id]);
     expect((await list("status=active")).sort()).toEqual([minted[2]!.id, minted[3]!.id, minted[4]!.id].sort());
@@ -38,8 +40,12 @@ describe("happy path", () => {
     const owner = `owner-${crypto.randomUUID().slice(0, 8)}`;
     const a = await mintKey({ owner_id: owner });
     const b = await mintKey({ owner_id: owner });
-    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(testClock.now() - 1, a.id).run();
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - 1, b.id).run();
+    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?")
+      .bind(testClock.now() - 1, a.id)
+      .run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(testClock.now() - 1, b.id)
+      .run();
     const res = await admin(`/keys?owner_id=${owner}&status=expired`, { method: "GET" });
     const ids = ((await res.json()) as ListKeysResult).keys.map((k) => k.id);
     expect(ids.sort()).toEqual([a.id, b.id].sort());

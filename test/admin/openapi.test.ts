@@ -6,7 +6,13 @@ import { describe, expect, it } from "vitest";
 import { admin, mintKey } from "../helpers";
 import { itRefusesWrongCredentials } from "./helpers";
 
-type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; additionalProperties?: boolean; items?: Schema };
+type Schema = {
+  type?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  items?: Schema;
+};
 interface OpenApiOperation {
   requestBody?: { content: { "application/json": { schema: Schema } } };
   parameters?: { name: string }[];
@@ -24,13 +30,30 @@ describe("happy path", () => {
   it("documents exactly the routes that are served", async () => {
     const doc = await served();
     expect(doc.openapi).toBe("3.1.0");
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(documented.sort()).toEqual(
-      ["POST /keys", "GET /keys", "GET /keys/{id}", "PATCH /keys/{id}", "POST /keys/{id}/revoke", "POST /keys/{id}/disable", "POST /keys/{id}/enable", "POST /keys/{id}/rotate", "GET /audit",
+      [
+        "POST /keys",
+        "GET /keys",
+        "GET /keys/{id}",
+        "PATCH /keys/{id}",
+        "POST /keys/{id}/revoke",
+        "POST /keys/{id}/disable",
+        "POST /keys/{id}/enable",
+        "POST /keys/{id}/rotate",
+        "GET /audit",
         // Leak ingest (src/admin/ingest-*.ts).
-        "POST /leaks/gitleaks", "POST /leaks/trufflehog", "POST /leaks/scanner",
+        "POST /leaks/gitleaks",
+        "POST /leaks/trufflehog",
+        "POST /leaks/scanner",
         // Monitoring (src/admin/get-usage.ts, list-alerts.ts, get-report.ts).
-        "GET /keys/{id}/usage", "GET /usage", "GET /alerts", "GET /report"].sort(),
+        "GET /keys/{id}/usage",
+        "GET /usage",
+        "GET /alerts",
+        "GET /report",
+      ].sort(),
     );
     const { id } = await mintKey();
     for (const op of documented) {
@@ -42,11 +65,29 @@ describe("happy path", () => {
     // The request body schema is the one the route validates with: fields and their constraints.
     const schema = doc.paths["/keys"]!.post!.requestBody!.content["application/json"].schema;
     expect(Object.keys(schema.properties!).sort()).toEqual(
-      ["allowed_origins", "allowed_routes", "environment", "expires_in_days", "ip_allowlist", "metadata", "name", "owner_id", "rate_limits", "scopes", "type"].sort(),
+      [
+        "allowed_origins",
+        "allowed_routes",
+        "environment",
+        "expires_in_days",
+        "ip_allowlist",
+        "metadata",
+        "name",
+        "owner_id",
+        "rate_limits",
+        "scopes",
+        "type",
+      ].sort(),
     );
     expect(schema.required).toEqual(["owner_id"]);
     expect(schema.additionalProperties).toBe(false);
-    expect(doc.paths["/keys"]!.get!.parameters!.map((p) => p.name)).toEqual(["owner_id", "status", "environment", "limit", "cursor"]);
+    expect(doc.paths["/keys"]!.get!.parameters!.map((p) => p.name)).toEqual([
+      "owner_id",
+      "status",
+      "environment",
+      "limit",
+      "cursor",
+    ]);
   });
 
   it("documents each success answer with the operation's result schema", async () => {

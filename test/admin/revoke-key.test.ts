@@ -43,7 +43,9 @@ describe("errors", () => {
       const res = await revoke(encodeURIComponent(id));
       expect(res.status).toBe(404);
       expect((await problemOf(res)).code).toBe("key_not_found");
-      const row = await env.DB.prepare("SELECT status FROM api_keys WHERE id = ?").bind(other).first<{ status: string }>();
+      const row = await env.DB.prepare("SELECT status FROM api_keys WHERE id = ?")
+        .bind(other)
+        .first<{ status: string }>();
       expect(row?.status).toBe("active");
     },
   );
@@ -73,7 +75,10 @@ describe("errors", () => {
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
       });
     await env.KEY_CACHE.put(`key:v1:${await sha256Hex(apiKey)}`, "stale");
-    const failed = await callWith({ KEY_CACHE: failingKV }, new URL(request().url).pathname, { method: "POST", headers: request().headers });
+    const failed = await callWith({ KEY_CACHE: failingKV }, new URL(request().url).pathname, {
+      method: "POST",
+      headers: request().headers,
+    });
     expect(failed.status).toBe(503);
     expect(await env.KEY_CACHE.get(`key:v1:${await sha256Hex(apiKey)}`)).toBe("stale");
     const retried = await revoke(id);
@@ -83,7 +88,11 @@ describe("errors", () => {
 });
 
 describe("security", () => {
-  itRefusesWrongCredentials(async () => ({ method: "POST", path: `/keys/${(await mintKey()).id}/revoke`, json: { reason: "x" } }));
+  itRefusesWrongCredentials(async () => ({
+    method: "POST",
+    path: `/keys/${(await mintKey()).id}/revoke`,
+    json: { reason: "x" },
+  }));
 
   it("revokes an expired or disabled key too: revoked is the state that can never be undone", async () => {
     const expired = await mintKey();
@@ -103,6 +112,8 @@ describe("security", () => {
     const reason = "'; UPDATE api_keys SET status = 'active'; -- <script>";
     const key = (await (await revoke(id, reason)).json()) as KeyView;
     expect(key).toMatchObject({ status: "revoked", revoke_reason: reason });
-    expect((await env.DB.prepare("SELECT status FROM api_keys WHERE id = ?").bind(id).first<{ status: string }>())!.status).toBe("revoked");
+    expect(
+      (await env.DB.prepare("SELECT status FROM api_keys WHERE id = ?").bind(id).first<{ status: string }>())!.status,
+    ).toBe("revoked");
   });
 });

@@ -9,13 +9,24 @@ import { DAY_MS, HOUR_MS } from "../../src/util/time";
 
 describe("happy path", () => {
   it("mints a successor with the same settings; both work during the grace period", async () => {
-    const old = await mintKey({ scopes: ["read", "write"], name: "ci", metadata: { app: "x" }, allowed_routes: ["* /api/*"] });
+    const old = await mintKey({
+      scopes: ["read", "write"],
+      name: "ci",
+      metadata: { app: "x" },
+      allowed_routes: ["* /api/*"],
+    });
     const rotatedAt = testClock.now(); // the call then waits out the old key's leases, on this clock
     const res = await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 2 } });
     expect(res.status).toBe(201);
     const body = (await res.json()) as RotateKeyResult;
     expect(body.api_key).not.toBe(old.apiKey);
-    expect(body.key).toMatchObject({ scopes: ["read", "write"], name: "ci", metadata: { app: "x" }, allowed_routes: ["* /api/*"], rotated_from: old.id });
+    expect(body.key).toMatchObject({
+      scopes: ["read", "write"],
+      name: "ci",
+      metadata: { app: "x" },
+      allowed_routes: ["* /api/*"],
+      rotated_from: old.id,
+    });
     expect(body.previous.id).toBe(old.id);
     expect(Date.parse(body.previous.grace_until)).toBe(rotatedAt + 2 * HOUR_MS);
     expect(Date.parse(String(body.key.expires_at)) - Date.parse(String(body.key.created_at))).toBe(365 * DAY_MS);
@@ -51,12 +62,18 @@ describe("errors", () => {
     expect((await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 721 } })).status).toBe(400);
     expect((await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: -1 } })).status).toBe(400);
     expect((await admin(`/keys/${old.id}/rotate`, { json: { expires_in_days: 366 } })).status).toBe(400);
-    expect((await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 1, key_hash: "x" } })).status).toBe(400);
+    expect((await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 1, key_hash: "x" } })).status).toBe(
+      400,
+    );
   });
 
   it("two concurrent rotations of one key yield exactly one successor", async () => {
     const old = await mintKey();
-    const results = await Promise.all([admin(`/keys/${old.id}/rotate`), admin(`/keys/${old.id}/rotate`), admin(`/keys/${old.id}/rotate`)]);
+    const results = await Promise.all([
+      admin(`/keys/${old.id}/rotate`),
+      admin(`/keys/${old.id}/rotate`),
+      admin(`/keys/${old.id}/rotate`),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
     const successors = await env.DB.prepare("SELECT id FROM api_keys WHERE rotated_from = ?").bind(old.id).all();
     expect(successors.results).toHaveLength(1);
@@ -79,7 +96,9 @@ describe("security", () => {
     const disabled = await mintKey();
     await admin(`/keys/${disabled.id}/disable`);
     const expired = await mintKey();
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - 1, expired.id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(testClock.now() - 1, expired.id)
+      .run();
     const rotated = await mintKey();
     expect((await admin(`/keys/${rotated.id}/rotate`)).status).toBe(201);
     const before = await countKeys();
@@ -93,7 +112,9 @@ describe("security", () => {
 
   it("the grace period never outlives the old key's own expiry", async () => {
     const old = await mintKey({ expires_in_days: 1 });
-    const { previous } = (await (await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 720 } })).json()) as RotateKeyResult;
+    const { previous } = (await (
+      await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 720 } })
+    ).json()) as RotateKeyResult;
     expect(previous.grace_until).toBe(old.key.expires_at);
   });
 });

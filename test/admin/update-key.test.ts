@@ -18,7 +18,9 @@ describe("happy path", () => {
 
     expect((await patch(id, { ip_allowlist: ["198.51.100.0/24"] })).status).toBe(200);
     expect((await problemOf(await through(apiKey))).code).toBe("ip_not_allowed");
-    expect((await patch(id, { rate_limits: [{ name: "hour", limit: 10, window_seconds: 3600 }], ip_allowlist: [] })).status).toBe(200);
+    expect(
+      (await patch(id, { rate_limits: [{ name: "hour", limit: 10, window_seconds: 3600 }], ip_allowlist: [] })).status,
+    ).toBe(200);
     const next = await through(apiKey);
     expect(next.status).toBe(200);
     // The new limit applies to the counts already made under the same name: 1 admitted before, this one now.
@@ -31,7 +33,11 @@ describe("happy path", () => {
     const at = new Date(testClock.now() + 10 * DAY_MS).toISOString();
     const res = await patch(id, { expires_at: at });
     expect(((await res.json()) as KeyView).expires_at).toBe(at);
-    for (const bad of [new Date(testClock.now() - 1000).toISOString(), new Date(testClock.now() + 400 * DAY_MS).toISOString(), "tomorrow"]) {
+    for (const bad of [
+      new Date(testClock.now() - 1000).toISOString(),
+      new Date(testClock.now() + 400 * DAY_MS).toISOString(),
+      "tomorrow",
+    ]) {
       expect((await patch(id, { expires_at: bad })).status).toBe(400);
     }
   });
@@ -56,7 +62,11 @@ describe("errors", () => {
 });
 
 describe("security", () => {
-  itRefusesWrongCredentials(async () => ({ method: "PATCH", path: `/keys/${(await mintKey()).id}`, json: { scopes: ["admin"] } }));
+  itRefusesWrongCredentials(async () => ({
+    method: "PATCH",
+    path: `/keys/${(await mintKey()).id}`,
+    json: { scopes: ["admin"] },
+  }));
 
   it.each([
     ["id", { id: "key_AAAAAAAAAAAAAAAAAAAAAA" }],

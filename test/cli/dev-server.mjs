@@ -36,7 +36,10 @@ function migratedTemplate() {
   if (existsSync(template)) return template;
   mkdirSync(dirname(template), { recursive: true });
   const building = mkdtempSync(`${template}-`);
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", building], { cwd: ROOT, env: TEST_ENV });
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", building], {
+    cwd: ROOT,
+    env: TEST_ENV,
+  });
   assert.equal(migrate.status, 0, String(migrate.stderr));
   try {
     renameSync(building, template); // whole or not at all, even if another run builds it at the same time
@@ -59,13 +62,31 @@ export async function startDevServer(vars, { statePrefix = "authorizer-cli-" } =
   // would otherwise both take 9229, and the second fails to start.
   const inspectorPort = await freePort();
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const dev = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", state, ...varArgs], {
-    cwd: ROOT,
-    env: TEST_ENV,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const dev = spawn(
+    WRANGLER,
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      state,
+      ...varArgs,
+    ],
+    {
+      cwd: ROOT,
+      env: TEST_ENV,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`wrangler dev did not start within ${DEV_START_TIMEOUT_MS / 1000} s`)), DEV_START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => rej(new Error(`wrangler dev did not start within ${DEV_START_TIMEOUT_MS / 1000} s`)),
+      DEV_START_TIMEOUT_MS,
+    );
     dev.stdout.on("data", (chunk) => {
       if (String(chunk).includes("Ready on")) {
         clearTimeout(timer);
@@ -90,7 +111,10 @@ export async function startDevServer(vars, { statePrefix = "authorizer-cli-" } =
  */
 export const runScript = (script, args, env = {}, cwd = ROOT) =>
   new Promise((res) => {
-    execFile(process.execPath, [join(ROOT, "scripts", script), ...args], { cwd, env: { ...TEST_ENV, ...env } }, (error, stdout, stderr) =>
-      res({ code: error ? error.code : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(ROOT, "scripts", script), ...args],
+      { cwd, env: { ...TEST_ENV, ...env } },
+      (error, stdout, stderr) => res({ code: error ? error.code : 0, stdout, stderr }),
     );
   });

@@ -59,7 +59,13 @@ describe("gitleaks rules", () => {
       for (const [type, env, id] of TYPES) {
         for (let i = 0; i < 200; i++) {
           const key = generateKey(vendor, type, env);
-          for (const text of [key, `API_KEY=${key}`, `"${key}",`, `token: '${key}'\n`, `Authorization: Bearer ${key}`]) {
+          for (const text of [
+            key,
+            `API_KEY=${key}`,
+            `"${key}",`,
+            `token: '${key}'\n`,
+            `Authorization: Bearer ${key}`,
+          ]) {
             const found = gitleaksFindings(rules, text);
             assert.equal(found.length, 1, text);
             assert.ok(found[0][0].endsWith(id));
@@ -115,7 +121,10 @@ describe("gitleaks rules", () => {
   it("writes the same rules into gitleaks.toml, regexes as TOML literal strings", () => {
     const toml = gitleaksToml("acme");
     const regexes = [...toml.matchAll(/^regex = '''(.*)'''$/gm)].map((m) => m[1]);
-    assert.deepEqual(regexes, gitleaksRules("acme").map((r) => r.regex));
+    assert.deepEqual(
+      regexes,
+      gitleaksRules("acme").map((r) => r.regex),
+    );
     assert.equal((toml.match(/^\[\[rules\]\]$/gm) ?? []).length, 4);
     assert.doesNotMatch(toml, /useDefault/);
     assert.match(gitleaksToml("acme", { extendDefault: true }), /^\[extend\]\nuseDefault = true$/m);
@@ -125,10 +134,17 @@ describe("gitleaks rules", () => {
     const dir = mkdtempSync(join(tmpdir(), "gitleaks-config-"));
     try {
       const out = join(dir, "gitleaks.toml");
-      const run = spawnSync("npm", ["run", "--silent", "gitleaks-config", "--", "--vendor", "acme", "--out", out], { cwd: ROOT, encoding: "utf8" });
+      const run = spawnSync("npm", ["run", "--silent", "gitleaks-config", "--", "--vendor", "acme", "--out", out], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(readFileSync(out, "utf8"), gitleaksToml("acme"));
-      const bad = spawnSync("npm", ["run", "--silent", "gitleaks-config", "--", "--vendor", "Not-Valid", "--out", "-"], { cwd: ROOT, encoding: "utf8" });
+      const bad = spawnSync(
+        "npm",
+        ["run", "--silent", "gitleaks-config", "--", "--vendor", "Not-Valid", "--out", "-"],
+        { cwd: ROOT, encoding: "utf8" },
+      );
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /not \[a-z\]/);
     } finally {

@@ -11,7 +11,8 @@ let server;
 let base;
 
 /** Runs the CLI; resolves with its exit code and output, never rejects. */
-const cli = (args, extraEnv = {}) => runScript("keys.mjs", args, { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base, ...extraEnv });
+const cli = (args, extraEnv = {}) =>
+  runScript("keys.mjs", args, { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base, ...extraEnv });
 
 const cliJson = async (args) => {
   const result = await cli([...args, "--json"]);
@@ -43,12 +44,18 @@ describe("npm run keys", () => {
     const created = await cliJson(["create", "--owner", "cli-flow"]);
     const id = created.key.id;
     const listed = await cliJson(["list", "--owner", "cli-flow"]);
-    assert.deepEqual(listed.keys.map((k) => k.id), [id]);
+    assert.deepEqual(
+      listed.keys.map((k) => k.id),
+      [id],
+    );
     const table = await cli(["list", "--owner", "cli-flow"]);
     assert.match(table.stdout, new RegExp(`^${id}\\s+active\\s+secret`, "m"));
 
     assert.equal((await cliJson(["get", id])).owner_id, "cli-flow");
-    assert.deepEqual((await cliJson(["update", id, "--scopes", "read,write", "--name", "renamed"])).scopes, ["read", "write"]);
+    assert.deepEqual((await cliJson(["update", id, "--scopes", "read,write", "--name", "renamed"])).scopes, [
+      "read",
+      "write",
+    ]);
     assert.equal((await cliJson(["disable", id])).status, "disabled");
     assert.equal((await cliJson(["enable", id])).status, "active");
 
@@ -62,7 +69,10 @@ describe("npm run keys", () => {
     assert.equal((await refused.json()).code, "key_revoked");
 
     const audit = await cliJson(["audit", "--key", id]);
-    assert.deepEqual(audit.entries.map((e) => e.action), ["rotate", "enable", "disable", "update", "create"]);
+    assert.deepEqual(
+      audit.entries.map((e) => e.action),
+      ["rotate", "enable", "disable", "update", "create"],
+    );
   });
 
   it("is what `npm run keys` runs", () => {

@@ -21,7 +21,8 @@ after(() => {
 });
 
 /** Runs a script; resolves with its exit code and output, never rejects. */
-const run = (script, args, cwd = ROOT) => runScript(script, args, { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: server.base }, cwd);
+const run = (script, args, cwd = ROOT) =>
+  runScript(script, args, { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: server.base }, cwd);
 
 async function mint() {
   const response = await fetch(`${server.base}/admin/v1/keys`, {
@@ -35,7 +36,8 @@ async function mint() {
 }
 
 /** 503 means authorized (no origin is configured for this Worker); 401 refused. */
-const gatewayStatus = async (apiKey) => (await fetch(`${server.base}/api/v1/x`, { headers: { "X-API-Key": apiKey } })).status;
+const gatewayStatus = async (apiKey) =>
+  (await fetch(`${server.base}/api/v1/x`, { headers: { "X-API-Key": apiKey } })).status;
 
 describe("npm run leaks -- ingest", () => {
   it("revokes the live keys of a gitleaks report and prints one line per key finding", async () => {
@@ -44,9 +46,29 @@ describe("npm run leaks -- ingest", () => {
     writeFileSync(
       report,
       JSON.stringify([
-        { RuleID: "edge-key-authorizer-sk-live", Secret: leaked.apiKey, File: ".env", StartLine: 3, Commit: "abc", Fingerprint: "abc:.env:edge-key-authorizer-sk-live:3", Link: "" },
-        { RuleID: "generic-api-key", Secret: "REDACTED", File: "x", StartLine: 1, Fingerprint: "abc:x:generic-api-key:1" },
-        { RuleID: "edge-key-authorizer-sk-live", Secret: generateKey("", "secret", "live"), File: "y", StartLine: 1, Fingerprint: "abc:y:r:1" },
+        {
+          RuleID: "edge-key-authorizer-sk-live",
+          Secret: leaked.apiKey,
+          File: ".env",
+          StartLine: 3,
+          Commit: "abc",
+          Fingerprint: "abc:.env:edge-key-authorizer-sk-live:3",
+          Link: "",
+        },
+        {
+          RuleID: "generic-api-key",
+          Secret: "REDACTED",
+          File: "x",
+          StartLine: 1,
+          Fingerprint: "abc:x:generic-api-key:1",
+        },
+        {
+          RuleID: "edge-key-authorizer-sk-live",
+          Secret: generateKey("", "secret", "live"),
+          File: "y",
+          StartLine: 1,
+          Fingerprint: "abc:y:r:1",
+        },
       ]),
     );
     assert.equal(await gatewayStatus(leaked.apiKey), 503);
@@ -64,7 +86,13 @@ describe("npm run leaks -- ingest", () => {
   it("ingests truffleHog's JSON lines with --format trufflehog", async () => {
     const leaked = await mint();
     const results = join(dir, "results.jsonl");
-    const line = (raw, file) => JSON.stringify({ SourceMetadata: { Data: { Filesystem: { file, line: 2 } } }, DetectorName: "EdgeKeyAuthorizer_sk_live", Verified: true, Raw: raw });
+    const line = (raw, file) =>
+      JSON.stringify({
+        SourceMetadata: { Data: { Filesystem: { file, line: 2 } } },
+        DetectorName: "EdgeKeyAuthorizer_sk_live",
+        Verified: true,
+        Raw: raw,
+      });
     writeFileSync(results, `${line(leaked.apiKey, "a.env")}\n${line("not-ours", "b")}\n`);
     const result = await run("leaks.mjs", ["ingest", "--format", "trufflehog", results]);
     assert.equal(result.code, 0, result.stderr);

@@ -28,7 +28,9 @@ after(() => {
 });
 
 async function servedDocument() {
-  const response = await fetch(`${server.base}/admin/v1/openapi.json`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const response = await fetch(`${server.base}/admin/v1/openapi.json`, {
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
   assert.equal(response.status, 200);
   return response.json();
 }
@@ -40,7 +42,10 @@ describe("a client generated from the OpenAPI document", () => {
   it("finds the real schema of every success answer in the document", async () => {
     const doc = await servedDocument();
     const successes = Object.entries(doc.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, op]) => [`${method.toUpperCase()} ${path}`, Object.entries(op.responses).find(([status]) => status < "300")]),
+      Object.entries(methods).map(([method, op]) => [
+        `${method.toUpperCase()} ${path}`,
+        Object.entries(op.responses).find(([status]) => status < "300"),
+      ]),
     );
     assert.equal(successes.length, 16);
     for (const [name, [, response]] of successes) {
@@ -77,7 +82,11 @@ describe("a client generated from the OpenAPI document", () => {
     assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
 
     // Node strips the types and runs it: the fields the types promise are the ones the Worker answers.
-    const run = spawnSync(process.execPath, [join(dir, "client.ts"), server.base, TOKEN], { cwd: dir, env: TEST_ENV, encoding: "utf8" });
+    const run = spawnSync(process.execPath, [join(dir, "client.ts"), server.base, TOKEN], {
+      cwd: dir,
+      env: TEST_ENV,
+      encoding: "utf8",
+    });
     assert.equal(run.status, 0, run.stderr);
     const seen = JSON.parse(run.stdout);
     assert.equal(seen.secret, true);

@@ -11,10 +11,14 @@ const TOKEN = `report-cli-test-${crypto.randomUUID()}`;
 let server;
 
 /** Runs the CLI; resolves with its exit code and output, never rejects. */
-const cli = (args, extraEnv = {}) => runScript("report.mjs", args, { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: server.base, ...extraEnv });
+const cli = (args, extraEnv = {}) =>
+  runScript("report.mjs", args, { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: server.base, ...extraEnv });
 
 before(async () => {
-  server = await startDevServer({ ADMIN_TOKEN: TOKEN, PLATFORM_NAME: "Report CLI Platform" }, { statePrefix: "authorizer-report-" });
+  server = await startDevServer(
+    { ADMIN_TOKEN: TOKEN, PLATFORM_NAME: "Report CLI Platform" },
+    { statePrefix: "authorizer-report-" },
+  );
   for (const days of [365, 7]) {
     const response = await fetch(`${server.base}/admin/v1/keys`, {
       method: "POST",

@@ -21,7 +21,10 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const scan = (args, cwd) => spawnSync(process.execPath, [SCAN, "--vendor", "", ...args], { cwd, encoding: "utf8" });
 const badChecksum = (key) => key.slice(0, -1) + (key.endsWith("0") ? "1" : "0");
 const git = (cwd, ...args) =>
-  execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8" });
+  execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false", ...args], {
+    cwd,
+    encoding: "utf8",
+  });
 
 describe("npm run scan", () => {
   it("finds keys with valid checksums in files, redacted, and exits 1", () => {
@@ -29,8 +32,14 @@ describe("npm run scan", () => {
     const live = generateKey("", "secret", "live");
     const pub = generateKey("", "publishable", "test");
     mkdirSync(join(dir, "src"));
-    writeFileSync(join(dir, "src", "config.ts"), `// settings\nexport const key = "${live}";\nconst other = '${pub}';\n`);
-    writeFileSync(join(dir, "notes.txt"), `a look-alike: ${badChecksum(generateKey("", "secret", "live"))}\ntoo short: ${live.slice(0, -1)}\n`);
+    writeFileSync(
+      join(dir, "src", "config.ts"),
+      `// settings\nexport const key = "${live}";\nconst other = '${pub}';\n`,
+    );
+    writeFileSync(
+      join(dir, "notes.txt"),
+      `a look-alike: ${badChecksum(generateKey("", "secret", "live"))}\ntoo short: ${live.slice(0, -1)}\n`,
+    );
     writeFileSync(join(dir, "blob.bin"), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(live)]));
     mkdirSync(join(dir, "node_modules"));
     writeFileSync(join(dir, "node_modules", "dep.js"), live);
@@ -38,7 +47,10 @@ describe("npm run scan", () => {
     const result = scan([], dir);
     assert.equal(result.status, 1, result.stderr);
     const lines = result.stdout.trim().split("\n");
-    assert.deepEqual(lines.slice(0, 2), [`src/config.ts:2:21: sk_live_…${live.slice(-4)}`, `src/config.ts:3:16: pk_test_…${pub.slice(-4)}`]);
+    assert.deepEqual(lines.slice(0, 2), [
+      `src/config.ts:2:21: sk_live_…${live.slice(-4)}`,
+      `src/config.ts:3:16: pk_test_…${pub.slice(-4)}`,
+    ]);
     assert.match(lines[2], /^2 key\(s\) found/);
     assert.ok(!result.stdout.includes(live) && !result.stdout.includes(pub), "keys are redacted");
   });
@@ -56,10 +68,15 @@ describe("npm run scan", () => {
   it("reads only the keys of the configured vendor", () => {
     const dir = tempDir();
     const ours = generateKey("acme", "secret", "live");
-    writeFileSync(join(dir, "a.txt"), `${ours}\n${generateKey("", "secret", "live")}\n${generateKey("other", "secret", "live")}\n`);
+    writeFileSync(
+      join(dir, "a.txt"),
+      `${ours}\n${generateKey("", "secret", "live")}\n${generateKey("other", "secret", "live")}\n`,
+    );
     const result = spawnSync(process.execPath, [SCAN, "--vendor", "acme", "--json"], { cwd: dir, encoding: "utf8" });
     assert.equal(result.status, 1);
-    assert.deepEqual(JSON.parse(result.stdout).findings, [{ location: "a.txt:1:1", key: `acme_sk_live_…${ours.slice(-4)}` }]);
+    assert.deepEqual(JSON.parse(result.stdout).findings, [
+      { location: "a.txt:1:1", key: `acme_sk_live_…${ours.slice(-4)}` },
+    ]);
   });
 
   it("with --git, finds a key removed from the working tree but still in history", () => {
@@ -96,8 +113,15 @@ describe("npm run scan", () => {
     assert.match(staged.stdout, new RegExp(`^\\.env:2:5: sk_live_…${key.slice(-4)}$`, "m"));
 
     // Installed as the hook, it stops the commit.
-    writeFileSync(join(dir, ".git", "hooks", "pre-commit"), `#!/bin/sh\nexec "${process.execPath}" "${SCAN}" --vendor "" --staged\n`, { mode: 0o755 });
-    const commit = spawnSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "leak"], { cwd: dir, encoding: "utf8" });
+    writeFileSync(
+      join(dir, ".git", "hooks", "pre-commit"),
+      `#!/bin/sh\nexec "${process.execPath}" "${SCAN}" --vendor "" --staged\n`,
+      { mode: 0o755 },
+    );
+    const commit = spawnSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "leak"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     assert.notEqual(commit.status, 0);
     assert.equal(git(dir, "log", "--oneline").trim().split("\n").length, 1);
   });

@@ -16,12 +16,20 @@ describe("truffleHog detectors", () => {
     const detectors = trufflehogDetectors("acme", { url: "https://api.example.com/base", token: TOKEN });
     assert.equal(detectors.length, 4);
     assert.equal(new Set(detectors.map((d) => d.name)).size, 4);
-    for (const [type, env] of [["secret", "live"], ["secret", "test"], ["publishable", "live"], ["publishable", "test"]]) {
+    for (const [type, env] of [
+      ["secret", "live"],
+      ["secret", "test"],
+      ["publishable", "live"],
+      ["publishable", "test"],
+    ]) {
       const prefix = keyPrefix("acme", type, env);
       const d = detectors.find((x) => x.keywords[0] === prefix);
       const regex = new RegExp(d.regex.key, "g");
       const key = generateKey("acme", type, env);
-      assert.deepEqual([...`KEY=${key};`.matchAll(regex)].map((m) => m[1]), [key]);
+      assert.deepEqual(
+        [...`KEY=${key};`.matchAll(regex)].map((m) => m[1]),
+        [key],
+      );
       assert.deepEqual([...`KEY=${key}x`.matchAll(regex)], []);
       assert.deepEqual([...`KEY=${key.slice(5)}`.matchAll(regex)], [], "the bare prefix is another vendor's");
       assert.deepEqual(d.verify, [
@@ -40,7 +48,10 @@ describe("truffleHog detectors", () => {
   it("writes the same detectors as YAML whose scalars are JSON strings", () => {
     const yaml = trufflehogYaml("", { url: "https://api.example.com", token: TOKEN });
     const regexes = [...yaml.matchAll(/^ {6}key: (".*")$/gm)].map((m) => JSON.parse(m[1]));
-    assert.deepEqual(regexes, trufflehogDetectors("", { url: "https://api.example.com", token: TOKEN }).map((d) => d.regex.key));
+    assert.deepEqual(
+      regexes,
+      trufflehogDetectors("", { url: "https://api.example.com", token: TOKEN }).map((d) => d.regex.key),
+    );
     assert.equal((yaml.match(/^ {2}- name: /gm) ?? []).length, 4);
   });
 
@@ -49,15 +60,34 @@ describe("truffleHog detectors", () => {
     try {
       const out = join(dir, "trufflehog.yaml");
       const env = { ...process.env, TRUFFLEHOG_VERIFY_TOKEN: TOKEN };
-      const run = spawnSync("npm", ["run", "--silent", "trufflehog-config", "--", "--url", "https://api.example.com", "--vendor", "", "--out", out], { cwd: ROOT, env, encoding: "utf8" });
+      const run = spawnSync(
+        "npm",
+        [
+          "run",
+          "--silent",
+          "trufflehog-config",
+          "--",
+          "--url",
+          "https://api.example.com",
+          "--vendor",
+          "",
+          "--out",
+          out,
+        ],
+        { cwd: ROOT, env, encoding: "utf8" },
+      );
       assert.equal(run.status, 0, run.stderr);
       assert.equal(readFileSync(out, "utf8"), trufflehogYaml("", { url: "https://api.example.com", token: TOKEN }));
       assert.equal(statSync(out).mode & 0o777, 0o600);
-      const missing = spawnSync("npm", ["run", "--silent", "trufflehog-config", "--", "--url", "https://api.example.com", "--out", "-"], {
-        cwd: ROOT,
-        env: { ...process.env, TRUFFLEHOG_VERIFY_TOKEN: "" },
-        encoding: "utf8",
-      });
+      const missing = spawnSync(
+        "npm",
+        ["run", "--silent", "trufflehog-config", "--", "--url", "https://api.example.com", "--out", "-"],
+        {
+          cwd: ROOT,
+          env: { ...process.env, TRUFFLEHOG_VERIFY_TOKEN: "" },
+          encoding: "utf8",
+        },
+      );
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /TRUFFLEHOG_VERIFY_TOKEN/);
     } finally {

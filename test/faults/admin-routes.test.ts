@@ -22,7 +22,11 @@ async function adminWith(overrides: Partial<Cloudflare.Env>, method: string, pat
   const headers: Record<string, string> = { Authorization: `Bearer ${ADMIN_TOKEN}` };
   if (json !== undefined) headers["Content-Type"] = "application/json";
   const ctx = createExecutionContext();
-  const request = new Request(`${BASE}/admin/v1${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  const request = new Request(`${BASE}/admin/v1${path}`, {
+    method,
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
   const response = await worker.fetch(request, { ...env, ...overrides } as Cloudflare.Env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
@@ -66,51 +70,67 @@ const MUTATIONS: [string, string, (id: string) => string, unknown][] = [
 ];
 
 describe("D1 down", () => {
-  it.each(MUTATIONS)("%s answers 503 with Retry-After, writes nothing, and logs d1_unavailable", async (_name, method, path, json) => {
-    const { id } = await mintKey();
-    const before = await d1Snapshot();
-    const { result, logs } = await capturingLogs(() => adminWith({ DB: downD1() }, method, path(id), json));
-    await expectUnavailable(result);
-    expect(await d1Snapshot()).toBe(before);
-    expect(logs).toContainEqual(expect.objectContaining({ degraded: "d1_unavailable" }));
-    expect(logs).toContainEqual(expect.objectContaining({ msg: "refused", code: "authorizer_unavailable", status: 503 }));
-  });
+  it.each(MUTATIONS)(
+    "%s answers 503 with Retry-After, writes nothing, and logs d1_unavailable",
+    async (_name, method, path, json) => {
+      const { id } = await mintKey();
+      const before = await d1Snapshot();
+      const { result, logs } = await capturingLogs(() => adminWith({ DB: downD1() }, method, path(id), json));
+      await expectUnavailable(result);
+      expect(await d1Snapshot()).toBe(before);
+      expect(logs).toContainEqual(expect.objectContaining({ degraded: "d1_unavailable" }));
+      expect(logs).toContainEqual(
+        expect.objectContaining({ msg: "refused", code: "authorizer_unavailable", status: 503 }),
+      );
+    },
+  );
 
-  it.each([["/keys"], ["/audit"], ["/keys/key_0000000000000000000000"]])("the read route %s answers 503, not 404 or an empty list", async (path) => {
-    await expectUnavailable(await adminWith({ DB: downD1() }, "GET", path));
-  });
+  it.each([["/keys"], ["/audit"], ["/keys/key_0000000000000000000000"]])(
+    "the read route %s answers 503, not 404 or an empty list",
+    async (path) => {
+      await expectUnavailable(await adminWith({ DB: downD1() }, "GET", path));
+    },
+  );
 });
 
 describe("D1 refusing writes (reads still work)", () => {
-  it.each(MUTATIONS)("%s answers 503, writes nothing, and the key goes on being decided by D1's state", async (_name, method, path, json) => {
-    const { apiKey, id } = await mintKey();
-    const stale = await warm(apiKey);
-    const before = await d1Snapshot();
-    await expectUnavailable(await adminWith({ DB: readOnlyD1() }, method, path(id), json));
-    expect(await d1Snapshot()).toBe(before);
-    // The object was told a change was coming; it reads D1, which still says active: the key keeps working.
-    await restoreStaleCopy(apiKey, id, stale);
-    expect((await call("/api/v1/x", { headers: { "X-API-Key": apiKey } })).status).toBe(200);
-  });
+  it.each(MUTATIONS)(
+    "%s answers 503, writes nothing, and the key goes on being decided by D1's state",
+    async (_name, method, path, json) => {
+      const { apiKey, id } = await mintKey();
+      const stale = await warm(apiKey);
+      const before = await d1Snapshot();
+      await expectUnavailable(await adminWith({ DB: readOnlyD1() }, method, path(id), json));
+      expect(await d1Snapshot()).toBe(before);
+      // The object was told a change was coming; it reads D1, which still says active: the key keeps working.
+      await restoreStaleCopy(apiKey, id, stale);
+      expect((await call("/api/v1/x", { headers: { "X-API-Key": apiKey } })).status).toBe(200);
+    },
+  );
 });
 
 describe("the key's object failing", () => {
-  it.each(MUTATIONS.slice(1))("before D1 is written (%s): 503, and nothing is written", async (_name, method, path, json) => {
-    const { id } = await mintKey();
-    const before = await d1Snapshot();
-    const { ns, calls } = breakingKeyObjects({ prepareChange: "throw" });
-    const { result, logs } = await capturingLogs(() => adminWith({ KEY_OBJECT: ns }, method, path(id), json));
-    await expectUnavailable(result);
-    expect(calls).toEqual(["prepareChange"]);
-    expect(await d1Snapshot()).toBe(before);
-    expect(logs).toContainEqual(expect.objectContaining({ degraded: "key_object_unavailable", key_id: id }));
-  });
+  it.each(MUTATIONS.slice(1))(
+    "before D1 is written (%s): 503, and nothing is written",
+    async (_name, method, path, json) => {
+      const { id } = await mintKey();
+      const before = await d1Snapshot();
+      const { ns, calls } = breakingKeyObjects({ prepareChange: "throw" });
+      const { result, logs } = await capturingLogs(() => adminWith({ KEY_OBJECT: ns }, method, path(id), json));
+      await expectUnavailable(result);
+      expect(calls).toEqual(["prepareChange"]);
+      expect(await d1Snapshot()).toBe(before);
+      expect(logs).toContainEqual(expect.objectContaining({ degraded: "key_object_unavailable", key_id: id }));
+    },
+  );
 
   it("after D1 (revoke): 503; while out of step the object refuses a stale copy; a retry completes without a second audit row", async () => {
     const { apiKey, id } = await mintKey();
     const stale = await warm(apiKey);
     const { ns } = breakingKeyObjects({ applyChange: "throw" });
-    const { result, logs } = await capturingLogs(() => adminWith({ KEY_OBJECT: ns }, "POST", `/keys/${id}/revoke`, { reason: "leaked" }));
+    const { result, logs } = await capturingLogs(() =>
+      adminWith({ KEY_OBJECT: ns }, "POST", `/keys/${id}/revoke`, { reason: "leaked" }),
+    );
     await expectUnavailable(result);
     expect(logs).toContainEqual(expect.objectContaining({ degraded: "propagation_incomplete", key_id: id }));
     expect(await statusOf(id)).toBe("revoked");

@@ -51,7 +51,14 @@ describe("KV faults: a miss, and D1 decides", () => {
     const hungKV = breaking(env.KEY_CACHE, { get: "hang" }, "KV");
     const active = await mintKey();
     const revoked = await mintKey();
-    expect((await callWith({}, `/admin/v1/keys/${revoked.id}/revoke`, { method: "POST", headers: { Authorization: "Bearer test-admin-token-0123456789" } })).status).toBe(200);
+    expect(
+      (
+        await callWith({}, `/admin/v1/keys/${revoked.id}/revoke`, {
+          method: "POST",
+          headers: { Authorization: "Bearer test-admin-token-0123456789" },
+        })
+      ).status,
+    ).toBe(200);
     await forgetIsolate(revoked.id);
 
     const { result, logs } = await capturingLogs(async () => {
@@ -93,7 +100,9 @@ describe("KV faults: a miss, and D1 decides", () => {
 
   it("a KV write failing during a refill still answers from D1, and says so in the log", async () => {
     const { apiKey } = await mintKey();
-    const { result, logs } = await capturingLogs(() => through({ KEY_CACHE: breaking(env.KEY_CACHE, { put: "throw" }, "KV") }, apiKey).response);
+    const { result, logs } = await capturingLogs(
+      () => through({ KEY_CACHE: breaking(env.KEY_CACHE, { put: "throw" }, "KV") }, apiKey).response,
+    );
     expect(result.status).toBe(200);
     expect(logs).toContainEqual(expect.objectContaining({ msg: "key_cache.write_failed", degraded: "kv_unavailable" }));
     expect(await env.KEY_CACHE.get(kvKeyFor(await sha256Hex(apiKey)))).toBeNull();
@@ -136,12 +145,17 @@ describe("D1 down", () => {
     expect(Number(result.res.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(result.res.headers.get("WWW-Authenticate")).toBeNull();
     expect(await originSaw(result.trace)).toBe(false);
-    expect(logs).toContainEqual(expect.objectContaining({ degraded: "d1_unavailable", code: "authorizer_unavailable" }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ degraded: "d1_unavailable", code: "authorizer_unavailable" }),
+    );
   });
 
   it("with KV down as well, still 503 and never 401", async () => {
     const { apiKey } = await mintKey();
-    const res = await through({ DB: downD1(), KEY_CACHE: breaking(env.KEY_CACHE, { get: "throw", put: "throw" }, "KV") }, apiKey).response;
+    const res = await through(
+      { DB: downD1(), KEY_CACHE: breaking(env.KEY_CACHE, { get: "throw", put: "throw" }, "KV") },
+      apiKey,
+    ).response;
     expect(res.status).toBe(503);
   });
 
@@ -190,7 +204,9 @@ describe("origin faults", () => {
     const body = await problemOf(result);
     expect([result.status, body.code]).toEqual([502, "origin_unreachable"]);
     expect(result.headers.get("WWW-Authenticate")).toBeNull();
-    expect(logs).toContainEqual(expect.objectContaining({ degraded: "origin_unreachable", request_id: body.request_id }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ degraded: "origin_unreachable", request_id: body.request_id }),
+    );
   });
 });
 
@@ -236,6 +252,8 @@ describe("configuration faults", () => {
     );
     expect(result.status).toBe(503);
     const body = await problemOf(result);
-    expect(logs).toContainEqual(expect.objectContaining({ degraded: "admin_auth_unconfigured", request_id: body.request_id }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ degraded: "admin_auth_unconfigured", request_id: body.request_id }),
+    );
   });
 });

@@ -9,7 +9,10 @@ export type Fault = "throw" | "hang" | { answer: unknown };
 
 function broken(fault: Fault, what: string) {
   return async (..._args: unknown[]) => {
-    if (fault === "throw") throw new Error(what === "D1" ? `D1_ERROR: near "SELECT key_hash FROM api_keys": unavailable` : `${what} unavailable`);
+    if (fault === "throw")
+      throw new Error(
+        what === "D1" ? `D1_ERROR: near "SELECT key_hash FROM api_keys": unavailable` : `${what} unavailable`,
+      );
     if (fault === "hang") return new Promise(() => {});
     return fault.answer;
   };

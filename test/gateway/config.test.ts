@@ -45,13 +45,17 @@ describe("CORS policy", () => {
 
   it("lets an allowed origin read responses, refusals included", async () => {
     const { apiKey } = await mintKey();
-    const ok = await callWith({ CORS_POLICY }, "/api/v1/x", { headers: { Origin: "https://app.example.com", "X-API-Key": apiKey } });
+    const ok = await callWith({ CORS_POLICY }, "/api/v1/x", {
+      headers: { Origin: "https://app.example.com", "X-API-Key": apiKey },
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
     const refused = await callWith({ CORS_POLICY }, "/api/v1/x", { headers: { Origin: "https://app.example.com" } });
     expect(refused.status).toBe(401);
     expect(refused.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
-    const other = await callWith({ CORS_POLICY }, "/api/v1/x", { headers: { Origin: "https://evil.example.com", "X-API-Key": apiKey } });
+    const other = await callWith({ CORS_POLICY }, "/api/v1/x", {
+      headers: { Origin: "https://evil.example.com", "X-API-Key": apiKey },
+    });
     expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 });
@@ -109,7 +113,9 @@ describe("origin connection", () => {
   it("signs forwarded requests when ORIGIN_SIGNING_SECRET is set, so the origin can verify them", async () => {
     const { apiKey, id } = await mintKey();
     const secret = "origin-signing-secret-for-tests";
-    const res = await callWith({ ORIGIN_SIGNING_SECRET: secret }, "/api/v1/orders", { headers: { "X-API-Key": apiKey } });
+    const res = await callWith({ ORIGIN_SIGNING_SECRET: secret }, "/api/v1/orders", {
+      headers: { "X-API-Key": apiKey },
+    });
     const echo = (await res.json()) as Echo;
     const header = echo.headers["x-auth-signature"]!;
     const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
@@ -122,7 +128,9 @@ describe("origin connection", () => {
 
   it("a client cannot forge the signature header", async () => {
     const { apiKey } = await mintKey();
-    const res = await callWith({}, "/api/v1/x", { headers: { "X-API-Key": apiKey, "X-Auth-Signature": "t=1,v1=forged" } });
+    const res = await callWith({}, "/api/v1/x", {
+      headers: { "X-API-Key": apiKey, "X-Auth-Signature": "t=1,v1=forged" },
+    });
     expect(((await res.json()) as Echo).headers["x-auth-signature"]).toBeUndefined();
   });
 
@@ -154,7 +162,9 @@ describe("origin connection", () => {
 
   it("answers 503 when no origin is configured at all", async () => {
     const { apiKey } = await mintKey();
-    const res = await callWith({ ORIGIN: undefined, ORIGIN_URL: "" }, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
+    const res = await callWith({ ORIGIN: undefined, ORIGIN_URL: "" }, "/api/v1/x", {
+      headers: { "X-API-Key": apiKey },
+    });
     expect(res.status).toBe(503);
   });
 });

@@ -17,7 +17,8 @@ const POLICY: CorsPolicy = {
 };
 const OFF: CorsPolicy = { allowedOrigins: [], allowedMethods: [], allowedHeaders: [], maxAgeSeconds: 0 };
 
-const request = (method: string, headers: Record<string, string>) => new Request("https://authorizer.test/api/v1/x", { method, headers });
+const request = (method: string, headers: Record<string, string>) =>
+  new Request("https://authorizer.test/api/v1/x", { method, headers });
 const preflight = (origin: string, method: string, requested?: string) =>
   request("OPTIONS", {
     Origin: origin,
@@ -76,7 +77,10 @@ describe("answerPreflight", () => {
 
 describe("corsHeaders", () => {
   it("lets an allowed origin read the response, and says the answer varies by Origin", () => {
-    expect(corsHeaders(request("GET", { Origin: APP }), POLICY)).toEqual({ "Access-Control-Allow-Origin": APP, Vary: "Origin" });
+    expect(corsHeaders(request("GET", { Origin: APP }), POLICY)).toEqual({
+      "Access-Control-Allow-Origin": APP,
+      Vary: "Origin",
+    });
   });
 
   it("adds nothing for another origin or a request without one", () => {

@@ -8,7 +8,10 @@ import { capturingLogs } from "../logs";
 
 async function head(path: string, apiKey: string, settings: Partial<Cloudflare.Env> = {}) {
   const trace = crypto.randomUUID();
-  const res = await callWith(settings, path, { method: "HEAD", headers: { "X-API-Key": apiKey, "X-Test-Trace": trace } });
+  const res = await callWith(settings, path, {
+    method: "HEAD",
+    headers: { "X-API-Key": apiKey, "X-Test-Trace": trace },
+  });
   return { res, body: await res.text(), reached: await originSaw(trace) };
 }
 

@@ -14,7 +14,11 @@ beforeAll(async () => {
 });
 
 const post = (path: string, body: string, contentType = "application/json", method = "POST") =>
-  call(`/admin/v1${path}`, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": contentType }, body });
+  call(`/admin/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": contentType },
+    body,
+  });
 
 /** The routes that take a body, with a valid body for each (so that only the hostile part is wrong). */
 const ROUTES: [string, string, () => string, Record<string, unknown>][] = [
@@ -42,7 +46,17 @@ describe("wrong types", () => {
     ["create", "owner_id", [...notAString, "", "a b", "o'; --", "x".repeat(129)]],
     ["create", "name", [...notAString, "a\u0000b", "x".repeat(201)]],
     ["create", "scopes", [...notAList, [1], [null], ["Admin"], [MARKER.toUpperCase()]]],
-    ["create", "rate_limits", [...notAList, [], [{}], [{ name: "h", limit: 0, window_seconds: 60 }], [{ name: "h", limit: "1", window_seconds: 60 }]]],
+    [
+      "create",
+      "rate_limits",
+      [
+        ...notAList,
+        [],
+        [{}],
+        [{ name: "h", limit: 0, window_seconds: 60 }],
+        [{ name: "h", limit: "1", window_seconds: 60 }],
+      ],
+    ],
     ["create", "ip_allowlist", [...notAList, [1], [null], [{}]]],
     ["create", "allowed_routes", [...notAList, [1], ["/no-method"], [`GET ${MARKER}`]]],
     ["create", "allowed_origins", [...notAList, [1], ["*"], ["https://a.test/path"]]],
@@ -55,55 +69,82 @@ describe("wrong types", () => {
     ["rotate", "grace_period_hours", [...notAnInt.filter((v) => v !== 0), 721]],
     ["rotate", "expires_in_days", notAnInt],
   ];
-  it.each(fields)("%s: %s with a wrong type or shape is 400 naming the field, and the value is not echoed", async (route, field, values) => {
-    const [, method, path, valid] = ROUTES.find(([name]) => name === route)!;
-    await expectUnchanged(async () => {
-      for (const value of values) {
-        const res = await post(path(), JSON.stringify({ ...valid, [field]: value }), "application/json", method);
-        await expectRefusal(res, 400, "invalid_request", [MARKER, MARKER.toUpperCase()]);
-        const body = (await res.json()) as { errors: { path: string }[] };
-        expect(body.errors.map((e) => e.path.split(".")[0]), JSON.stringify(value)).toContain(field);
-      }
-    });
-  });
+  it.each(fields)(
+    "%s: %s with a wrong type or shape is 400 naming the field, and the value is not echoed",
+    async (route, field, values) => {
+      const [, method, path, valid] = ROUTES.find(([name]) => name === route)!;
+      await expectUnchanged(async () => {
+        for (const value of values) {
+          const res = await post(path(), JSON.stringify({ ...valid, [field]: value }), "application/json", method);
+          await expectRefusal(res, 400, "invalid_request", [MARKER, MARKER.toUpperCase()]);
+          const body = (await res.json()) as { errors: { path: string }[] };
+          expect(
+            body.errors.map((e) => e.path.split(".")[0]),
+            JSON.stringify(value),
+          ).toContain(field);
+        }
+      });
+    },
+  );
 
-  it.each(ROUTES)("%s: fields that are not in the schema (id, status, key_hash, version…) are 400", async (_name, method, path, valid) => {
-    await expectUnchanged(async () => {
-      for (const extra of ["id", "status", "key_hash", "version", "usage_count", "lineage_id", "revoked_at", "created_at", "Name", "owner_id "]) {
-        if (extra === "owner_id " && _name !== "create") continue;
-        const res = await post(path(), JSON.stringify({ ...valid, [extra]: "active" }), "application/json", method);
-        await expectRefusal(res, 400, "invalid_request");
-      }
-    });
-  });
+  it.each(ROUTES)(
+    "%s: fields that are not in the schema (id, status, key_hash, version…) are 400",
+    async (_name, method, path, valid) => {
+      await expectUnchanged(async () => {
+        for (const extra of [
+          "id",
+          "status",
+          "key_hash",
+          "version",
+          "usage_count",
+          "lineage_id",
+          "revoked_at",
+          "created_at",
+          "Name",
+          "owner_id ",
+        ]) {
+          if (extra === "owner_id " && _name !== "create") continue;
+          const res = await post(path(), JSON.stringify({ ...valid, [extra]: "active" }), "application/json", method);
+          await expectRefusal(res, 400, "invalid_request");
+        }
+      });
+    },
+  );
 
-  it.each(["[]", '"x"', "1", "null", "true"])("a body that is JSON but not an object (%s) is 400 everywhere", async (text) => {
-    await expectUnchanged(async () => {
-      for (const [, method, path] of ROUTES) await expectRefusal(await post(path(), text, "application/json", method), 400, "invalid_request");
-    });
-  });
+  it.each(["[]", '"x"', "1", "null", "true"])(
+    "a body that is JSON but not an object (%s) is 400 everywhere",
+    async (text) => {
+      await expectUnchanged(async () => {
+        for (const [, method, path] of ROUTES)
+          await expectRefusal(await post(path(), text, "application/json", method), 400, "invalid_request");
+      });
+    },
+  );
 });
 
 describe("size and depth", () => {
-  it.each(ROUTES)("%s: a body over 16 KB is 413, whether or not Content-Length says so", async (_name, method, path) => {
-    await expectUnchanged(async () => {
-      const huge = JSON.stringify({ name: "x".repeat(20_000) });
-      await expectRefusal(await post(path(), huge, "application/json", method), 413, "payload_too_large");
-      const stream = new ReadableStream({
-        start(controller) {
-          for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode(" ".repeat(1024)));
-          controller.close();
-        },
+  it.each(ROUTES)(
+    "%s: a body over 16 KB is 413, whether or not Content-Length says so",
+    async (_name, method, path) => {
+      await expectUnchanged(async () => {
+        const huge = JSON.stringify({ name: "x".repeat(20_000) });
+        await expectRefusal(await post(path(), huge, "application/json", method), 413, "payload_too_large");
+        const stream = new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode(" ".repeat(1024)));
+            controller.close();
+          },
+        });
+        const res = await call(`/admin/v1${path()}`, {
+          method,
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+          body: stream,
+          duplex: "half",
+        } as RequestInit);
+        await expectRefusal(res, 413, "payload_too_large");
       });
-      const res = await call(`/admin/v1${path()}`, {
-        method,
-        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-        body: stream,
-        duplex: "half",
-      } as RequestInit);
-      await expectRefusal(res, 413, "payload_too_large");
-    });
-  });
+    },
+  );
 
   it.each([
     ["arrays", (n: number) => "[".repeat(n) + "]".repeat(n)],
@@ -143,13 +184,20 @@ describe("duplicate property names", () => {
   });
 
   it("control: the same names in different objects, or as values, are fine", async () => {
-    const res = await post("/keys", '{"owner_id":"dup-ok","metadata":{"owner_id":"owner_id","a":{"owner_id":1}},"name":"owner_id"}');
+    const res = await post(
+      "/keys",
+      '{"owner_id":"dup-ok","metadata":{"owner_id":"owner_id","a":{"owner_id":1}},"name":"owner_id"}',
+    );
     expect(res.status).toBe(201);
   });
 
   it("a duplicate in a PATCH is refused too, and the key keeps its settings", async () => {
     await expectUnchanged(async () => {
-      await expectRefusal(await post(`/keys/${id}`, '{"scopes":["read"],"scopes":["admin"]}', "application/json", "PATCH"), 400, "invalid_request");
+      await expectRefusal(
+        await post(`/keys/${id}`, '{"scopes":["read"],"scopes":["admin"]}', "application/json", "PATCH"),
+        400,
+        "invalid_request",
+      );
     });
   });
 });
@@ -186,8 +234,16 @@ describe("content type and encoding", () => {
 
   it("a body that is not UTF-8, or JSON with a trailing second document, is 400", async () => {
     await expectUnchanged(async () => {
-      const latin1 = new Uint8Array([...new TextEncoder().encode('{"owner_id":"a","name":"'), 0xe9, ...new TextEncoder().encode('"}')]);
-      const res = await call("/admin/v1/keys", { method: "POST", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: latin1 });
+      const latin1 = new Uint8Array([
+        ...new TextEncoder().encode('{"owner_id":"a","name":"'),
+        0xe9,
+        ...new TextEncoder().encode('"}'),
+      ]);
+      const res = await call("/admin/v1/keys", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: latin1,
+      });
       await expectRefusal(res, 400, "invalid_request");
       await expectRefusal(await post("/keys", '{"owner_id":"a"}{"owner_id":"b"}'), 400, "invalid_request");
       await expectRefusal(await post("/keys", '{"owner_id":"a"} // comment'), 400, "invalid_request");

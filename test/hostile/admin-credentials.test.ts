@@ -17,21 +17,24 @@ const ROUTES: [string, string][] = [
 ];
 
 describe("credentials in the query string", () => {
-  it.each(ROUTES)("%s %s: every credential name, in any case, is 400 key_in_query even with a valid admin header", async (method, path) => {
-    const { apiKey } = await mintKey({ scopes: ["admin"] });
-    const before = await d1Snapshot();
-    for (const name of [...QUERY_CREDENTIAL_NAMES, "API_KEY", "Access_Token"]) {
-      for (const value of [ADMIN_TOKEN, apiKey]) {
-        const res = await call(`${path}?${encodeURIComponent(name)}=${encodeURIComponent(value)}`, {
-          method,
-          headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-          body: method === "POST" ? JSON.stringify({ owner_id: "from-query" }) : undefined,
-        });
-        await expectRefusal(res, 400, "key_in_query", [ADMIN_TOKEN, apiKey]);
+  it.each(ROUTES)(
+    "%s %s: every credential name, in any case, is 400 key_in_query even with a valid admin header",
+    async (method, path) => {
+      const { apiKey } = await mintKey({ scopes: ["admin"] });
+      const before = await d1Snapshot();
+      for (const name of [...QUERY_CREDENTIAL_NAMES, "API_KEY", "Access_Token"]) {
+        for (const value of [ADMIN_TOKEN, apiKey]) {
+          const res = await call(`${path}?${encodeURIComponent(name)}=${encodeURIComponent(value)}`, {
+            method,
+            headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+            body: method === "POST" ? JSON.stringify({ owner_id: "from-query" }) : undefined,
+          });
+          await expectRefusal(res, 400, "key_in_query", [ADMIN_TOKEN, apiKey]);
+        }
       }
-    }
-    expect(await d1Snapshot()).toBe(before);
-  });
+      expect(await d1Snapshot()).toBe(before);
+    },
+  );
 
   it("the token alone in the query, with no header, is refused the same way (never read as a credential)", async () => {
     const res = await call(`/admin/v1/keys?access_token=${ADMIN_TOKEN}`);
@@ -60,7 +63,11 @@ describe("admin-token look-alikes", () => {
     const apiKey = label.startsWith("an API key") ? (await mintKey({ scopes: ["admin"] })).apiKey : "";
     const h = new Headers({ "Content-Type": "application/json", ...headers });
     if (apiKey) h.set("Authorization", `Bearer ${apiKey}`);
-    const res = await call("/admin/v1/keys", { method: "POST", headers: h, body: JSON.stringify({ owner_id: "lookalike" }) });
+    const res = await call("/admin/v1/keys", {
+      method: "POST",
+      headers: h,
+      body: JSON.stringify({ owner_id: "lookalike" }),
+    });
     await expectRefusal(res, 401, "admin_unauthorized", [ADMIN_TOKEN, ...(apiKey ? [apiKey] : [])]);
     expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="admin"');
     if (!apiKey) expect(await d1Snapshot()).toBe(snapshot);

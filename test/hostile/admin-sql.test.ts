@@ -35,23 +35,26 @@ beforeAll(async () => {
 const keyCount = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys").first<{ n: number }>())!.n;
 
 describe("list filters", () => {
-  it.each(["owner_id", "status", "environment", "limit", "cursor"])("GET /keys?%s=<injection> is 400 (or a literal match of nothing), and changes nothing", async (name) => {
-    const before = await d1Snapshot();
-    for (const value of INJECTIONS) {
-      const res = await admin(`/keys?${name}=${encodeURIComponent(value)}`, { method: "GET" });
-      if (res.status === 200) {
-        // A value the filter's grammar allows ("NULL", ":now" are possible owner ids) is matched literally: no key has it.
-        expect(name).toBe("owner_id");
-        expect(["NULL", ":now"]).toContain(value);
-        expect(((await res.json()) as ListKeysResult).keys).toEqual([]);
-        continue;
+  it.each(["owner_id", "status", "environment", "limit", "cursor"])(
+    "GET /keys?%s=<injection> is 400 (or a literal match of nothing), and changes nothing",
+    async (name) => {
+      const before = await d1Snapshot();
+      for (const value of INJECTIONS) {
+        const res = await admin(`/keys?${name}=${encodeURIComponent(value)}`, { method: "GET" });
+        if (res.status === 200) {
+          // A value the filter's grammar allows ("NULL", ":now" are possible owner ids) is matched literally: no key has it.
+          expect(name).toBe("owner_id");
+          expect(["NULL", ":now"]).toContain(value);
+          expect(((await res.json()) as ListKeysResult).keys).toEqual([]);
+          continue;
+        }
+        await expectRefusal(res, 400, "invalid_request");
+        const body = (await res.json()) as { errors: { path: string }[] };
+        expect(body.errors.map((e) => e.path)).toEqual([name]);
       }
-      await expectRefusal(res, 400, "invalid_request");
-      const body = (await res.json()) as { errors: { path: string }[] };
-      expect(body.errors.map((e) => e.path)).toEqual([name]);
-    }
-    expect(await d1Snapshot()).toBe(before);
-  });
+      expect(await d1Snapshot()).toBe(before);
+    },
+  );
 
   it.each(["key_id", "limit", "cursor"])("GET /audit?%s=<injection> is 400 and changes nothing", async (name) => {
     const before = await d1Snapshot();
@@ -64,19 +67,31 @@ describe("list filters", () => {
 
   it("a cursor that decodes to SQL is refused, not run", async () => {
     const b64 = (s: string) => btoa(s).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-    for (const inner of ["1' OR '1'='1:key_0000000000000000000000", "1:key_000000000000000000000' --", "99999999999999999999:key_0000000000000000000000"]) {
+    for (const inner of [
+      "1' OR '1'='1:key_0000000000000000000000",
+      "1:key_000000000000000000000' --",
+      "99999999999999999999:key_0000000000000000000000",
+    ]) {
       await expectRefusal(await admin(`/keys?cursor=${b64(inner)}`, { method: "GET" }), 400, "invalid_request");
     }
   });
 
   it("unknown filter names, including SQL ones, are 400 (no filter is silently ignored)", async () => {
     for (const name of ["order_by", "sort", "where", "owner_id'--", "1=1"]) {
-      await expectRefusal(await admin(`/keys?${encodeURIComponent(name)}=x`, { method: "GET" }), 400, "invalid_request");
+      await expectRefusal(
+        await admin(`/keys?${encodeURIComponent(name)}=x`, { method: "GET" }),
+        400,
+        "invalid_request",
+      );
     }
   });
 
   it("a filter given twice is 400, whichever copy holds the injection (no reader-dependent choice)", async () => {
-    for (const query of ["owner_id=sql-owner&owner_id=' OR 1=1 --", "status=active&status=revoked", "key_id=x&limit=1&limit=100"]) {
+    for (const query of [
+      "owner_id=sql-owner&owner_id=' OR 1=1 --",
+      "status=active&status=revoked",
+      "key_id=x&limit=1&limit=100",
+    ]) {
       const path = query.startsWith("key_id") ? "/audit" : "/keys";
       const res = await admin(`${path}?${query.replace("key_id=x&", "")}`, { method: "GET" });
       await expectRefusal(res, 400, "invalid_request");
@@ -102,7 +117,14 @@ describe("ids in the path", () => {
   it.each(routes)("%s /keys/<injection>%s is 404 key_not_found, and nothing changes", async (method, suffix) => {
     const before = await d1Snapshot();
     const count = await keyCount();
-    for (const value of [...INJECTIONS, `${id}' OR '1'='1`, `${id}--`, `${id.slice(0, -1)}%`, `${id.slice(0, -1)}_`, id.toUpperCase()]) {
+    for (const value of [
+      ...INJECTIONS,
+      `${id}' OR '1'='1`,
+      `${id}--`,
+      `${id.slice(0, -1)}%`,
+      `${id.slice(0, -1)}_`,
+      id.toUpperCase(),
+    ]) {
       const res = await admin(`/keys/${encodeURIComponent(value)}${suffix}`, {
         method,
         ...(method === "PATCH" ? { json: { name: "pwned" } } : {}),
@@ -128,7 +150,9 @@ describe("values stored literally", () => {
     expect(key.name).toBe(sql);
     expect(key.metadata).toEqual({ [sql]: sql });
     expect((await admin(`/keys/${key.id}/revoke`, { json: { reason: sql } })).status).toBe(200);
-    const row = await env.DB.prepare("SELECT name, revoke_reason FROM api_keys WHERE id = ?").bind(key.id).first<{ name: string; revoke_reason: string }>();
+    const row = await env.DB.prepare("SELECT name, revoke_reason FROM api_keys WHERE id = ?")
+      .bind(key.id)
+      .first<{ name: string; revoke_reason: string }>();
     expect(row).toEqual({ name: sql, revoke_reason: sql });
     expect(await keyCount()).toBe(before + 1);
     const listed = (await (await admin("/keys?owner_id=literal-owner", { method: "GET" })).json()) as ListKeysResult;

@@ -33,20 +33,32 @@ beforeEach(async () => {
   restricted ??= await mintKey({ ip_allowlist: ["203.0.113.0/24", "2001:db8::/32"] });
 });
 
-async function from(headers: Record<string, string>, apiKey = restricted.apiKey, settings: Partial<Cloudflare.Env> = {}) {
+async function from(
+  headers: Record<string, string>,
+  apiKey = restricted.apiKey,
+  settings: Partial<Cloudflare.Env> = {},
+) {
   const trace = crypto.randomUUID();
-  const res = await callWith(settings, "/api/v1/x", { headers: { "X-API-Key": apiKey, "X-Test-Trace": trace, ...headers } });
+  const res = await callWith(settings, "/api/v1/x", {
+    headers: { "X-API-Key": apiKey, "X-Test-Trace": trace, ...headers },
+  });
   return { res, reached: await originSaw(trace) };
 }
 
 describe("client-IP spoofing headers", () => {
-  it.each(SPOOFING_HEADERS)("%s with an allowed address never satisfies the allowlist, with or without CF-Connecting-IP", async (name) => {
-    for (const headers of [{ [name]: "203.0.113.7" }, { [name]: "203.0.113.7", "CF-Connecting-IP": "198.51.100.1" }]) {
-      const { res, reached } = await from(headers);
-      await expectRefusal(res, 403, "ip_not_allowed", [restricted.apiKey]);
-      expect(reached).toBe(false);
-    }
-  });
+  it.each(SPOOFING_HEADERS)(
+    "%s with an allowed address never satisfies the allowlist, with or without CF-Connecting-IP",
+    async (name) => {
+      for (const headers of [
+        { [name]: "203.0.113.7" },
+        { [name]: "203.0.113.7", "CF-Connecting-IP": "198.51.100.1" },
+      ]) {
+        const { res, reached } = await from(headers);
+        await expectRefusal(res, 403, "ip_not_allowed", [restricted.apiKey]);
+        expect(reached).toBe(false);
+      }
+    },
+  );
 
   it("the Forwarded header (RFC 7239) is ignored as well", async () => {
     const { res } = await from({ Forwarded: 'for="[2001:db8::1]";proto=https, for=203.0.113.7' });
@@ -62,7 +74,10 @@ describe("client-IP spoofing headers", () => {
   it("a throttled client cannot leave its bucket by claiming another address in a spoofing header", async () => {
     const settings = { REFUSAL_THROTTLE_LIMIT: "2" };
     const ip = "198.51.100.77";
-    for (let i = 0; i < 2; i++) expect((await from({ "CF-Connecting-IP": ip }, generateKey("", "secret", "live"), settings)).res.status).toBe(401);
+    for (let i = 0; i < 2; i++)
+      expect((await from({ "CF-Connecting-IP": ip }, generateKey("", "secret", "live"), settings)).res.status).toBe(
+        401,
+      );
     const unrestricted = await mintKey();
     for (const name of SPOOFING_HEADERS) {
       const { res } = await from({ "CF-Connecting-IP": ip, [name]: "192.0.2.1" }, unrestricted.apiKey, settings);
@@ -91,9 +106,12 @@ describe("CF-Connecting-IP spellings", () => {
     expect(reached).toBe(false);
   });
 
-  it.each(["::ffff:203.0.113.7", "::FFFF:cb00:7107", "2001:DB8:0:0:0:0:0:1", "2001:db8::1"])("%j is read as the address it is, and admitted", async (ip) => {
-    expect((await from({ "CF-Connecting-IP": ip })).res.status).toBe(200);
-  });
+  it.each(["::ffff:203.0.113.7", "::FFFF:cb00:7107", "2001:DB8:0:0:0:0:0:1", "2001:db8::1"])(
+    "%j is read as the address it is, and admitted",
+    async (ip) => {
+      expect((await from({ "CF-Connecting-IP": ip })).res.status).toBe(200);
+    },
+  );
 });
 
 describe("allowlist entries an admin may write", () => {
@@ -146,7 +164,9 @@ describe("allowlist entries an admin may write", () => {
     expect((await from({ "CF-Connecting-IP": "2001:db8::1" }, v6all.apiKey)).res.status).toBe(200);
     await expectRefusal((await from({ "CF-Connecting-IP": "198.51.100.1" }, v6all.apiKey)).res, 403, "ip_not_allowed");
     // Nothing above changed the keys.
-    const row = await env.DB.prepare("SELECT ip_allowlist FROM api_keys WHERE id = ?").bind(v4all.id).first<{ ip_allowlist: string }>();
+    const row = await env.DB.prepare("SELECT ip_allowlist FROM api_keys WHERE id = ?")
+      .bind(v4all.id)
+      .first<{ ip_allowlist: string }>();
     expect(JSON.parse(row!.ip_allowlist)).toEqual(["0.0.0.0/0"]);
   });
 });

@@ -36,17 +36,59 @@ const swapAt = (key: string, at: number, text: string) => key.slice(0, at) + tex
 
 describe("credential headers", () => {
   it.each<[string, () => [string, string][]]>([
-    ["a valid key and another in the other header", () => [["X-API-Key", valid.apiKey], ["Authorization", `Bearer ${valid.apiKey}x`]]],
-    ["X-API-Key twice (the valid key and junk)", () => [["X-API-Key", valid.apiKey], ["X-API-Key", "junk"]]],
-    ["X-API-Key twice, the same valid key", () => [["X-API-Key", valid.apiKey], ["X-API-Key", valid.apiKey]]],
-    ["Authorization twice", () => [["Authorization", `Bearer ${valid.apiKey}`], ["Authorization", "Bearer other"]]],
-    ["an empty Bearer beside a valid X-API-Key", () => [["X-API-Key", valid.apiKey], ["Authorization", "Bearer "]]],
-    ["an empty X-API-Key beside a valid Bearer", () => [["X-API-Key", ""], ["Authorization", `Bearer ${valid.apiKey}`]]],
+    [
+      "a valid key and another in the other header",
+      () => [
+        ["X-API-Key", valid.apiKey],
+        ["Authorization", `Bearer ${valid.apiKey}x`],
+      ],
+    ],
+    [
+      "X-API-Key twice (the valid key and junk)",
+      () => [
+        ["X-API-Key", valid.apiKey],
+        ["X-API-Key", "junk"],
+      ],
+    ],
+    [
+      "X-API-Key twice, the same valid key",
+      () => [
+        ["X-API-Key", valid.apiKey],
+        ["X-API-Key", valid.apiKey],
+      ],
+    ],
+    [
+      "Authorization twice",
+      () => [
+        ["Authorization", `Bearer ${valid.apiKey}`],
+        ["Authorization", "Bearer other"],
+      ],
+    ],
+    [
+      "an empty Bearer beside a valid X-API-Key",
+      () => [
+        ["X-API-Key", valid.apiKey],
+        ["Authorization", "Bearer "],
+      ],
+    ],
+    [
+      "an empty X-API-Key beside a valid Bearer",
+      () => [
+        ["X-API-Key", ""],
+        ["Authorization", `Bearer ${valid.apiKey}`],
+      ],
+    ],
     ["a valid key followed by a NEL (U+0085)", () => [["X-API-Key", `${valid.apiKey}\u0085`]]],
-    ["a valid key with a no-break space inside", () => [["X-API-Key", `${valid.apiKey.slice(0, 20)}\u00a0${valid.apiKey.slice(20)}`]]],
+    [
+      "a valid key with a no-break space inside",
+      () => [["X-API-Key", `${valid.apiKey.slice(0, 20)}\u00a0${valid.apiKey.slice(20)}`]],
+    ],
     ["a valid key with a BOM in front", () => [["X-API-Key", `\ufeff${valid.apiKey}`]]],
     ["a valid key with an ideographic space after it", () => [["X-API-Key", `${valid.apiKey}\u3000`]]],
-    ["a valid key with a line separator (U+2028) inside", () => [["X-API-Key", `${valid.apiKey.slice(0, 20)}\u2028${valid.apiKey.slice(20)}`]]],
+    [
+      "a valid key with a line separator (U+2028) inside",
+      () => [["X-API-Key", `${valid.apiKey.slice(0, 20)}\u2028${valid.apiKey.slice(20)}`]],
+    ],
   ])("%s: 400 malformed_request, no storage read, origin untouched", async (_label, headers) => {
     const before = await d1Snapshot();
     const { res, reads, reached } = await send(headers());
@@ -89,7 +131,9 @@ describe("credential headers", () => {
       await expectRefusal(res, 400, "key_in_query", [valid.apiKey]);
       expect(reached).toBe(false);
       // After the answer, the key seen in the URL is looked up and recorded (src/leaks/query-exposure.ts).
-      const event = await env.DB.prepare("SELECT outcome FROM leak_events WHERE key_id = ? AND source = 'gateway_query'")
+      const event = await env.DB.prepare(
+        "SELECT outcome FROM leak_events WHERE key_id = ? AND source = 'gateway_query'",
+      )
         .bind(valid.id)
         .first<{ outcome: string }>();
       expect(event?.outcome).toBe("recorded");
@@ -107,7 +151,11 @@ describe("credentials over RPC (strings that no header could carry)", () => {
   async function verify(key: string) {
     const d1 = countingD1(env.DB);
     const ctx = createExecutionContext();
-    const decision = await new AuthService(ctx, { ...env, DB: d1.db } as Cloudflare.Env).verify({ key, method: "GET", path: "/api/v1/x" });
+    const decision = await new AuthService(ctx, { ...env, DB: d1.db } as Cloudflare.Env).verify({
+      key,
+      method: "GET",
+      path: "/api/v1/x",
+    });
     await waitOnExecutionContext(ctx);
     return { decision, reads: d1.counter.statements };
   }

@@ -14,7 +14,9 @@ import { testClock } from "../clock";
 
 describe("formatLogLine", () => {
   it("writes any value as one line that parses back to it: CR, LF, NUL, U+2028 and U+2029 are escaped (property)", () => {
-    const hostile = fc.string({ unit: fc.constantFrom("a", "\r", "\n", "\u0000", "\u2028", "\u2029", "\u001b", '"', "\\", "}", " ") });
+    const hostile = fc.string({
+      unit: fc.constantFrom("a", "\r", "\n", "\u0000", "\u2028", "\u2029", "\u001b", '"', "\\", "}", " "),
+    });
     fc.assert(
       fc.property(hostile, hostile, (msg, value) => {
         const line = formatLogLine("info", msg, { code: value });
@@ -36,16 +38,34 @@ describe("formatLogLine", () => {
   it("replaces a key of any vendor, type or environment, and a SHA-256 hash, wherever they appear", async () => {
     for (const key of [generateKey("", "secret", "live"), generateKey("acme", "publishable", "test")]) {
       const hash = await sha256Hex(key);
-      const line = formatLogLine("warn", `saw ${key}`, { key_id: `${hash}`, code: `prefix-${key}-suffix`, setting: hash.toUpperCase() });
+      const line = formatLogLine("warn", `saw ${key}`, {
+        key_id: `${hash}`,
+        code: `prefix-${key}-suffix`,
+        setting: hash.toUpperCase(),
+      });
       expect(line).not.toContain(key);
       expect(line.toLowerCase()).not.toContain(hash);
-      expect(JSON.parse(line)).toMatchObject({ msg: "saw [redacted]", key_id: "[redacted]", code: "prefix-[redacted]-suffix" });
+      expect(JSON.parse(line)).toMatchObject({
+        msg: "saw [redacted]",
+        key_id: "[redacted]",
+        code: "prefix-[redacted]-suffix",
+      });
     }
   });
 
   it("keeps ordinary ids and codes as they are (the redaction is not so wide that lines say nothing)", () => {
-    const line = formatLogLine("info", "admin.mutation", { key_id: "key_4qNFfftVLP20UuxYtkp5pl", code: "revoke", status: 200 });
-    expect(JSON.parse(line)).toEqual({ level: "info", msg: "admin.mutation", key_id: "key_4qNFfftVLP20UuxYtkp5pl", code: "revoke", status: 200 });
+    const line = formatLogLine("info", "admin.mutation", {
+      key_id: "key_4qNFfftVLP20UuxYtkp5pl",
+      code: "revoke",
+      status: 200,
+    });
+    expect(JSON.parse(line)).toEqual({
+      level: "info",
+      msg: "admin.mutation",
+      key_id: "key_4qNFfftVLP20UuxYtkp5pl",
+      code: "revoke",
+      status: 200,
+    });
   });
 
   it("counts carry only well-formed names with finite numbers: a key cannot ride in as a name or a value", () => {
@@ -92,7 +112,9 @@ describe("the request log", () => {
       [result.id, "revoke", "ADMIN_TOKEN"],
     ]);
     expect(JSON.stringify(logs)).not.toContain(result.apiKey);
-    const hash = (await env.DB.prepare("SELECT key_hash FROM api_keys WHERE id = ?").bind(result.id).first<{ key_hash: string }>())!.key_hash;
+    const hash = (await env.DB.prepare("SELECT key_hash FROM api_keys WHERE id = ?")
+      .bind(result.id)
+      .first<{ key_hash: string }>())!.key_hash;
     expect(JSON.stringify(logs)).not.toContain(hash);
   });
 
@@ -102,7 +124,12 @@ describe("the request log", () => {
     const { result, logs } = await capturingLogs(() => admin(`/keys/${id}`, { method: "PATCH", json: { name: "x" } }));
     expect(result.status).toBe(409);
     expect(logs.filter((l) => l.msg === "refused")).toEqual([
-      expect.objectContaining({ key_id: id, code: "key_state_conflict", status: 409, request_id: (await problemOf(result)).request_id }),
+      expect.objectContaining({
+        key_id: id,
+        code: "key_state_conflict",
+        status: 409,
+        request_id: (await problemOf(result)).request_id,
+      }),
     ]);
   });
 });
@@ -113,7 +140,8 @@ describe("a flood of refusals", () => {
     const extra = { invalid_key: 30, key_revoked: 7 };
     const { logs } = await capturingLogs(async () => {
       for (let i = 0; i < REFUSAL_LOG_LINES_PER_SECOND; i++) logRefusal("info", { code: "invalid_key", status: 401 });
-      for (const [code, n] of Object.entries(extra)) for (let i = 0; i < n; i++) logRefusal("info", { code, status: 401 });
+      for (const [code, n] of Object.entries(extra))
+        for (let i = 0; i < n; i++) logRefusal("info", { code, status: 401 });
       testClock.advance(1_000);
       logRefusal("info", { code: "missing_api_key", status: 401 });
     });
@@ -121,6 +149,8 @@ describe("a flood of refusals", () => {
     expect(refused).toHaveLength(REFUSAL_LOG_LINES_PER_SECOND + 1);
     expect(refused.at(-1)).toMatchObject({ code: "missing_api_key" });
     const summary = logs.filter((l) => l.msg === "refused.suppressed");
-    expect(summary).toEqual([{ level: "warn", msg: "refused.suppressed", count: 37, counts: { invalid_key: 30, key_revoked: 7 } }]);
+    expect(summary).toEqual([
+      { level: "warn", msg: "refused.suppressed", count: 37, counts: { invalid_key: 30, key_revoked: 7 } },
+    ]);
   });
 });

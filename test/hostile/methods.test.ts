@@ -27,13 +27,16 @@ describe("gateway", () => {
   });
 
   // workerd normalises the case of standard methods ("patch" is PATCH) and refuses some outright (LINK).
-  it.each(["SEARCH", "QUERY", "PURGE", "REPORT"])("the method %j is 405 with Allow, before any key is read", async (method) => {
-    const { response, trace } = gateway("/api/v1/x", "not-even-a-key", { method });
-    const res = await response;
-    await expectRefusal(res, 405, "method_not_allowed");
-    expect(res.headers.get("Allow")).toBe("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-    expect(await originSaw(trace)).toBe(false);
-  });
+  it.each(["SEARCH", "QUERY", "PURGE", "REPORT"])(
+    "the method %j is 405 with Allow, before any key is read",
+    async (method) => {
+      const { response, trace } = gateway("/api/v1/x", "not-even-a-key", { method });
+      const res = await response;
+      await expectRefusal(res, 405, "method_not_allowed");
+      expect(res.headers.get("Allow")).toBe("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+      expect(await originSaw(trace)).toBe(false);
+    },
+  );
 });
 
 describe("admin API", () => {
@@ -66,7 +69,11 @@ describe("admin API", () => {
   it.each(OVERRIDES)("%s on a POST does not make it a PATCH (405), nor a read into a revocation", async (name) => {
     const { id } = await mintKey();
     const before = await d1Snapshot();
-    const asPatch = await admin(`/keys/${id}`, { method: "POST", headers: { [name]: "PATCH" }, json: { name: "changed" } });
+    const asPatch = await admin(`/keys/${id}`, {
+      method: "POST",
+      headers: { [name]: "PATCH" },
+      json: { name: "changed" },
+    });
     await expectRefusal(asPatch, 405, "method_not_allowed");
     const asRevoke = await admin(`/keys/${id}/revoke`, { method: "GET", headers: { [name]: "POST" } });
     await expectRefusal(asRevoke, 405, "method_not_allowed");

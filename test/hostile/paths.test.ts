@@ -64,9 +64,12 @@ describe("RPC: raw path strings against a key limited to GET /api/v1/public/*", 
     expect(await verify(path, method)).toEqual({ valid: false, code: "route_not_allowed" });
   });
 
-  it.each(["/api/v1/public/x", "/api/v1/%70ublic/x", "/api/v1/public/a%20b", "/api/v1/public/..."])("control: %j is valid", async (path) => {
-    expect((await verify(path)).valid).toBe(true);
-  });
+  it.each(["/api/v1/public/x", "/api/v1/%70ublic/x", "/api/v1/public/a%20b", "/api/v1/public/..."])(
+    "control: %j is valid",
+    async (path) => {
+      expect((await verify(path)).valid).toBe(true);
+    },
+  );
 });
 
 describe("the authorizer's own paths are never forwarded", () => {

@@ -39,7 +39,10 @@ describe("parseRoutePattern", () => {
     ["GET /", { method: "GET", segments: [""], wildcard: false }],
     ["GET /*", { method: "GET", segments: [], wildcard: true }],
     ["* /*", { method: "*", segments: [], wildcard: true }],
-    ["GET /a.b/~c/d-e_f/@x:y/$&'()+,;=!", { method: "GET", segments: ["a.b", "~c", "d-e_f", "@x:y", "$&'()+,;=!"], wildcard: false }],
+    [
+      "GET /a.b/~c/d-e_f/@x:y/$&'()+,;=!",
+      { method: "GET", segments: ["a.b", "~c", "d-e_f", "@x:y", "$&'()+,;=!"], wildcard: false },
+    ],
     ["GET /.well-known/*", { method: "GET", segments: [".well-known"], wildcard: true }],
     ["GET /a/...", { method: "GET", segments: ["a", "..."], wildcard: false }],
   ])("%j", (text, expected) => {
@@ -288,13 +291,21 @@ describe("parseRoutePolicy", () => {
 });
 
 describe("shadowed rules (first match wins, so a rule an earlier one covers can never apply)", () => {
-  const shadowedOf = (routes: string[]) => parseRoutePolicy(routes.map((route) => ({ route, scopes: ["read"] })))?.shadowed;
+  const shadowedOf = (routes: string[]) =>
+    parseRoutePolicy(routes.map((route) => ({ route, scopes: ["read"] })))?.shadowed;
 
   it.each<[string, string[], { index: number; shadowedBy: number }[]]>([
     ["HEAD after GET on the same path", ["GET /a", "HEAD /a"], [{ index: 1, shadowedBy: 0 }]],
     ["HEAD under an earlier GET wildcard", ["GET /a/*", "HEAD /a/b"], [{ index: 1, shadowedBy: 0 }]],
     ["a HEAD wildcard under a GET wildcard", ["GET /a/*", "HEAD /a/b/*"], [{ index: 1, shadowedBy: 0 }]],
-    ["anything after * /*", ["* /*", "POST /x", "GET /y/*"], [{ index: 1, shadowedBy: 0 }, { index: 2, shadowedBy: 0 }]],
+    [
+      "anything after * /*",
+      ["* /*", "POST /x", "GET /y/*"],
+      [
+        { index: 1, shadowedBy: 0 },
+        { index: 2, shadowedBy: 0 },
+      ],
+    ],
     ["the same rule twice", ["POST /x", "POST /x"], [{ index: 1, shadowedBy: 0 }]],
     ["named by the first rule that covers it", ["GET /a", "GET /*", "HEAD /a"], [{ index: 2, shadowedBy: 0 }]],
   ])("finds %s", (_label, routes, expected) => {

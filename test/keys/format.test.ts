@@ -239,7 +239,11 @@ describe("parseKey refuses", () => {
     ["a zero-width space at the end", `${key}\u200b`, "acme"],
     ["a byte-order mark at the start", `\ufeff${key}`, "acme"],
     ["a zero-width joiner in the prefix", `acme_sk\u200d_live_${random}${checksum}`, "acme"],
-    ["a Cyrillic 'а' (U+0430) for a Latin 'a' in the random part", `acme_sk_live_${withCyrillicA}${checksumOf(withA)}`, "acme"],
+    [
+      "a Cyrillic 'а' (U+0430) for a Latin 'a' in the random part",
+      `acme_sk_live_${withCyrillicA}${checksumOf(withA)}`,
+      "acme",
+    ],
     ["a Cyrillic 'а' (U+0430) in the vendor", `\u0430cme_sk_live_${random}${checksum}`, "acme"],
     ["a Cyrillic 'ѕ' (U+0455) in the type code", `acme_\u0455k_live_${random}${checksum}`, "acme"],
     ["a full-width digit", `${key.slice(0, -1)}\uff10`, "acme"],
@@ -273,7 +277,9 @@ describe("parseKey refuses", () => {
     // Draw until the checksum has a letter (six base62 digits are all decimal with chance (10/62)^6 ≈ 2e-5).
     let parts = partsOf(generateKey("acme", "secret", "live"));
     while (!/[A-Za-z]/.test(parts.checksum)) parts = partsOf(generateKey("acme", "secret", "live"));
-    const swapped = parts.checksum.replace(/[A-Za-z]/, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()));
+    const swapped = parts.checksum.replace(/[A-Za-z]/, (c) =>
+      c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase(),
+    );
     expect(parseKey(`acme_sk_live_${parts.random}${parts.checksum}`, "acme")).not.toBeNull();
     expect(parseKey(`acme_sk_live_${parts.random}${swapped}`, "acme")).toBeNull();
   });
@@ -328,20 +334,26 @@ describe("keyPatternSource", () => {
   const anchored = (vendor: string, type?: KeyType, environment?: Environment) =>
     new RegExp(`^${keyPatternSource(vendor, type, environment)}$`);
 
-  it.each(COMBOS)("matches generated keys: vendor=$vendor type=$type environment=$environment", ({ vendor, type, environment }) => {
-    const key = generateKey(vendor, type, environment);
-    expect(anchored(vendor).test(key)).toBe(true);
-    expect(anchored(vendor, type).test(key)).toBe(true);
-    expect(anchored(vendor, type, environment).test(key)).toBe(true);
-  });
+  it.each(COMBOS)(
+    "matches generated keys: vendor=$vendor type=$type environment=$environment",
+    ({ vendor, type, environment }) => {
+      const key = generateKey(vendor, type, environment);
+      expect(anchored(vendor).test(key)).toBe(true);
+      expect(anchored(vendor, type).test(key)).toBe(true);
+      expect(anchored(vendor, type, environment).test(key)).toBe(true);
+    },
+  );
 
-  it.each(COMBOS)("narrows by type and environment: vendor=$vendor type=$type environment=$environment", ({ vendor, type, environment }) => {
-    const key = generateKey(vendor, type, environment);
-    const otherType: KeyType = type === "secret" ? "publishable" : "secret";
-    const otherEnvironment: Environment = environment === "live" ? "test" : "live";
-    expect(anchored(vendor, otherType).test(key)).toBe(false);
-    expect(anchored(vendor, type, otherEnvironment).test(key)).toBe(false);
-  });
+  it.each(COMBOS)(
+    "narrows by type and environment: vendor=$vendor type=$type environment=$environment",
+    ({ vendor, type, environment }) => {
+      const key = generateKey(vendor, type, environment);
+      const otherType: KeyType = type === "secret" ? "publishable" : "secret";
+      const otherEnvironment: Environment = environment === "live" ? "test" : "live";
+      expect(anchored(vendor, otherType).test(key)).toBe(false);
+      expect(anchored(vendor, type, otherEnvironment).test(key)).toBe(false);
+    },
+  );
 
   const key = generateKey("acme", "secret", "live");
   const { random, checksum } = partsOf(key);

@@ -6,12 +6,25 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateKey, parseKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
-import { effectiveStatus, isLive, newKeyRecord, type KeyRecord, type MintedSettings, type StoredStatus } from "../../src/keys/key-record";
+import {
+  effectiveStatus,
+  isLive,
+  newKeyRecord,
+  type KeyRecord,
+  type MintedSettings,
+  type StoredStatus,
+} from "../../src/keys/key-record";
 import { findKeysPage, insertKey, listKeysExpiringBy } from "../../src/keys/store";
 
 const HOUR_MS = 3_600_000;
 
-async function storeKey(ownerId: string, status: StoredStatus, expiresAt: number, graceUntil: number | null, now: number): Promise<KeyRecord> {
+async function storeKey(
+  ownerId: string,
+  status: StoredStatus,
+  expiresAt: number,
+  graceUntil: number | null,
+  now: number,
+): Promise<KeyRecord> {
   const apiKey = generateKey("", "secret", "live");
   const settings: MintedSettings = {
     type: "secret",
@@ -25,8 +38,18 @@ async function storeKey(ownerId: string, status: StoredStatus, expiresAt: number
     allowed_origins: [],
     metadata: {},
   };
-  const record = { ...newKeyRecord(parseKey(apiKey, "")!, settings, { now: now - HOUR_MS, expiresAt }), status, grace_until: graceUntil };
-  await insertKey(env.DB, record, await sha256Hex(apiKey), { actor: "test", action: "create", requestId: "test", at: now, changes: {} });
+  const record = {
+    ...newKeyRecord(parseKey(apiKey, "")!, settings, { now: now - HOUR_MS, expiresAt }),
+    status,
+    grace_until: graceUntil,
+  };
+  await insertKey(env.DB, record, await sha256Hex(apiKey), {
+    actor: "test",
+    action: "create",
+    requestId: "test",
+    at: now,
+    changes: {},
+  });
   return record;
 }
 
@@ -37,7 +60,8 @@ describe("the live-key rule", () => {
     const records: KeyRecord[] = [];
     for (const status of ["active", "disabled", "revoked"] as const) {
       for (const expiresAt of [now - 1, now, now + 1, now + HOUR_MS]) {
-        for (const graceUntil of [null, now - 1, now, now + 1]) records.push(await storeKey(ownerId, status, expiresAt, graceUntil, now));
+        for (const graceUntil of [null, now - 1, now, now + 1])
+          records.push(await storeKey(ownerId, status, expiresAt, graceUntil, now));
       }
     }
     const listed = async (status: "active" | "expired" | "disabled" | "revoked") =>
@@ -45,7 +69,10 @@ describe("the live-key rule", () => {
     const live = await listed("active");
     const expired = await listed("expired");
     for (const record of records) {
-      expect(live.has(record.id), `${record.status} ${record.expires_at - now} ${record.grace_until && record.grace_until - now}`).toBe(isLive(record, now));
+      expect(
+        live.has(record.id),
+        `${record.status} ${record.expires_at - now} ${record.grace_until && record.grace_until - now}`,
+      ).toBe(isLive(record, now));
       expect(expired.has(record.id)).toBe(effectiveStatus(record, now) === "expired");
     }
     expect(live.size).toBeGreaterThan(0);

@@ -13,7 +13,8 @@ import { testClock } from "../clock";
 function counted() {
   const d1 = countingD1(env.DB);
   const kv = countingKV(env.KEY_CACHE);
-  const request = (key: string) => callWith({ DB: d1.db, KEY_CACHE: kv.kv }, "/api/v1/x", { headers: { "X-API-Key": key } });
+  const request = (key: string) =>
+    callWith({ DB: d1.db, KEY_CACHE: kv.kv }, "/api/v1/x", { headers: { "X-API-Key": key } });
   return { d1: d1.counter, kv: kv.counter, request };
 }
 
@@ -45,7 +46,11 @@ describe("cache layers", () => {
     await revoke(id);
     clearIsolateCaches();
     // A stale or tampered cache entry claiming "active" without the fields a record has.
-    for (const corrupt of ["{not json", JSON.stringify({ status: "active" }), JSON.stringify({ id, status: "active", expires_at: "never" })]) {
+    for (const corrupt of [
+      "{not json",
+      JSON.stringify({ status: "active" }),
+      JSON.stringify({ id, status: "active", expires_at: "never" }),
+    ]) {
       await env.KEY_CACHE.put(kvKey, corrupt);
       clearIsolateCaches();
       const c = counted();
@@ -72,7 +77,10 @@ describe("cache layers", () => {
     const { apiKey } = await mintKey();
     const failingD1 = new Proxy(env.DB, {
       get(target, prop) {
-        if (prop === "prepare") return () => { throw new Error("D1_ERROR: SELECT id, key_hash FROM api_keys"); };
+        if (prop === "prepare")
+          return () => {
+            throw new Error("D1_ERROR: SELECT id, key_hash FROM api_keys");
+          };
         const value = Reflect.get(target, prop);
         return typeof value === "function" ? value.bind(target) : value;
       },
@@ -95,16 +103,26 @@ describe("refusals on an old copy", () => {
   async function widenAllowlistElsewhere(id: string, apiKey: string) {
     await env.DB.prepare("UPDATE api_keys SET ip_allowlist = '[]', version = version + 1 WHERE id = ?").bind(id).run();
     await env.KEY_CACHE.delete(kvKeyFor(await sha256Hex(apiKey)));
-    const row = await env.DB.prepare("SELECT version, status, expires_at, grace_until, rate_limits, lineage_id FROM api_keys WHERE id = ?")
+    const row = await env.DB.prepare(
+      "SELECT version, status, expires_at, grace_until, rate_limits, lineage_id FROM api_keys WHERE id = ?",
+    )
       .bind(id)
-      .first<{ version: number; status: "active"; expires_at: number; grace_until: null; rate_limits: string; lineage_id: string }>();
+      .first<{
+        version: number;
+        status: "active";
+        expires_at: number;
+        grace_until: null;
+        rate_limits: string;
+        lineage_id: string;
+      }>();
     const stub = env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(row!.lineage_id));
     await stub.applyChange({ ...row!, id, rate_limits: JSON.parse(row!.rate_limits) });
   }
 
   it("are confirmed on a fresh read once the copy is older than REFUSAL_RECHECK_MS, and not before", async () => {
     const { apiKey, id } = await mintKey({ ip_allowlist: ["203.0.113.0/24"] });
-    const from = (ip: string) => callWith({}, "/api/v1/x", { headers: { "X-API-Key": apiKey, "CF-Connecting-IP": ip } });
+    const from = (ip: string) =>
+      callWith({}, "/api/v1/x", { headers: { "X-API-Key": apiKey, "CF-Connecting-IP": ip } });
     expect((await from("198.51.100.7")).status).toBe(403);
     await widenAllowlistElsewhere(id, apiKey);
 
@@ -170,7 +188,9 @@ describe("revocation", () => {
     expect(key.status).toBe("revoked");
     expect(key.revoke_reason).toBe("compromised laptop");
     expect(await env.KEY_CACHE.get(kvKey)).toBeNull();
-    const row = await env.DB.prepare("SELECT status, revoked_at FROM api_keys WHERE id = ?").bind(id).first<{ status: string; revoked_at: number }>();
+    const row = await env.DB.prepare("SELECT status, revoked_at FROM api_keys WHERE id = ?")
+      .bind(id)
+      .first<{ status: string; revoked_at: number }>();
     expect(row?.status).toBe("revoked");
     expect(row?.revoked_at).toBeGreaterThan(0);
 

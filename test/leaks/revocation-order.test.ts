@@ -26,7 +26,11 @@ function settings(hook = `https://hooks.test/${crypto.randomUUID()}`): Partial<C
 async function post(body: string, overrides: Partial<Cloudflare.Env> = settings()) {
   return callWith(overrides, PATH, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "Github-Public-Key-Identifier": signer.id, "Github-Public-Key-Signature": await signBody(signer, body) },
+    headers: {
+      "Content-Type": "application/json",
+      "Github-Public-Key-Identifier": signer.id,
+      "Github-Public-Key-Signature": await signBody(signer, body),
+    },
     body,
   });
 }
@@ -42,13 +46,21 @@ async function gatewayAnswer(apiKey: string, path = "/api/v1/things") {
 }
 
 const deliveriesTo = async (url: string) =>
-  ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]).filter((d) => d.url === url);
+  (
+    (await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]
+  ).filter((d) => d.url === url);
 const eventsOf = async (keyId: string) =>
-  (await env.DB.prepare("SELECT outcome, revoked_at FROM leak_events WHERE key_id = ? ORDER BY id").bind(keyId).all<{ outcome: string; revoked_at: number | null }>())
-    .results;
-const keyStatus = async (id: string) => (await env.DB.prepare("SELECT status FROM api_keys WHERE id = ?").bind(id).first<{ status: string }>())!.status;
+  (
+    await env.DB.prepare("SELECT outcome, revoked_at FROM leak_events WHERE key_id = ? ORDER BY id")
+      .bind(keyId)
+      .all<{ outcome: string; revoked_at: number | null }>()
+  ).results;
+const keyStatus = async (id: string) =>
+  (await env.DB.prepare("SELECT status FROM api_keys WHERE id = ?").bind(id).first<{ status: string }>())!.status;
 const revokeAudits = async (id: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE key_id = ? AND action = 'revoke'").bind(id).first<{ n: number }>())!.n;
+  (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE key_id = ? AND action = 'revoke'")
+    .bind(id)
+    .first<{ n: number }>())!.n;
 
 describe("a leak revocation whose push to the key's object fails", () => {
   it("was announced first: the key is refused at once, and GitHub's retry completes it", async () => {
@@ -107,9 +119,13 @@ describe("a leak revocation whose push to the key's object fails", () => {
     const { apiKey, id } = await mintKey();
     expect((await gatewayAnswer(apiKey)).status).toBe(200);
     const { ns, calls } = breakingKeyObjects({ applyChange: "throw" });
-    const refused = await callWith({ KEY_OBJECT: ns, REVOKE_ON_QUERY_EXPOSURE: "true" }, `/api/v1/things?api_key=${apiKey}`, {
-      headers: { "CF-Connecting-IP": "198.51.100.41" },
-    });
+    const refused = await callWith(
+      { KEY_OBJECT: ns, REVOKE_ON_QUERY_EXPOSURE: "true" },
+      `/api/v1/things?api_key=${apiKey}`,
+      {
+        headers: { "CF-Connecting-IP": "198.51.100.41" },
+      },
+    );
     expect(refused.status).toBe(400);
     await refused.body?.cancel();
     expect(calls.slice(0, 2)).toEqual(["prepareChange", "applyChange"]);

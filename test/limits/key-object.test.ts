@@ -15,7 +15,8 @@ import { testClock, until, useRealClock } from "../clock";
 import { DAY_MS } from "../../src/util/time";
 
 const stubFor = (lineageId: string) => env.KEY_OBJECT.get(env.KEY_OBJECT.idFromName(lineageId));
-const get = (apiKey: string, headers: Record<string, string> = {}) => call("/api/v1/x", { headers: { "X-API-Key": apiKey, ...headers } });
+const get = (apiKey: string, headers: Record<string, string> = {}) =>
+  call("/api/v1/x", { headers: { "X-API-Key": apiKey, ...headers } });
 
 /** How many acquire() calls a wrapped KEY_OBJECT namespace (breakingKeyObjects) saw. */
 const acquires = (calls: string[]) => calls.filter((name) => name === "acquire").length;
@@ -76,7 +77,10 @@ describe("limits", () => {
     const result = await stubFor(id).acquire({ keyId: id, version: 1, want: 1 });
     expect(result).toMatchObject({ ok: false, code: "rate_limited" });
     const states = "limits" in result ? result.limits : [];
-    expect(states.map((s) => [s.name, s.remaining])).toEqual([["hour", 0], ["day", 3]]);
+    expect(states.map((s) => [s.name, s.remaining])).toEqual([
+      ["hour", 0],
+      ["day", 3],
+    ]);
   });
 
   it("resets when the window ends", async () => {
@@ -226,7 +230,9 @@ describe("revocation everywhere", () => {
 
   it("revokes many keys concurrently in about one lease period, not one per key", async () => {
     const keys = await Promise.all(
-      Array.from({ length: 8 }, () => mintKey({ rate_limits: [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }] })),
+      Array.from({ length: 8 }, () =>
+        mintKey({ rate_limits: [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }] }),
+      ),
     );
     for (const k of keys) for (let i = 0; i < 5; i++) await get(k.apiKey);
     const started = testClock.now();
@@ -242,9 +248,18 @@ describe("announced changes", () => {
   /** What an admin call writes to D1 between its announcement and its push. */
   async function writeInD1(id: string, sql: string) {
     await env.DB.prepare(`UPDATE api_keys SET ${sql}, version = version + 1 WHERE id = ?`).bind(id).run();
-    const row = await env.DB.prepare("SELECT id, version, status, expires_at, grace_until, rate_limits FROM api_keys WHERE id = ?")
+    const row = await env.DB.prepare(
+      "SELECT id, version, status, expires_at, grace_until, rate_limits FROM api_keys WHERE id = ?",
+    )
       .bind(id)
-      .first<{ id: string; version: number; status: "active" | "disabled" | "revoked"; expires_at: number; grace_until: number | null; rate_limits: string }>();
+      .first<{
+        id: string;
+        version: number;
+        status: "active" | "disabled" | "revoked";
+        expires_at: number;
+        grace_until: number | null;
+        rate_limits: string;
+      }>();
     return { ...row!, rate_limits: JSON.parse(row!.rate_limits) };
   }
 
@@ -294,20 +309,26 @@ describe("restarts", () => {
     testClock.advance(STATE_REFRESH_MS + 1);
     expect((await stubFor(id).acquire({ keyId: id, version: 1, want: 1 })).ok).toBe(true); // decided on the copy
     await until(async () => !(await stubFor(id).acquire({ keyId: id, version: 1, want: 1 })).ok, "the refreshed copy");
-    expect(await stubFor(id).acquire({ keyId: id, version: 1, want: 1 })).toMatchObject({ ok: false, code: "key_disabled" });
+    expect(await stubFor(id).acquire({ keyId: id, version: 1, want: 1 })).toMatchObject({
+      ok: false,
+      code: "key_disabled",
+    });
   });
 });
 
 describe("usage accounting", () => {
   const usageOf = (id: string) =>
-    env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?").bind(id).first<{ usage_count: number; last_used_at: number | null }>();
+    env.DB.prepare("SELECT usage_count, last_used_at FROM api_keys WHERE id = ?")
+      .bind(id)
+      .first<{ usage_count: number; last_used_at: number | null }>();
 
   it("counts every admission, from the object or a lease, and writes many keys in one D1 statement", async () => {
     await flush(); // what earlier tests in this file counted
     const limits = { rate_limits: [{ name: "hour", limit: 100, window_seconds: 3600 }] };
     const keys = await Promise.all([mintKey(limits), mintKey(limits), mintKey(limits)]);
     const uses = [5, 1, 3];
-    for (const [i, k] of keys.entries()) for (let n = 0; n < uses[i]!; n++) expect((await get(k.apiKey)).status).toBe(200);
+    for (const [i, k] of keys.entries())
+      for (let n = 0; n < uses[i]!; n++) expect((await get(k.apiKey)).status).toBe(200);
     // A refused request is not usage.
     const badChecksum = `${keys[0]!.apiKey.slice(0, -1)}${keys[0]!.apiKey.endsWith("x") ? "y" : "x"}`;
     expect((await get(badChecksum)).status).toBe(401);
@@ -340,7 +361,9 @@ describe("faults", () => {
     const { apiKey } = await mintKey();
     const { ns, calls } = breakingKeyObjects({ acquire: "throw" });
     const trace = crypto.randomUUID();
-    const res = await callWith({ KEY_OBJECT: ns }, "/api/v1/x", { headers: { "X-API-Key": apiKey, "X-Test-Trace": trace } });
+    const res = await callWith({ KEY_OBJECT: ns }, "/api/v1/x", {
+      headers: { "X-API-Key": apiKey, "X-Test-Trace": trace },
+    });
     expect(res.status).toBe(503);
     expect((await problemOf(res)).code).toBe("authorizer_unavailable");
     expect(res.headers.get("Retry-After")).not.toBeNull();

@@ -39,7 +39,10 @@ describe("take", () => {
 
   it("retryAt is the latest reset among the exhausted limits", () => {
     const counters = new Map<string, Counter>();
-    const tight: RateLimit[] = [{ name: "minute", limit: 2, window_seconds: 60 }, { name: "day", limit: 2, window_seconds: 86_400 }];
+    const tight: RateLimit[] = [
+      { name: "minute", limit: 2, window_seconds: 60 },
+      { name: "day", limit: 2, window_seconds: 86_400 },
+    ];
     take(tight, counters, T0, 2);
     const refused = take(tight, counters, T0 + 5, 1);
     expect("exhausted" in refused && refused.exhausted.name).toBe("day");
@@ -49,7 +52,9 @@ describe("take", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 50 }),
-        fc.array(fc.record({ dt: fc.integer({ min: 0, max: 20_000 }), want: fc.integer({ min: 1, max: 30 }) }), { maxLength: 80 }),
+        fc.array(fc.record({ dt: fc.integer({ min: 0, max: 20_000 }), want: fc.integer({ min: 1, max: 30 }) }), {
+          maxLength: 80,
+        }),
         (limit, steps) => {
           const def: RateLimit = { name: "m", limit, window_seconds: 60 };
           const counters = new Map<string, Counter>();
@@ -74,7 +79,13 @@ describe("leaseCap", () => {
     [[{ name: "m", limit: 5, window_seconds: 60 }], 1],
     [[{ name: "h", limit: 1000, window_seconds: 3600 }], 1],
     [[{ name: "h", limit: 1_000_000, window_seconds: 3600 }], 277],
-    [[{ name: "s", limit: 10, window_seconds: 1 }, { name: "h", limit: 1_000_000, window_seconds: 3600 }], 10],
+    [
+      [
+        { name: "s", limit: 10, window_seconds: 1 },
+        { name: "h", limit: 1_000_000, window_seconds: 3600 },
+      ],
+      10,
+    ],
   ])("caps %j at %i tokens per one-second lease", (limits, cap) => {
     expect(leaseCap(limits, 1000)).toBe(cap);
   });

@@ -52,7 +52,10 @@ describe("loadMonitoringConfig", () => {
       usageRetentionDays: 31,
       alertRetentionDays: 3650,
     });
-    expect(loaded({ ALERT_TRAFFIC_MULTIPLE: "1000", USAGE_RETENTION_DAYS: "3650" })).toMatchObject({ trafficMultiple: 1000, usageRetentionDays: 3650 });
+    expect(loaded({ ALERT_TRAFFIC_MULTIPLE: "1000", USAGE_RETENTION_DAYS: "3650" })).toMatchObject({
+      trafficMultiple: 1000,
+      usageRetentionDays: 3650,
+    });
   });
 
   it.each<[string, string[]]>([
@@ -66,10 +69,14 @@ describe("loadMonitoringConfig", () => {
     ["USAGE_RETENTION_DAYS", ["30", "3651", "45.5"]],
     ["ALERT_RETENTION_DAYS", ["30", "3651"]],
   ])("refuses a malformed %s, naming it", (setting, values) => {
-    for (const value of values) expect(loadMonitoringConfig(settings({ [setting]: value })), value).toEqual({ ok: false, setting });
+    for (const value of values)
+      expect(loadMonitoringConfig(settings({ [setting]: value })), value).toEqual({ ok: false, setting });
   });
 
   it("names the first malformed setting when several are", () => {
-    expect(loadMonitoringConfig(settings({ ALERT_REVOKED_USE: "0", ALERT_TRAFFIC_MULTIPLE: "0" }))).toEqual({ ok: false, setting: "ALERT_TRAFFIC_MULTIPLE" });
+    expect(loadMonitoringConfig(settings({ ALERT_REVOKED_USE: "0", ALERT_TRAFFIC_MULTIPLE: "0" }))).toEqual({
+      ok: false,
+      setting: "ALERT_TRAFFIC_MULTIPLE",
+    });
   });
 });

@@ -13,7 +13,10 @@ export async function flush(overrides: Partial<Cloudflare.Env> = {}): Promise<vo
 }
 
 /** A gateway request with a key and a client address; answers the status. */
-export async function request(apiKey: string | null, init: { path?: string; method?: string; ip?: string } = {}): Promise<number> {
+export async function request(
+  apiKey: string | null,
+  init: { path?: string; method?: string; ip?: string } = {},
+): Promise<number> {
   const headers = new Headers();
   if (apiKey !== null) headers.set("X-API-Key", apiKey);
   if (init.ip) headers.set("CF-Connecting-IP", init.ip);
@@ -34,7 +37,9 @@ export interface Delivery {
 }
 
 /** Webhook deliveries the origin fixture received for one URL, parsed. */
-export async function eventsAt(url: string): Promise<{ type: string; owner_id: string; key_id?: string; data: Record<string, unknown> }[]> {
+export async function eventsAt(
+  url: string,
+): Promise<{ type: string; owner_id: string; key_id?: string; data: Record<string, unknown> }[]> {
   const response = await env.ORIGIN!.fetch("https://hooks.test/__deliveries");
   return ((await response.json()) as Delivery[]).filter((d) => d.url === url).map((d) => JSON.parse(d.body));
 }

@@ -6,14 +6,19 @@ import { ADMIN_TOKEN, admin, callWith, mintKey } from "../helpers";
 import { testClock } from "../clock";
 import { DAY_MS, HOUR_MS, utcDay } from "../../src/util/time";
 
-const GITHUB = { GITHUB_SECRET_SCANNING_KEYS_URL: "https://api.github.com/meta/public_keys/secret_scanning" } as Partial<Cloudflare.Env>;
+const GITHUB = {
+  GITHUB_SECRET_SCANNING_KEYS_URL: "https://api.github.com/meta/public_keys/secret_scanning",
+} as Partial<Cloudflare.Env>;
 
 async function report(overrides: Partial<Cloudflare.Env>, format: "json" | "markdown") {
-  const response = await callWith(overrides, `/admin/v1/report?format=${format}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const response = await callWith(overrides, `/admin/v1/report?format=${format}`, {
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
   expect(response.status).toBe(200);
   return response;
 }
-const jsonReport = async (overrides: Partial<Cloudflare.Env> = {}) => (await (await report(overrides, "json")).json()) as any;
+const jsonReport = async (overrides: Partial<Cloudflare.Env> = {}) =>
+  (await (await report(overrides, "json")).json()) as any;
 
 const now = testClock.now();
 const ids: Record<string, string> = {};
@@ -41,8 +46,16 @@ describe("the security report", () => {
   });
 
   it("computes every figure from live data", async () => {
-    const leak = (keyId: string | null, source: string, outcome: string, reportedAt: number, revokeAfterMs: number | null) =>
-      env.DB.prepare("INSERT INTO leak_events (key_id, source, fingerprint, location, reported_at, revoked_at, outcome) VALUES (?, ?, ?, 'x', ?, ?, ?)").bind(
+    const leak = (
+      keyId: string | null,
+      source: string,
+      outcome: string,
+      reportedAt: number,
+      revokeAfterMs: number | null,
+    ) =>
+      env.DB.prepare(
+        "INSERT INTO leak_events (key_id, source, fingerprint, location, reported_at, revoked_at, outcome) VALUES (?, ?, ?, 'x', ?, ?, ?)",
+      ).bind(
         keyId,
         source,
         crypto.randomUUID(),
@@ -63,24 +76,35 @@ describe("the security report", () => {
     ]);
     const hour = now - (now % HOUR_MS);
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO usage_hourly (hour, key_id, outcome, count) VALUES (?1, 'k1', 'valid', 40), (?1, '', 'invalid_key', 5), (?2, 'k1', 'valid', 7), (?3, 'k1', 'valid', 1000)").bind(
+      env.DB.prepare(
+        "INSERT INTO usage_hourly (hour, key_id, outcome, count) VALUES (?1, 'k1', 'valid', 40), (?1, '', 'invalid_key', 5), (?2, 'k1', 'valid', 7), (?3, 'k1', 'valid', 1000)",
+      ).bind(
         hour,
         hour - 23 * HOUR_MS,
         hour - 24 * HOUR_MS, // 25 clock hours back counting the current one: outside the last 24 hours
       ),
-      env.DB.prepare("INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?1, 'k1', 'valid', 100), (?1, 'k1', 'key_revoked', 3), (?2, 'k2', 'valid', 11), (?3, 'k1', 'valid', 999)").bind(
+      env.DB.prepare(
+        "INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?1, 'k1', 'valid', 100), (?1, 'k1', 'key_revoked', 3), (?2, 'k2', 'valid', 11), (?3, 'k1', 'valid', 999)",
+      ).bind(
         utcDay(now),
         utcDay(now - 6 * DAY_MS),
         utcDay(now - 7 * DAY_MS), // outside the 7 days
       ),
-      env.DB.prepare("INSERT INTO alerts (rule, key_id, owner_id, opened_at, last_seen_at, details) VALUES ('refusal_burst', ?1, 'owner-1', ?2, ?2, '{}'), ('new_network', ?1, 'owner-1', ?3, ?3, '{}')").bind(
+      env.DB.prepare(
+        "INSERT INTO alerts (rule, key_id, owner_id, opened_at, last_seen_at, details) VALUES ('refusal_burst', ?1, 'owner-1', ?2, ?2, '{}'), ('new_network', ?1, 'owner-1', ?3, ?3, '{}')",
+      ).bind(
         ids.a,
         now - 60_000,
         now - 2 * DAY_MS, // closed: outside the dedupe window
       ),
     ]);
 
-    const r = await jsonReport({ ...GITHUB, PLATFORM_NAME: "Acme Payments API", KEY_VENDOR_PREFIX: "acme", MAX_KEY_LIFETIME_DAYS: "180" } as Partial<Cloudflare.Env>);
+    const r = await jsonReport({
+      ...GITHUB,
+      PLATFORM_NAME: "Acme Payments API",
+      KEY_VENDOR_PREFIX: "acme",
+      MAX_KEY_LIFETIME_DAYS: "180",
+    } as Partial<Cloudflare.Env>);
     expect(r.title).toBe("API Key Security Implementation Report");
     expect(r.platform).toBe("Acme Payments API");
     // a, b, c, soon, rotated (in grace), its successor, locked
@@ -114,7 +138,9 @@ describe("the security report", () => {
     expect(control("Key format").status).toBe("Active");
     expect(control("Expiration").implementation).toContain("maximum lifetime 180 days");
     expect(control("Rotation")).toMatchObject({ status: "Active", evidence: "1 rotations in the last 90 days" });
-    expect(control("Scoping").evidence).toBe("1 of 7 active keys restricted by network, route or origin; 1 hold the admin scope");
+    expect(control("Scoping").evidence).toBe(
+      "1 of 7 active keys restricted by network, route or origin; 1 hold the admin scope",
+    );
     expect(control("Storage").status).toBe("Active");
     expect(control("Key entropy").evidence).toBe("256 bits per key");
 
@@ -126,7 +152,10 @@ describe("the security report", () => {
   });
 
   it("renders the same figures as Markdown", async () => {
-    const response = await report({ ...GITHUB, PLATFORM_NAME: "Acme Payments API" } as Partial<Cloudflare.Env>, "markdown");
+    const response = await report(
+      { ...GITHUB, PLATFORM_NAME: "Acme Payments API" } as Partial<Cloudflare.Env>,
+      "markdown",
+    );
     expect(response.headers.get("Content-Type")).toBe("text/markdown; charset=utf-8");
     const md = await response.text();
     expect(md.split("\n")[0]).toBe("# API Key Security Implementation Report");

@@ -8,16 +8,21 @@ import { eventsAt, hook } from "./helpers";
 import { testClock } from "../clock";
 import { DAY_MS, utcDay } from "../../src/util/time";
 
-
 /** Runs the Worker's scheduled handler, as the Cron Trigger would, and waits for its background work. */
 async function runCron(overrides: Partial<Cloudflare.Env>, scheduledTime = testClock.now()) {
   const ctx = createExecutionContext();
-  await worker.scheduled!(createScheduledController({ scheduledTime, cron: "0 * * * *" }), { ...env, ...overrides } as Cloudflare.Env, ctx);
+  await worker.scheduled!(
+    createScheduledController({ scheduledTime, cron: "0 * * * *" }),
+    { ...env, ...overrides } as Cloudflare.Env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
 }
 
 async function marks(keyId: string): Promise<string[]> {
-  const { results } = await env.DB.prepare("SELECT kind FROM key_lifecycle_marks WHERE key_id = ? ORDER BY kind").bind(keyId).all<{ kind: string }>();
+  const { results } = await env.DB.prepare("SELECT kind FROM key_lifecycle_marks WHERE key_id = ? ORDER BY kind")
+    .bind(keyId)
+    .all<{ kind: string }>();
   return results.map((r) => r.kind);
 }
 
@@ -29,16 +34,24 @@ describe("scheduled job", () => {
     const revokedSoon = await mintKey({ owner_id: "owner-revoked", expires_in_days: 5 });
     expect((await admin(`/keys/${revokedSoon.id}/revoke`)).status).toBe(200);
     const ran = await mintKey({ owner_id: "owner-expired", expires_in_days: 30 });
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(testClock.now() - DAY_MS, ran.id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(testClock.now() - DAY_MS, ran.id)
+      .run();
     const rotated = await mintKey({ owner_id: "owner-rotated" });
     const rotation = await admin(`/keys/${rotated.id}/rotate`, { json: { grace_period_hours: 1 } });
     expect(rotation.status).toBe(201);
-    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?").bind(testClock.now() - 1000, rotated.id).run();
+    await env.DB.prepare("UPDATE api_keys SET grace_until = ? WHERE id = ?")
+      .bind(testClock.now() - 1000, rotated.id)
+      .run();
 
     await runCron(receiver);
     const events = await eventsAt(receiver.url);
     expect(events.filter((e) => e.key_id === soon.id)).toEqual([
-      expect.objectContaining({ type: "key.expiring", owner_id: "owner-soon", data: expect.objectContaining({ name: "billing", days_left: 10 }) }),
+      expect.objectContaining({
+        type: "key.expiring",
+        owner_id: "owner-soon",
+        data: expect.objectContaining({ name: "billing", days_left: 10 }),
+      }),
     ]);
     expect(events.some((e) => e.key_id === later.id || e.key_id === revokedSoon.id || e.key_id === ran.id)).toBe(false);
     expect(await marks(soon.id)).toEqual(["expiry_notice"]);
@@ -46,13 +59,20 @@ describe("scheduled job", () => {
     expect(await marks(ran.id)).toEqual(["expired"]);
     expect(await marks(rotated.id)).toEqual(["grace_ended"]);
     // The verify path refuses them already; the marks change nothing about that.
-    expect((await admin(`/keys/${ran.id}`, { method: "GET" }).then((r) => r.json()) as KeyView).status).toBe("expired");
+    expect(((await admin(`/keys/${ran.id}`, { method: "GET" }).then((r) => r.json())) as KeyView).status).toBe(
+      "expired",
+    );
 
-    const countBefore = (await env.DB.prepare("SELECT COUNT(*) AS n FROM key_lifecycle_marks").first<{ n: number }>())!.n;
+    const countBefore = (await env.DB.prepare("SELECT COUNT(*) AS n FROM key_lifecycle_marks").first<{ n: number }>())!
+      .n;
     await runCron(receiver);
     await runCron(receiver);
-    expect((await eventsAt(receiver.url)).filter((e) => e.type === "key.expiring")).toHaveLength(events.filter((e) => e.type === "key.expiring").length);
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM key_lifecycle_marks").first<{ n: number }>())!.n).toBe(countBefore);
+    expect((await eventsAt(receiver.url)).filter((e) => e.type === "key.expiring")).toHaveLength(
+      events.filter((e) => e.type === "key.expiring").length,
+    );
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM key_lifecycle_marks").first<{ n: number }>())!.n).toBe(
+      countBefore,
+    );
     expect(await marks(soon.id)).toEqual(["expiry_notice"]);
   });
 
@@ -68,10 +88,18 @@ describe("scheduled job", () => {
     const old = now - 500 * DAY_MS;
     const recent = now - 2 * DAY_MS;
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1), (?, 'key_prune', 'valid', 2)").bind(utcDay(old), utcDay(recent)),
-      env.DB.prepare("INSERT INTO usage_hourly (hour, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1), (?, 'key_prune', 'valid', 2)").bind(now - 9 * DAY_MS, recent),
-      env.DB.prepare("INSERT INTO key_networks (key_id, network, first_seen, last_seen) VALUES ('key_prune', 'ip:10.0.0.0/24', ?1, ?1), ('key_prune', 'ip:10.0.1.0/24', ?2, ?2)").bind(now - 31 * DAY_MS, recent),
-      env.DB.prepare("INSERT INTO alerts (rule, key_id, owner_id, opened_at, last_seen_at) VALUES ('new_network', 'key_prune', 'o', ?1, ?1), ('new_network', 'key_prune', 'o', ?2, ?2)").bind(now - 181 * DAY_MS, recent),
+      env.DB.prepare(
+        "INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1), (?, 'key_prune', 'valid', 2)",
+      ).bind(utcDay(old), utcDay(recent)),
+      env.DB.prepare(
+        "INSERT INTO usage_hourly (hour, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1), (?, 'key_prune', 'valid', 2)",
+      ).bind(now - 9 * DAY_MS, recent),
+      env.DB.prepare(
+        "INSERT INTO key_networks (key_id, network, first_seen, last_seen) VALUES ('key_prune', 'ip:10.0.0.0/24', ?1, ?1), ('key_prune', 'ip:10.0.1.0/24', ?2, ?2)",
+      ).bind(now - 31 * DAY_MS, recent),
+      env.DB.prepare(
+        "INSERT INTO alerts (rule, key_id, owner_id, opened_at, last_seen_at) VALUES ('new_network', 'key_prune', 'o', ?1, ?1), ('new_network', 'key_prune', 'o', ?2, ?2)",
+      ).bind(now - 181 * DAY_MS, recent),
     ]);
     const remaining = async () =>
       Promise.all(
@@ -85,13 +113,17 @@ describe("scheduled job", () => {
     expect(await remaining()).toEqual([2, 2, 2, 2]);
     await runCron({});
     expect(await remaining()).toEqual([1, 1, 1, 1]);
-    const kept = await env.DB.prepare("SELECT day FROM usage_daily WHERE key_id = 'key_prune'").first<{ day: string }>();
+    const kept = await env.DB.prepare("SELECT day FROM usage_daily WHERE key_id = 'key_prune'").first<{
+      day: string;
+    }>();
     expect(kept!.day).toBe(utcDay(recent));
     await runCron({});
     expect(await remaining()).toEqual([1, 1, 1, 1]);
 
     // A malformed retention setting prunes nothing rather than guessing.
-    await env.DB.prepare("INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1)").bind(utcDay(old)).run();
+    await env.DB.prepare("INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1)")
+      .bind(utcDay(old))
+      .run();
     await runCron({ USAGE_RETENTION_DAYS: "ten" } as Partial<Cloudflare.Env>);
     expect((await remaining())[0]).toBe(2);
   });
@@ -101,14 +133,19 @@ describe("scheduled job", () => {
     const receiver = hook();
     const key = await mintKey({ owner_id: "owner-extended", expires_in_days: 10 });
     const notices = async () =>
-      (await eventsAt(receiver.url)).filter((e) => e.key_id === key.id && e.type === "key.expiring").map((e) => [e.data.expires_at, e.data.days_left]);
+      (await eventsAt(receiver.url))
+        .filter((e) => e.key_id === key.id && e.type === "key.expiring")
+        .map((e) => [e.data.expires_at, e.data.days_left]);
     const now = testClock.now();
     await runCron(receiver, now);
     expect(await notices()).toEqual([[key.key.expires_at, 10]]);
 
     // Moved beyond the notice window: nothing yet, however often the job runs.
     const extended = now + 60 * DAY_MS;
-    const patch = await admin(`/keys/${key.id}`, { method: "PATCH", json: { expires_at: new Date(extended).toISOString() } });
+    const patch = await admin(`/keys/${key.id}`, {
+      method: "PATCH",
+      json: { expires_at: new Date(extended).toISOString() },
+    });
     expect(patch.status).toBe(200);
     await runCron(receiver, now);
     expect(await notices()).toHaveLength(1);
@@ -121,7 +158,11 @@ describe("scheduled job", () => {
       [key.key.expires_at, 10],
       [new Date(extended).toISOString(), 5],
     ]);
-    const mark = await env.DB.prepare("SELECT at_time FROM key_lifecycle_marks WHERE key_id = ? AND kind = 'expiry_notice'").bind(key.id).first<{ at_time: number }>();
+    const mark = await env.DB.prepare(
+      "SELECT at_time FROM key_lifecycle_marks WHERE key_id = ? AND kind = 'expiry_notice'",
+    )
+      .bind(key.id)
+      .first<{ at_time: number }>();
     expect(mark!.at_time).toBe(extended);
   });
 });

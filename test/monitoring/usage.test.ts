@@ -38,7 +38,13 @@ describe("usage rollups", () => {
     const today = utcDay(testClock.now());
     const mine = await getJson<KeyUsageResult>(`/keys/${reader.id}/usage?from=${today}&to=${today}`);
     expect(mine.status).toBe(200);
-    expect(mine.body).toMatchObject({ key_id: reader.id, from: today, to: today, total: 5, outcomes: { valid: 3, insufficient_scope: 2 } });
+    expect(mine.body).toMatchObject({
+      key_id: reader.id,
+      from: today,
+      to: today,
+      total: 5,
+      outcomes: { valid: 3, insufficient_scope: 2 },
+    });
     expect(mine.body.days).toEqual([{ day: today, total: 5, outcomes: { insufficient_scope: 2, valid: 3 } }]);
     const revoked = await getJson<KeyUsageResult>(`/keys/${gone.id}/usage`);
     expect(revoked.body.outcomes).toEqual({ key_revoked: 2 });
@@ -53,7 +59,9 @@ describe("usage rollups", () => {
     expect(delta("missing_api_key")).toBe(1);
     expect(delta("invalid_key")).toBe(1);
     expect(after.total - before.total).toBe(9);
-    const unkeyed = await env.DB.prepare("SELECT outcome, SUM(count) AS n FROM usage_daily WHERE key_id = '' GROUP BY outcome").all();
+    const unkeyed = await env.DB.prepare(
+      "SELECT outcome, SUM(count) AS n FROM usage_daily WHERE key_id = '' GROUP BY outcome",
+    ).all();
     expect(unkeyed.results.map((r) => r.outcome).sort()).toEqual(["invalid_key", "missing_api_key"]);
   });
 
@@ -68,7 +76,10 @@ describe("usage rollups", () => {
     expect(await verify({ key: key.apiKey, method: "DELETE", path: "/api/v1/x" })).toBe("insufficient_scope");
     expect(await verify({ key: "", method: "GET", path: "/api/v1/x" })).toBe("missing_api_key");
     await flush();
-    expect((await getJson<KeyUsageResult>(`/keys/${key.id}/usage`)).body.outcomes).toEqual({ valid: 1, insufficient_scope: 1 });
+    expect((await getJson<KeyUsageResult>(`/keys/${key.id}/usage`)).body.outcomes).toEqual({
+      valid: 1,
+      insufficient_scope: 1,
+    });
     const after = await totals();
     expect((after.outcomes.missing_api_key ?? 0) - (before.outcomes.missing_api_key ?? 0)).toBe(1);
   });
@@ -79,7 +90,11 @@ describe("usage rollups", () => {
     const overrides = { ...env, DB: db } as Cloudflare.Env;
     for (let i = 0; i < 20; i++) {
       const ctx = createExecutionContext();
-      const response = await worker.fetch(new Request(`${BASE}/api/v1/x`, { headers: { "X-API-Key": key.apiKey } }), overrides, ctx);
+      const response = await worker.fetch(
+        new Request(`${BASE}/api/v1/x`, { headers: { "X-API-Key": key.apiKey } }),
+        overrides,
+        ctx,
+      );
       expect(response.status).toBe(200);
       await waitOnExecutionContext(ctx);
     }
@@ -96,7 +111,8 @@ describe("usage rollups", () => {
 
   it("hands a batch over as soon as it reaches MAX_PENDING_ROWS, before the interval", async () => {
     const now = testClock.now();
-    for (let i = 0; i < MAX_PENDING_ROWS - 1; i++) countDecision(null, `test_outcome_${i}`, { ip: null, asn: null, country: null }, now);
+    for (let i = 0; i < MAX_PENDING_ROWS - 1; i++)
+      countDecision(null, `test_outcome_${i}`, { ip: null, asn: null, country: null }, now);
     expect(takeBatchIfDue(now)).toBeNull();
     countDecision(null, "test_outcome_last", { ip: null, asn: null, country: null }, now);
     const batch = takeBatchIfDue(now);

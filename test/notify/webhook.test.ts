@@ -33,7 +33,12 @@ describe("owner notifications", () => {
     const [delivery, ...rest] = await deliveriesTo(url);
     expect(rest).toHaveLength(0);
     const event = JSON.parse(delivery!.body);
-    expect(event).toMatchObject({ type: "key.leaked", owner_id: "owner-1", key_id: "key_abc", data: { source: "github" } });
+    expect(event).toMatchObject({
+      type: "key.leaked",
+      owner_id: "owner-1",
+      key_id: "key_abc",
+      data: { source: "github" },
+    });
     expect(delivery!.headers["x-authorizer-event-id"]).toBe(event.id);
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(delivery!.headers["x-authorizer-signature"]!)!;
     expect(v1).toBe(await hmacSha256Hex("whsec-test", `${t}.${delivery!.body}`));

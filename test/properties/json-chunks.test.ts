@@ -7,7 +7,12 @@ import { describe, expect, it } from "vitest";
 import { jsonArrays } from "../../src/util/json-chunks";
 
 const bytes = (text: string) => new TextEncoder().encode(text).length;
-const item = fc.oneof(fc.string({ unit: "grapheme", maxLength: 40 }), fc.integer(), fc.constant(null), fc.array(fc.string({ maxLength: 8 }), { maxLength: 4 }));
+const item = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 40 }),
+  fc.integer(),
+  fc.constant(null),
+  fc.array(fc.string({ maxLength: 8 }), { maxLength: 4 }),
+);
 
 describe("jsonArrays", () => {
   it("keeps every item in order and each array within the bound", () => {

@@ -21,7 +21,14 @@ const base62 = fc.constantFrom(...BASE62.split(""));
 const vendor = fc.oneof(
   fc.constant(""),
   fc
-    .tuple(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz".split("")), fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789".split("")), minLength: 1, maxLength: 15 }))
+    .tuple(
+      fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz".split("")),
+      fc.string({
+        unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789".split("")),
+        minLength: 1,
+        maxLength: 15,
+      }),
+    )
     .map(([first, rest]) => first + rest),
 );
 const type = fc.constantFrom<KeyType>("secret", "publishable");
@@ -29,13 +36,30 @@ const environment = fc.constantFrom<Environment>("live", "test");
 const body = fc.string({ unit: base62, minLength: RANDOM_LENGTH, maxLength: RANDOM_LENGTH });
 
 /** A well-formed key from its parts (the same construction generateKey uses, with a chosen body). */
-const keyOf = (v: string, t: KeyType, e: Environment, random: string) => keyPrefix(v, t, e) + random + checksumOf(random);
-const wellFormed = fc.tuple(vendor, type, environment, body).map(([v, t, e, r]) => ({ vendor: v, type: t, environment: e, key: keyOf(v, t, e, r) }));
+const keyOf = (v: string, t: KeyType, e: Environment, random: string) =>
+  keyPrefix(v, t, e) + random + checksumOf(random);
+const wellFormed = fc
+  .tuple(vendor, type, environment, body)
+  .map(([v, t, e, r]) => ({ vendor: v, type: t, environment: e, key: keyOf(v, t, e, r) }));
 
 /** Characters a single change may introduce: the key alphabet, separators, and look-alikes. */
 const replacement = fc.oneof(
   base62,
-  fc.constantFrom("_", "-", " ", ".", "\u0000", "\u200b", "\u00a0", "\u0430", "\u043e", "\u0455", "\uff41", "\u2010", "\ufeff"),
+  fc.constantFrom(
+    "_",
+    "-",
+    " ",
+    ".",
+    "\u0000",
+    "\u200b",
+    "\u00a0",
+    "\u0430",
+    "\u043e",
+    "\u0455",
+    "\uff41",
+    "\u2010",
+    "\ufeff",
+  ),
   fc.string({ minLength: 1, maxLength: 1 }),
 );
 
@@ -61,7 +85,11 @@ describe("key grammar (properties)", () => {
       fc.property(wellFormed, edit, ({ vendor: v, type: t, environment: e, key }, { kind, at, char }) => {
         const i = at % key.length;
         const changed =
-          kind === "substitute" ? key.slice(0, i) + char + key.slice(i + 1) : kind === "insert" ? key.slice(0, i) + char + key.slice(i) : key.slice(0, i) + key.slice(i + 1);
+          kind === "substitute"
+            ? key.slice(0, i) + char + key.slice(i + 1)
+            : kind === "insert"
+              ? key.slice(0, i) + char + key.slice(i)
+              : key.slice(0, i) + key.slice(i + 1);
         fc.pre(changed !== key);
         const parsed = parseKey(changed, v);
         if (parsed === null) return;
@@ -82,10 +110,12 @@ describe("key grammar (properties)", () => {
         const i = at % k.key.length;
         return { vendor: k.vendor, text: k.key.slice(0, i) + char + k.key.slice(i + 1) };
       }),
-      fc.tuple(vendor, type, environment, body, fc.string({ unit: base62, minLength: 6, maxLength: 6 })).map(([v, t, e, r, sum]) => ({
-        vendor: v,
-        text: keyPrefix(v, t, e) + r + sum,
-      })),
+      fc
+        .tuple(vendor, type, environment, body, fc.string({ unit: base62, minLength: 6, maxLength: 6 }))
+        .map(([v, t, e, r, sum]) => ({
+          vendor: v,
+          text: keyPrefix(v, t, e) + r + sum,
+        })),
       fc.tuple(vendor, fc.string({ maxLength: 80 })).map(([v, text]) => ({ vendor: v, text })),
     );
     fc.assert(
@@ -102,12 +132,18 @@ describe("key grammar (properties)", () => {
     const separator = fc.constantFrom(" ", "\n", '"', "'", "=", ":", ",", "(", ")", "\t", "`");
     const filler = fc.string({ unit: fc.constantFrom("a", "b", " ", "=", "-", "\n", '"', "."), maxLength: 12 });
     fc.assert(
-      fc.property(vendor, fc.array(fc.tuple(filler, separator, wellFormed, separator), { maxLength: 5 }), (v, pieces) => {
-        const keys = pieces.map(([, , k]) => keyOf(v, k.type, k.environment, k.key.slice(-RANDOM_LENGTH - 6, -6)));
-        const text = pieces.map(([fill, left, , right], i) => `${fill}${left}${keys[i]}${right}`).join("");
-        const found = Array.from(text.matchAll(new RegExp(`\\b${keyPatternSource(v)}\\b`, "g")), (m) => m[0]).filter((s) => parseKey(s, v));
-        expect(found).toEqual(keys);
-      }),
+      fc.property(
+        vendor,
+        fc.array(fc.tuple(filler, separator, wellFormed, separator), { maxLength: 5 }),
+        (v, pieces) => {
+          const keys = pieces.map(([, , k]) => keyOf(v, k.type, k.environment, k.key.slice(-RANDOM_LENGTH - 6, -6)));
+          const text = pieces.map(([fill, left, , right], i) => `${fill}${left}${keys[i]}${right}`).join("");
+          const found = Array.from(text.matchAll(new RegExp(`\\b${keyPatternSource(v)}\\b`, "g")), (m) => m[0]).filter(
+            (s) => parseKey(s, v),
+          );
+          expect(found).toEqual(keys);
+        },
+      ),
     );
   });
 });

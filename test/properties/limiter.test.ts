@@ -11,12 +11,17 @@ import type { RateLimit } from "../../src/keys/key-record";
 
 const T0 = Date.UTC(2026, 10, 23, 11, 59, 0);
 
-const limitSet = fc.uniqueArray(
-  fc.record({ limit: fc.integer({ min: 1, max: 40 }), window_seconds: fc.constantFrom(1, 2, 10, 60, 3600, 86_400) }),
-  { minLength: 1, maxLength: 3, selector: (d) => d.window_seconds },
-).map((defs) => defs.map((d, i): RateLimit => ({ name: `l${i}`, ...d })));
+const limitSet = fc
+  .uniqueArray(
+    fc.record({ limit: fc.integer({ min: 1, max: 40 }), window_seconds: fc.constantFrom(1, 2, 10, 60, 3600, 86_400) }),
+    { minLength: 1, maxLength: 3, selector: (d) => d.window_seconds },
+  )
+  .map((defs) => defs.map((d, i): RateLimit => ({ name: `l${i}`, ...d })));
 
-const schedule = fc.array(fc.record({ dt: fc.integer({ min: 0, max: 4_000 }), want: fc.integer({ min: 1, max: 25 }) }), { maxLength: 120 });
+const schedule = fc.array(
+  fc.record({ dt: fc.integer({ min: 0, max: 4_000 }), want: fc.integer({ min: 1, max: 25 }) }),
+  { maxLength: 120 },
+);
 
 describe("fixed windows under random schedules (properties)", () => {
   it("never admit more than any limit in any of its windows, with several limits at once", () => {
@@ -59,7 +64,9 @@ describe("fixed windows under random schedules (properties)", () => {
         let now = T0;
         for (const { dt, want } of steps) {
           now += dt;
-          const leftBefore = limits.map((d) => d.limit - (used.get(`${d.name}@${windowStartOf(now, d.window_seconds)}`) ?? 0));
+          const leftBefore = limits.map(
+            (d) => d.limit - (used.get(`${d.name}@${windowStartOf(now, d.window_seconds)}`) ?? 0),
+          );
           const result = take(limits, counters, now, want);
           if ("exhausted" in result) {
             expect(Math.min(...leftBefore)).toBe(0);

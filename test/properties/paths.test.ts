@@ -9,8 +9,32 @@ import { canonicalPath } from "../../src/verify/paths";
 
 /** Raw path text from the pieces of traversal tricks: dots, escapes of dots, slashes and '%' in any case. */
 const piece = fc.constantFrom(
-  "a", "b", ".", "..", "/", "%2e", "%2E", "%2f", "%2F", "%5c", "%25", "%252e", "%25252e", "2e", "%", ";", ";x", "%3b",
-  "%c0%ae", "%e2%80%a4", "\uff0e", "%u002e", "\\", "%00", "~", "-",
+  "a",
+  "b",
+  ".",
+  "..",
+  "/",
+  "%2e",
+  "%2E",
+  "%2f",
+  "%2F",
+  "%5c",
+  "%25",
+  "%252e",
+  "%25252e",
+  "2e",
+  "%",
+  ";",
+  ";x",
+  "%3b",
+  "%c0%ae",
+  "%e2%80%a4",
+  "\uff0e",
+  "%u002e",
+  "\\",
+  "%00",
+  "~",
+  "-",
 );
 const rawPath = fc.array(piece, { maxLength: 12 }).map((pieces) => `/${pieces.join("")}`);
 

@@ -34,18 +34,33 @@ describe("AuthService.verify", () => {
 
   it("applies every check the gateway applies", async () => {
     const ipKey = await mintKey({ ip_allowlist: ["203.0.113.0/24"] });
-    expect(await verify({ key: ipKey.apiKey, method: "GET", path: "/x" })).toMatchObject({ valid: false, code: "ip_not_allowed" });
-    expect(await verify({ key: ipKey.apiKey, method: "GET", path: "/x", ip: "198.51.100.1" })).toMatchObject({ code: "ip_not_allowed" });
-    expect(await verify({ key: ipKey.apiKey, method: "GET", path: "/x", ip: "203.0.113.9" })).toMatchObject({ valid: true });
+    expect(await verify({ key: ipKey.apiKey, method: "GET", path: "/x" })).toMatchObject({
+      valid: false,
+      code: "ip_not_allowed",
+    });
+    expect(await verify({ key: ipKey.apiKey, method: "GET", path: "/x", ip: "198.51.100.1" })).toMatchObject({
+      code: "ip_not_allowed",
+    });
+    expect(await verify({ key: ipKey.apiKey, method: "GET", path: "/x", ip: "203.0.113.9" })).toMatchObject({
+      valid: true,
+    });
 
     const routed = await mintKey({ allowed_routes: ["GET /api/v1/public/*"] });
-    expect(await verify({ key: routed.apiKey, method: "GET", path: "/api/v1/private" })).toMatchObject({ code: "route_not_allowed" });
-    expect(await verify({ key: routed.apiKey, method: "GET", path: "/api/v1/public/../private" })).toMatchObject({ code: "malformed_request" });
-    expect(await verify({ key: routed.apiKey, method: "GET", path: "/api/v1/public%2f..%2fprivate" })).toMatchObject({ code: "malformed_request" });
+    expect(await verify({ key: routed.apiKey, method: "GET", path: "/api/v1/private" })).toMatchObject({
+      code: "route_not_allowed",
+    });
+    expect(await verify({ key: routed.apiKey, method: "GET", path: "/api/v1/public/../private" })).toMatchObject({
+      code: "malformed_request",
+    });
+    expect(await verify({ key: routed.apiKey, method: "GET", path: "/api/v1/public%2f..%2fprivate" })).toMatchObject({
+      code: "malformed_request",
+    });
 
     const pk = await mintKey({ type: "publishable", allowed_origins: ["https://app.example.com"] });
     expect(await verify({ key: pk.apiKey, method: "GET", path: "/x" })).toMatchObject({ code: "origin_not_allowed" });
-    expect(await verify({ key: pk.apiKey, method: "GET", path: "/x", origin: "https://app.example.com" })).toMatchObject({ valid: true });
+    expect(
+      await verify({ key: pk.apiKey, method: "GET", path: "/x", origin: "https://app.example.com" }),
+    ).toMatchObject({ valid: true });
 
     const reader = await mintKey({ scopes: ["read"] });
     expect(await verify({ key: reader.apiKey, method: "DELETE", path: "/x" })).toEqual({
@@ -56,8 +71,14 @@ describe("AuthService.verify", () => {
   });
 
   it("refuses unknown, malformed and revoked keys", async () => {
-    expect(await verify({ key: generateKey("", "secret", "live"), method: "GET", path: "/x" })).toEqual({ valid: false, code: "invalid_key" });
-    expect(await verify({ key: "sk_live_nope", method: "GET", path: "/x" })).toEqual({ valid: false, code: "invalid_key" });
+    expect(await verify({ key: generateKey("", "secret", "live"), method: "GET", path: "/x" })).toEqual({
+      valid: false,
+      code: "invalid_key",
+    });
+    expect(await verify({ key: "sk_live_nope", method: "GET", path: "/x" })).toEqual({
+      valid: false,
+      code: "invalid_key",
+    });
     expect(await verify({ key: "", method: "GET", path: "/x" })).toEqual({ valid: false, code: "missing_api_key" });
     const { apiKey, id } = await mintKey();
     expect((await verify({ key: apiKey, method: "GET", path: "/x" })).valid).toBe(true);
@@ -79,7 +100,13 @@ describe("AuthService.verify", () => {
 
   it("answers method_not_allowed for methods the gateway does not serve", async () => {
     const { apiKey } = await mintKey();
-    expect(await verify({ key: apiKey, method: "TRACE", path: "/x" })).toEqual({ valid: false, code: "method_not_allowed" });
-    expect(await verify({ key: apiKey, method: "get", path: "/x" })).toEqual({ valid: false, code: "method_not_allowed" });
+    expect(await verify({ key: apiKey, method: "TRACE", path: "/x" })).toEqual({
+      valid: false,
+      code: "method_not_allowed",
+    });
+    expect(await verify({ key: apiKey, method: "get", path: "/x" })).toEqual({
+      valid: false,
+      code: "method_not_allowed",
+    });
   });
 });

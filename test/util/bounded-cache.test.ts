@@ -36,7 +36,11 @@ describe("onRemove", () => {
 
   it("keeps an index of added minus removed values equal to what the cache holds, whatever the operations", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("set" as const), key: fc.integer({ min: 0, max: 7 }), value: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({
+        kind: fc.constant("set" as const),
+        key: fc.integer({ min: 0, max: 7 }),
+        value: fc.integer({ min: 0, max: 3 }),
+      }),
       fc.record({ kind: fc.constant("get" as const), key: fc.integer({ min: 0, max: 7 }) }),
       fc.record({ kind: fc.constant("delete" as const), key: fc.integer({ min: 0, max: 7 }) }),
       fc.record({ kind: fc.constant("tick" as const), ms: fc.integer({ min: 0, max: 40 }) }),

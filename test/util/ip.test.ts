@@ -98,7 +98,10 @@ describe("parseIPv6", () => {
     ["64:ff9b::192.0.2.1", v6(0x64, 0xff9b, 0, 0, 0, 0, 0xc000, 0x0201)],
     ["1:2:3:4:5:6:1.2.3.4", v6(1, 2, 3, 4, 5, 6, 0x0102, 0x0304)],
     ["::1.2.3.4", v6(0, 0, 0, 0, 0, 0, 0x0102, 0x0304)],
-    ["ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", v6(0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff)],
+    [
+      "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
+      v6(0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff),
+    ],
   ])("%s", (text, bytes) => {
     expect(list(parseIPv6(text))).toEqual(bytes);
     expect(list(parseIp(text))).toEqual(bytes);

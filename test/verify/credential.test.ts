@@ -22,7 +22,14 @@ function headers(entries: [string, string][]): Headers {
 describe("readCredential", () => {
   it("no credential header: missing", () => {
     expect(readCredential(new Headers())).toEqual({ kind: "missing" });
-    expect(readCredential(headers([["Cookie", `key=${KEY}`], ["X-Api-Token", KEY]]))).toEqual({ kind: "missing" });
+    expect(
+      readCredential(
+        headers([
+          ["Cookie", `key=${KEY}`],
+          ["X-Api-Token", KEY],
+        ]),
+      ),
+    ).toEqual({ kind: "missing" });
   });
 
   it.each<[string, [string, string][]]>([
@@ -36,9 +43,27 @@ describe("readCredential", () => {
     ["Bearer with several spaces", [["Authorization", `Bearer    ${KEY}`]]],
     ["Bearer with a tab", [["Authorization", `Bearer\t${KEY}`]]],
     ["Bearer with surrounding whitespace", [["Authorization", `  Bearer ${KEY} \t`]]],
-    ["both headers, equal", [["X-API-Key", KEY], ["Authorization", `Bearer ${KEY}`]]],
-    ["both headers, equal after trimming", [["X-API-Key", ` ${KEY}`], ["Authorization", `bearer   ${KEY}  `]]],
-    ["X-API-Key beside another Authorization scheme", [["X-API-Key", KEY], ["Authorization", "Basic dXNlcjpwYXNz"]]],
+    [
+      "both headers, equal",
+      [
+        ["X-API-Key", KEY],
+        ["Authorization", `Bearer ${KEY}`],
+      ],
+    ],
+    [
+      "both headers, equal after trimming",
+      [
+        ["X-API-Key", ` ${KEY}`],
+        ["Authorization", `bearer   ${KEY}  `],
+      ],
+    ],
+    [
+      "X-API-Key beside another Authorization scheme",
+      [
+        ["X-API-Key", KEY],
+        ["Authorization", "Basic dXNlcjpwYXNz"],
+      ],
+    ],
   ])("%s: the key", (_label, entries) => {
     expect(readCredential(headers(entries))).toEqual({ kind: "key", key: KEY });
   });
@@ -55,19 +80,67 @@ describe("readCredential", () => {
   });
 
   it.each<[string, [string, string][]]>([
-    ["both headers, different", [["X-API-Key", KEY], ["Authorization", `Bearer ${OTHER}`]]],
-    ["both headers, differing only in case", [["X-API-Key", KEY], ["Authorization", `Bearer ${KEY.toUpperCase()}`]]],
+    [
+      "both headers, different",
+      [
+        ["X-API-Key", KEY],
+        ["Authorization", `Bearer ${OTHER}`],
+      ],
+    ],
+    [
+      "both headers, differing only in case",
+      [
+        ["X-API-Key", KEY],
+        ["Authorization", `Bearer ${KEY.toUpperCase()}`],
+      ],
+    ],
     ["an empty Bearer", [["Authorization", "Bearer"]]],
     ["an empty Bearer with trailing spaces", [["Authorization", "Bearer    "]]],
     ["an empty bearer with a tab", [["Authorization", "bearer\t"]]],
-    ["an empty Bearer beside a valid X-API-Key", [["X-API-Key", KEY], ["Authorization", "Bearer"]]],
+    [
+      "an empty Bearer beside a valid X-API-Key",
+      [
+        ["X-API-Key", KEY],
+        ["Authorization", "Bearer"],
+      ],
+    ],
     ["an empty X-API-Key", [["X-API-Key", ""]]],
     ["a blank X-API-Key", [["X-API-Key", "   "]]],
-    ["an empty X-API-Key beside a valid Bearer", [["X-API-Key", ""], ["Authorization", `Bearer ${KEY}`]]],
-    ["X-API-Key twice, equal (joined with ', ')", [["X-API-Key", KEY], ["X-API-Key", KEY]]],
-    ["X-API-Key twice, different", [["X-API-Key", KEY], ["X-API-Key", OTHER]]],
-    ["Authorization twice", [["Authorization", `Bearer ${KEY}`], ["Authorization", `Bearer ${KEY}`]]],
-    ["Authorization twice, one empty", [["Authorization", `Bearer ${KEY}`], ["Authorization", ""]]],
+    [
+      "an empty X-API-Key beside a valid Bearer",
+      [
+        ["X-API-Key", ""],
+        ["Authorization", `Bearer ${KEY}`],
+      ],
+    ],
+    [
+      "X-API-Key twice, equal (joined with ', ')",
+      [
+        ["X-API-Key", KEY],
+        ["X-API-Key", KEY],
+      ],
+    ],
+    [
+      "X-API-Key twice, different",
+      [
+        ["X-API-Key", KEY],
+        ["X-API-Key", OTHER],
+      ],
+    ],
+    [
+      "Authorization twice",
+      [
+        ["Authorization", `Bearer ${KEY}`],
+        ["Authorization", `Bearer ${KEY}`],
+      ],
+    ],
+    [
+      "Authorization twice, one empty",
+      [
+        ["Authorization", `Bearer ${KEY}`],
+        ["Authorization", ""],
+      ],
+    ],
     ["a comma in X-API-Key", [["X-API-Key", `${KEY},${OTHER}`]]],
     ["a comma in the Bearer token", [["Authorization", `Bearer ${KEY},${OTHER}`]]],
     ["a space inside X-API-Key", [["X-API-Key", `${KEY} ${OTHER}`]]],
@@ -98,7 +171,14 @@ describe("readCredential", () => {
         const expected = { kind: "key", key: token };
         expect(readCredential(headers([["X-API-Key", token]]))).toEqual(expected);
         expect(readCredential(headers([["Authorization", `${scheme} ${token}`]]))).toEqual(expected);
-        expect(readCredential(headers([["X-API-Key", token], ["Authorization", `${scheme} ${token}`]]))).toEqual(expected);
+        expect(
+          readCredential(
+            headers([
+              ["X-API-Key", token],
+              ["Authorization", `${scheme} ${token}`],
+            ]),
+          ),
+        ).toEqual(expected);
       }),
       { numRuns: 500 },
     );
@@ -107,9 +187,23 @@ describe("readCredential", () => {
   it("two different tokens, or any token sent twice, are malformed (property)", () => {
     fc.assert(
       fc.property(tokenArb, tokenArb, (a, b) => {
-        expect(readCredential(headers([["X-API-Key", a], ["X-API-Key", b]]))).toEqual({ kind: "malformed" });
+        expect(
+          readCredential(
+            headers([
+              ["X-API-Key", a],
+              ["X-API-Key", b],
+            ]),
+          ),
+        ).toEqual({ kind: "malformed" });
         if (a !== b) {
-          expect(readCredential(headers([["X-API-Key", a], ["Authorization", `Bearer ${b}`]]))).toEqual({ kind: "malformed" });
+          expect(
+            readCredential(
+              headers([
+                ["X-API-Key", a],
+                ["Authorization", `Bearer ${b}`],
+              ]),
+            ),
+          ).toEqual({ kind: "malformed" });
         }
       }),
       { numRuns: 500 },
@@ -136,7 +230,10 @@ describe("hasCredentialInQuery", () => {
       ["with an empty value", `?${name}=`],
       ["without a value", `?${name}`],
       ["twice", `?${name}=a&${name}=b`],
-      ["percent-encoded", `?${encodeURIComponent(name).replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`)}=${KEY}`],
+      [
+        "percent-encoded",
+        `?${encodeURIComponent(name).replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`)}=${KEY}`,
+      ],
     ])("%s", (_label, query) => {
       expect(hasCredentialInQuery(url(query), "")).toBe(true);
     });

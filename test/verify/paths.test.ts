@@ -144,7 +144,10 @@ function percentEncodeAll(text: string, upper: (i: number) => boolean): string {
 describe("canonicalPath (properties)", () => {
   const segmentArb = fc.oneof(
     { weight: 3, arbitrary: fc.string({ unit: "binary", maxLength: 6 }) },
-    { weight: 2, arbitrary: fc.constantFrom(".", "..", "...", "", "/", "\\", "\u0000", "\u007f", "a\tb", "%", "?", "#", ";") },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(".", "..", "...", "", "/", "\\", "\u0000", "\u007f", "a\tb", "%", "?", "#", ";"),
+    },
   );
 
   it("decodes encodeURIComponent-written segments back, or refuses exactly the forbidden ones", () => {

@@ -23,7 +23,9 @@ async function refusedWith(response: Promise<Response>, trace: string, status: n
 
 /** Sets columns of a key in D1 before its first use (so no cache holds it yet). */
 async function setColumns(id: string, sql: string, ...values: unknown[]) {
-  await env.DB.prepare(`UPDATE api_keys SET ${sql} WHERE id = ?`).bind(...values, id).run();
+  await env.DB.prepare(`UPDATE api_keys SET ${sql} WHERE id = ?`)
+    .bind(...values, id)
+    .run();
 }
 
 describe("401s", () => {
@@ -40,10 +42,13 @@ describe("401s", () => {
 
   it.each([
     ["garbage", "not-a-key"],
-    ["bad checksum", (() => {
-      const key = generateKey("", "secret", "live");
-      return key.slice(0, -6) + (key.endsWith("000000") ? "000001" : "000000");
-    })()],
+    [
+      "bad checksum",
+      (() => {
+        const key = generateKey("", "secret", "live");
+        return key.slice(0, -6) + (key.endsWith("000000") ? "000001" : "000000");
+      })(),
+    ],
     ["unknown but well-formed", generateKey("", "secret", "live")],
     ["wrong vendor", generateKey("acme", "secret", "live")],
   ])("invalid_key for a %s key, with error=invalid_token", async (_label, key) => {
@@ -109,7 +114,9 @@ describe("403s", () => {
     let { response, trace } = gateway("/api/v1/x", apiKey, { headers: spoofed });
     await refusedWith(response, trace, 403, "ip_not_allowed");
 
-    ({ response, trace } = gateway("/api/v1/x", apiKey, { headers: { ...spoofed, "CF-Connecting-IP": "198.51.100.7" } }));
+    ({ response, trace } = gateway("/api/v1/x", apiKey, {
+      headers: { ...spoofed, "CF-Connecting-IP": "198.51.100.7" },
+    }));
     await refusedWith(response, trace, 403, "ip_not_allowed");
 
     for (const ip of ["203.0.113.5", "::ffff:203.0.113.200", "2001:db8:1::9"]) {
@@ -129,7 +136,10 @@ describe("403s", () => {
   });
 
   it("route_not_allowed outside the key's allowed_routes, checked by method too", async () => {
-    const { apiKey } = await mintKey({ scopes: ["read", "write"], allowed_routes: ["GET /api/v1/public/*", "* /api/v1/reports/*"] });
+    const { apiKey } = await mintKey({
+      scopes: ["read", "write"],
+      allowed_routes: ["GET /api/v1/public/*", "* /api/v1/reports/*"],
+    });
     let { response, trace } = gateway("/api/v1/private", apiKey);
     await refusedWith(response, trace, 403, "route_not_allowed");
     ({ response, trace } = gateway("/api/v1/public/x", apiKey, { method: "POST" }));
@@ -141,7 +151,9 @@ describe("403s", () => {
     const { apiKey } = await mintKey({ scopes: ["read"] });
     const { response, trace } = gateway("/api/v1/orders", apiKey, { method: "DELETE" });
     const { res } = await refusedWith(response, trace, 403, "insufficient_scope");
-    expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="api", error="insufficient_scope", scope="write admin"');
+    expect(res.headers.get("WWW-Authenticate")).toBe(
+      'Bearer realm="api", error="insufficient_scope", scope="write admin"',
+    );
   });
 
   it("the admin scope satisfies the default policy for reads and writes", async () => {
@@ -164,7 +176,10 @@ describe("400s", () => {
   );
 
   it.each([
-    ["two different credentials", (k: string) => ({ "X-API-Key": k, Authorization: `Bearer ${k.slice(0, -1)}${k.endsWith("x") ? "y" : "x"}` })],
+    [
+      "two different credentials",
+      (k: string) => ({ "X-API-Key": k, Authorization: `Bearer ${k.slice(0, -1)}${k.endsWith("x") ? "y" : "x"}` }),
+    ],
     ["an empty Bearer", () => ({ Authorization: "Bearer   " })],
     ["an empty X-API-Key", () => ({ "X-API-Key": "" })],
     ["a tab inside the key", (k: string) => ({ "X-API-Key": `${k.slice(0, 10)}\t${k.slice(10)}` })],
@@ -178,7 +193,9 @@ describe("400s", () => {
 
   it("accepts the same key in both headers, and a lower-case bearer scheme", async () => {
     const { apiKey } = await mintKey();
-    expect((await call("/api/v1/x", { headers: { "X-API-Key": apiKey, Authorization: `Bearer ${apiKey}` } })).status).toBe(200);
+    expect(
+      (await call("/api/v1/x", { headers: { "X-API-Key": apiKey, Authorization: `Bearer ${apiKey}` } })).status,
+    ).toBe(200);
     expect((await call("/api/v1/x", { headers: { Authorization: `bearer   ${apiKey}  ` } })).status).toBe(200);
   });
 });

@@ -19,7 +19,11 @@ function counted() {
   const settings = { REFUSAL_THROTTLE_LIMIT: String(LIMIT), DB: d1.db, KEY_CACHE: kv.kv };
   const from = async (ip: string, apiKey: string) => {
     const res = await callWith(settings, "/api/v1/x", { headers: { "X-API-Key": apiKey, "CF-Connecting-IP": ip } });
-    return { status: res.status, code: res.status === 200 ? "valid" : (await problemOf(res)).code, retryAfter: res.headers.get("Retry-After") };
+    return {
+      status: res.status,
+      code: res.status === 200 ? "valid" : (await problemOf(res)).code,
+      retryAfter: res.headers.get("Retry-After"),
+    };
   };
   const reads = () => ({ d1: d1.counter.statements, kv: kv.counter.gets });
   return { from, reads };
@@ -108,7 +112,8 @@ describe("a valid neighbour behind a throttled address", () => {
     expect((await revoke(revoked.id)).status).toBe(200);
     expect(await from(ip, revoked.apiKey)).toMatchObject({ status: 401, code: "key_revoked" }); // read once, counted
     const before = reads();
-    for (let i = 0; i < 30; i++) expect(await from(ip, revoked.apiKey)).toMatchObject({ status: 401, code: "key_revoked" });
+    for (let i = 0; i < 30; i++)
+      expect(await from(ip, revoked.apiKey)).toMatchObject({ status: 401, code: "key_revoked" });
     expect(reads()).toEqual(before);
     // A neighbour whose key this isolate has never seen still gets its lookup.
     const neighbour = await mintKey();

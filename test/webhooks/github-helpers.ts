@@ -7,7 +7,10 @@ export interface SigningKey {
 }
 
 export async function newSigningKey(id = crypto.randomUUID()): Promise<SigningKey> {
-  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
   return { id, pair };
 }
 
@@ -19,7 +22,9 @@ async function pem(key: CryptoKey): Promise<string> {
 
 /** Publishes GitHub's key document at `url` on the origin fixture (where the Worker's fetches land). */
 export async function publishKeys(url: string, keys: SigningKey[]): Promise<void> {
-  const public_keys = await Promise.all(keys.map(async (k, i) => ({ key_identifier: k.id, key: await pem(k.pair.publicKey), is_current: i === 0 })));
+  const public_keys = await Promise.all(
+    keys.map(async (k, i) => ({ key_identifier: k.id, key: await pem(k.pair.publicKey), is_current: i === 0 })),
+  );
   const response = await env.ORIGIN!.fetch(url, { method: "PUT", body: JSON.stringify({ public_keys }) });
   if (!response.ok) throw new Error(`publish failed: ${response.status}`);
 }
@@ -40,7 +45,9 @@ export function rawToDer(raw: Uint8Array): Uint8Array {
 }
 
 export async function signBody(key: SigningKey, body: string): Promise<string> {
-  const raw = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.pair.privateKey, new TextEncoder().encode(body)));
+  const raw = new Uint8Array(
+    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.pair.privateKey, new TextEncoder().encode(body)),
+  );
   return btoa(String.fromCharCode(...rawToDer(raw)));
 }
 

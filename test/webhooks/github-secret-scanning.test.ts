@@ -6,7 +6,12 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
-import { derToRawSignature, githubKey, GITHUB_KEYS_FETCH_TIMEOUT_MS, GITHUB_KEYS_REFETCH_INTERVAL_MS } from "../../src/webhooks/github-signature";
+import {
+  derToRawSignature,
+  githubKey,
+  GITHUB_KEYS_FETCH_TIMEOUT_MS,
+  GITHUB_KEYS_REFETCH_INTERVAL_MS,
+} from "../../src/webhooks/github-signature";
 import { testClock } from "../clock";
 import { callWith, gatewayStatus, mintKey, problemOf } from "../helpers";
 import { alertBody, newSigningKey, publishKeys, rawToDer, signBody, type SigningKey } from "./github-helpers";
@@ -34,7 +39,15 @@ function settings(hook = `https://hooks.test/${crypto.randomUUID()}`, keysUrl = 
   return { GITHUB_SECRET_SCANNING_KEYS_URL: keysUrl, NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "whsec-test" };
 }
 
-async function post(body: string, { key = signer, signature, keyId, overrides = settings() }: { key?: SigningKey; signature?: string; keyId?: string; overrides?: Partial<Cloudflare.Env> } = {}) {
+async function post(
+  body: string,
+  {
+    key = signer,
+    signature,
+    keyId,
+    overrides = settings(),
+  }: { key?: SigningKey; signature?: string; keyId?: string; overrides?: Partial<Cloudflare.Env> } = {},
+) {
   return callWith(overrides, PATH, {
     method: "POST",
     headers: {
@@ -47,10 +60,15 @@ async function post(body: string, { key = signer, signature, keyId, overrides = 
 }
 
 const deliveriesTo = async (url: string) =>
-  ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as Delivery[]).filter((d) => d.url === url);
+  ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as Delivery[]).filter(
+    (d) => d.url === url,
+  );
 const eventsOf = async (keyId: string) =>
   (await env.DB.prepare("SELECT * FROM leak_events WHERE key_id = ? ORDER BY id").bind(keyId).all<LeakRow>()).results;
-const keyRow = (id: string) => env.DB.prepare("SELECT status, revoke_reason FROM api_keys WHERE id = ?").bind(id).first<{ status: string; revoke_reason: string | null }>();
+const keyRow = (id: string) =>
+  env.DB.prepare("SELECT status, revoke_reason FROM api_keys WHERE id = ?")
+    .bind(id)
+    .first<{ status: string; revoke_reason: string | null }>();
 
 beforeAll(async () => {
   signer = await newSigningKey("kid-current");
@@ -67,7 +85,9 @@ describe("a signed alert", () => {
 
     const response = await post(alertBody([apiKey], url), { overrides: settings(hook) });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual([{ token_hash: await sha256Hex(apiKey), token_type: "edge_key_authorizer_secret", label: "true_positive" }]);
+    expect(await response.json()).toEqual([
+      { token_hash: await sha256Hex(apiKey), token_type: "edge_key_authorizer_secret", label: "true_positive" },
+    ]);
 
     // The next request with the key is refused.
     expect(await gatewayStatus(apiKey)).toBe(401);
@@ -78,14 +98,25 @@ describe("a signed alert", () => {
     expect(event!.revoked_at).toBeGreaterThanOrEqual(event!.reported_at);
     expect(event!.fingerprint).not.toContain(await sha256Hex(apiKey));
 
-    const audit = await env.DB.prepare("SELECT actor, changes FROM audit_log WHERE key_id = ? AND action = 'revoke'").bind(id).all<{ actor: string; changes: string }>();
+    const audit = await env.DB.prepare("SELECT actor, changes FROM audit_log WHERE key_id = ? AND action = 'revoke'")
+      .bind(id)
+      .all<{ actor: string; changes: string }>();
     expect(audit.results).toHaveLength(1);
     expect(audit.results[0]!.actor).toBe("github-secret-scanning");
-    expect(JSON.parse(audit.results[0]!.changes)).toMatchObject({ revoke_reason: "leaked", leak_source: "github", location: url });
+    expect(JSON.parse(audit.results[0]!.changes)).toMatchObject({
+      revoke_reason: "leaked",
+      leak_source: "github",
+      location: url,
+    });
 
     const [delivery, ...others] = await deliveriesTo(hook);
     expect(others).toHaveLength(0);
-    expect(JSON.parse(delivery!.body)).toMatchObject({ type: "key.leaked", owner_id: "leaky-owner", key_id: id, data: { source: "github", location: url, revoked: true } });
+    expect(JSON.parse(delivery!.body)).toMatchObject({
+      type: "key.leaked",
+      owner_id: "leaky-owner",
+      key_id: id,
+      data: { source: "github", location: url, revoked: true },
+    });
     expect(delivery!.body).not.toContain(apiKey);
   });
 
@@ -96,7 +127,9 @@ describe("a signed alert", () => {
     expect(response.status).toBe(200);
     const feedback = (await response.json()) as { label: string }[];
     expect(feedback.map((f) => f.label)).toEqual(["false_positive", "false_positive", "false_positive"]);
-    const rows = await env.DB.prepare("SELECT outcome, key_id FROM leak_events WHERE source = 'github' AND outcome = 'no_match'").all();
+    const rows = await env.DB.prepare(
+      "SELECT outcome, key_id FROM leak_events WHERE source = 'github' AND outcome = 'no_match'",
+    ).all();
     expect(rows.results.length).toBeGreaterThanOrEqual(3);
     expect(rows.results.every((r) => r.key_id === null)).toBe(true);
   });
@@ -110,7 +143,11 @@ describe("a signed alert", () => {
     expect(replay.status).toBe(200);
     expect(await replay.json()).toEqual(await first.json());
     expect(await eventsOf(id)).toHaveLength(1);
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE key_id = ? AND action = 'revoke'").bind(id).first<{ n: number }>())!.n).toBe(1);
+    expect(
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE key_id = ? AND action = 'revoke'")
+        .bind(id)
+        .first<{ n: number }>())!.n,
+    ).toBe(1);
     expect(await deliveriesTo(hook)).toHaveLength(1);
   });
 
@@ -128,7 +165,10 @@ describe("a signed alert", () => {
     const disabled = await mintKey();
     const twice = await mintKey();
     const hook = `https://hooks.test/${crypto.randomUUID()}`;
-    const disable = await callWith({}, `/admin/v1/keys/${disabled.id}/disable`, { method: "POST", headers: { Authorization: "Bearer test-admin-token-0123456789" } });
+    const disable = await callWith({}, `/admin/v1/keys/${disabled.id}/disable`, {
+      method: "POST",
+      headers: { Authorization: "Bearer test-admin-token-0123456789" },
+    });
     expect(disable.status).toBe(200);
     const body = JSON.stringify([
       { token: disabled.apiKey, type: "t", url: "https://github.com/x/1", source: "content" },
@@ -204,7 +244,11 @@ describe("refused alerts change nothing", () => {
   });
 
   it("refuses missing signature headers (401)", async () => {
-    const response = await callWith(settings(), PATH, { method: "POST", headers: { "Content-Type": "application/json" }, body: alertBody([apiKey]) });
+    const response = await callWith(settings(), PATH, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: alertBody([apiKey]),
+    });
     expect(response.status).toBe(401);
     await expectUntouched();
   });
@@ -235,7 +279,10 @@ describe("refused alerts change nothing", () => {
   });
 
   it("answers 503 with Retry-After when the key document cannot be had, so GitHub retries", async () => {
-    for (const keysUrl of ["https://down.hooks.test/meta/public_keys/secret_scanning", "https://hang.test/meta/public_keys/secret_scanning"]) {
+    for (const keysUrl of [
+      "https://down.hooks.test/meta/public_keys/secret_scanning",
+      "https://hang.test/meta/public_keys/secret_scanning",
+    ]) {
       const pending = post(alertBody([apiKey]), { overrides: settings(undefined, keysUrl) });
       if (keysUrl.startsWith("https://hang.test/")) {
         await testClock.untilDeadlinesPending(); // the fetch of the document, which never answers
@@ -292,7 +339,7 @@ describe("signing keys", () => {
       der.subarray(0, der.length - 1), // truncated
       Uint8Array.from([...der, 0]), // trailing byte
       Uint8Array.from([0x30, 6, 0x02, 1, 0x80, 0x02, 1, 1]), // negative r
-      Uint8Array.from([0x30, 38, 0x02, 34, ...new Array(34).fill(1), 0x02, 0, ]), // r too long
+      Uint8Array.from([0x30, 38, 0x02, 34, ...new Array(34).fill(1), 0x02, 0]), // r too long
     ];
     for (const b of bad) expect(derToRawSignature(b)).toBeNull();
   });

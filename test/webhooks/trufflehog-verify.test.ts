@@ -8,10 +8,17 @@ const TOKEN = "trufflehog-verify-token-0123456789";
 const PATH = "/webhooks/trufflehog/verify";
 let ipCounter = 0;
 
-function verify(matches: string[], { token = TOKEN, overrides = {}, ip }: { token?: string; overrides?: Partial<Cloudflare.Env>; ip?: string } = {}) {
+function verify(
+  matches: string[],
+  { token = TOKEN, overrides = {}, ip }: { token?: string; overrides?: Partial<Cloudflare.Env>; ip?: string } = {},
+) {
   return callWith({ TRUFFLEHOG_VERIFY_TOKEN: TOKEN, ...overrides }, PATH, {
     method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "CF-Connecting-IP": ip ?? `192.0.2.${++ipCounter % 250}` },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      "Content-Type": "application/json",
+      "CF-Connecting-IP": ip ?? `192.0.2.${++ipCounter % 250}`,
+    },
     // As truffleHog sends it: detector name → regex name → [full match, capture group].
     body: JSON.stringify({ EdgeKeyAuthorizer_sk_live: { key: matches } }),
   });
@@ -23,12 +30,16 @@ describe("POST /webhooks/trufflehog/verify", () => {
   it("answers 200 for a live key, records the find and tells the owner, and leaves the key live by default", async () => {
     const k = await mintKey({ owner_id: "th-owner" });
     const hook = `https://hooks.test/${crypto.randomUUID()}`;
-    const response = await verify([k.apiKey, k.apiKey], { overrides: { NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "s" } });
+    const response = await verify([k.apiKey, k.apiKey], {
+      overrides: { NOTIFY_WEBHOOK_URL: hook, NOTIFY_WEBHOOK_SECRET: "s" },
+    });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("");
     expect(await eventsOf(k.id)).toEqual([{ source: "trufflehog", outcome: "recorded", revoked_at: null }]);
     expect(await gatewayStatus(k.apiKey)).toBe(200);
-    const deliveries = ((await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]).filter((d) => d.url === hook);
+    const deliveries = (
+      (await (await env.ORIGIN!.fetch("https://hooks.test/__deliveries")).json()) as { url: string; body: string }[]
+    ).filter((d) => d.url === hook);
     expect(deliveries.map((d) => JSON.parse(d.body).data)).toMatchObject([{ source: "trufflehog", revoked: false }]);
     // The same key verified again the same day is the same event.
     expect((await verify([k.apiKey])).status).toBe(200);

@@ -8,12 +8,16 @@
 import type { paths } from "./admin-api.ts";
 
 type Json<T> = T extends { content: { "application/json": infer Body } } ? Body : never;
-type Answer<P extends keyof paths, M extends keyof paths[P], S extends number> = paths[P][M] extends { responses: infer R }
+type Answer<P extends keyof paths, M extends keyof paths[P], S extends number> = paths[P][M] extends {
+  responses: infer R;
+}
   ? S extends keyof R
     ? Json<R[S]>
     : never
   : never;
-type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: infer R } ? Json<NonNullable<R>> : never;
+type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: infer R }
+  ? Json<NonNullable<R>>
+  : never;
 
 type Created = Answer<"/keys", "post", 201>;
 type KeyPage = Answer<"/keys", "get", 200>;
@@ -32,7 +36,10 @@ const [base, token] = process.argv.slice(2) as [string, string];
 async function call<T>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${base}/admin/v1${path}`, {
     method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
@@ -79,13 +86,18 @@ const revoked = await call<Key>("POST", `/keys/${successor}/revoke`, { reason: "
 const reason: string | null = revoked.revoke_reason;
 
 const audit = await call<AuditPage>("GET", `/audit?key_id=${id}`);
-const actions: ("create" | "update" | "disable" | "enable" | "revoke" | "rotate")[] = audit.entries.map((e) => e.action);
+const actions: ("create" | "update" | "disable" | "enable" | "revoke" | "rotate")[] = audit.entries.map(
+  (e) => e.action,
+);
 // @ts-expect-error an audit row's id is a number
 const auditId: string = audit.entries[0]!.id;
 
-const ingested = await call<Ingested>("POST", "/leaks/scanner", { findings: [{ key_hash: "0".repeat(64), location: "openapi-client.ts:1" }] });
+const ingested = await call<Ingested>("POST", "/leaks/scanner", {
+  findings: [{ key_hash: "0".repeat(64), location: "openapi-client.ts:1" }],
+});
 const noMatch: number = ingested.counts.no_match;
-const firstStatus: "revoked" | "already_revoked" | "recorded" | "no_match" | "not_a_key" | undefined = ingested.results[0]?.status;
+const firstStatus: "revoked" | "already_revoked" | "recorded" | "no_match" | "not_a_key" | undefined =
+  ingested.results[0]?.status;
 // @ts-expect-error counts has no such status
 const unknownCount: number = ingested.counts.deleted;
 
@@ -94,7 +106,9 @@ const days: number = usage.days.length;
 const keyOfUsage: string = usage.key_id;
 
 const alerts = await call<AlertPage>("GET", "/alerts?status=open");
-const alertRules: ("new_network" | "traffic_spike" | "refusal_burst" | "revoked_key_use")[] = alerts.alerts.map((a) => a.rule);
+const alertRules: ("new_network" | "traffic_spike" | "refusal_burst" | "revoked_key_use")[] = alerts.alerts.map(
+  (a) => a.rule,
+);
 
 const report = await call<Report>("GET", "/report?format=json");
 const activeKeys: number = report.active_keys;
@@ -125,4 +139,16 @@ console.log(
     controls: controls.length,
   }),
 );
-void [withStatus, secretAsNumber, hash, unknownStatus, alwaysCursor, keysAsRecord, alwaysRevokedAt, previousAsId, auditId, unknownCount, mean];
+void [
+  withStatus,
+  secretAsNumber,
+  hash,
+  unknownStatus,
+  alwaysCursor,
+  keysAsRecord,
+  alwaysRevokedAt,
+  previousAsId,
+  auditId,
+  unknownCount,
+  mean,
+];
