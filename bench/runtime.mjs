@@ -123,6 +123,10 @@ export async function startRuntime(workers, stateDir, { inspect = [] } = {}) {
       mf,
       urls,
       pids,
+      /** CPU seconds (user + system) the runtime's workerd process(es) have used so far; null without /proc. */
+      cpuSeconds() {
+        return pids.length === 0 ? null : pids.reduce((total, pid) => total + cpuSeconds(pid), 0);
+      },
       /** Current and peak resident memory of the runtime's workerd process(es), in MiB. */
       memory() {
         if (pids.length === 0) return { rss_mib: null, peak_rss_mib: null };

@@ -6,25 +6,33 @@
 // counting pass, no flood), written to bench/tmp/results.only.json: for working on one path.
 // `--many-keys=<n>`: the many-keys scenario with n keys instead of 10,000 (e.g. 2,000, to see it with every
 // key's object kept awake: `npm run bench -- --only=rotated --many-keys=2000`).
+// `npm run bench -- --edge [--rtt-ms=80 --kv-ms=10 --d1-ms=30]`: only the edge mode (bench/edge.mjs): paced
+// load at 1 to 1,000 requests per second with the bindings' latency simulated; merges its `edge` section into
+// bench/results.json. `--rates=1,10`: only those rates, written to bench/tmp/results.edge-only.json. A smoke
+// run also runs a short edge mode (`--smoke --edge`: only that).
 //
 // 1. Builds the Worker exactly as `wrangler deploy` would, and an instrumented build (bench/instrumented-entry.ts).
 // 2. Timing pass: boots the real bundle in workerd through the miniflare API (not `wrangler dev`, whose proxy
 //    is several times slower) with D1, KV and Durable Objects on a temporary directory, the origin a no-op
 //    Worker behind the ORIGIN service binding, and in the same runtime the floors: a no-op Worker, a
-//    pass-through proxy to the same origin, and the caller Worker calling a no-op RPC entrypoint. Loads each
-//    floor and scenario from this process with autocannon over loopback: a warm-up, then a bounded run.
+//    pass-through proxy to the same origin, the caller Worker calling a no-op RPC entrypoint, and primitive
+//    floors (the pass-through proxy plus one runtime primitive each). Loads each floor and scenario from this
+//    process with autocannon over loopback: a warm-up, then a bounded run. Then, in the same runtime, CPU µs
+//    per request (bench/cpu.mjs): workerd's CPU time from /proc over a fixed number of requests, in rounds.
 // 3. Counting pass: the instrumented build on the same storage counts D1 statements, KV reads and writes and
 //    Durable Object calls over a fixed number of requests per scenario.
 // 4. Flood: 100,000 distinct unknown keys, with the memory of workerd and of the authorizer's isolate.
 // 5. Prints a table and writes bench/results.json (a smoke run writes bench/tmp/results.smoke.json).
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { keyContext } from "../bench/admin.mjs";
 import { unknownKey } from "../bench/keys.mjs";
+import { cpuPass } from "../bench/cpu.mjs";
+import { edgeSettings, runEdge } from "../bench/edge.mjs";
 import { keySource, runLoad, statusesAsExpected } from "../bench/load.mjs";
-import { formatTable, loadAverage, machineInfo, summarize } from "../bench/report.mjs";
+import { formatEdgeTable, formatTable, loadAverage, machineInfo, summarize } from "../bench/report.mjs";
 import { authorizerWorker, benchWorker, build, isolateHeap, migrate, ROOT, startRuntime } from "../bench/runtime.mjs";
 import { SCENARIOS } from "../bench/scenarios.mjs";
 
@@ -34,6 +42,28 @@ const MANY_KEYS = Number(process.argv.find((a) => a.startsWith("--many-keys="))?
 if (process.argv.some((a) => a.startsWith("--many-keys=")) && !(Number.isInteger(MANY_KEYS) && MANY_KEYS >= 10)) {
   throw new Error("--many-keys=<n> takes a whole number of at least 10");
 }
+const EDGE_ONLY = process.argv.includes("--edge");
+/** A non-negative number of milliseconds from `--<name>=<ms>`, or the default. */
+function msFlag(name, fallback) {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  if (arg === undefined) return fallback;
+  const ms = Number(arg.slice(name.length + 3));
+  if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`--${name}=<ms> takes a number of milliseconds, 0 or more`);
+  return ms;
+}
+const RATES =
+  process.argv
+    .find((a) => a.startsWith("--rates="))
+    ?.slice("--rates=".length)
+    .split(",")
+    .map(Number) ?? null;
+const EDGE = edgeSettings({
+  smoke: SMOKE,
+  rttMs: msFlag("rtt-ms", 80),
+  kvMs: msFlag("kv-ms", 10),
+  d1Ms: msFlag("d1-ms", 30),
+  rates: RATES,
+});
 const TMP = join(ROOT, "bench/tmp");
 const PATH = "/api/v1/x";
 
@@ -43,6 +73,17 @@ const SETTINGS = {
   warmup_s: SMOKE ? 0.3 : 2,
   seconds: SMOKE ? 1 : 10,
   max_requests: SMOKE ? 20_000 : 250_000,
+  /**
+   * CPU per request (bench/cpu.mjs): rounds, and requests per round (autocannon `amount`) for each floor and
+   * scenario, fewer for scenarios under 1,000 rps in the timing pass, after cpu_warmup requests; the first-use
+   * scenario's run is cold_cpu_keys fresh keys. Each run starts once workerd is idle (at most cpu_idle_max_ms).
+   */
+  cpu_rounds: SMOKE ? 2 : 3,
+  cpu_requests: SMOKE ? 300 : 10_000,
+  cpu_requests_slow: SMOKE ? 100 : 3_000,
+  cpu_warmup: SMOKE ? 50 : 500,
+  cold_cpu_keys: SMOKE ? 50 : 1_000,
+  cpu_idle_max_ms: SMOKE ? 0 : 15_000,
   /** Requests counted per scenario in the counting pass (at least one round of a rotated key list). */
   count_requests: SMOKE ? 200 : 2_000,
   many_keys: Number.isInteger(MANY_KEYS) ? MANY_KEYS : SMOKE ? 200 : 10_000,
@@ -91,8 +132,9 @@ async function prepareScenarios(ctx) {
     log(`preparing keys: ${name}`);
     if (s.once) {
       const timingKeys = await s.keys({ ...ctx, count: SETTINGS.cold_keys });
+      const cpuKeys = await s.keys({ ...ctx, count: SETTINGS.cold_cpu_keys });
       const countingKeys = await s.keys({ ...ctx, count: SETTINGS.count_requests });
-      prepared.push({ ...s, name, timingKeys, countingKeys });
+      prepared.push({ ...s, name, timingKeys, cpuKeys, countingKeys });
     } else {
       const keys = await s.keys(ctx);
       prepared.push({ ...s, name, timingKeys: keys, countingKeys: keys });
@@ -113,10 +155,53 @@ async function measure(runtime, url, keys, { prime, once } = {}) {
   return { ...result, rss_mib, peak_rss_mib: peakReset ? peak_rss_mib : null };
 }
 
+/**
+ * What the CPU pass measures: every floor, and every scenario with keys like its timing pass's (keys used
+ * once: fresh ones; keys made per request: a pool of their own; a primed key list: primed again first).
+ */
+function cpuItems(runtime, floors, scenarios, results) {
+  const floorItems = floors.map((f) => ({
+    id: `floor: ${f.name}`,
+    url: `${runtime.urls[f.worker]}${PATH}`,
+    keys: () => keySource([FLOOR_KEY]),
+    amount: SETTINGS.cpu_requests,
+    warmup: SETTINGS.cpu_warmup,
+    repeat: true,
+  }));
+  const scenarioItems = scenarios.map((s, i) => {
+    const amount = s.once
+      ? s.cpuKeys.length
+      : results[i].rps < 1_000
+        ? SETTINGS.cpu_requests_slow
+        : SETTINGS.cpu_requests;
+    const warmup = s.once ? 0 : s.prime ? s.timingKeys.length : SETTINGS.cpu_warmup;
+    const keys = s.once
+      ? () => keySource(s.cpuKeys, { once: true })
+      : typeof s.timingKeys === "function"
+        ? () => keySource(s.timingKeys, { pregenerate: warmup + amount })
+        : () => keySource(s.timingKeys);
+    return {
+      id: `scenario: ${s.name}`,
+      url: targetUrl(runtime.urls, s),
+      keys,
+      amount,
+      warmup,
+      repeat: !s.once && !s.prime,
+    };
+  });
+  return [...floorItems, ...scenarioItems];
+}
+
+/** `primitive`: the pass-through proxy plus one runtime primitive (bench/workers/proxy-*.js). */
 const FLOORS = [
   { name: "noop", worker: "noop" },
   { name: "proxy", worker: "proxy" },
   { name: "rpc", worker: "caller-floor" },
+  { name: "proxy + new Request with copied headers", worker: "proxy-new-request", primitive: true },
+  { name: "proxy + response re-wrapped with headers", worker: "proxy-rewrap-response", primitive: true },
+  { name: "proxy + AbortController signal and timer", worker: "proxy-abort-signal", primitive: true },
+  { name: "proxy + crypto.randomUUID()", worker: "proxy-random-uuid", primitive: true },
+  { name: "proxy + SHA-256 of the key (TextEncoder)", worker: "proxy-sha256", primitive: true },
 ];
 
 async function measureFloors(runtime) {
@@ -202,6 +287,7 @@ async function timingPass(bundle, state, adminToken) {
       benchWorker("proxy", "proxy.js", { ORIGIN: "origin" }),
       benchWorker("caller", "caller.js", { AUTH: { name: "authorizer", entrypoint: "AuthService" } }),
       benchWorker("caller-floor", "caller.js", { AUTH: { name: "noop", entrypoint: "NoopAuth" } }),
+      ...FLOORS.filter((f) => f.primitive).map((f) => benchWorker(f.worker, `${f.worker}.js`, { ORIGIN: "origin" })),
     ],
     state,
   );
@@ -227,7 +313,16 @@ async function timingPass(bundle, state, adminToken) {
       });
     }
     const floorsAfter = await measureFloors(runtime);
-    return { scenarios, results, floorsBefore, floorsAfter };
+    await settle(runtime);
+    const cpu = await cpuPass({
+      runtime,
+      items: cpuItems(runtime, FLOORS, scenarios, results),
+      rounds: SETTINGS.cpu_rounds,
+      idleMaxMs: SETTINGS.cpu_idle_max_ms,
+      load,
+      log,
+    });
+    return { scenarios, results, floorsBefore, floorsAfter, cpu };
   } finally {
     active.delete(runtime);
     await runtime.mf.dispose();
@@ -245,7 +340,9 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
     state,
   );
   active.add(runtime);
-  // Each authorizer instance counts its own calls; the "throttled" scenarios run on the second one.
+  // Each authorizer instance counts its own calls; the "throttled" scenarios run on the second one. The
+  // per-key counts are the edge mode's.
+  const totals = ({ by_key, ...counted }) => counted;
   const counts = async (s) =>
     (
       await fetch(`${runtime.urls[s.via === "throttled" ? "authorizer-throttled" : "authorizer"]}/__bench/counts`)
@@ -266,9 +363,9 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
         : Math.max(SETTINGS.count_requests, Array.isArray(s.countingKeys) ? s.countingKeys.length : 0);
       const r = await load(url, keys, { amount });
       await sleep(100); // cache refills run in waitUntil, just after the responses
-      const during = await counts(s);
+      const during = totals(await counts(s));
       // Also lets this scenario's deferred work finish before the next one is counted.
-      const after = (await settle(runtime)) > 0 ? await counts(s) : null;
+      const after = (await settle(runtime)) > 0 ? totals(await counts(s)) : null;
       const per1k = (n) => Math.round((n * 1000 * 10) / r.requests) / 10;
       out.push({
         requests: r.requests,
@@ -286,6 +383,64 @@ async function countingPass(instrumented, state, adminToken, scenarios) {
   }
 }
 
+/** A fresh storage directory: in memory where there is a tmpfs (local Durable Objects would wait on the disk). */
+function newState() {
+  const state = mkdtempSync(existsSync("/dev/shm") ? "/dev/shm/edge-key-authorizer-bench-" : join(TMP, "state-"));
+  stateDirs.add(state);
+  return state;
+}
+
+function dropState(state) {
+  rmSync(state, { recursive: true, force: true });
+  stateDirs.delete(state);
+}
+
+/** The edge mode on storage of its own: the `edge` section of the results, with its own machine and run time. */
+async function edgeSection(instrumented, adminToken) {
+  const machine = machineInfo(ROOT);
+  const started = Date.now();
+  const state = newState();
+  try {
+    const { floors, scenarios } = await runEdge({
+      bundle: instrumented,
+      state,
+      adminToken,
+      settings: EDGE,
+      log,
+      active,
+    });
+    const run_seconds = Math.round((Date.now() - started) / 1000);
+    return {
+      machine: { ...machine, load_average_at_end: loadAverage() },
+      settings: EDGE,
+      run_seconds,
+      floors,
+      scenarios,
+    };
+  } finally {
+    dropState(state);
+  }
+}
+
+/** The results file as it is, or {} if there is none yet. */
+function readResults(file) {
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+}
+
+function reportWrong(rows) {
+  for (const r of rows) {
+    console.error(
+      `WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.cpu && !statusesAsExpected(r.cpu, r.expect) ? `, CPU run ${JSON.stringify(r.cpu.statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`,
+    );
+  }
+  if (rows.length > 0) process.exitCode = 1;
+}
+
+const edgeRows = (edge) => [
+  ...edge.floors.map((f) => ({ ...f, name: `edge floor at ${f.rate_rps} rps`, expect: 200 })),
+  ...edge.scenarios.map((s) => ({ ...s, name: `edge, key limit ${s.key_limit} at ${s.rate_rps} rps`, expect: 200 })),
+];
+
 async function main() {
   mkdirSync(TMP, { recursive: true });
   writeFileSync(join(TMP, "workerd.log"), ""); // the Workers' log lines of this run (bench/runtime.mjs)
@@ -293,10 +448,25 @@ async function main() {
   log("building the Worker and the instrumented build…");
   const bundle = build(join(TMP, "build"));
   const instrumented = build(join(TMP, "instrumented"), "bench/instrumented-entry.ts");
-  // In memory where there is a tmpfs (the local Durable Objects would otherwise wait on the disk).
-  const state = mkdtempSync(existsSync("/dev/shm") ? "/dev/shm/edge-key-authorizer-bench-" : join(TMP, "state-"));
-  stateDirs.add(state);
   const adminToken = randomBytes(32).toString("base64url");
+
+  if (EDGE_ONLY) {
+    const edge = await edgeSection(instrumented, adminToken);
+    // A full edge run goes into bench/results.json beside the last full run's sections.
+    const file = SMOKE
+      ? join(TMP, "results.edge-smoke.json")
+      : RATES
+        ? join(TMP, "results.edge-only.json")
+        : join(ROOT, "bench/results.json");
+    const previous = SMOKE || RATES ? {} : readResults(file);
+    writeFileSync(file, `${JSON.stringify({ ...previous, edge }, null, 2)}\n`);
+    console.log(formatEdgeTable(edge));
+    console.log(`\nWritten: ${file} (edge)`);
+    reportWrong(edgeRows(edge).filter((r) => !r.ok));
+    return;
+  }
+
+  const state = newState();
   let timing;
   let counting;
   let flood;
@@ -307,9 +477,16 @@ async function main() {
       flood = await floodPass(bundle, state, adminToken);
     }
   } finally {
-    rmSync(state, { recursive: true, force: true });
-    stateDirs.delete(state);
+    dropState(state);
   }
+  // A smoke run also runs the edge mode briefly; a full run keeps the edge section of the last --edge run.
+  const file =
+    ONLY !== null
+      ? join(TMP, "results.only.json")
+      : SMOKE
+        ? join(TMP, "results.smoke.json")
+        : join(ROOT, "bench/results.json");
+  const edge = SMOKE ? await edgeSection(instrumented, adminToken) : ONLY === null ? readResults(file).edge : undefined;
 
   const { floors, scenarios } = summarize(FLOORS, timing, counting);
   const report = {
@@ -318,26 +495,21 @@ async function main() {
     floors,
     scenarios,
     flood,
+    edge,
   };
-  const file =
-    ONLY !== null
-      ? join(TMP, "results.only.json")
-      : SMOKE
-        ? join(TMP, "results.smoke.json")
-        : join(ROOT, "bench/results.json");
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatTable(report));
+  if (SMOKE && edge) console.log(`\n${formatEdgeTable(edge)}`);
   console.log(`\nWritten: ${file}`);
 
-  const wrong = [...floors, ...scenarios, ...(flood ? [{ name: "flood", ...flood }] : [])].filter((r) => !r.ok);
-  if (wrong.length > 0) {
-    for (const r of wrong) {
-      console.error(
-        `WRONG: ${r.name}: expected every response to be ${r.expect}; got ${JSON.stringify(r.statuses)}${r.counting_statuses ? `, counting pass ${JSON.stringify(r.counting_statuses)}` : ""}${r.errors ? `, ${r.errors} errors` : ""}${r.timeouts ? `, ${r.timeouts} timeouts` : ""}`,
-      );
-    }
-    process.exitCode = 1;
-  }
+  reportWrong(
+    [
+      ...floors,
+      ...scenarios,
+      ...(flood ? [{ name: "flood", ...flood }] : []),
+      ...(SMOKE && edge ? edgeRows(edge) : []),
+    ].filter((r) => !r.ok),
+  );
 }
 
 /** Runtimes to dispose and storage to delete if the run is interrupted. */
