@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { signaturePayload } from "../../src/gateway/proxy";
 import { CONFIG_RETRY_AFTER_S } from "../../src/http/problem";
 import { hmacSha256Hex } from "../../src/util/secrets";
-import { callWith, mintKey, problemOf, type Echo } from "../helpers";
+import { callWith, mintKey, originSaw, problemOf, type Echo } from "../helpers";
 import { epochSeconds } from "../../src/util/time";
-import { testClock, useRealClock } from "../clock";
+import { hasSettled, testClock, until, useRealClock } from "../clock";
 
 const CORS_POLICY = JSON.stringify({
   allowed_origins: ["https://app.example.com"],
@@ -141,6 +141,22 @@ describe("origin connection", () => {
     const res = await callWith({ ORIGIN_TIMEOUT_MS: "100" }, "/slow", { headers: { "X-API-Key": apiKey } });
     expect(res.status).toBe(504);
     expect((await problemOf(res)).code).toBe("origin_timeout");
+  });
+
+  it("an ORIGIN_URL origin has the same deadline: 504 origin_timeout once ORIGIN_TIMEOUT_MS has passed", async () => {
+    const { apiKey } = await mintKey();
+    const trace = crypto.randomUUID();
+    const settings = { ORIGIN_URL: "https://hang.test/", ORIGIN_TIMEOUT_MS: "100" };
+    const response = callWith(settings, "/api/v1/x", { headers: { "X-API-Key": apiKey, "X-Test-Trace": trace } });
+    await until(() => originSaw(trace), "the request at the origin");
+    expect(testClock.pendingDeadlines).toBe(1); // the origin's, and nothing else
+    testClock.advance(99);
+    expect(await hasSettled(response)).toBe(false);
+    testClock.advance(1);
+    const res = await response;
+    expect(res.status).toBe(504);
+    expect((await problemOf(res)).code).toBe("origin_timeout");
+    expect(testClock.pendingDeadlines).toBe(0);
   });
 
   it("the deadline is for the origin's headers: a body that streams for longer arrives whole", async () => {
