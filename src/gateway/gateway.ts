@@ -75,6 +75,7 @@ async function authorizeAndForward(
   if (!loaded.ok) return problem("authorizer_unavailable", { requestId, retryAfterSeconds: CONFIG_RETRY_AFTER_S });
   const { config } = loaded;
   const realm = config.realm;
+  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
   const cors = corsHeaders(request, config.cors);
 
   if (!isSupportedMethod(request.method)) {
@@ -89,18 +90,12 @@ async function authorizeAndForward(
   if (hasCredentialInQuery(url, config.vendor)) {
     // Refused first; recording the exposure (one of our keys in a URL) runs after the answer.
     const exposure = { url, method: request.method, ip: request.headers.get("CF-Connecting-IP") };
-    const scope = {
-      env,
-      requestId,
-      waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p),
-      actor: { kind: "gateway" } as const,
-    };
+    const scope = { env, requestId, waitUntil, actor: { kind: "gateway" } as const };
     ctx.waitUntil(recordQueryExposure(scope, config, exposure, now));
     return problem("key_in_query", { requestId, headers: cors });
   }
   if (isPreflight(request)) return answerPreflight(request, config.cors, requestId);
 
-  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
   const decisions = decisionSink(env, waitUntil);
   const credential = readCredential(request.headers);
   if (credential.kind === "missing") {
