@@ -3,7 +3,7 @@
  * binds its values as parameters; every admin mutation is written in one batch (one transaction) with the
  * audit row that records it.
  */
-import { auditIfChanged, auditStatement, type AuditEntry } from "./audit-log";
+import { auditIfChanged, auditStatement, keySubject, type AuditEntry } from "../audit/audit-log";
 import { jsonArrays } from "../util/json-chunks";
 import { recordToColumns, rowToRecord, type KeyRecord, type KeyRow } from "./key-record";
 
@@ -55,7 +55,7 @@ export async function insertKey(db: D1Database, record: KeyRecord, keyHash: stri
   const insert = db
     .prepare(`INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) VALUES (${KEY_COLUMNS.map(() => "?").join(", ")})`)
     .bind(...KEY_COLUMNS.map((c) => columns[c]));
-  await db.batch([insert, auditStatement(db, record.id, audit)]);
+  await db.batch([insert, auditStatement(db, keySubject(record.id), audit)]);
 }
 
 export async function findKeyByHash(db: D1Database, keyHash: string): Promise<KeyRecord | null> {
@@ -92,7 +92,7 @@ async function changeWithAudit(
   keyId: string,
   audit: AuditEntry,
 ): Promise<{ changed: boolean }> {
-  const [result] = await db.batch([change, auditIfChanged(db, keyId, audit)]);
+  const [result] = await db.batch([change, auditIfChanged(db, keySubject(keyId), audit)]);
   return { changed: (result?.meta.changes ?? 0) > 0 };
 }
 
@@ -174,8 +174,8 @@ export async function writeRotation(
         `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) SELECT ${KEY_COLUMNS.map(() => "?").join(", ")} WHERE changes() > 0`,
       )
       .bind(...KEY_COLUMNS.map((c) => columns[c])),
-    auditIfChanged(db, predecessor.id, audits.predecessor),
-    auditIfChanged(db, successor.id, audits.successor),
+    auditIfChanged(db, keySubject(predecessor.id), audits.predecessor),
+    auditIfChanged(db, keySubject(successor.id), audits.successor),
   ]);
   return { rotated: (update?.meta.changes ?? 0) > 0 };
 }

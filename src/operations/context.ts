@@ -4,7 +4,7 @@
  * build one from their request, and the console and the portal will too.
  */
 import type { RequestScope } from "../http/context";
-import type { AuditAction, AuditEntry } from "../keys/audit-log";
+import type { AuditAction, AuditEntry } from "../audit/audit-log";
 import type { Actor } from "./actor";
 import { actorName } from "./actor";
 

@@ -1,7 +1,7 @@
 /** Read the audit log: every key mutation, newest first, a page at a time. */
 import * as z from "zod";
 import { invalidField } from "../http/json-body";
-import { auditRowSchema, findAuditPage } from "../keys/audit-log";
+import { auditRowSchema, findAuditPage } from "../audit/audit-log";
 import type { AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import type { listAuditQuery } from "./schemas";

@@ -66,7 +66,7 @@ describe("Access JWT", () => {
     const res = await createWith(await sign(validClaims()));
     expect(res.status).toBe(201);
     const { key } = (await res.json()) as CreateKeyResult;
-    const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ?")
+    const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE subject_type = 'key' AND subject_id = ?")
       .bind(key.id)
       .first<{ actor: string }>();
     expect(row?.actor).toBe("ops@example.com");

@@ -107,7 +107,7 @@ describe("security", () => {
 
   it("records the admin credential's name as the actor, never the token itself", async () => {
     const { id } = await mintKey();
-    const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ?")
+    const row = await env.DB.prepare("SELECT actor FROM audit_log WHERE subject_type = 'key' AND subject_id = ?")
       .bind(id)
       .first<{ actor: string }>();
     expect(row?.actor).toBe("ADMIN_TOKEN");

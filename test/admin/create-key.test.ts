@@ -65,12 +65,12 @@ describe("happy path", () => {
 
   it("writes a create audit row in the same batch, with the settings and no secret", async () => {
     const { apiKey, id } = await mintKey({ scopes: ["write"] });
-    const rows = await env.DB.prepare("SELECT * FROM audit_log WHERE key_id = ?")
+    const rows = await env.DB.prepare("SELECT * FROM audit_log WHERE subject_type = 'key' AND subject_id = ?")
       .bind(id)
       .all<Record<string, string>>();
     expect(rows.results).toHaveLength(1);
     const row = rows.results[0]!;
-    expect(row).toMatchObject({ actor: "ADMIN_TOKEN", action: "create", key_id: id });
+    expect(row).toMatchObject({ actor: "ADMIN_TOKEN", action: "create", subject_id: id, consumer_id: "owner-1" });
     expect(row.request_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.parse(row.changes!).scopes).toEqual(["write"]);
     expect(row.changes).not.toContain(apiKey);

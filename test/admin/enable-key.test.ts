@@ -14,7 +14,11 @@ describe("happy path", () => {
     expect(((await res.json()) as KeyView).status).toBe("active");
     expect((await through(apiKey)).status).toBe(200);
     expect((await admin(`/keys/${id}/enable`)).status).toBe(200);
-    const actions = await env.DB.prepare("SELECT action FROM audit_log WHERE key_id = ? ORDER BY id").bind(id).all();
+    const actions = await env.DB.prepare(
+      "SELECT action FROM audit_log WHERE subject_type = 'key' AND subject_id = ? ORDER BY id",
+    )
+      .bind(id)
+      .all();
     expect(actions.results.map((r) => r.action)).toEqual(["create", "disable", "enable"]);
   });
 });

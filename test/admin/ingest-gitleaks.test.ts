@@ -76,7 +76,9 @@ describe("happy path", () => {
       outcome: "revoked",
     });
     expect(event!.revoked_at).not.toBeNull();
-    const audit = await env.DB.prepare("SELECT actor FROM audit_log WHERE key_id = ? AND action = 'revoke'")
+    const audit = await env.DB.prepare(
+      "SELECT actor FROM audit_log WHERE subject_type = 'key' AND subject_id = ? AND action = 'revoke'",
+    )
       .bind(leaked.id)
       .first();
     expect(audit?.actor).toBe("ADMIN_TOKEN");

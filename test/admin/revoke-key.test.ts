@@ -16,7 +16,11 @@ describe("happy path", () => {
     const key = (await second.json()) as KeyView;
     expect(key.status).toBe("revoked");
     expect(key.revoke_reason).toBe("leaked in a log");
-    const audits = await env.DB.prepare("SELECT action FROM audit_log WHERE key_id = ? ORDER BY id").bind(id).all();
+    const audits = await env.DB.prepare(
+      "SELECT action FROM audit_log WHERE subject_type = 'key' AND subject_id = ? ORDER BY id",
+    )
+      .bind(id)
+      .all();
     expect(audits.results.map((r) => r.action)).toEqual(["create", "revoke"]);
   });
 

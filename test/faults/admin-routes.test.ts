@@ -33,7 +33,9 @@ async function adminWith(overrides: Partial<Cloudflare.Env>, method: string, pat
 }
 
 const auditRows = async (id: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE key_id = ?").bind(id).first<{ n: number }>())!.n;
+  (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE subject_type = 'key' AND subject_id = ?")
+    .bind(id)
+    .first<{ n: number }>())!.n;
 const statusOf = async (id: string) =>
   (await env.DB.prepare("SELECT status FROM api_keys WHERE id = ?").bind(id).first<{ status: string }>())!.status;
 

@@ -58,7 +58,9 @@ const eventsOf = async (keyId: string) =>
 const keyStatus = async (id: string) =>
   (await env.DB.prepare("SELECT status FROM api_keys WHERE id = ?").bind(id).first<{ status: string }>())!.status;
 const revokeAudits = async (id: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE key_id = ? AND action = 'revoke'")
+  (await env.DB.prepare(
+    "SELECT COUNT(*) AS n FROM audit_log WHERE subject_type = 'key' AND subject_id = ? AND action = 'revoke'",
+  )
     .bind(id)
     .first<{ n: number }>())!.n;
 

@@ -98,7 +98,9 @@ describe("a signed alert", () => {
     expect(event!.revoked_at).toBeGreaterThanOrEqual(event!.reported_at);
     expect(event!.fingerprint).not.toContain(await sha256Hex(apiKey));
 
-    const audit = await env.DB.prepare("SELECT actor, changes FROM audit_log WHERE key_id = ? AND action = 'revoke'")
+    const audit = await env.DB.prepare(
+      "SELECT actor, changes FROM audit_log WHERE subject_type = 'key' AND subject_id = ? AND action = 'revoke'",
+    )
       .bind(id)
       .all<{ actor: string; changes: string }>();
     expect(audit.results).toHaveLength(1);
@@ -144,7 +146,9 @@ describe("a signed alert", () => {
     expect(await replay.json()).toEqual(await first.json());
     expect(await eventsOf(id)).toHaveLength(1);
     expect(
-      (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE key_id = ? AND action = 'revoke'")
+      (await env.DB.prepare(
+        "SELECT COUNT(*) AS n FROM audit_log WHERE subject_type = 'key' AND subject_id = ? AND action = 'revoke'",
+      )
         .bind(id)
         .first<{ n: number }>())!.n,
     ).toBe(1);
