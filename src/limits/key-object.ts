@@ -51,6 +51,8 @@ export interface AcquireRequest {
   version: number;
   /** Tokens wanted: one for this request, more to keep as a lease. */
   want: number;
+  /** A refill ahead of need: every token granted is held for later requests, none is spent now. */
+  ahead?: boolean;
 }
 
 export type KeyRefusal = "key_revoked" | "key_disabled" | "key_expired" | "invalid_key";
@@ -116,6 +118,8 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       key = (await this.#readFromD1(request.keyId)) ?? undefined;
       if (clock.now() >= pending.until) this.#endPendingChange(request.keyId);
       if (!key) return { ok: false, code: "invalid_key", version: 0 };
+      // No lease outlives the request, so a refill gets nothing: the isolate asks again with a request.
+      if (request.ahead) return { ok: false, code: "stale", version: key.version };
       request = { ...request, want: 1 };
     } else if (!key || key.version < request.version) {
       key = (await this.#load(request.keyId)) ?? undefined;
@@ -151,7 +155,8 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       key.grace_until ?? Number.POSITIVE_INFINITY,
       ...result.states.map((s) => s.reset_at),
     );
-    if (result.granted > 1) {
+    // What the isolate holds for later must lapse before a change to the key returns.
+    if (result.granted > (request.ahead ? 0 : 1)) {
       this.#leaseHorizon.set(key.id, Math.max(this.#leaseHorizon.get(key.id) ?? 0, leaseExpiresAt));
     }
     this.#persist(now);
