@@ -10,6 +10,7 @@ import { isReservedPath } from "./reserved-paths";
 
 export { AuthService } from "./rpc/auth-service";
 export { KeyObject } from "./limits/key-object";
+export { ConsumerObject } from "./consumers/consumer-object";
 
 export default {
   fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext) {

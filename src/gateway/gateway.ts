@@ -119,7 +119,7 @@ async function authorizeAndForward(
   );
   if (!decision.valid) {
     const retryAfter =
-      decision.retry_at !== undefined
+      typeof decision.retry_at === "number"
         ? retryAfterSeconds(decision.retry_at, now)
         : decision.code === "authorizer_unavailable"
           ? 5

@@ -9,6 +9,7 @@ export const PROBLEMS = {
   key_revoked: { status: 401, title: "The API key has been revoked" },
   key_expired: { status: 401, title: "The API key has expired" },
   key_disabled: { status: 401, title: "The API key is disabled" },
+  consumer_disabled: { status: 401, title: "The key's consumer is disabled" },
   ip_not_allowed: { status: 403, title: "The client address is not allowed for this key" },
   origin_not_allowed: { status: 403, title: "The Origin is not allowed" },
   route_not_allowed: { status: 403, title: "This key may not call this route" },
@@ -43,6 +44,7 @@ const INVALID_TOKEN_CODES: ReadonlySet<ProblemCode> = new Set([
   "key_revoked",
   "key_expired",
   "key_disabled",
+  "consumer_disabled",
 ]);
 
 export interface ProblemOptions {

@@ -21,7 +21,7 @@ import { effectiveStatus } from "../keys/key-record";
 import { findKeyStateById, type KeyStateColumns } from "../keys/store";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
-import { leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
+import { giveBack, leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
 
 /** A lease lives at most this long; it is also the longest an admin change waits for old leases to lapse. */
 export const LEASE_MS = 1_000;
@@ -49,8 +49,10 @@ export interface AcquireRequest {
   keyId: string;
   /** The version of the record the isolate checked the request against. */
   version: number;
-  /** Tokens wanted: one for this request, more to keep as a lease. */
+  /** Tokens wanted in all, at least `cost`: this request's own, more to keep as a lease. */
   want: number;
+  /** Tokens the request itself needs, all or nothing (its route's cost; default 1). */
+  cost?: number;
   /** A refill ahead of need: every token granted is held for later requests, none is spent now. */
   ahead?: boolean;
 }
@@ -62,7 +64,8 @@ export type AcquireResult =
   | { ok: true; version: number; granted: number; leaseExpiresAt: number; limits: LimitState[] }
   | { ok: false; code: "stale"; version: number }
   | { ok: false; code: KeyRefusal; version: number }
-  | { ok: false; code: LimitRefusal; version: number; retryAt: number; limits: LimitState[] };
+  /** `retryAt` is null when the request needs more than a limit's whole size: it can never be admitted. */
+  | { ok: false; code: LimitRefusal; version: number; retryAt: number | null; limits: LimitState[] };
 
 /** Announced admin changes to one key that have not been pushed yet, and until when to wait for them. */
 interface PendingChange {
@@ -120,7 +123,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       if (!key) return { ok: false, code: "invalid_key", version: 0 };
       // No lease outlives the request, so a refill gets nothing: the isolate asks again with a request.
       if (request.ahead) return { ok: false, code: "stale", version: key.version };
-      request = { ...request, want: 1 };
+      request = { ...request, want: request.cost ?? 1 };
     } else if (!key || key.version < request.version) {
       key = (await this.#load(request.keyId)) ?? undefined;
       if (!key) return { ok: false, code: "invalid_key", version: 0 };
@@ -143,8 +146,9 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       return { ok: false, code, version: key.version };
     }
 
-    const want = Math.max(1, Math.min(request.want, leaseCap(key.rate_limits, LEASE_MS)));
-    const result = take(key.rate_limits, this.#counters, now, want);
+    const cost = request.cost ?? 1;
+    const want = Math.max(cost, Math.min(request.want, leaseCap(key.rate_limits, LEASE_MS)));
+    const result = take(key.rate_limits, this.#counters, now, want, cost);
     if ("exhausted" in result) {
       const code = result.exhausted.window_seconds >= QUOTA_WINDOW_SECONDS ? "quota_exceeded" : "rate_limited";
       return { ok: false, code, version: key.version, retryAt: result.retryAt, limits: result.states };
@@ -156,11 +160,19 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
       ...result.states.map((s) => s.reset_at),
     );
     // What the isolate holds for later must lapse before a change to the key returns.
-    if (result.granted > (request.ahead ? 0 : 1)) {
+    if (result.granted > (request.ahead ? 0 : cost)) {
       this.#leaseHorizon.set(key.id, Math.max(this.#leaseHorizon.get(key.id) ?? 0, leaseExpiresAt));
     }
     this.#persist(now);
     return { ok: true, version: key.version, granted: result.granted, leaseExpiresAt, limits: result.states };
+  }
+
+  /** Gives back tokens granted at `takenAt` for a request that the consumer's limits then refused. */
+  async refund(keyId: string, tokens: number, takenAt: number): Promise<void> {
+    const key = this.#keys.get(keyId);
+    if (!key) return;
+    giveBack(key.rate_limits, this.#counters, takenAt, clock.now(), tokens);
+    this.#persist(clock.now());
   }
 
   /**

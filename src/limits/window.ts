@@ -51,37 +51,61 @@ export function limitStates(
  * million per hour gets 277 per second-long lease.
  */
 export function leaseCap(limits: readonly RateLimit[], leaseMs: number): number {
-  let cap = Number.POSITIVE_INFINITY;
+  let cap = Number.POSITIVE_INFINITY; // no limits: nothing to exceed (the isolate caps what it asks for)
   for (const def of limits) cap = Math.min(cap, Math.floor((def.limit * leaseMs) / (def.window_seconds * SECOND_MS)));
-  return Math.max(1, Number.isFinite(cap) ? cap : 1);
+  return Math.max(1, cap);
 }
 
 export type TakeResult =
   | { granted: number; states: LimitState[] }
-  /** Nothing was taken from any limit. `retryAt` is when every exhausted limit has room again. */
-  | { granted: 0; states: LimitState[]; exhausted: LimitState; retryAt: number };
+  /**
+   * Nothing was taken from any limit. `retryAt` is when every blocking limit has room again, or null when the
+   * request needs more than a blocking limit's whole size and can never be admitted.
+   */
+  | { granted: 0; states: LimitState[]; exhausted: LimitState; retryAt: number | null };
 
 /**
- * Takes up to `want` tokens from every limit at once: as many as the tightest limit has left. If any limit
- * has none left, nothing is taken from any of them.
+ * Takes between `need` and `want` tokens from every limit at once: as many as the tightest limit has left.
+ * If any limit has fewer than `need` left, nothing is taken from any of them (all or nothing).
  */
 export function take(
   limits: readonly RateLimit[],
   counters: Map<string, Counter>,
   now: number,
   want: number,
+  need = 1,
 ): TakeResult {
   const before = limitStates(limits, counters, now);
-  const exhausted = before.filter((s) => s.remaining === 0);
-  if (exhausted.length > 0) {
-    const last = exhausted.reduce((a, b) => (b.reset_at > a.reset_at ? b : a));
-    return { granted: 0, states: before, exhausted: last, retryAt: last.reset_at };
+  const blocking = before.filter((s) => s.remaining < need);
+  if (blocking.length > 0) {
+    const last = blocking.reduce((a, b) => (b.reset_at > a.reset_at ? b : a));
+    const never = blocking.some((s) => s.limit < need);
+    return { granted: 0, states: before, exhausted: last, retryAt: never ? null : last.reset_at };
   }
-  const granted = Math.min(want, ...before.map((s) => s.remaining));
+  const granted = Math.max(need, Math.min(want, ...before.map((s) => s.remaining)));
   const states = before.map((s) => {
     const windowStart = s.reset_at - s.window_seconds * SECOND_MS;
     counters.set(s.name, { windowStart, used: s.limit - s.remaining + granted });
     return { ...s, remaining: s.remaining - granted };
   });
   return { granted, states };
+}
+
+/**
+ * Gives back tokens taken at `takenAt` and never used (a request refused by another limiter after this one
+ * granted it): each limit whose window is still the one they were taken in gets them back.
+ */
+export function giveBack(
+  limits: readonly RateLimit[],
+  counters: Map<string, Counter>,
+  takenAt: number,
+  now: number,
+  tokens: number,
+): void {
+  for (const def of limits) {
+    const counter = counters.get(def.name);
+    const start = windowStartOf(takenAt, def.window_seconds);
+    if (!counter || counter.windowStart !== start || windowStartOf(now, def.window_seconds) !== start) continue;
+    counters.set(def.name, { windowStart: start, used: Math.max(0, counter.used - tokens) });
+  }
 }

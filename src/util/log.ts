@@ -31,6 +31,8 @@ type DegradedMode =
 export interface LogFields {
   request_id?: string;
   key_id?: string;
+  /** A consumer's id (the keys' owner_id). */
+  consumer_id?: string;
   /** A problem code for refusals, or the admin action for mutations. */
   code?: string;
   degraded?: DegradedMode;

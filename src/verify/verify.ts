@@ -19,7 +19,7 @@ import {
 import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
 import { recordRefusal, throttledUntil } from "./throttle";
-import type { LimitState } from "../limits/window";
+import type { AdmissionLimit } from "../limits/leases";
 import { log } from "../util/log";
 import { ipInRanges } from "../util/ip";
 import { requiredScopes, routeMatches } from "../http/route-policy";
@@ -46,10 +46,20 @@ export type Decision =
       scopes: string[];
       environment: "live" | "test";
       metadata: Record<string, unknown>;
-      /** The key's limits after this request: what is left and when each window resets. */
-      limits: LimitState[];
+      /**
+       * The limits after this request: what is left and when each window resets; the key's own, then its
+       * consumer's (marked `subject: "consumer"`).
+       */
+      limits: AdmissionLimit[];
     }
-  | { valid: false; code: ProblemCode; required_scopes?: string[]; retry_at?: number; limits?: LimitState[] };
+  | {
+      valid: false;
+      code: ProblemCode;
+      required_scopes?: string[];
+      /** When a retry may succeed (epoch ms); null when the request needs more than a limit's whole size. */
+      retry_at?: number | null;
+      limits?: AdmissionLimit[];
+    };
 
 type Refusal = Extract<Decision, { valid: false }>;
 
@@ -72,7 +82,14 @@ export type VerifyStores = KeyStores & LimitStores & { decisions: DecisionSink }
 
 /** The bindings the verify path uses, from the Worker's env, and where its decisions are counted. */
 export function verifyStores(env: Cloudflare.Env, waitUntil: WaitUntil, decisions: DecisionSink): VerifyStores {
-  return { db: env.DB, kv: env.KEY_CACHE, keyObjects: env.KEY_OBJECT, waitUntil, decisions };
+  return {
+    db: env.DB,
+    kv: env.KEY_CACHE,
+    keyObjects: env.KEY_OBJECT,
+    consumerObjects: env.CONSUMER_OBJECT,
+    waitUntil,
+    decisions,
+  };
 }
 
 export async function verifyKey(
