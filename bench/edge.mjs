@@ -73,8 +73,11 @@ export async function runEdge({ bundle, state, adminToken, settings, log, active
     for (const rate of settings.rates_rps) {
       const n = settings.samples[rate];
       const warm = Math.max(3, Math.ceil(rate * settings.warmup_s));
-      const [large] = await ctx.mint(1, rateLimits(LARGE_LIMIT));
-      const [small] = await ctx.mint(1, rateLimits(DEFAULT_LIMIT));
+      // Each key has a consumer of its own (without shared limits), as an owner with one key has.
+      const [large] = await ctx.mint(1, { ...rateLimits(LARGE_LIMIT), owner_id: `edge-large-${rate}` });
+      const [small] = await ctx.mint(1, { ...rateLimits(DEFAULT_LIMIT), owner_id: `edge-default-${rate}` });
+      large.consumer = `edge-large-${rate}`;
+      small.consumer = `edge-default-${rate}`;
       const nSmall = Math.min(n, settings.default_key_max_samples);
       const agent = () => {
         const made = pacedAgent();
@@ -137,6 +140,7 @@ export async function runEdge({ bundle, state, adminToken, settings, log, active
       for (const s of streams.slice(1)) {
         const r = results.get(s.name);
         const k = byKey[s.id] ?? { object_calls: 0, tokens_granted: 0 };
+        const c = byKey[`consumer:${s.consumer}`] ?? { object_calls: 0 };
         const per1k = (v) => Math.round((v * 1000 * 10) / r.samples) / 10;
         scenarios.push({
           rate_rps: rate,
@@ -147,6 +151,7 @@ export async function runEdge({ bundle, state, adminToken, settings, log, active
           p90_added_ms: minus(r.p90_ms, floor.p90_ms),
           p99_added_ms: minus(r.p99_ms, floor.p99_ms),
           object_calls_per_1000: per1k(k.object_calls),
+          consumer_object_calls_per_1000: per1k(c.object_calls),
           tokens_granted_per_1000: per1k(k.tokens_granted),
           ok: allOk(r),
           ...r,

@@ -12,10 +12,14 @@
  * With the BENCH_OBJECT_RTT_MS, BENCH_KV_MS and BENCH_D1_MS vars set (the edge mode), each binding call also
  * waits that long (bench/delays.ts), under the counting wrappers.
  */
-import worker, { AuthService as RealAuthService, KeyObject as RealKeyObject } from "../src/index";
+import worker, {
+  AuthService as RealAuthService,
+  ConsumerObject as RealConsumerObject,
+  KeyObject as RealKeyObject,
+} from "../src/index";
 import { delayedD1, delayedKv, delayedObjects, delaysFrom } from "./delays";
 
-const counts = { d1_queries: 0, kv_reads: 0, kv_writes: 0, object_calls: 0 };
+const counts = { d1_queries: 0, kv_reads: 0, kv_writes: 0, object_calls: 0, consumer_object_calls: 0 };
 /** keyId → calls into its object, and tokens granted to it (acquire answers' `granted`). */
 let byKey: Record<string, { object_calls: number; tokens_granted: number }> = {};
 
@@ -88,7 +92,8 @@ function countingKv(kv: KVNamespace): KVNamespace {
 /** The key id an object call is about: acquire({ keyId }), prepareChange(keyId), applyChange({ id }). */
 function keyIdOf(arg: unknown): string {
   if (typeof arg === "string") return arg;
-  const a = arg as { keyId?: unknown; id?: unknown } | undefined;
+  const a = arg as { keyId?: unknown; id?: unknown; consumerId?: unknown } | undefined;
+  if (a?.consumerId !== undefined) return `consumer:${String(a.consumerId)}`;
   return String(a?.keyId ?? a?.id ?? "unknown");
 }
 
@@ -101,9 +106,9 @@ function perKey(keyId: string) {
   return entry;
 }
 
-function countingObjects(ns: Cloudflare.Env["KEY_OBJECT"]): Cloudflare.Env["KEY_OBJECT"] {
+function countingObjects<N extends object>(ns: N, total: "object_calls" | "consumer_object_calls"): N {
   const onCall = (_name: string, args: unknown[]) => {
-    counts.object_calls++;
+    counts[total]++;
     perKey(keyIdOf(args[0])).object_calls++;
   };
   const onResult = (name: string, result: unknown, args: unknown[]) => {
@@ -117,7 +122,7 @@ function countingObjects(ns: Cloudflare.Env["KEY_OBJECT"]): Cloudflare.Env["KEY_
     ns,
     () => {},
     (name, result) => (name === "get" ? counting(result as object, onCall, onResult) : result),
-  ) as Cloudflare.Env["KEY_OBJECT"];
+  );
 }
 
 /** The delay wrappers go under the counting ones: a delayed call is counted when it is made. */
@@ -127,7 +132,8 @@ function instrument(env: Cloudflare.Env): Cloudflare.Env {
     ...env,
     DB: countingD1(delayedD1(env.DB, delays.d1Ms)),
     KEY_CACHE: countingKv(delayedKv(env.KEY_CACHE, delays.kvMs)),
-    KEY_OBJECT: countingObjects(delayedObjects(env.KEY_OBJECT, delays.objectRttMs)),
+    KEY_OBJECT: countingObjects(delayedObjects(env.KEY_OBJECT, delays.objectRttMs), "object_calls"),
+    CONSUMER_OBJECT: countingObjects(delayedObjects(env.CONSUMER_OBJECT, delays.objectRttMs), "consumer_object_calls"),
   };
 }
 
@@ -140,6 +146,12 @@ export class AuthService extends RealAuthService {
 export class KeyObject extends RealKeyObject {
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     // The object's own D1 reads pay the D1 delay too: D1's primary is rarely where the object is.
+    super(ctx, { ...env, DB: countingD1(delayedD1(env.DB, delaysFrom(env).d1Ms)) });
+  }
+}
+
+export class ConsumerObject extends RealConsumerObject {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, { ...env, DB: countingD1(delayedD1(env.DB, delaysFrom(env).d1Ms)) });
   }
 }

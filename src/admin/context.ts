@@ -5,6 +5,7 @@ import { loadConfig, type Config } from "../config";
 import { configUnavailable, ProblemError } from "../http/problem";
 import { requestScope } from "../http/request-scope";
 import { KEY_ID_PATTERN } from "../keys/key-record";
+import { OWNER_ID_PATTERN as CONSUMER_ID_PATTERN } from "../operations/schemas";
 import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";
 import type { AdminActor } from "../operations/actor";
 import type { OperationContext } from "../operations/context";
@@ -35,6 +36,16 @@ export function keyIdParam(c: AdminContext): string {
   const id = c.req.param("id") ?? "";
   if (!KEY_ID_PATTERN.test(id)) throw new ProblemError("key_not_found");
   c.set("keyId", id);
+  return id;
+}
+
+/**
+ * The consumer id in the path: the owner grammar minus "." and "..", which are not safe path segments (an old
+ * owner id of that form is addressed with GET /consumers?id=…). Anything else is 404 `consumer_not_found`.
+ */
+export function consumerIdParam(c: AdminContext): string {
+  const id = c.req.param("id") ?? "";
+  if (!CONSUMER_ID_PATTERN.test(id) || id === "." || id === "..") throw new ProblemError("consumer_not_found");
   return id;
 }
 

@@ -25,6 +25,7 @@ import {
   revokeKeySchema,
   rotateKeySchema,
   updateKeySchema,
+  OWNER_ID_PATTERN,
   usageQuery,
 } from "../operations/schemas";
 import { keyUsageResult } from "../operations/usage";
@@ -42,6 +43,9 @@ import { listKeysRoute } from "./list-keys";
 import { revokeKeyRoute } from "./revoke-key";
 import { rotateKeyRoute } from "./rotate-key";
 import { disableKeyRoute, enableKeyRoute } from "./set-key-status";
+import { disableConsumerRoute, enableConsumerRoute } from "./set-consumer-status";
+import { revokeConsumerKeysRoute } from "./revoke-consumer-keys";
+import { consumerStatusSchema } from "../consumers/consumer-state";
 import { updateKeyRoute } from "./update-key";
 
 export interface Operation {
@@ -63,6 +67,7 @@ export interface Operation {
 }
 
 const KEY_ERRORS: ProblemCode[] = ["key_not_found", "invalid_request"];
+const CONSUMER_ERRORS: ProblemCode[] = ["consumer_not_found", "invalid_request"];
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -225,6 +230,33 @@ export const OPERATIONS: readonly Operation[] = [
     },
     errors: ["invalid_request"],
   },
+  {
+    method: "POST",
+    path: "/consumers/{id}/disable",
+    summary: "Disable a consumer: every key of it refused at once, until enabled",
+    handler: disableConsumerRoute,
+    body: emptyBodySchema,
+    success: { status: 200, description: "the consumer's status", result: consumerStatusSchema },
+    errors: CONSUMER_ERRORS,
+  },
+  {
+    method: "POST",
+    path: "/consumers/{id}/enable",
+    summary: "Enable a disabled consumer",
+    handler: enableConsumerRoute,
+    body: emptyBodySchema,
+    success: { status: 200, description: "the consumer's status", result: consumerStatusSchema },
+    errors: CONSUMER_ERRORS,
+  },
+  {
+    method: "POST",
+    path: "/consumers/{id}/revoke-keys",
+    summary: "Revoke every key of a consumer: refused at once, completed in batches",
+    handler: revokeConsumerKeysRoute,
+    body: revokeKeySchema,
+    success: { status: 200, description: "the consumer's status and the job's progress", result: consumerStatusSchema },
+    errors: CONSUMER_ERRORS,
+  },
 ];
 
 const COMMON_ERRORS: ProblemCode[] = [
@@ -277,13 +309,16 @@ function errorResponses(codes: ProblemCode[]) {
   );
 }
 
+/** The grammar of a path's `{id}`: a consumer's (the owner grammar; "." and ".." are 404) or a key's. */
+const idPattern = (path: string) => (path.startsWith("/consumers/") ? OWNER_ID_PATTERN.source : KEY_ID_PATTERN.source);
+
 /** The OpenAPI 3.1 document of the admin API, generated from OPERATIONS. */
 export function openApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const parameters = [
       ...(op.path.includes("{id}")
-        ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: KEY_ID_PATTERN.source } }]
+        ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: idPattern(op.path) } }]
         : []),
       ...Object.entries(op.query?.shape ?? {}).map(([name, schema]) => ({
         name,

@@ -17,6 +17,7 @@ import { log } from "../util/log";
 import { LEASE_MS } from "../limits/key-object";
 import { giveBack, leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "../limits/window";
 import { findConsumerState, type ConsumerState } from "./consumer-state";
+import { runRevokeKeys } from "./revoke-keys";
 
 /** How long an announced change keeps the object on D1's copy unless it is pushed sooner (as for keys). */
 const PENDING_CHANGE_MS = 60_000;
@@ -81,6 +82,7 @@ export class ConsumerObject extends DurableObject<Cloudflare.Env> {
     for (const [name, value] of ctx.storage.kv.list()) {
       if (name === "consumer") this.#state = value as ConsumerState & { loadedAt: number };
       else if (name === "pending") this.#pending = value as PendingChange;
+      else if (name === "revoke-keys") continue;
       else if (name === "counters") {
         const saved = value as { counters: [string, Counter][]; leaseHorizon: number };
         this.#counters = new Map(saved.counters);
@@ -146,6 +148,21 @@ export class ConsumerObject extends DurableObject<Cloudflare.Env> {
     if (!this.#state) return;
     giveBack(this.#state.rate_limits, this.#counters, takenAt, clock.now(), tokens);
     this.#persist();
+  }
+
+  /** Starts (or restarts) revoking the consumer's keys one batch after another, from this object's alarm. */
+  async startRevokeKeys(consumerId: string): Promise<void> {
+    this.ctx.storage.kv.put("revoke-keys", consumerId);
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** One run of revoke-keys; another is set while keys remain. A run that throws is retried by the runtime. */
+  override async alarm(): Promise<void> {
+    const consumerId = this.ctx.storage.kv.get<string>("revoke-keys");
+    if (consumerId === undefined) return;
+    const remaining = await runRevokeKeys(this.env, consumerId);
+    if (remaining > 0) await this.ctx.storage.setAlarm(Date.now());
+    else this.ctx.storage.kv.delete("revoke-keys");
   }
 
   /** Announces a change about to be written to D1 (see the key object's `prepareChange`). */

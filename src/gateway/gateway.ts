@@ -28,11 +28,15 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
   return out;
 }
 
+/** The 429 detail of a request whose route costs more tokens than one of its limits holds in a whole window. */
+const NEVER_ADMITTED = "This route costs more than the limit allows in a whole window: it can never be admitted.";
+
 /**
  * Authorizes one request and forwards it or refuses it. Called by the Worker's entry for every path outside
  * the reserved ones, without the Hono app: this is the hot path, and it needs no router. An unexpected
  * error is a 503, never a stack or a message.
  */
+
 export async function handleGateway(
   request: Request,
   url: URL,
@@ -131,6 +135,7 @@ async function authorizeAndForward(
       requiredScopes: decision.required_scopes,
       retryAfterSeconds: retryAfter,
       headers,
+      extra: decision.retry_at === null ? { detail: NEVER_ADMITTED } : undefined,
     });
   }
   const response = await forward(request, url, { config, env, decision, requestId, now });

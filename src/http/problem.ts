@@ -29,6 +29,7 @@ export const PROBLEMS = {
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
   key_not_found: { status: 404, title: "No key has this id" },
   key_state_conflict: { status: 409, title: "The key's state does not allow this change" },
+  consumer_not_found: { status: 404, title: "No consumer has this id" },
   not_found: { status: 404, title: "Not found" },
   // Leak webhooks.
   invalid_signature: { status: 401, title: "The request signature is missing or not valid" },

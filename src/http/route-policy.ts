@@ -77,7 +77,12 @@ export interface PolicyRule {
   pattern: RoutePattern;
   /** Any one of these scopes suffices. An empty list: any valid key may call the route. */
   scopes: string[];
+  /** Tokens a matching request spends from every limit of the key and its consumer, all or nothing. */
+  cost: number;
 }
+
+/** The largest `cost` a rule may carry. */
+export const MAX_ROUTE_COST = 1_000;
 
 /** The classic mapping, used when ROUTE_POLICY is empty: reads need read or admin, writes need write or admin. */
 export const DEFAULT_ROUTE_POLICY: readonly { route: string; scopes: string[] }[] = [
@@ -105,26 +110,27 @@ export function parseRoutePolicy(rules: unknown): ParsedRoutePolicy | null {
   const shadowed: ShadowedRule[] = [];
   for (const rule of rules) {
     if (typeof rule !== "object" || rule === null) return null;
-    const { route, scopes } = rule as { route?: unknown; scopes?: unknown };
+    const { route, scopes, cost = 1 } = rule as { route?: unknown; scopes?: unknown; cost?: unknown };
     const pattern = typeof route === "string" ? parseRoutePattern(route) : null;
     if (!pattern || !Array.isArray(scopes)) return null;
+    if (!Number.isInteger(cost) || (cost as number) < 1 || (cost as number) > MAX_ROUTE_COST) return null;
     if (!scopes.every((s): s is string => typeof s === "string" && SCOPE_PATTERN.test(s))) return null;
     const by = out.findIndex((earlier) => patternCovers(earlier.pattern, pattern));
     if (by !== -1) shadowed.push({ index: out.length, shadowedBy: by });
-    out.push({ pattern, scopes });
+    out.push({ pattern, scopes, cost: cost as number });
   }
   return { rules: out, shadowed };
 }
 
 /**
- * The scopes a request needs, from the first rule that matches; null when no rule matches, which the
- * verifier refuses (deny by default).
+ * The first rule that matches a request: the scopes it needs and its cost; null when no rule matches, which
+ * the verifier refuses (deny by default).
  */
-export function requiredScopes(
+export function matchingRule(
   policy: readonly PolicyRule[],
   method: string,
   segments: readonly string[],
-): string[] | null {
-  for (const rule of policy) if (routeMatches(rule.pattern, method, segments)) return rule.scopes;
+): PolicyRule | null {
+  for (const rule of policy) if (routeMatches(rule.pattern, method, segments)) return rule;
   return null;
 }

@@ -378,3 +378,50 @@ export function addUsageStatements(db: D1Database, usage: readonly [keyId: strin
   }
   return statements;
 }
+
+/** A key revoked by a consumer-wide revocation, with the hash that names its cache entries. */
+export interface BatchRevokedKey {
+  id: string;
+  key_hash: string;
+}
+
+/**
+ * Revokes up to `limit` keys of a consumer created at or before `before` that are not revoked yet, each with
+ * its audit row, in one D1 batch; answers the keys it revoked (empty when none is left). Keys in a rotation
+ * grace period are included. Idempotent: a key already revoked keeps its first revocation.
+ */
+export async function revokeConsumerKeysBatch(
+  db: D1Database,
+  consumerId: string,
+  before: number,
+  reason: string | null,
+  limit: number,
+  audit: AuditEntry,
+): Promise<BatchRevokedKey[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id FROM api_keys WHERE owner_id = ?1 AND created_at <= ?2 AND status != 'revoked' ORDER BY id LIMIT ?3`,
+    )
+    .bind(consumerId, before, limit)
+    .all<{ id: string }>();
+  if (results.length === 0) return [];
+  const ids = JSON.stringify(results.map((r) => r.id));
+  const [, revoked] = await db.batch<BatchRevokedKey>([
+    // The audit rows first, for the keys the update below will change (same batch: both or neither).
+    db
+      .prepare(
+        `INSERT INTO audit_log (at, actor, action, subject_type, subject_id, consumer_id, request_id, changes)
+         SELECT ?2, ?3, 'revoke', 'key', id, owner_id, ?4, ?5 FROM api_keys
+         WHERE id IN (SELECT value FROM json_each(?1)) AND status != 'revoked'`,
+      )
+      .bind(ids, audit.at, audit.actor, audit.requestId, JSON.stringify(audit.changes)),
+    db
+      .prepare(
+        `UPDATE api_keys SET status = 'revoked', revoked_at = ?2, revoke_reason = ?3, version = version + 1
+         WHERE id IN (SELECT value FROM json_each(?1)) AND status != 'revoked'
+         RETURNING id, key_hash`,
+      )
+      .bind(ids, audit.at, reason),
+  ]);
+  return revoked?.results ?? [];
+}

@@ -70,6 +70,8 @@ export interface Lease {
 
 export interface Denial {
   version: number;
+  /** The cost that was refused: a cheaper request may still fit. */
+  cost: number;
   code: LimitRefusal;
   until: number | null;
   limits: LimitState[];
@@ -104,10 +106,10 @@ export class LeaseBook {
     return !this.versioned || held.version === version;
   }
 
-  /** The standing refusal of `id` for its limits, if there is one. */
-  denied(id: string, version: number, now: number): Denial | null {
+  /** The standing refusal of `id` for its limits that applies to a request of this cost, if there is one. */
+  denied(id: string, version: number, cost: number, now: number): Denial | null {
     const denial = this.#denials.get(id);
-    if (!denial || !this.#matches(denial, version)) return null;
+    if (!denial || !this.#matches(denial, version) || cost < denial.cost) return null;
     return denial.until === null || now < denial.until ? denial : null;
   }
 
@@ -145,13 +147,18 @@ export class LeaseBook {
     if (this.#callsOut.has(id)) return cost;
     const lease = this.#leases.get(id);
     if (!lease || !this.#matches(lease, version)) return cost;
-    return Math.max(cost, this.#rateWant(lease, now));
+    return Math.max(cost, this.#rateWant(lease, now, 0));
   }
 
-  /** 1.5 lease periods' worth at the rate seen over about the last one to two lease periods. */
-  #rateWant(lease: Lease, now: number): number {
+  /**
+   * A lease period's worth at the rate seen over about the last one to two lease periods, with a tenth
+   * more for jitter, less what is still held: a grant that lapses with tokens left loses them (they stay
+   * counted by the object), so asking for more than the rate needs only spends the limit faster.
+   */
+  #rateWant(lease: Lease, now: number, held: number): number {
     const elapsed = Math.max(now - lease.since, 1);
-    return Math.min(MAX_LEASE_TOKENS, Math.max(1, Math.ceil((lease.spent * LEASE_MS * 1.5) / elapsed)));
+    const perLease = Math.ceil((lease.spent * LEASE_MS * 1.1) / elapsed);
+    return Math.min(MAX_LEASE_TOKENS, Math.max(1, perLease - held));
   }
 
   /** Calls the object, counted as out for `id` while it runs. */
@@ -205,9 +212,10 @@ export class LeaseBook {
   }
 
   /** Remembers a refusal for the limits until `until` (forever for a request that can never fit: its window). */
-  deny(id: string, answer: Extract<Answer, { code: LimitRefusal }>): void {
+  deny(id: string, answer: Extract<Answer, { code: LimitRefusal }>, cost: number): void {
     remember(this.#denials, id, {
       version: answer.version,
+      cost,
       code: answer.code,
       until: answer.retryAt,
       limits: answer.limits,
@@ -221,7 +229,7 @@ export class LeaseBook {
     const due = !last || heldTokens(lease, now) * 2 <= lease.granted || last.expiresAt - now <= LEASE_MS / 2;
     if (!due) return;
     lease.noRefillBefore = Number.POSITIVE_INFINITY; // one refill at a time; reset when it lands
-    const refill = this.call(id, ask, this.#rateWant(lease, now), 1, true).then(
+    const refill = this.call(id, ask, this.#rateWant(lease, now, heldTokens(lease, now)), 1, true).then(
       (answer) => {
         if (answer.ok) this.keep(id, answer, answer.granted, 0, clock.now()).noRefillBefore = 0;
         else if ("retryAt" in answer) lease.noRefillBefore = answer.retryAt ?? Number.POSITIVE_INFINITY;

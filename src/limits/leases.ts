@@ -152,9 +152,9 @@ async function giveBack(side: Side, stores: LimitStores, record: KeyRef, cost: n
  * fails (after giving back what the other side granted, where it can).
  */
 export async function admit(stores: LimitStores, record: KeyRef, now: number, cost = 1): Promise<Admission> {
-  const keyDenial = keyLeases.denied(record.id, record.version, now);
+  const keyDenial = keyLeases.denied(record.id, record.version, cost, now);
   if (keyDenial) return { ok: false, code: keyDenial.code, retryAt: keyDenial.until, limits: keyDenial.limits };
-  const consumerDenial = consumerLeases.denied(record.owner_id, 0, now);
+  const consumerDenial = consumerLeases.denied(record.owner_id, 0, cost, now);
   if (consumerDenial) {
     return {
       ok: false,
@@ -175,7 +175,7 @@ export async function admit(stores: LimitStores, record: KeyRef, now: number, co
   const [key, consumer] = done;
   const landed = clock.now();
 
-  const refusal = admissionRefusal(key, consumer, record, landed);
+  const refusal = admissionRefusal(key, consumer, record, cost, landed);
   if (refusal !== null || !key || !consumer) {
     await Promise.all(
       done.map((s) => (s && !("refused" in s.outcome) ? giveBack(s, stores, record, cost, landed) : null)),
@@ -198,7 +198,13 @@ export async function admit(stores: LimitStores, record: KeyRef, now: number, co
  * The refusal, if either side refused (or a consumer lease says the key was revoked with all the consumer's
  * keys): the key's own state first, then the consumer's, then the limits. Denials are remembered here.
  */
-function admissionRefusal(key: Side | null, consumer: Side | null, record: KeyRef, now: number): Admission | null {
+function admissionRefusal(
+  key: Side | null,
+  consumer: Side | null,
+  record: KeyRef,
+  cost: number,
+  now: number,
+): Admission | null {
   if (consumer && "lease" in consumer.outcome) {
     const before = consumer.outcome.lease.keysRevokedBefore;
     if (before !== null && record.created_at <= before) return { ok: false, code: "key_revoked" };
@@ -218,7 +224,7 @@ function admissionRefusal(key: Side | null, consumer: Side | null, record: KeyRe
   let code: LimitRefusal = "rate_limited";
   for (const { side, answer } of refusals) {
     const limited = answer as Extract<Answer, { code: LimitRefusal }>;
-    side.book.deny(side.id, limited);
+    side.book.deny(side.id, limited, cost);
     retryAt = retryAt === null || limited.retryAt === null ? null : Math.max(retryAt, limited.retryAt);
     if (limited.code === "quota_exceeded") code = "quota_exceeded";
   }

@@ -15,7 +15,7 @@ import { isCalendarDay } from "../util/time";
 const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
-const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
+export const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
 
 const DEFAULT_RATE_LIMITS = [{ name: "hour", limit: 1000, window_seconds: 3600 }];
 

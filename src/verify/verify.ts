@@ -22,7 +22,7 @@ import { recordRefusal, throttledUntil } from "./throttle";
 import type { AdmissionLimit } from "../limits/leases";
 import { log } from "../util/log";
 import { ipInRanges } from "../util/ip";
-import { requiredScopes, routeMatches } from "../http/route-policy";
+import { matchingRule, routeMatches, type PolicyRule } from "../http/route-policy";
 
 export interface VerifyInput {
   /** The presented credential, as read from the request. */
@@ -149,25 +149,28 @@ async function decide(
   // 4–8. The key's own settings, as cached. A refusal on a copy older than REFUSAL_RECHECK_MS is confirmed on
   // a fresh read first (bounded per key by that interval, so not counted), except for a throttled client,
   // which gets the refusal as cached: refusing stays safe, and its reads stay off storage.
-  let refusal = checkKey(live, config, input, now);
+  const rule = matchingRule(config.routePolicy, input.method, input.segments);
+  let refusal = checkKey(live, rule, input, now);
   if (refusal && throttled === null && now - live.readAt > REFUSAL_RECHECK_MS) {
     const fresh = await loadKey(stores, key, now).catch(() => live); // storage down: refusing stays safe
     if (!fresh) return refuse("invalid_key");
     live = fresh;
-    refusal = checkKey(live, config, input, now);
+    refusal = checkKey(live, rule, input, now);
   }
   if (refusal) return refusal;
 
-  // 9. The key's object: its live state overrides any cache, and it spends from the key's limits.
+  // 9. The key's and its consumer's objects: their live state overrides any cache, and the request spends
+  // its route's cost from every limit of both, all or nothing.
+  const cost = rule!.cost; // checkKey refuses a request no rule matches
   try {
-    let admission = await admit(stores, live.record, now);
+    let admission = await admit(stores, live.record, now, cost);
     if (!admission.ok && admission.code === "stale") {
       // The object holds a newer version than our copy: decide again on D1's.
       live = await reloadKey(stores, key, now);
       if (!live) return refuse("invalid_key");
-      refusal = checkKey(live, config, input, now);
+      refusal = checkKey(live, rule, input, now);
       if (refusal) return refusal;
-      admission = await admit(stores, live.record, now);
+      admission = await admit(stores, live.record, now, cost);
     }
     if (!admission.ok) {
       if (admission.code === "stale") return refuse("authorizer_unavailable"); // never admit on old state
@@ -195,7 +198,7 @@ async function decide(
 }
 
 /** Checks 4–8 against a copy of the key: null if it may go on to the key's object. */
-function checkKey(live: LiveKey, config: Config, input: VerifyInput, now: number): Refusal | null {
+function checkKey(live: LiveKey, rule: PolicyRule | null, input: VerifyInput, now: number): Refusal | null {
   const { record } = live;
 
   // 4. Status, then expiry and rotation grace.
@@ -218,8 +221,8 @@ function checkKey(live: LiveKey, config: Config, input: VerifyInput, now: number
   }
 
   // 8. The scopes the route policy asks for; a route no rule covers is refused.
-  const required = requiredScopes(config.routePolicy, input.method, input.segments);
-  if (required === null) return { valid: false, code: "insufficient_scope", required_scopes: [] };
+  if (rule === null) return { valid: false, code: "insufficient_scope", required_scopes: [] };
+  const required = rule.scopes;
   if (required.length > 0 && !required.some((s) => record.scopes.includes(s))) {
     return { valid: false, code: "insufficient_scope", required_scopes: required };
   }

@@ -9,7 +9,7 @@ import {
   SUPPORTED_METHODS,
   parseRoutePattern,
   parseRoutePolicy,
-  requiredScopes,
+  matchingRule,
   routeMatches,
   type PolicyRule,
   type RoutePattern,
@@ -29,6 +29,8 @@ function policy(rules: unknown): PolicyRule[] {
 
 /** Segments of a plain path, as canonicalPath returns them ("/" → [""], "/a/" → ["a", ""]). */
 const seg = (path: string) => path.slice(1).split("/");
+
+const scopesOf = (...args: Parameters<typeof matchingRule>) => matchingRule(...args)?.scopes ?? null;
 
 describe("parseRoutePattern", () => {
   it.each<[string, RoutePattern]>([
@@ -329,7 +331,7 @@ describe("shadowed rules (first match wins, so a rule an earlier one covers can 
       { route: "HEAD /a/*", scopes: ["admin"] },
     ]);
     expect(parsed?.rules).toHaveLength(2);
-    expect(requiredScopes(parsed!.rules, "HEAD", seg("/a/x"))).toEqual(["read"]);
+    expect(scopesOf(parsed!.rules, "HEAD", seg("/a/x"))).toEqual(["read"]);
   });
 });
 
@@ -350,22 +352,22 @@ describe("requiredScopes", () => {
     ["GET", "/other", null],
     ["POST", "/", null],
   ])("%s %s → %j", (method, path, expected) => {
-    expect(requiredScopes(policy(rules), method, seg(path))).toEqual(expected);
+    expect(scopesOf(policy(rules), method, seg(path))).toEqual(expected);
   });
 
   it("the first matching rule wins, so reordering the rules changes the answer", () => {
     const reversed = policy([...rules].reverse());
-    expect(requiredScopes(reversed, "GET", seg("/api/v1/public/x"))).toEqual(["write"]);
-    expect(requiredScopes(reversed, "GET", seg("/api/x"))).toEqual(["write"]);
+    expect(scopesOf(reversed, "GET", seg("/api/v1/public/x"))).toEqual(["write"]);
+    expect(scopesOf(reversed, "GET", seg("/api/x"))).toEqual(["write"]);
   });
 
   it("an empty policy requires nothing it can grant: every request is unmatched (null)", () => {
-    expect(requiredScopes([], "GET", seg("/"))).toBeNull();
-    expect(requiredScopes([], "GET", seg("/api/x"))).toBeNull();
+    expect(scopesOf([], "GET", seg("/"))).toBeNull();
+    expect(scopesOf([], "GET", seg("/api/x"))).toBeNull();
   });
 
   it("an empty scope list is returned as [] (any key), distinct from null (no rule)", () => {
-    const result = requiredScopes(policy(rules), "GET", seg("/api/v1/public/x"));
+    const result = scopesOf(policy(rules), "GET", seg("/api/v1/public/x"));
     expect(result).not.toBeNull();
     expect(result).toEqual([]);
   });
@@ -385,15 +387,15 @@ describe("DEFAULT_ROUTE_POLICY", () => {
     ["DELETE", ["write", "admin"]],
   ])("%s", (method, scopes) => {
     it.each(paths)(`needs ${scopes.join(" or ")} on %s`, (path) => {
-      expect([...requiredScopes(defaults, method, seg(path))!].sort()).toEqual([...scopes].sort());
+      expect([...scopesOf(defaults, method, seg(path))!].sort()).toEqual([...scopes].sort());
     });
   });
 
   it.each(["get", "TRACE", "CONNECT", ""])("has no rule for method %j (deny by default)", (method) => {
-    expect(requiredScopes(defaults, method, seg("/api/x"))).toBeNull();
+    expect(scopesOf(defaults, method, seg("/api/x"))).toBeNull();
   });
 
   it("covers every supported method", () => {
-    for (const method of SUPPORTED_METHODS) expect(requiredScopes(defaults, method, seg("/x"))).not.toBeNull();
+    for (const method of SUPPORTED_METHODS) expect(scopesOf(defaults, method, seg("/x"))).not.toBeNull();
   });
 });
