@@ -243,16 +243,16 @@ describe("parseRoutePolicy", () => {
     expect(parsed?.rules).toHaveLength((rules as unknown[]).length);
   });
 
-  it("keeps each rule's parsed pattern and scopes in order", () => {
+  it("keeps each rule's parsed pattern, scopes and cost (default 1) in order", () => {
     expect(
       parseRoutePolicy([
         { route: "GET /a/*", scopes: ["read"] },
-        { route: "* /b", scopes: [] },
+        { route: "* /b", scopes: [], cost: 1000 },
       ]),
     ).toEqual({
       rules: [
-        { pattern: { method: "GET", segments: ["a"], wildcard: true }, scopes: ["read"] },
-        { pattern: { method: "*", segments: ["b"], wildcard: false }, scopes: [] },
+        { pattern: { method: "GET", segments: ["a"], wildcard: true }, scopes: ["read"], cost: 1 },
+        { pattern: { method: "*", segments: ["b"], wildcard: false }, scopes: [], cost: 1000 },
       ],
       shadowed: [],
     });
@@ -283,6 +283,10 @@ describe("parseRoutePolicy", () => {
     ["an empty scope", [{ route: "GET /*", scopes: [""] }]],
     ["a 65-character scope", [{ route: "GET /*", scopes: [`a${"b".repeat(64)}`] }]],
     ["a scope with a space", [{ route: "GET /*", scopes: ["read write"] }]],
+    ["a cost of 0", [{ route: "GET /*", scopes: [], cost: 0 }]],
+    ["a cost above 1,000", [{ route: "GET /*", scopes: [], cost: 1001 }]],
+    ["a fractional cost", [{ route: "GET /*", scopes: [], cost: 1.5 }]],
+    ["a cost as a string", [{ route: "GET /*", scopes: [], cost: "5" }]],
     ["a scope with a trailing newline", [{ route: "GET /*", scopes: ["read\n"] }]],
     ["a wildcard scope", [{ route: "GET /*", scopes: ["*"] }]],
     ["one bad rule after good ones", [good, good, { route: "GET /../x", scopes: ["read"] }]],
