@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { clearIsolateCaches } from "../../src/keys/lookup";
 import { changeConsumer } from "../../src/consumers/change-consumer";
-import { call, mintKey, problemOf } from "../helpers";
+import { call, callWith, countingD1, mintKey, problemOf } from "../helpers";
 import { testClock } from "../clock";
 
 const get = (apiKey: string) => call("/api/v1/x", { headers: { "X-API-Key": apiKey } });
@@ -94,6 +94,23 @@ describe("shared limits", () => {
     const both = await get(shared.apiKey);
     expect(both.headers.get("RateLimit-Policy")).toBe('"hour";q=1000;w=3600, "consumer.hour";q=10;w=3600');
     expect(both.headers.get("RateLimit")).toMatch(/^"consumer\.hour";r=9;t=\d+$/);
+  });
+});
+
+describe("keys cached before the upgrade", () => {
+  it("a key read from KV (which carries no consumer fields) gets its consumer's limits without a D1 read per request", async () => {
+    const { apiKey } = await mintKey({ owner_id: "kv-era", rate_limits: hour(1_000_000) });
+    await setConsumer("kv-era", { rate_limits: hour(3) });
+    expect((await get(apiKey)).status).toBe(200); // fills KV
+    clearIsolateCaches(); // a new isolate: the key comes from KV
+    const { db, counter } = countingD1(env.DB);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await callWith({ DB: db }, "/api/v1/x", { headers: { "X-API-Key": apiKey } });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(counter.statements).toBe(0);
   });
 });
 
