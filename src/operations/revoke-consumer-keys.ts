@@ -4,14 +4,13 @@
  * the keys created since, and restarts a job that stopped.
  */
 import type * as z from "zod";
-import { changeConsumer } from "../consumers/change-consumer";
 import { markConsumerKeysRevoked, type ConsumerStatusView } from "../consumers/consumer-state";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
 import type { AdminActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import type { revokeKeySchema } from "./schemas";
-import { requireConsumerStatus } from "./set-consumer-status";
+import { applyConsumerChange, requireConsumerStatus } from "./consumer-change";
 
 export async function revokeConsumerKeys(
   ctx: OperationContext<AdminActor>,
@@ -21,7 +20,7 @@ export async function revokeConsumerKeys(
   await requireConsumerStatus(ctx.env.DB, id);
   const now = clock.now();
   const reason = input.reason ?? null;
-  await changeConsumer(ctx.env, id, () =>
+  await applyConsumerChange(ctx, id, () =>
     markConsumerKeysRevoked(ctx.env.DB, id, reason, auditEntry(ctx, "revoke_keys", now, { reason })),
   );
   try {

@@ -6,7 +6,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { clearIsolateCaches } from "../../src/keys/lookup";
 import { changeConsumer } from "../../src/consumers/change-consumer";
-import { call, callWith, countingD1, mintKey, problemOf } from "../helpers";
+import { admin, call, callWith, countingD1, mintKey, problemOf } from "../helpers";
+import { LEASE_MS } from "../../src/limits/key-object";
 import { testClock } from "../clock";
 
 const get = (apiKey: string) => call("/api/v1/x", { headers: { "X-API-Key": apiKey } });
@@ -97,6 +98,22 @@ describe("shared limits", () => {
   });
 });
 
+describe("rotation", () => {
+  it("a key's successor keeps the lineage's counters and the consumer's", async () => {
+    const first = await mintKey({ owner_id: "iota", rate_limits: hour(100) });
+    await setConsumer("iota", { rate_limits: hour(5) });
+    for (let i = 0; i < 3; i++) expect((await verify(first.apiKey)).valid).toBe(true);
+    const rotated = await admin(`/keys/${first.id}/rotate`, { json: { grace_period_hours: 1 } });
+    const successor = ((await rotated.json()) as { api_key: string }).api_key;
+    const next = await verify(successor);
+    expect(remainingOf(next)).toBe(100 - 4);
+    expect(remainingOf(next, "consumer")).toBe(5 - 4);
+    expect((await verify(successor)).valid).toBe(true);
+    expect((await verify(successor)).code).toBe("rate_limited");
+    expect((await verify(first.apiKey)).code).toBe("rate_limited"); // the old key in its grace shares them
+  });
+});
+
 describe("keys cached before the upgrade", () => {
   it("a key read from KV (which carries no consumer fields) gets its consumer's limits without a D1 read per request", async () => {
     const { apiKey } = await mintKey({ owner_id: "kv-era", rate_limits: hour(1_000_000) });
@@ -127,5 +144,39 @@ describe("disable and enable", () => {
     }
     await setConsumer("epsilon", { status: "active" });
     for (const k of keys) expect((await get(k.apiKey)).status).toBe(200);
+  });
+
+  it("a disable whose push fails is 503, and the consumer's object decides on D1 meanwhile", async () => {
+    const { apiKey } = await mintKey({ owner_id: "kappa", rate_limits: hour(1_000_000) });
+    await setConsumer("kappa", {});
+    for (let i = 0; i < 3; i++) expect((await get(apiKey)).status).toBe(200);
+    const brokenPush = new Proxy(env.CONSUMER_OBJECT, {
+      get(target, prop) {
+        if (prop !== "get") {
+          const value = Reflect.get(target, prop);
+          return typeof value === "function" ? value.bind(target) : value;
+        }
+        return (id: DurableObjectId) => {
+          const stub = target.get(id);
+          return {
+            prepareChange: () => stub.prepareChange(),
+            applyChange: async () => {
+              throw new Error("Durable Object unavailable");
+            },
+          };
+        };
+      },
+    }) as typeof env.CONSUMER_OBJECT;
+    const res = await callWith({ CONSUMER_OBJECT: brokenPush }, "/admin/v1/consumers/kappa/disable", {
+      method: "POST",
+      headers: { Authorization: "Bearer test-admin-token-0123456789" },
+    });
+    expect(res.status).toBe(503);
+    testClock.advance(LEASE_MS + 1); // leases granted before the failed call lapse
+    const refused = await get(apiKey);
+    expect((await problemOf(refused)).code).toBe("consumer_disabled");
+    // The retry completes the change.
+    expect((await admin("/consumers/kappa/disable")).status).toBe(200);
+    expect((await problemOf(await get(apiKey))).code).toBe("consumer_disabled");
   });
 });
