@@ -223,13 +223,13 @@ export class LeaseBook {
   }
 
   /** Starts a refill in the background if the lease is due one (see the header). */
-  refillIfDue(id: string, lease: Lease, ask: AskObject, waitUntil: WaitUntil, now: number): void {
+  refillIfDue(id: string, lease: Lease, askFor: () => AskObject, waitUntil: WaitUntil, now: number): void {
     if (now < lease.noRefillBefore || lease.granted < 2 || this.#callsOut.has(id)) return;
     const last = lease.grants[lease.grants.length - 1];
     const due = !last || heldTokens(lease, now) * 2 <= lease.granted || last.expiresAt - now <= LEASE_MS / 2;
     if (!due) return;
     lease.noRefillBefore = Number.POSITIVE_INFINITY; // one refill at a time; reset when it lands
-    const refill = this.call(id, ask, this.#rateWant(lease, now, heldTokens(lease, now)), 1, true).then(
+    const refill = this.call(id, askFor(), this.#rateWant(lease, now, heldTokens(lease, now)), 1, true).then(
       (answer) => {
         if (answer.ok) this.keep(id, answer, answer.granted, 0, clock.now()).noRefillBefore = 0;
         else if ("retryAt" in answer) lease.noRefillBefore = answer.retryAt ?? Number.POSITIVE_INFINITY;

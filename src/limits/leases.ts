@@ -74,6 +74,19 @@ function limitsOf(side: Side, now: number): LimitState[] {
   return "limits" in outcome.refused ? outcome.refused.limits : [];
 }
 
+/** The key's limits then the consumer's, each with what this isolate holds unspent. */
+function joined(
+  keyLimits: LimitState[],
+  keyLease: Lease,
+  consumerLimits: LimitState[],
+  consumerLease: Lease,
+  now: number,
+) {
+  const own = withHeld(keyLimits, heldTokens(keyLease, now));
+  if (consumerLimits.length === 0) return own;
+  return [...own, ...asConsumers(withHeld(consumerLimits, heldTokens(consumerLease, now)))];
+}
+
 /** What a client may still do: the object's count plus what this isolate holds unspent. */
 function withHeld(limits: LimitState[], held: number): LimitState[] {
   return held === 0 ? limits : limits.map((l) => ({ ...l, remaining: l.remaining + held }));
@@ -164,6 +177,30 @@ export async function admit(stores: LimitStores, record: KeyRef, now: number, co
     };
   }
 
+  // The common case, decided without a promise or a closure: both leases hold the cost.
+  const keyLease = keyLeases.spend(record.id, record.version, cost, now);
+  if (keyLease) {
+    const consumerLease = consumerLeases.spend(record.owner_id, 0, cost, now);
+    if (consumerLease) {
+      const before = consumerLease.keysRevokedBefore;
+      if (before !== null && record.created_at <= before) {
+        keyLeases.unspend(keyLease, cost, now);
+        consumerLeases.unspend(consumerLease, cost, now);
+        return { ok: false, code: "key_revoked" };
+      }
+      keyLeases.refillIfDue(record.id, keyLease, () => askKey(stores, record), stores.waitUntil, now);
+      consumerLeases.refillIfDue(
+        record.owner_id,
+        consumerLease,
+        () => askConsumer(stores, record),
+        stores.waitUntil,
+        now,
+      );
+      return { ok: true, limits: joined(keyLease.limits, keyLease, consumerLease.limits, consumerLease, now) };
+    }
+    keyLeases.unspend(keyLease, cost, now);
+  }
+
   const sides = [
     { book: keyLeases, id: record.id, version: record.version, ask: askKey(stores, record) },
     { book: consumerLeases, id: record.owner_id, version: 0, ask: askConsumer(stores, record) },
@@ -189,9 +226,11 @@ export async function admit(stores: LimitStores, record: KeyRef, now: number, co
     if ("answer" in side.outcome)
       side.book.keep(side.id, side.outcome.answer, side.outcome.answer.granted - cost, cost, landed);
     else if ("lease" in side.outcome)
-      side.book.refillIfDue(side.id, side.outcome.lease, side.ask, stores.waitUntil, landed);
+      side.book.refillIfDue(side.id, side.outcome.lease, () => side.ask, stores.waitUntil, landed);
   }
-  return { ok: true, limits: [...limitsOf(key, landed), ...asConsumers(limitsOf(consumer, landed))] };
+  const consumerLimits = limitsOf(consumer, landed);
+  const keyLimits = limitsOf(key, landed);
+  return { ok: true, limits: consumerLimits.length === 0 ? keyLimits : [...keyLimits, ...asConsumers(consumerLimits)] };
 }
 
 /**
