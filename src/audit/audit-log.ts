@@ -7,8 +7,8 @@ import * as z from "zod";
 import { isoTime } from "../util/time";
 
 const AUDIT_ACTIONS = ["create", "update", "disable", "enable", "revoke", "rotate", "revoke_keys", "delete"] as const;
-export const SUBJECT_TYPES = ["key", "consumer", "credential", "portal_session"] as const;
-export type SubjectType = (typeof SUBJECT_TYPES)[number];
+const SUBJECT_TYPES = ["key", "consumer", "credential", "portal_session"] as const;
+type SubjectType = (typeof SUBJECT_TYPES)[number];
 
 /** What a row is about. A key's consumer is read from the key's row in the same statement. */
 export interface AuditSubject {

@@ -12,17 +12,16 @@
 import type { AuditEntry } from "../audit/audit-log";
 import { purgeKey } from "../keys/lookup";
 import { revokeConsumerKeysBatch, type BatchRevokedKey } from "../keys/store";
-import { forgetLeases } from "../limits/leases";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
 
 /** Keys per D1 batch: each key also costs a KV delete. */
 export const REVOKE_BATCH_SIZE = 100;
 /** Batches per alarm run: about 420 subrequests, well within a Worker invocation's limit of 1,000. */
-export const BATCHES_PER_RUN = 4;
+const BATCHES_PER_RUN = 4;
 
 /** Who asked, for the keys' audit rows, and how far the job has got. */
-export interface RevokeProgress {
+interface RevokeProgress {
   actor: string;
   request_id: string;
   /** Keys to revoke when the call was made. */
@@ -38,10 +37,9 @@ interface Job {
   revoke_progress: string | null;
 }
 
-/** Drops a revoked key from KV and this isolate's caches. Best effort: the consumer refuses it anyway. */
+/** Drops a revoked key from KV (and this isolate's key caches). Best effort: the consumer refuses it anyway. */
 async function propagate(env: Cloudflare.Env, key: BatchRevokedKey): Promise<void> {
   try {
-    forgetLeases(key.id);
     await purgeKey(env.KEY_CACHE, key.key_hash);
   } catch (error) {
     log("warn", "consumer.revoke_propagation_failed", { key_id: key.id, error: (error as Error).name });

@@ -82,7 +82,7 @@ export interface PolicyRule {
 }
 
 /** The largest `cost` a rule may carry. */
-export const MAX_ROUTE_COST = 1_000;
+const MAX_ROUTE_COST = 1_000;
 
 /** The classic mapping, used when ROUTE_POLICY is empty: reads need read or admin, writes need write or admin. */
 export const DEFAULT_ROUTE_POLICY: readonly { route: string; scopes: string[] }[] = [

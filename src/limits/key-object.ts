@@ -58,7 +58,7 @@ export interface AcquireRequest {
 }
 
 export type KeyRefusal = "key_revoked" | "key_disabled" | "key_expired" | "invalid_key";
-export type LimitRefusal = "rate_limited" | "quota_exceeded";
+type LimitRefusal = "rate_limited" | "quota_exceeded";
 
 export type AcquireResult =
   | { ok: true; version: number; granted: number; leaseExpiresAt: number; limits: LimitState[] }

@@ -44,6 +44,10 @@ describe("happy path", () => {
         "POST /keys/{id}/enable",
         "POST /keys/{id}/rotate",
         "GET /audit",
+        // Consumer-wide operations (src/admin/set-consumer-status.ts, revoke-consumer-keys.ts).
+        "POST /consumers/{id}/disable",
+        "POST /consumers/{id}/enable",
+        "POST /consumers/{id}/revoke-keys",
         // Leak ingest (src/admin/ingest-*.ts).
         "POST /leaks/gitleaks",
         "POST /leaks/trufflehog",
