@@ -86,9 +86,10 @@ const revoked = await call<Key>("POST", `/keys/${successor}/revoke`, { reason: "
 const reason: string | null = revoked.revoke_reason;
 
 const audit = await call<AuditPage>("GET", `/audit?key_id=${id}`);
-const actions: ("create" | "update" | "disable" | "enable" | "revoke" | "rotate")[] = audit.entries.map(
-  (e) => e.action,
-);
+type AuditAction = "create" | "update" | "disable" | "enable" | "revoke" | "rotate" | "revoke_keys" | "delete";
+const actions: AuditAction[] = audit.entries.map((e) => e.action);
+const subjects: ("key" | "consumer" | "credential" | "portal_session")[] = audit.entries.map((e) => e.subject_type);
+const keyIds: (string | null)[] = audit.entries.map((e) => e.key_id);
 // @ts-expect-error an audit row's id is a number
 const auditId: string = audit.entries[0]!.id;
 
@@ -130,6 +131,8 @@ console.log(
     graceUntil,
     reason,
     actions,
+    subjects,
+    keyIds,
     noMatch,
     firstStatus,
     days,
