@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
 import { loadConfig, type Config } from "../config";
+import { CONSUMER_ID_PATTERN } from "../consumers/consumer-record";
 import { configUnavailable, ProblemError } from "../http/problem";
 import { requestScope } from "../http/request-scope";
 import { KEY_ID_PATTERN } from "../keys/key-record";
@@ -35,6 +36,17 @@ export function keyIdParam(c: AdminContext): string {
   const id = c.req.param("id") ?? "";
   if (!KEY_ID_PATTERN.test(id)) throw new ProblemError("key_not_found");
   c.set("keyId", id);
+  return id;
+}
+
+/**
+ * The `{id}` path parameter of a consumer route; an id that cannot be a consumer's (a "." or ".." segment,
+ * which only a raw path could carry this far) is simply not found: such an old owner is found with
+ * GET /consumers?id=.
+ */
+export function consumerIdParam(c: AdminContext): string {
+  const id = c.req.param("id") ?? "";
+  if (!CONSUMER_ID_PATTERN.test(id)) throw new ProblemError("consumer_not_found");
   return id;
 }
 

@@ -31,6 +31,9 @@ type DegradedMode =
 export interface LogFields {
   request_id?: string;
   key_id?: string;
+  consumer_id?: string;
+  /** For a refusal by a consumer's key policy: the rule (`max_active_keys`, `allowed_scopes`, …). */
+  rule?: string;
   /** A problem code for refusals, or the admin action for mutations. */
   code?: string;
   degraded?: DegradedMode;
