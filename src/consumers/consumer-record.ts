@@ -70,7 +70,9 @@ export interface ConsumerRecord {
 
 /** The D1 row: the record with its JSON columns as text. */
 export type ConsumerRow = {
-  [K in keyof ConsumerRecord]: ConsumerRecord[K] extends string | number | null ? ConsumerRecord[K] : string;
+  [K in Exclude<keyof ConsumerRecord, "revoke_progress">]: ConsumerRecord[K] extends string | number | null
+    ? ConsumerRecord[K]
+    : string;
 } & { revoke_progress: string | null };
 
 /**

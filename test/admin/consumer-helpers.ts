@@ -29,14 +29,23 @@ export const consumerRow = (id: string) =>
 export const setConsumerStatus = (id: string, status: "active" | "disabled" | "deleted") =>
   env.DB.prepare("UPDATE consumers SET status = ?, version = version + 1 WHERE id = ?").bind(status, id).run();
 
+interface AuditRowOfConsumer {
+  action: string;
+  actor: string;
+  subject_type: string;
+  subject_id: string;
+  consumer_id: string | null;
+  changes: Record<string, unknown>;
+}
+
 /** The audit rows whose subject is this consumer, oldest first. */
-export async function consumerAudit(id: string) {
+export async function consumerAudit(id: string): Promise<AuditRowOfConsumer[]> {
   const { results } = await env.DB.prepare(
     "SELECT * FROM audit_log WHERE subject_type = 'consumer' AND subject_id = ? ORDER BY id",
   )
     .bind(id)
-    .all<Record<string, string>>();
-  return results.map((r) => ({ ...r, changes: JSON.parse(r.changes!) as Record<string, unknown> }));
+    .all<Omit<AuditRowOfConsumer, "changes"> & { changes: string }>();
+  return results.map((r) => ({ ...r, changes: JSON.parse(r.changes) as Record<string, unknown> }));
 }
 
 /** Everything a refused consumer or key call could change: consumers, keys, and the audit log's size. */
