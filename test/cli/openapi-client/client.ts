@@ -28,6 +28,8 @@ type Ingested = Answer<"/leaks/scanner", "post", 200>;
 type KeyUsage = Answer<"/keys/{id}/usage", "get", 200>;
 type AlertPage = Answer<"/alerts", "get", 200>;
 type Report = Answer<"/report", "get", 200>;
+type Consumer = Answer<"/consumers/{id}", "get", 200>;
+type ConsumerPage = Answer<"/consumers", "get", 200>;
 
 // Run by node, given the Worker's URL and the admin token; no Node types are needed for one global.
 declare const process: { argv: string[] };
@@ -86,9 +88,8 @@ const revoked = await call<Key>("POST", `/keys/${successor}/revoke`, { reason: "
 const reason: string | null = revoked.revoke_reason;
 
 const audit = await call<AuditPage>("GET", `/audit?key_id=${id}`);
-const actions: ("create" | "update" | "disable" | "enable" | "revoke" | "rotate")[] = audit.entries.map(
-  (e) => e.action,
-);
+const actions: ("create" | "update" | "disable" | "enable" | "revoke" | "rotate" | "revoke_keys" | "delete")[] =
+  audit.entries.map((e) => e.action);
 // @ts-expect-error an audit row's id is a number
 const auditId: string = audit.entries[0]!.id;
 
@@ -109,6 +110,16 @@ const alerts = await call<AlertPage>("GET", "/alerts?status=open");
 const alertRules: ("new_network" | "traffic_spike" | "refusal_burst" | "revoked_key_use")[] = alerts.alerts.map(
   (a) => a.rule,
 );
+
+const newConsumer: Body<"/consumers", "post"> = { id: "openapi-consumer", key_policy: { max_active_keys: 2 } };
+// @ts-expect-error a consumer's status is not set by a create
+const consumerWithStatus: Body<"/consumers", "post"> = { id: "x", status: "active" };
+const consumer = await call<Consumer>("POST", "/consumers", newConsumer);
+const maxActiveKeys: number | undefined = consumer.key_policy.max_active_keys;
+// @ts-expect-error a consumer's status is one of three
+const consumerStatus: "revoked" = consumer.status;
+const consumers = await call<ConsumerPage>("GET", "/consumers?id=openapi-consumer");
+const consumerListed: string | undefined = consumers.consumers[0]?.id;
 
 const report = await call<Report>("GET", "/report?format=json");
 const activeKeys: number = report.active_keys;
@@ -137,6 +148,8 @@ console.log(
     alertRules,
     activeKeys,
     controls: controls.length,
+    maxActiveKeys,
+    consumerListed,
   }),
 );
 void [
@@ -151,4 +164,6 @@ void [
   auditId,
   unknownCount,
   mean,
+  consumerWithStatus,
+  consumerStatus,
 ];
