@@ -10,7 +10,12 @@
 //   revoke <key id> [--reason <text>]
 //   disable <key id> | enable <key id>
 //   rotate <key id> [--grace-hours <n>] [--expires-in-days <n>]
-//   audit  [--key <key id>] [--limit <n>] [--cursor <c>]
+//   audit  [--key <key id>] [--consumer <id>] [--limit <n>] [--cursor <c>]
+//   consumers create <id> [--name <text>] [--metadata <json>] [--limits <json>] [--policy <json>]
+//   consumers list   [--id <id>] [--status active|disabled|deleted] [--limit <n>] [--cursor <c>]
+//   consumers get <id> | consumers delete <id>
+//   consumers update <id> [--name] [--metadata] [--limits] [--policy]   (--limits and --policy replace whole)
+//   consumers keys   <id> [--status] [--env] [--limit] [--cursor]
 //
 // Options: --url (default $AUTHORIZER_URL or http://127.0.0.1:8787), --json (machine-readable output).
 // The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates).
@@ -18,6 +23,9 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { adminBase, adminJson } from "./admin-client.mjs";
 import { CliError, runCli } from "./cli.mjs";
+
+/** How many lines of this file's opening comment --help prints. */
+const HELP_LINES = 20;
 
 const OPTIONS = {
   url: { type: "string" },
@@ -40,6 +48,9 @@ const OPTIONS = {
   reason: { type: "string" },
   "grace-hours": { type: "string" },
   key: { type: "string" },
+  consumer: { type: "string" },
+  id: { type: "string" },
+  policy: { type: "string" },
   help: { type: "boolean", default: false },
 };
 
@@ -127,7 +138,57 @@ const COMMANDS = {
       expires_in_days: int(v["expires-in-days"], "expires-in-days"),
     },
   }),
-  audit: (v) => ({ method: "GET", path: `/audit${query({ key_id: v.key, limit: v.limit, cursor: v.cursor })}` }),
+  audit: (v) => ({
+    method: "GET",
+    path: `/audit${query({ key_id: v.key, consumer_id: v.consumer, limit: v.limit, cursor: v.cursor })}`,
+  }),
+  consumers: (v, p) => {
+    const build = CONSUMER_COMMANDS[p[1]];
+    if (!build) throw new CliError(`consumers needs one of: ${Object.keys(CONSUMER_COMMANDS).join(", ")}`);
+    return build(v, p);
+  },
+};
+
+/**
+ * A consumer id as a path segment. "." and ".." are no segment (a URL resolves them away, so
+ * /consumers/../keys would be /keys): such an owner from before consumers is read with `consumers list --id`.
+ */
+function requireConsumerId(positionals) {
+  const id = positionals[2];
+  if (!id) throw new CliError(`consumers ${positionals[1]} needs a consumer id`);
+  if (id === "." || id === "..") {
+    throw new CliError(
+      `"${id}" cannot be sent in a path: use \`consumers list --id ${id}\` (its keys: \`list --owner ${id}\`)`,
+    );
+  }
+  return encodeURIComponent(id);
+}
+
+/** The settings flags of consumers create and update, as the API's snake_case body. */
+const consumerBody = (v) => ({
+  name: v.name,
+  metadata: json(v.metadata, "metadata"),
+  rate_limits: json(v.limits, "limits"),
+  key_policy: json(v.policy, "policy"),
+});
+
+const CONSUMER_COMMANDS = {
+  create: (v, p) => {
+    const id = p[2];
+    if (!id) throw new CliError("consumers create needs the new consumer's id");
+    return { method: "POST", path: "/consumers", body: { id, ...consumerBody(v) } };
+  },
+  list: (v) => ({
+    method: "GET",
+    path: `/consumers${query({ id: v.id, status: v.status, limit: v.limit, cursor: v.cursor })}`,
+  }),
+  get: (_v, p) => ({ method: "GET", path: `/consumers/${requireConsumerId(p)}` }),
+  update: (v, p) => ({ method: "PATCH", path: `/consumers/${requireConsumerId(p)}`, body: consumerBody(v) }),
+  keys: (v, p) => ({
+    method: "GET",
+    path: `/consumers/${requireConsumerId(p)}/keys${query({ status: v.status, environment: v.env, limit: v.limit, cursor: v.cursor })}`,
+  }),
+  delete: (_v, p) => ({ method: "DELETE", path: `/consumers/${requireConsumerId(p)}` }),
 };
 
 /** Sends a command's request, leaving out the body fields it does not set. */
@@ -153,7 +214,23 @@ function table(rows, columns) {
 const KEY_COLUMNS = ["id", "status", "type", "environment", "owner_id", "name", "scopes", "hint", "expires_at"];
 const keyRow = (k) => ({ ...k, scopes: (k.scopes ?? []).join(" ") });
 
-function human(command, result) {
+const CONSUMER_COLUMNS = ["id", "status", "name", "rate_limits", "key_policy", "created_at", "updated_at"];
+/** "day=10000/86400s" for each limit. */
+const limitsCell = (limits) => (limits ?? []).map((l) => `${l.name}=${l.limit}/${l.window_seconds}s`).join(" ");
+/** "max_active_keys=3 allowed_scopes=read,write" for each rule of a key policy. */
+const policyCell = (policy) =>
+  Object.entries(policy ?? {})
+    .map(([rule, value]) => `${rule}=${rule === "default_rate_limits" ? limitsCell(value) : [value].flat().join(",")}`)
+    .join(" ");
+const consumerRow = (c) => ({ ...c, rate_limits: limitsCell(c.rate_limits), key_policy: policyCell(c.key_policy) });
+const withMore = (out, cursor) => (cursor ? `${out}\n\nMore: --cursor ${cursor}` : out);
+
+function human(command, result, sub) {
+  if (command === "consumers") {
+    if (sub === "list") return withMore(table(result.consumers.map(consumerRow), CONSUMER_COLUMNS), result.next_cursor);
+    if (sub === "keys") return withMore(table(result.keys.map(keyRow), KEY_COLUMNS), result.next_cursor);
+    return table([consumerRow(result)], [...CONSUMER_COLUMNS, "deleted_at"]);
+  }
   if (command === "create" || command === "rotate") {
     const lines = [
       "",
@@ -173,7 +250,7 @@ function human(command, result) {
   }
   if (command === "audit") {
     const rows = result.entries.map((e) => ({ ...e, changes: JSON.stringify(e.changes) }));
-    const out = table(rows, ["at", "actor", "action", "key_id", "request_id", "changes"]);
+    const out = table(rows, ["at", "actor", "action", "key_id", "consumer_id", "request_id", "changes"]);
     return result.next_cursor ? `${out}\n\nMore: --cursor ${result.next_cursor}` : out;
   }
   return table([keyRow(result)], [...KEY_COLUMNS, "revoke_reason", "rotated_to", "grace_until"]);
@@ -186,7 +263,7 @@ async function main(argv) {
     console.log(
       readFileSync(import.meta.filename, "utf8")
         .split("\n")
-        .slice(1, 17)
+        .slice(1, HELP_LINES + 1)
         .map((l) => l.replace(/^\/\/ ?/, ""))
         .join("\n"),
     );
@@ -195,7 +272,7 @@ async function main(argv) {
   const build = COMMANDS[command];
   if (!build) throw new CliError(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(", ")}`);
   const result = await request(adminBase(values.url), build(values, positionals));
-  console.log(values.json ? JSON.stringify(result, null, 2) : human(command, result));
+  console.log(values.json ? JSON.stringify(result, null, 2) : human(command, result, positionals[1]));
   return 0;
 }
 

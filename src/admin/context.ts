@@ -2,10 +2,10 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
 import { loadConfig, type Config } from "../config";
+import { CONSUMER_ID_PATTERN } from "../consumers/consumer-record";
 import { configUnavailable, ProblemError } from "../http/problem";
 import { requestScope } from "../http/request-scope";
 import { KEY_ID_PATTERN } from "../keys/key-record";
-import { OWNER_ID_PATTERN as CONSUMER_ID_PATTERN } from "../operations/schemas";
 import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";
 import type { AdminActor } from "../operations/actor";
 import type { OperationContext } from "../operations/context";
@@ -40,12 +40,13 @@ export function keyIdParam(c: AdminContext): string {
 }
 
 /**
- * The consumer id in the path: the owner grammar minus "." and "..", which are not safe path segments (an old
- * owner id of that form is addressed with GET /consumers?id=…). Anything else is 404 `consumer_not_found`.
+ * The `{id}` path parameter of a consumer route; an id that cannot be a consumer's (a "." or ".." segment,
+ * which only a raw path could carry this far) is simply not found: such an old owner is found with
+ * GET /consumers?id=.
  */
 export function consumerIdParam(c: AdminContext): string {
   const id = c.req.param("id") ?? "";
-  if (!CONSUMER_ID_PATTERN.test(id) || id === "." || id === "..") throw new ProblemError("consumer_not_found");
+  if (!CONSUMER_ID_PATTERN.test(id)) throw new ProblemError("consumer_not_found");
   return id;
 }
 

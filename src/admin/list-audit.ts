@@ -1,4 +1,4 @@
-/** GET /admin/v1/audit?key_id=&limit=&cursor= — every key mutation, newest first. */
+/** GET /admin/v1/audit?key_id=&consumer_id=&limit=&cursor= — every change to a key or a consumer, newest first. */
 import { listAudit } from "../operations/list-audit";
 import { listAuditQuery } from "../operations/schemas";
 import { readQuery } from "./read-request";

@@ -6,6 +6,7 @@
 import * as z from "zod";
 import { PROBLEMS, type ProblemCode } from "../http/problem";
 import { KEY_ID_PATTERN, keyViewSchema } from "../keys/key-record";
+import { CONSUMER_ID_PATTERN, consumerViewSchema } from "../consumers/consumer-record";
 import { ingestSummarySchema } from "../leaks/ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
 import { securityReportSchema } from "../monitoring/report-schema";
@@ -13,24 +14,31 @@ import { usageReportSchema } from "../monitoring/usage-store";
 import { createKeyResult } from "../operations/create-key";
 import { listAlertsResult } from "../operations/list-alerts";
 import { listAuditResult } from "../operations/list-audit";
+import { listConsumersResult } from "../operations/list-consumers";
 import { listKeysResult } from "../operations/list-keys";
 import { rotateKeyResult } from "../operations/rotate-key";
 import {
   alertsQuery,
+  createConsumerSchema,
   createKeySchema,
   emptyBodySchema,
   listAuditQuery,
+  listConsumerKeysQuery,
+  listConsumersQuery,
   listKeysQuery,
   reportQuery,
   revokeKeySchema,
   rotateKeySchema,
+  updateConsumerSchema,
   updateKeySchema,
-  OWNER_ID_PATTERN,
   usageQuery,
 } from "../operations/schemas";
 import { keyUsageResult } from "../operations/usage";
 import type { AdminContext } from "./context";
+import { createConsumerRoute } from "./create-consumer";
 import { createKeyRoute } from "./create-key";
+import { deleteConsumerRoute } from "./delete-consumer";
+import { getConsumerRoute } from "./get-consumer";
 import { getKeyRoute } from "./get-key";
 import { getReportRoute } from "./get-report";
 import { getKeyUsageRoute, getUsageRoute } from "./get-usage";
@@ -39,17 +47,19 @@ import { ingestScannerRoute } from "./ingest-scanner";
 import { ingestTrufflehogRoute } from "./ingest-trufflehog";
 import { listAlertsRoute } from "./list-alerts";
 import { listAuditRoute } from "./list-audit";
+import { listConsumerKeysRoute } from "./list-consumer-keys";
+import { listConsumersRoute } from "./list-consumers";
 import { listKeysRoute } from "./list-keys";
 import { revokeKeyRoute } from "./revoke-key";
 import { rotateKeyRoute } from "./rotate-key";
 import { disableKeyRoute, enableKeyRoute } from "./set-key-status";
 import { disableConsumerRoute, enableConsumerRoute } from "./set-consumer-status";
 import { revokeConsumerKeysRoute } from "./revoke-consumer-keys";
-import { consumerStatusSchema } from "../consumers/consumer-state";
+import { updateConsumerRoute } from "./update-consumer";
 import { updateKeyRoute } from "./update-key";
 
 export interface Operation {
-  method: "GET" | "POST" | "PATCH";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   /** OpenAPI form: "/keys/{id}". */
   path: string;
   summary: string;
@@ -68,6 +78,8 @@ export interface Operation {
 
 const KEY_ERRORS: ProblemCode[] = ["key_not_found", "invalid_request"];
 const CONSUMER_ERRORS: ProblemCode[] = ["consumer_not_found", "invalid_request"];
+/** What a key's create or rotation can refuse about its consumer. */
+const KEY_CONSUMER_ERRORS: ProblemCode[] = ["consumer_state_conflict", "key_policy_violation"];
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -77,7 +89,7 @@ export const OPERATIONS: readonly Operation[] = [
     handler: createKeyRoute,
     body: createKeySchema,
     success: { status: 201, description: "{ api_key, key }", result: createKeyResult },
-    errors: ["invalid_request"],
+    errors: ["invalid_request", ...KEY_CONSUMER_ERRORS],
   },
   {
     method: "GET",
@@ -139,7 +151,61 @@ export const OPERATIONS: readonly Operation[] = [
     handler: rotateKeyRoute,
     body: rotateKeySchema,
     success: { status: 201, description: "{ api_key, key, previous: { id, grace_until } }", result: rotateKeyResult },
-    errors: [...KEY_ERRORS, "key_state_conflict"],
+    errors: [...KEY_ERRORS, "key_state_conflict", ...KEY_CONSUMER_ERRORS],
+  },
+  // Consumers.
+  {
+    method: "POST",
+    path: "/consumers",
+    summary: "Create a consumer: the owner of keys, with shared limits and a key policy",
+    handler: createConsumerRoute,
+    body: createConsumerSchema,
+    success: { status: 201, description: "the consumer object", result: consumerViewSchema },
+    errors: ["invalid_request", "consumer_exists"],
+  },
+  {
+    method: "GET",
+    path: "/consumers",
+    summary: 'List consumers, newest first (?id= finds one by exact id, "." and ".." included)',
+    handler: listConsumersRoute,
+    query: listConsumersQuery,
+    success: { status: 200, description: "{ consumers, next_cursor }", result: listConsumersResult },
+    errors: ["invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/consumers/{id}",
+    summary: "Get a consumer",
+    handler: getConsumerRoute,
+    success: { status: 200, description: "the consumer object", result: consumerViewSchema },
+    errors: ["consumer_not_found"],
+  },
+  {
+    method: "PATCH",
+    path: "/consumers/{id}",
+    summary: "Change a consumer's settings, in force everywhere when this returns",
+    handler: updateConsumerRoute,
+    body: updateConsumerSchema,
+    success: { status: 200, description: "the consumer object", result: consumerViewSchema },
+    errors: ["consumer_not_found", "invalid_request"],
+  },
+  {
+    method: "DELETE",
+    path: "/consumers/{id}",
+    summary: "Delete a consumer whose keys are all revoked (the row stays, marked deleted)",
+    handler: deleteConsumerRoute,
+    body: emptyBodySchema,
+    success: { status: 200, description: "the consumer object", result: consumerViewSchema },
+    errors: ["consumer_not_found", "invalid_request", "consumer_has_keys"],
+  },
+  {
+    method: "GET",
+    path: "/consumers/{id}/keys",
+    summary: "A consumer's keys, newest first",
+    handler: listConsumerKeysRoute,
+    query: listConsumerKeysQuery,
+    success: { status: 200, description: "{ keys, next_cursor }", result: listKeysResult },
+    errors: ["consumer_not_found", "invalid_request"],
   },
   {
     method: "POST",
@@ -236,7 +302,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: "Disable a consumer: every key of it refused at once, until enabled",
     handler: disableConsumerRoute,
     body: emptyBodySchema,
-    success: { status: 200, description: "the consumer's status", result: consumerStatusSchema },
+    success: { status: 200, description: "the consumer", result: consumerViewSchema },
     errors: CONSUMER_ERRORS,
   },
   {
@@ -245,7 +311,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: "Enable a disabled consumer",
     handler: enableConsumerRoute,
     body: emptyBodySchema,
-    success: { status: 200, description: "the consumer's status", result: consumerStatusSchema },
+    success: { status: 200, description: "the consumer", result: consumerViewSchema },
     errors: CONSUMER_ERRORS,
   },
   {
@@ -254,7 +320,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: "Revoke every key of a consumer: refused at once, completed in batches",
     handler: revokeConsumerKeysRoute,
     body: revokeKeySchema,
-    success: { status: 200, description: "the consumer's status and the job's progress", result: consumerStatusSchema },
+    success: { status: 200, description: "the consumer, with the job's progress", result: consumerViewSchema },
     errors: CONSUMER_ERRORS,
   },
 ];
@@ -276,6 +342,7 @@ const problemSchema = {
     status: { type: "integer" },
     code: { type: "string" },
     request_id: { type: "string" },
+    detail: { type: "string" },
     errors: {
       type: "array",
       items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
@@ -309,8 +376,8 @@ function errorResponses(codes: ProblemCode[]) {
   );
 }
 
-/** The grammar of a path's `{id}`: a consumer's (the owner grammar; "." and ".." are 404) or a key's. */
-const idPattern = (path: string) => (path.startsWith("/consumers/") ? OWNER_ID_PATTERN.source : KEY_ID_PATTERN.source);
+/** The grammar of the `{id}` in a path: a consumer's under /consumers, else a key's. */
+const idPattern = (path: string) => (path.startsWith("/consumers/") ? CONSUMER_ID_PATTERN : KEY_ID_PATTERN);
 
 /** The OpenAPI 3.1 document of the admin API, generated from OPERATIONS. */
 export function openApiDocument() {
@@ -318,7 +385,7 @@ export function openApiDocument() {
   for (const op of OPERATIONS) {
     const parameters = [
       ...(op.path.includes("{id}")
-        ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: idPattern(op.path) } }]
+        ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: idPattern(op.path).source } }]
         : []),
       ...Object.entries(op.query?.shape ?? {}).map(([name, schema]) => ({
         name,
@@ -335,7 +402,7 @@ export function openApiDocument() {
       ...(op.body
         ? {
             requestBody: {
-              required: op.method !== "POST" || op.body === createKeySchema,
+              required: op.method === "PATCH" || op.body === createKeySchema || op.body === createConsumerSchema,
               content: { "application/json": { schema: jsonSchema(op.body) } },
             },
           }

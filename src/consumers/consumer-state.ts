@@ -2,7 +2,6 @@
  * What the consumer's Durable Object needs of a consumer: its live state, read from D1 (the rest of the
  * consumer's record is the admin side's, in ./store.ts).
  */
-import * as z from "zod";
 import { auditIfChanged, type AuditEntry } from "../audit/audit-log";
 import type { RateLimit } from "../keys/key-record";
 
@@ -22,31 +21,6 @@ export async function findConsumerState(db: D1Database, id: string): Promise<Con
     .bind(id)
     .first<Omit<ConsumerState, "rate_limits"> & { rate_limits: string }>();
   return row ? { ...row, rate_limits: JSON.parse(row.rate_limits) } : null;
-}
-
-/** The consumer's live status and the revoke-keys job, as the disable, enable and revoke-keys calls answer. */
-export const consumerStatusSchema = z.object({
-  id: z.string(),
-  status: z.enum(["active", "disabled", "deleted"]),
-  /** Epoch ms: every key created up to then is revoked (null if revoke-keys never ran). */
-  keys_revoked_before: z.int().nullable(),
-  /** The per-key revocations: how many there were to do, how many are left, when they finished. */
-  revoke_progress: z.object({ total: z.int(), remaining: z.int(), done_at: z.int().nullable() }).nullable(),
-  version: z.int(),
-});
-export type ConsumerStatusView = z.output<typeof consumerStatusSchema>;
-
-export async function findConsumerStatus(db: D1Database, id: string): Promise<ConsumerStatusView | null> {
-  const row = await db
-    .prepare("SELECT id, status, keys_revoked_before, revoke_progress, version FROM consumers WHERE id = ?")
-    .bind(id)
-    .first<Omit<ConsumerStatusView, "revoke_progress"> & { revoke_progress: string | null }>();
-  if (!row) return null;
-  const progress = row.revoke_progress === null ? null : JSON.parse(row.revoke_progress);
-  return {
-    ...row,
-    revoke_progress: progress && { total: progress.total, remaining: progress.remaining, done_at: progress.done_at },
-  };
 }
 
 /** Moves a consumer between active and disabled, with its audit row; no change (and no row) if already there. */

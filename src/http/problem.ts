@@ -29,8 +29,12 @@ export const PROBLEMS = {
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
   key_not_found: { status: 404, title: "No key has this id" },
   key_state_conflict: { status: 409, title: "The key's state does not allow this change" },
-  consumer_not_found: { status: 404, title: "No consumer has this id" },
   not_found: { status: 404, title: "Not found" },
+  consumer_not_found: { status: 404, title: "No consumer has this id" },
+  consumer_exists: { status: 409, title: "A consumer with this id exists (or existed: ids are never reused)" },
+  consumer_state_conflict: { status: 409, title: "The consumer's state does not allow this change" },
+  consumer_has_keys: { status: 409, title: "The consumer still has keys that are not revoked" },
+  key_policy_violation: { status: 409, title: "The consumer's key policy does not allow this key" },
   // Leak webhooks.
   invalid_signature: { status: 401, title: "The request signature is missing or not valid" },
   webhook_unauthorized: { status: 401, title: "A valid webhook token is required" },

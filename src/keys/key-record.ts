@@ -24,6 +24,30 @@ export interface RateLimit {
   window_seconds: number;
 }
 
+/** The most limits a key (or a consumer) carries. */
+const MAX_RATE_LIMITS = 8;
+
+/** One limit as the admin API accepts it, for a key and for a consumer alike. */
+const rateLimitSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
+  limit: z.int().min(1).max(1_000_000_000),
+  window_seconds: z
+    .int()
+    .min(1)
+    .max(366 * 86400),
+});
+
+/**
+ * A list of limits as the admin API accepts it: at most MAX_RATE_LIMITS, each name once. A key has at least
+ * one (`min` 1); a consumer may have none (no shared limits).
+ */
+export const rateLimitListSchema = (min: 0 | 1) =>
+  z
+    .array(rateLimitSchema)
+    .min(min)
+    .max(MAX_RATE_LIMITS)
+    .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique");
+
 /** Random base62 characters in a key id: 22 × log2(62) ≈ 131 bits, so ids are unguessable and never collide. */
 const KEY_ID_RANDOM_LENGTH = 22;
 /** A key id as a regular-expression source: `key_` and the random part. Ids are never derived from the secret. */

@@ -50,12 +50,67 @@ const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(", ")} FROM api_keys`;
 const liveAt = (now: string) =>
   `status = 'active' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now})`;
 
-export async function insertKey(db: D1Database, record: KeyRecord, keyHash: string, audit: AuditEntry): Promise<void> {
+/**
+ * The keys of an owner that count toward its consumer's `max_active_keys`, at the time bound as `now`: live,
+ * and not a rotation's predecessor in its grace period (the successor replaces it).
+ */
+const countedKeysOf = (owner: string, now: string) =>
+  `(SELECT COUNT(*) FROM api_keys WHERE owner_id = ${owner} AND ${liveAt(now)} AND grace_until IS NULL)`;
+
+/**
+ * SQL: whether the owner bound as `owner` has a key that is not revoked (for a consumer's store: a consumer
+ * is deleted only once every key of it is revoked, checked in the same statement).
+ */
+export const hasUnrevokedKey = (owner: string) =>
+  `EXISTS (SELECT 1 FROM api_keys WHERE owner_id = ${owner} AND status != 'revoked')`;
+
+/** How many keys of the owner count toward `max_active_keys` at `now`. */
+export async function countCountedKeys(db: D1Database, ownerId: string, now: number): Promise<number> {
+  const row = await db
+    .prepare(`SELECT ${countedKeysOf("?1", "?2")} AS n`)
+    .bind(ownerId, now)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/**
+ * What a new key's batch is conditional on: statements of the consumer's (src/consumers/store.ts) that run
+ * first, the last of which changes a row only if the consumer admits the key, and the most keys of the owner
+ * that may count toward `max_active_keys` once it is in (null: no bound).
+ */
+export interface KeyAdmission {
+  gate: D1PreparedStatement[];
+  maxCountedKeys: number | null;
+  now: number;
+}
+
+/**
+ * Inserts a key with its audit row, in one batch. With an admission, the batch runs the consumer's gate
+ * first, and the key (and its audit row) is written only if the gate matched and the owner's counted keys
+ * stay within the bound, so two concurrent creates cannot both take the last place.
+ */
+export async function insertKey(
+  db: D1Database,
+  record: KeyRecord,
+  keyHash: string,
+  audit: AuditEntry,
+  admission?: KeyAdmission,
+): Promise<{ inserted: boolean }> {
   const columns = { ...recordToColumns(record), key_hash: keyHash };
-  const insert = db
-    .prepare(`INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) VALUES (${KEY_COLUMNS.map(() => "?").join(", ")})`)
-    .bind(...KEY_COLUMNS.map((c) => columns[c]));
-  await db.batch([insert, auditStatement(db, keySubject(record.id), audit)]);
+  const values = KEY_COLUMNS.map((c) => columns[c]);
+  const params = (from: number) => KEY_COLUMNS.map((_, i) => `?${from + i}`).join(", ");
+  const insert = admission
+    ? db
+        .prepare(
+          `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) SELECT ${params(4)}
+           WHERE changes() > 0 AND (?1 IS NULL OR ${countedKeysOf("?2", "?3")} < ?1)`,
+        )
+        .bind(admission.maxCountedKeys, record.owner_id, admission.now, ...values)
+    : db.prepare(`INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) VALUES (${params(1)})`).bind(...values);
+  const gate = admission?.gate ?? [];
+  const auditRow = admission ? auditIfChanged : auditStatement;
+  const results = await db.batch([...gate, insert, auditRow(db, keySubject(record.id), audit)]);
+  return { inserted: (results[gate.length]?.meta.changes ?? 0) > 0 };
 }
 
 export async function findKeyByHash(db: D1Database, keyHash: string): Promise<KeyRecord | null> {
@@ -152,7 +207,9 @@ export function updateKeySettings(
 /**
  * Rotates a key in one batch: the predecessor gets `rotated_to` and its grace end, then — only if that
  * matched (it was active, unexpired and not rotated before) — the successor is inserted and both audit rows
- * written. Two concurrent rotations therefore yield exactly one successor.
+ * written. Two concurrent rotations therefore yield exactly one successor. With a `gate` (the consumer's
+ * statements, as for `insertKey`), nothing is written unless its last statement matched (`gated` says it did
+ * not).
  */
 export async function writeRotation(
   db: D1Database,
@@ -160,13 +217,15 @@ export async function writeRotation(
   successor: KeyRecord,
   successorHash: string,
   audits: { predecessor: AuditEntry; successor: AuditEntry },
-): Promise<{ rotated: boolean }> {
+  gate: D1PreparedStatement[] = [],
+): Promise<{ rotated: boolean; gated: boolean }> {
   const columns = { ...recordToColumns(successor), key_hash: successorHash };
-  const [update] = await db.batch([
+  const results = await db.batch([
+    ...gate,
     db
       .prepare(
         `UPDATE api_keys SET rotated_to = ?1, grace_until = ?2, version = version + 1
-         WHERE id = ?3 AND rotated_to IS NULL AND ${liveAt("?4")}`,
+         WHERE id = ?3 AND rotated_to IS NULL AND ${liveAt("?4")}${gate.length > 0 ? " AND changes() > 0" : ""}`,
       )
       .bind(successor.id, predecessor.graceUntil, predecessor.id, predecessor.now),
     db
@@ -177,7 +236,8 @@ export async function writeRotation(
     auditIfChanged(db, keySubject(predecessor.id), audits.predecessor),
     auditIfChanged(db, keySubject(successor.id), audits.successor),
   ]);
-  return { rotated: (update?.meta.changes ?? 0) > 0 };
+  const gated = gate.length > 0 && (results[gate.length - 1]?.meta.changes ?? 0) === 0;
+  return { rotated: (results[gate.length]?.meta.changes ?? 0) > 0, gated };
 }
 
 const LIST_STATUSES = ["active", "disabled", "revoked", "expired"] as const;

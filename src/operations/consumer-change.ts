@@ -1,21 +1,13 @@
 /**
- * What the operations that change a consumer share: reading its status (404 if there is none, or it is
- * deleted), and making a change through the consumer-change protocol (src/consumers/change-consumer.ts),
- * with the log line and the 503 of a change that failed part-way (safe to retry, as for keys).
+ * What the operations that change a consumer share: making a change through the consumer-change protocol
+ * (src/consumers/change-consumer.ts), with the log line and the 503 of a change that failed part-way (safe
+ * to retry, as for keys).
  */
 import { ProblemError } from "../http/problem";
 import { changeConsumer } from "../consumers/change-consumer";
-import { findConsumerStatus, type ConsumerStatusView } from "../consumers/consumer-state";
 import { KeyChangeFailed } from "../key-change/change-key";
 import { log } from "../util/log";
 import type { OperationContext } from "./context";
-
-/** The consumer's status, or 404 `consumer_not_found` (also for a deleted one). */
-export async function requireConsumerStatus(db: D1Database, id: string): Promise<ConsumerStatusView> {
-  const found = await findConsumerStatus(db, id);
-  if (!found || found.status === "deleted") throw new ProblemError("consumer_not_found");
-  return found;
-}
 
 /** Runs `write` through the consumer-change protocol; a change that failed part-way is 503, safe to retry. */
 export async function applyConsumerChange<T>(ctx: OperationContext, id: string, write: () => Promise<T>): Promise<T> {

@@ -1,13 +1,25 @@
-/** Create a key: mint its secret, store its hash with a create audit row, and hand it to its object. */
+/**
+ * Create a key: within its consumer's key policy (the consumer is created, without shared limits, if its
+ * owner has none yet), mint its secret, store its hash with a create audit row, and hand it to its object.
+ */
 import * as z from "zod";
 import type { Config } from "../config";
+import { defaultLifetimeDays, keyPolicyViolations } from "../consumers/key-policy";
+import { findConsumerById, keyAdmissionGate } from "../consumers/store";
 import { keyViewSchema, toKeyView } from "../keys/key-record";
 import { insertKey } from "../keys/store";
 import { introduceKey } from "../key-change/change-key";
 import type { AdminActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
+import {
+  consumerChangedMeanwhile,
+  KEY_ADMISSION_ATTEMPTS,
+  refuseViolations,
+  requireActiveConsumer,
+  requireRoomForKey,
+} from "./key-admission";
 import { checkLifetimeDays, mintKey } from "./new-key";
-import type { createKeySchema } from "./schemas";
+import { DEFAULT_RATE_LIMITS, type createKeySchema } from "./schemas";
 import { clock } from "../util/clock";
 
 export type CreateKeyInput = z.output<typeof createKeySchema>;
@@ -21,13 +33,36 @@ export async function createKey(
   input: CreateKeyInput,
   config: Config,
 ): Promise<CreateKeyResult> {
-  checkLifetimeDays(config, input.expires_in_days);
-  const now = clock.now();
-  const { expires_in_days, ...settings } = input;
-  const { apiKey, keyHash, record } = await mintKey(config, settings, { now, days: expires_in_days });
-  ctx.observe?.keyId(record.id);
-  const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyView(record, now);
-  await insertKey(ctx.env.DB, record, keyHash, auditEntry(ctx, "create", now, changes));
-  await introduceKey(ctx.env, record);
-  return { api_key: apiKey, key: toKeyView(record, now) };
+  if (input.expires_in_days !== undefined) checkLifetimeDays(config, input.expires_in_days);
+  const { expires_in_days, rate_limits, ...settings } = input;
+  // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.
+  for (let attempt = 1; attempt <= KEY_ADMISSION_ATTEMPTS; attempt++) {
+    const now = clock.now();
+    const consumer = await findConsumerById(ctx.env.DB, input.owner_id);
+    requireActiveConsumer(consumer);
+    const policy = consumer?.record.key_policy ?? {};
+    const days = expires_in_days ?? defaultLifetimeDays(policy);
+    checkLifetimeDays(config, days);
+    const minted = { ...settings, rate_limits: rate_limits ?? policy.default_rate_limits ?? DEFAULT_RATE_LIMITS };
+    refuseViolations(ctx, input.owner_id, keyPolicyViolations(policy, minted, days), { fieldErrors: true });
+    if (consumer) await requireRoomForKey(ctx, consumer.record, now);
+
+    const { apiKey, keyHash, record } = await mintKey(config, minted, { now, days });
+    ctx.observe?.keyId(record.id);
+    const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyView(record, now);
+    const { inserted } = await insertKey(ctx.env.DB, record, keyHash, auditEntry(ctx, "create", now, changes), {
+      gate: keyAdmissionGate(
+        ctx.env.DB,
+        input.owner_id,
+        consumer,
+        auditEntry(ctx, "create", now, { created_for_key: record.id }),
+      ),
+      maxCountedKeys: policy.max_active_keys ?? null,
+      now,
+    });
+    if (!inserted) continue;
+    await introduceKey(ctx.env, record);
+    return { api_key: apiKey, key: toKeyView(record, now) };
+  }
+  throw consumerChangedMeanwhile();
 }

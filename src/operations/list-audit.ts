@@ -1,4 +1,4 @@
-/** Read the audit log: every key mutation, newest first, a page at a time. */
+/** Read the audit log: every change to a key or a consumer, newest first, a page at a time. */
 import * as z from "zod";
 import { invalidField } from "../http/json-body";
 import { auditRowSchema, findAuditPage } from "../audit/audit-log";
@@ -18,6 +18,11 @@ export async function listAudit(ctx: OperationContext<AdminActor>, input: ListAu
     if (!/^[1-9][0-9]{0,15}$/.test(input.cursor)) throw invalidField("cursor", "not a cursor from a previous page");
     cursor = Number(input.cursor);
   }
-  const { entries, nextCursor } = await findAuditPage(ctx.env.DB, { keyId: input.key_id, limit: input.limit, cursor });
+  const { entries, nextCursor } = await findAuditPage(ctx.env.DB, {
+    keyId: input.key_id,
+    consumerId: input.consumer_id,
+    limit: input.limit,
+    cursor,
+  });
   return { entries, next_cursor: nextCursor === null ? null : String(nextCursor) };
 }

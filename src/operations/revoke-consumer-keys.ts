@@ -4,20 +4,22 @@
  * the keys created since, and restarts a job that stopped.
  */
 import type * as z from "zod";
-import { markConsumerKeysRevoked, type ConsumerStatusView } from "../consumers/consumer-state";
+import { toConsumerView, type ConsumerView } from "../consumers/consumer-record";
+import { markConsumerKeysRevoked } from "../consumers/consumer-state";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
 import type { AdminActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import type { revokeKeySchema } from "./schemas";
-import { applyConsumerChange, requireConsumerStatus } from "./consumer-change";
+import { applyConsumerChange } from "./consumer-change";
+import { requireConsumer } from "./consumer-lookup";
 
 export async function revokeConsumerKeys(
   ctx: OperationContext<AdminActor>,
   id: string,
   input: z.output<typeof revokeKeySchema>,
-): Promise<ConsumerStatusView> {
-  await requireConsumerStatus(ctx.env.DB, id);
+): Promise<ConsumerView> {
+  await requireConsumer(ctx.env, id, { deletedIsGone: true });
   const now = clock.now();
   const reason = input.reason ?? null;
   await applyConsumerChange(ctx, id, () =>
@@ -29,5 +31,5 @@ export async function revokeConsumerKeys(
     // The keys are refused already; calling again starts the job.
     log("error", "consumer.revoke_job_not_started", { consumer_id: id, error: (error as Error).name });
   }
-  return requireConsumerStatus(ctx.env.DB, id);
+  return toConsumerView((await requireConsumer(ctx.env, id)).record);
 }

@@ -6,7 +6,14 @@
  */
 import * as z from "zod";
 import { isOrigin } from "../config";
-import { KEY_ID_PATTERN } from "../keys/key-record";
+import {
+  CONSUMER_ID_PATTERN,
+  consumerRateLimitsSchema,
+  keyPolicySchema,
+  OWNER_ID_MESSAGE,
+  OWNER_ID_PATTERN,
+} from "../consumers/consumer-record";
+import { KEY_ID_PATTERN, rateLimitListSchema } from "../keys/key-record";
 import { parseCidr } from "../util/ip";
 import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
 import { ALERT_RULES } from "../monitoring/anomalies";
@@ -15,18 +22,8 @@ import { isCalendarDay } from "../util/time";
 const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
-export const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
-
-const DEFAULT_RATE_LIMITS = [{ name: "hour", limit: 1000, window_seconds: 3600 }];
-
-const rateLimit = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
-  limit: z.int().min(1).max(1_000_000_000),
-  window_seconds: z
-    .int()
-    .min(1)
-    .max(366 * 86400),
-});
+/** The limits of a key created without `rate_limits` whose consumer's key policy names no default. */
+export const DEFAULT_RATE_LIMITS = [{ name: "hour", limit: 1000, window_seconds: 3600 }];
 
 /** The settings a key carries, shared by create and update. */
 const settings = {
@@ -35,11 +32,7 @@ const settings = {
     .array(z.string().regex(SCOPE_PATTERN, "a scope is [a-z][a-z0-9_:.-]*"))
     .max(32)
     .transform((s) => [...new Set(s)]),
-  rate_limits: z
-    .array(rateLimit)
-    .min(1)
-    .max(8)
-    .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique"),
+  rate_limits: rateLimitListSchema(1),
   ip_allowlist: z
     .array(
       z
@@ -77,18 +70,28 @@ export function keyTypeIssues(
   return issues;
 }
 
+/** A key's lifetime; its default (365, or less under the consumer's key policy) is the operation's. */
+const lifetimeDays = z
+  .int()
+  .min(1)
+  .optional()
+  .meta({ description: "default 365, or the consumer's key_policy.max_lifetime_days if lower" });
+
 export const createKeySchema = z
   .strictObject({
     type: z.enum(["secret", "publishable"]).default("secret"),
     environment: z.enum(["live", "test"]).default("live"),
-    owner_id: z.string().regex(OWNER_ID_PATTERN, "1–128 characters of A-Z a-z 0-9 . _ : @ + -"),
+    owner_id: z.string().regex(OWNER_ID_PATTERN, OWNER_ID_MESSAGE),
     name: settings.name.default(""),
     scopes: settings.scopes.default(["read"]),
-    rate_limits: settings.rate_limits.default(DEFAULT_RATE_LIMITS),
+    // Defaults that depend on the owner's consumer are applied by the operation (createKey).
+    rate_limits: settings.rate_limits
+      .optional()
+      .meta({ description: "default: the consumer's key_policy.default_rate_limits, else hour: 1000 per 3600 s" }),
     ip_allowlist: settings.ip_allowlist.default([]),
     allowed_routes: settings.allowed_routes.default([]),
     allowed_origins: settings.allowed_origins.default([]),
-    expires_in_days: z.int().min(1).default(365),
+    expires_in_days: lifetimeDays,
     metadata: settings.metadata.default({}),
   })
   .superRefine((body, ctx) => {
@@ -118,7 +121,7 @@ const MAX_GRACE_PERIOD_HOURS = 720;
 
 export const rotateKeySchema = z.strictObject({
   grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),
-  expires_in_days: z.int().min(1).default(365),
+  expires_in_days: lifetimeDays,
 });
 
 const limitParam = z.coerce.number().int().min(1).max(100).default(20);
@@ -134,9 +137,48 @@ export const listKeysQuery = z.strictObject({
 
 export const listAuditQuery = z.strictObject({
   key_id: z.string().regex(KEY_ID_PATTERN).optional(),
+  consumer_id: z.string().regex(OWNER_ID_PATTERN).optional(),
   limit: limitParam,
   cursor: cursorParam,
 });
+
+const consumerStatus = z.enum(["active", "disabled", "deleted"]);
+
+/** A consumer's settings, shared by create and update. */
+const consumerSettings = {
+  name: settings.name,
+  metadata: settings.metadata,
+  rate_limits: consumerRateLimitsSchema,
+  key_policy: keyPolicySchema,
+};
+
+export const createConsumerSchema = z.strictObject({
+  id: z.string().regex(CONSUMER_ID_PATTERN, `${OWNER_ID_MESSAGE}, and not "." or ".."`),
+  name: consumerSettings.name.default(""),
+  metadata: consumerSettings.metadata.default({}),
+  rate_limits: consumerSettings.rate_limits.default([]),
+  key_policy: consumerSettings.key_policy.default({}),
+});
+
+/** `key_policy` and `rate_limits` are replaced whole: `{}` and `[]` clear them. */
+export const updateConsumerSchema = z
+  .strictObject({
+    name: consumerSettings.name.optional(),
+    metadata: consumerSettings.metadata.optional(),
+    rate_limits: consumerSettings.rate_limits.optional(),
+    key_policy: consumerSettings.key_policy.optional(),
+  })
+  .refine((body) => Object.values(body).some((v) => v !== undefined), "nothing to change");
+
+export const listConsumersQuery = z.strictObject({
+  /** Exact match, in the owner grammar: how an owner id that is no path segment ("." or "..") is found. */
+  id: z.string().regex(OWNER_ID_PATTERN, OWNER_ID_MESSAGE).optional(),
+  status: consumerStatus.optional(),
+  limit: limitParam,
+  cursor: cursorParam,
+});
+
+export const listConsumerKeysQuery = listKeysQuery.omit({ owner_id: true });
 
 /** For routes that take no body, or an empty JSON object. */
 export const emptyBodySchema = z.strictObject({});

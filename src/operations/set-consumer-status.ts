@@ -3,20 +3,22 @@
  * from the moment the call returns (the consumer's object refuses them; see src/consumers/change-consumer.ts);
  * enable restores them. Both are idempotent. A deleted consumer is 404.
  */
-import { setConsumerStatus, type ConsumerStatusView } from "../consumers/consumer-state";
+import { toConsumerView, type ConsumerView } from "../consumers/consumer-record";
+import { setConsumerStatus } from "../consumers/consumer-state";
 import { clock } from "../util/clock";
 import type { AdminActor } from "./actor";
-import { applyConsumerChange, requireConsumerStatus } from "./consumer-change";
+import { applyConsumerChange } from "./consumer-change";
+import { requireConsumer } from "./consumer-lookup";
 import { auditEntry, type OperationContext } from "./context";
 
 function statusChange(to: "active" | "disabled", action: "disable" | "enable") {
-  return async function changeStatus(ctx: OperationContext<AdminActor>, id: string): Promise<ConsumerStatusView> {
-    await requireConsumerStatus(ctx.env.DB, id);
+  return async function changeStatus(ctx: OperationContext<AdminActor>, id: string): Promise<ConsumerView> {
+    await requireConsumer(ctx.env, id, { deletedIsGone: true });
     const now = clock.now();
     await applyConsumerChange(ctx, id, () =>
       setConsumerStatus(ctx.env.DB, id, to, auditEntry(ctx, action, now, { status: to })),
     );
-    return requireConsumerStatus(ctx.env.DB, id);
+    return toConsumerView((await requireConsumer(ctx.env, id)).record);
   };
 }
 

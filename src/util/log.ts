@@ -33,6 +33,8 @@ export interface LogFields {
   key_id?: string;
   /** A consumer's id (the keys' owner_id). */
   consumer_id?: string;
+  /** For a refusal by a consumer's key policy: the rule (`max_active_keys`, `allowed_scopes`, …). */
+  rule?: string;
   /** A problem code for refusals, or the admin action for mutations. */
   code?: string;
   degraded?: DegradedMode;

@@ -26,7 +26,7 @@ export const expire = (id: string) =>
 
 /** One call of an operation: what a wrong credential is tried on. */
 export interface AdminCall {
-  method: "GET" | "POST" | "PATCH";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   path: string;
   json?: unknown;
 }

@@ -2,7 +2,6 @@
  * GET /admin/v1/openapi.json (src/admin/operations.ts): generated from the operation table, request and
  * result schemas included. test/cli/openapi-client.test.mjs compiles a client against it.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, mintKey } from "../helpers";
 import { itRefusesWrongCredentials } from "./helpers";
@@ -45,6 +44,13 @@ describe("happy path", () => {
         "POST /keys/{id}/enable",
         "POST /keys/{id}/rotate",
         "GET /audit",
+        // Consumers (src/admin/*-consumer*.ts).
+        "POST /consumers",
+        "GET /consumers",
+        "GET /consumers/{id}",
+        "PATCH /consumers/{id}",
+        "DELETE /consumers/{id}",
+        "GET /consumers/{id}/keys",
         // Consumer-wide operations (src/admin/set-consumer-status.ts, revoke-consumer-keys.ts).
         "POST /consumers/{id}/disable",
         "POST /consumers/{id}/enable",
@@ -61,9 +67,6 @@ describe("happy path", () => {
       ].sort(),
     );
     const { id, key } = await mintKey();
-    await env.DB.prepare("INSERT OR IGNORE INTO consumers (id, created_at, updated_at) VALUES (?1, 0, 0)")
-      .bind(key.owner_id)
-      .run();
     for (const op of documented) {
       const [method, path] = op.split(" ") as [string, string];
       // Each documented operation is served: an empty or minimal call is answered by its handler, never 404/405.
@@ -110,6 +113,35 @@ describe("happy path", () => {
     expect(page.properties!.keys!.items!.additionalProperties).toBe(false);
     const report = doc.paths["/report"]!.get!.responses["200"]!.content;
     expect(Object.keys(report).sort()).toEqual(["application/json", "text/markdown"]);
+  });
+
+  it("documents the consumer routes: their own id grammar, strict bodies, the consumer as the answer", async () => {
+    const doc = await served();
+    const parameters = doc.paths["/consumers/{id}"]!.get!.parameters as unknown as { schema: { pattern: string } }[];
+    const pattern = new RegExp(parameters[0]!.schema.pattern);
+    expect(["acme", "...", "user@example.com"].map((id) => pattern.test(id))).toEqual([true, true, true]);
+    expect([".", "..", "a/b"].map((id) => pattern.test(id))).toEqual([false, false, false]);
+    const keyParameters = doc.paths["/keys/{id}"]!.get!.parameters as unknown as { schema: { pattern: string } }[];
+    expect(new RegExp(keyParameters[0]!.schema.pattern).test("acme")).toBe(false);
+
+    const body = doc.paths["/consumers"]!.post!.requestBody!.content["application/json"].schema;
+    expect(body.required).toEqual(["id"]);
+    expect(body.additionalProperties).toBe(false);
+    expect(body.properties!.key_policy!.additionalProperties).toBe(false);
+    expect(Object.keys(body.properties!.key_policy!.properties!).sort()).toEqual(
+      [
+        "allowed_environments",
+        "allowed_scopes",
+        "allowed_types",
+        "default_rate_limits",
+        "max_active_keys",
+        "max_lifetime_days",
+      ].sort(),
+    );
+    const answer = doc.paths["/consumers/{id}"]!.patch!.responses["200"]!.content["application/json"]!.schema;
+    expect(answer.additionalProperties).toBe(false);
+    expect(Object.keys(answer.properties!)).toContain("key_policy");
+    expect(Object.keys(doc.paths["/consumers/{id}"]!.delete!.responses)).toContain("409");
   });
 });
 

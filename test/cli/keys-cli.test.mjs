@@ -75,6 +75,89 @@ describe("npm run keys", () => {
     );
   });
 
+  it("consumers: creates, lists, gets, updates, lists its keys and deletes, as tables and --json", async () => {
+    const policy = JSON.stringify({ max_active_keys: 1, allowed_scopes: ["read"] });
+    const limits = JSON.stringify([{ name: "day", limit: 5000, window_seconds: 86400 }]);
+    const created = await cliJson([
+      "consumers",
+      "create",
+      "cli-co",
+      "--name",
+      "CLI Co",
+      "--limits",
+      limits,
+      "--policy",
+      policy,
+    ]);
+    assert.deepEqual(created.key_policy, { max_active_keys: 1, allowed_scopes: ["read"] });
+    assert.equal(created.status, "active");
+
+    const shown = await cli(["consumers", "get", "cli-co"]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^id\s+status\s+name\s+rate_limits\s+key_policy/m);
+    assert.match(shown.stdout, /cli-co\s+active\s+CLI Co\s+day=5000\/86400s\s+max_active_keys=1 allowed_scopes=read/);
+    assert.deepEqual(
+      (await cliJson(["consumers", "list", "--id", "cli-co"])).consumers.map((c) => c.id),
+      ["cli-co"],
+    );
+    const listed = await cli(["consumers", "list", "--status", "active"]);
+    assert.match(listed.stdout, /^cli-co\s+active/m);
+
+    // The policy holds: a second key is refused with its reason, and the CLI says so.
+    const key = await cliJson(["create", "--owner", "cli-co"]);
+    const refused = await cli(["create", "--owner", "cli-co"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /409 key_policy_violation/);
+
+    const updated = await cliJson(["consumers", "update", "cli-co", "--name", "Renamed", "--policy", "{}"]);
+    assert.equal(updated.name, "Renamed");
+    assert.deepEqual(updated.key_policy, {});
+    assert.equal(updated.version, 2);
+
+    const keys = await cliJson(["consumers", "keys", "cli-co"]);
+    assert.deepEqual(
+      keys.keys.map((k) => k.id),
+      [key.key.id],
+    );
+    const keysTable = await cli(["consumers", "keys", "cli-co"]);
+    assert.match(keysTable.stdout, new RegExp(`^${key.key.id}\\s+active\\s+secret`, "m"));
+
+    const notYet = await cli(["consumers", "delete", "cli-co"]);
+    assert.equal(notYet.code, 1);
+    assert.match(notYet.stderr, /409 consumer_has_keys/);
+    await cliJson(["revoke", key.key.id]);
+    assert.equal((await cliJson(["consumers", "delete", "cli-co"])).status, "deleted");
+
+    const trail = await cliJson(["audit", "--consumer", "cli-co"]);
+    assert.deepEqual(
+      trail.entries.map((e) => `${e.subject_type} ${e.action}`),
+      ["consumer delete", "key revoke", "consumer update", "key create", "consumer create"],
+    );
+  });
+
+  it("consumers: refuses what it cannot send, with a non-zero exit", async () => {
+    for (const args of [
+      ["consumers", "get", ".."],
+      ["consumers", "keys", "."],
+      ["consumers", "delete", ".."],
+    ]) {
+      const result = await cli(args);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /cannot be sent in a path: use `consumers list --id/);
+    }
+    const noSub = await cli(["consumers"]);
+    assert.equal(noSub.code, 1);
+    assert.match(noSub.stderr, /consumers needs one of: create, list, get, update, keys, delete/);
+    const missing = await cli(["consumers", "get", "no-such-consumer"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /404 consumer_not_found/);
+    const badPolicy = await cli(["consumers", "create", "x", "--policy", "{not json"]);
+    assert.match(badPolicy.stderr, /--policy must be JSON/);
+    const exists = await cli(["consumers", "create", "cli-dup"]);
+    assert.equal(exists.code, 0, exists.stderr);
+    assert.match((await cli(["consumers", "create", "cli-dup"])).stderr, /409 consumer_exists/);
+  });
+
   it("is what `npm run keys` runs", () => {
     const result = spawnSync("npm", ["run", "--silent", "keys", "--", "list", "--json"], {
       cwd: ROOT,

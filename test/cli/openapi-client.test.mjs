@@ -47,7 +47,7 @@ describe("a client generated from the OpenAPI document", () => {
         Object.entries(op.responses).find(([status]) => status < "300"),
       ]),
     );
-    assert.equal(successes.length, 19);
+    assert.equal(successes.length, 25);
     for (const [name, [, response]] of successes) {
       // The failure this test exists for: a success answer documented as a bare `{ "type": "object" }`.
       const schema = response.content["application/json"].schema;
@@ -104,5 +104,7 @@ describe("a client generated from the OpenAPI document", () => {
     assert.deepEqual(seen.alertRules, []);
     assert.equal(seen.activeKeys, 1); // the rotated key, in its grace period (its successor is revoked)
     assert.ok(seen.controls > 0);
+    assert.equal(seen.maxActiveKeys, 2);
+    assert.equal(seen.consumerListed, "openapi-consumer");
   });
 });

@@ -28,6 +28,8 @@ type Ingested = Answer<"/leaks/scanner", "post", 200>;
 type KeyUsage = Answer<"/keys/{id}/usage", "get", 200>;
 type AlertPage = Answer<"/alerts", "get", 200>;
 type Report = Answer<"/report", "get", 200>;
+type Consumer = Answer<"/consumers/{id}", "get", 200>;
+type ConsumerPage = Answer<"/consumers", "get", 200>;
 
 // Run by node, given the Worker's URL and the admin token; no Node types are needed for one global.
 declare const process: { argv: string[] };
@@ -111,6 +113,16 @@ const alertRules: ("new_network" | "traffic_spike" | "refusal_burst" | "revoked_
   (a) => a.rule,
 );
 
+const newConsumer: Body<"/consumers", "post"> = { id: "openapi-consumer", key_policy: { max_active_keys: 2 } };
+// @ts-expect-error a consumer's status is not set by a create
+const consumerWithStatus: Body<"/consumers", "post"> = { id: "x", status: "active" };
+const consumer = await call<Consumer>("POST", "/consumers", newConsumer);
+const maxActiveKeys: number | undefined = consumer.key_policy.max_active_keys;
+// @ts-expect-error a consumer's status is one of three
+const consumerStatus: "revoked" = consumer.status;
+const consumers = await call<ConsumerPage>("GET", "/consumers?id=openapi-consumer");
+const consumerListed: string | undefined = consumers.consumers[0]?.id;
+
 const report = await call<Report>("GET", "/report?format=json");
 const activeKeys: number = report.active_keys;
 const controls: string[] = report.controls.map((c) => c.control);
@@ -140,6 +152,8 @@ console.log(
     alertRules,
     activeKeys,
     controls: controls.length,
+    maxActiveKeys,
+    consumerListed,
   }),
 );
 void [
@@ -154,4 +168,6 @@ void [
   auditId,
   unknownCount,
   mean,
+  consumerWithStatus,
+  consumerStatus,
 ];
