@@ -67,10 +67,14 @@ describe("disable and enable", () => {
   it.each([["nobody"], ["."], [".."], ["%2e%2e"], ["a%2Fb"]])(
     "answers 404 for the consumer %s and changes nothing",
     async (id) => {
+      const audited = async () =>
+        (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log").first<{ n: number }>())!.n;
+      const before = await audited();
       const res = await admin(`/consumers/${id}/disable`);
-      expect(res.status).toBe(404);
-      // "." and ".." never reach the route (the URL is normalised first), so they are the router's 404.
-      expect(["consumer_not_found", "not_found"]).toContain((await problemOf(res)).code);
+      // "." and ".." never reach the route: the URL is normalised first (to POST /consumers/disable, a 405).
+      expect([404, 405]).toContain(res.status);
+      expect(["consumer_not_found", "not_found", "method_not_allowed"]).toContain((await problemOf(res)).code);
+      expect(await audited()).toBe(before);
     },
   );
 
