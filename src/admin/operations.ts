@@ -9,7 +9,6 @@ import { KEY_ID_PATTERN, keyViewSchema } from "../keys/key-record";
 import { ingestSummarySchema } from "../leaks/ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
 import { securityReportSchema } from "../monitoring/report-schema";
-import { usageReportSchema } from "../monitoring/usage-store";
 import { createKeyResult } from "../operations/create-key";
 import { listAlertsResult } from "../operations/list-alerts";
 import { listAuditResult } from "../operations/list-audit";
@@ -17,6 +16,8 @@ import { listKeysResult } from "../operations/list-keys";
 import { rotateKeyResult } from "../operations/rotate-key";
 import {
   alertsQuery,
+  allUsageQuery,
+  CONSUMER_ID_PATTERN,
   createKeySchema,
   emptyBodySchema,
   listAuditQuery,
@@ -27,8 +28,9 @@ import {
   updateKeySchema,
   usageQuery,
 } from "../operations/schemas";
-import { keyUsageResult } from "../operations/usage";
+import { allUsageResult, consumerUsageResult, keyUsageResult } from "../operations/usage";
 import type { AdminContext } from "./context";
+import { getConsumerUsageRoute } from "./get-consumer-usage";
 import { createKeyRoute } from "./create-key";
 import { getKeyRoute } from "./get-key";
 import { getReportRoute } from "./get-report";
@@ -195,11 +197,29 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: "GET",
-    path: "/usage",
-    summary: "All decisions per UTC day and outcome, unknown keys included",
-    handler: getUsageRoute,
+    path: "/consumers/{id}/usage",
+    summary: "A consumer's decisions (all its keys') per UTC day and outcome",
+    handler: getConsumerUsageRoute,
     query: usageQuery,
-    success: { status: 200, description: "{ from, to, total, outcomes, days }", result: usageReportSchema },
+    success: {
+      status: 200,
+      description: "{ consumer_id, from, to, total, outcomes, days }",
+      result: consumerUsageResult,
+    },
+    errors: ["consumer_not_found", "invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/usage",
+    summary: "All decisions per UTC day and outcome, unknown keys included; or one consumer's; or by consumer",
+    handler: getUsageRoute,
+    query: allUsageQuery,
+    success: {
+      status: 200,
+      description:
+        "{ from, to, total, outcomes, days }; with group_by=consumer { from, to, group_by, consumers, next_cursor }",
+      result: allUsageResult,
+    },
     errors: ["invalid_request"],
   },
   {
@@ -277,13 +297,16 @@ function errorResponses(codes: ProblemCode[]) {
   );
 }
 
+/** What `{id}` is in a path: a consumer's id under /consumers, a key's everywhere else. */
+const idPattern = (path: string) => (path.startsWith("/consumers/") ? CONSUMER_ID_PATTERN : KEY_ID_PATTERN);
+
 /** The OpenAPI 3.1 document of the admin API, generated from OPERATIONS. */
 export function openApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const parameters = [
       ...(op.path.includes("{id}")
-        ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: KEY_ID_PATTERN.source } }]
+        ? [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: idPattern(op.path).source } }]
         : []),
       ...Object.entries(op.query?.shape ?? {}).map(([name, schema]) => ({
         name,

@@ -27,6 +27,7 @@ export const PROBLEMS = {
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
   key_not_found: { status: 404, title: "No key has this id" },
+  consumer_not_found: { status: 404, title: "No consumer has this id" },
   key_state_conflict: { status: 409, title: "The key's state does not allow this change" },
   not_found: { status: 404, title: "Not found" },
   // Leak webhooks.
