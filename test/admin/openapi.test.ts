@@ -2,6 +2,7 @@
  * GET /admin/v1/openapi.json (src/admin/operations.ts): generated from the operation table, request and
  * result schemas included. test/cli/openapi-client.test.mjs compiles a client against it.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, mintKey } from "../helpers";
 import { itRefusesWrongCredentials } from "./helpers";
@@ -48,18 +49,22 @@ describe("happy path", () => {
         "POST /leaks/gitleaks",
         "POST /leaks/trufflehog",
         "POST /leaks/scanner",
-        // Monitoring (src/admin/get-usage.ts, list-alerts.ts, get-report.ts).
+        // Monitoring (src/admin/get-usage.ts, get-consumer-usage.ts, list-alerts.ts, get-report.ts).
         "GET /keys/{id}/usage",
+        "GET /consumers/{id}/usage",
         "GET /usage",
         "GET /alerts",
         "GET /report",
       ].sort(),
     );
     const { id } = await mintKey();
+    const consumerId = "openapi-consumer";
+    await env.DB.prepare("INSERT INTO consumers (id, created_at, updated_at) VALUES (?1, 0, 0)").bind(consumerId).run();
     for (const op of documented) {
       const [method, path] = op.split(" ") as [string, string];
       // Each documented operation is served: an empty or minimal call is answered by its handler, never 404/405.
-      const res = await admin(path.replace("{id}", id), method === "GET" ? { method } : { method, json: {} });
+      const target = path.replace("{id}", path.startsWith("/consumers/") ? consumerId : id);
+      const res = await admin(target, method === "GET" ? { method } : { method, json: {} });
       expect([404, 405], op).not.toContain(res.status);
     }
     // The request body schema is the one the route validates with: fields and their constraints.
@@ -101,6 +106,14 @@ describe("happy path", () => {
     expect(page.properties!.keys!.items!.additionalProperties).toBe(false);
     const report = doc.paths["/report"]!.get!.responses["200"]!.content;
     expect(Object.keys(report).sort()).toEqual(["application/json", "text/markdown"]);
+    // A path's {id} is a key id, or under /consumers a consumer id.
+    const idOf = (path: string) =>
+      (doc.paths[path]!.get!.parameters as { name: string; schema: { pattern: string } }[]).find(
+        (p) => p.name === "id",
+      )!.schema.pattern;
+    expect(idOf("/keys/{id}/usage")).toMatch(/^\^key_/);
+    expect(new RegExp(idOf("/consumers/{id}/usage")).test("team-a@example.com")).toBe(true);
+    expect(new RegExp(idOf("/consumers/{id}/usage")).test("..")).toBe(false);
   });
 });
 
