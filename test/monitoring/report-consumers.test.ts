@@ -65,6 +65,11 @@ describe("the report's consumers", () => {
     )
       .bind(hour, hour - 23 * HOUR_MS, hour - 24 * HOUR_MS)
       .run();
+    await env.DB.prepare(
+      "INSERT INTO alerts (rule, key_id, owner_id, opened_at, last_seen_at, details) VALUES ('consumer_traffic_spike', NULL, 'mid', ?1, ?1, '{}')",
+    )
+      .bind(now - 60_000)
+      .run();
   });
 
   it("counts consumers and their live keys, shared limits, keys due for rotation and the busiest, as JSON", async () => {
@@ -102,6 +107,7 @@ describe("the report's consumers", () => {
     expect(md).toContain("| mid | 350 | 300 |\n| big | 200 | 200 |\n| ops:dev@example.com | 10 | 10 |");
     expect(md).toContain(`| mid | 1 | ${new Date(now - 120 * DAY_MS).toISOString()} |`);
     expect(md.indexOf("## Consumers")).toBeLessThan(md.indexOf("## Controls"));
+    expect(md).toMatch(/\| consumer_traffic_spike \| \(consumer-wide\) \| mid \| /); // an open alert with no key
   });
 });
 
