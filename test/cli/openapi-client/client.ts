@@ -88,9 +88,8 @@ const revoked = await call<Key>("POST", `/keys/${successor}/revoke`, { reason: "
 const reason: string | null = revoked.revoke_reason;
 
 const audit = await call<AuditPage>("GET", `/audit?key_id=${id}`);
-const actions: ("create" | "update" | "disable" | "enable" | "revoke" | "rotate")[] = audit.entries.map(
-  (e) => e.action,
-);
+const actions: ("create" | "update" | "disable" | "enable" | "revoke" | "rotate" | "revoke_keys" | "delete")[] =
+  audit.entries.map((e) => e.action);
 // @ts-expect-error an audit row's id is a number
 const auditId: string = audit.entries[0]!.id;
 
@@ -110,7 +109,7 @@ const keyOfUsage: string = usage.key_id;
 const grouped = await call<Usage>("GET", "/usage?group_by=consumer");
 const groupedConsumers: number = "consumers" in grouped ? grouped.consumers.length : -1;
 // @ts-expect-error GET /usage answers totals or a page of consumers: the caller tells which
-const alwaysDays: number = grouped.days.length;
+const alwaysDays: { day: string }[] = grouped.days;
 const consumerOfUsage = (u: ConsumerUsage): string => u.consumer_id;
 
 const alerts = await call<AlertPage>("GET", "/alerts?status=open");
