@@ -1,14 +1,15 @@
 /**
- * GET /admin/v1/usage?from=&to= — every decision, keyed or not, per UTC day and outcome; and
+ * GET /admin/v1/usage?from=&to=&consumer_id=&group_by=consumer&limit=&cursor= — every decision, keyed or
+ * not (or one consumer's), per UTC day and outcome, or a page of consumers' figures; and
  * GET /admin/v1/keys/{id}/usage?from=&to= — one key's.
  */
 import { validate } from "../http/json-body";
-import { usageQuery } from "../operations/schemas";
+import { allUsageQuery, usageQuery } from "../operations/schemas";
 import { getKeyUsage, getUsage } from "../operations/usage";
 import { adminOperation, keyIdParam, type AdminContext } from "./context";
 
 export function getUsageRoute(c: AdminContext) {
-  return getUsage(adminOperation(c), validate(usageQuery, c.req.query()));
+  return getUsage(adminOperation(c), validate(allUsageQuery, c.req.query()));
 }
 
 export function getKeyUsageRoute(c: AdminContext) {

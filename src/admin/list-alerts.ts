@@ -1,4 +1,4 @@
-/** GET /admin/v1/alerts?status=open|all&key_id=&rule=&limit=&cursor= — anomaly alerts, newest first. */
+/** GET /admin/v1/alerts?status=open|all&key_id=&consumer_id=&rule=&limit=&cursor= — anomaly alerts, newest first. */
 import { validate } from "../http/json-body";
 import { listAlerts } from "../operations/list-alerts";
 import { alertsQuery } from "../operations/schemas";

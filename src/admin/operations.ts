@@ -10,7 +10,6 @@ import { CONSUMER_ID_PATTERN, consumerViewSchema } from "../consumers/consumer-r
 import { ingestSummarySchema } from "../leaks/ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
 import { securityReportSchema } from "../monitoring/report-schema";
-import { usageReportSchema } from "../monitoring/usage-store";
 import { createKeyResult } from "../operations/create-key";
 import { listAlertsResult } from "../operations/list-alerts";
 import { listAuditResult } from "../operations/list-audit";
@@ -20,6 +19,7 @@ import { rotateKeyResult } from "../operations/rotate-key";
 import {
   alertsQuery,
   createConsumerSchema,
+  allUsageQuery,
   createKeySchema,
   emptyBodySchema,
   listAuditQuery,
@@ -33,9 +33,10 @@ import {
   updateKeySchema,
   usageQuery,
 } from "../operations/schemas";
-import { keyUsageResult } from "../operations/usage";
+import { allUsageResult, consumerUsageResult, keyUsageResult } from "../operations/usage";
 import type { AdminContext } from "./context";
 import { createConsumerRoute } from "./create-consumer";
+import { getConsumerUsageRoute } from "./get-consumer-usage";
 import { createKeyRoute } from "./create-key";
 import { deleteConsumerRoute } from "./delete-consumer";
 import { getConsumerRoute } from "./get-consumer";
@@ -266,11 +267,29 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: "GET",
-    path: "/usage",
-    summary: "All decisions per UTC day and outcome, unknown keys included",
-    handler: getUsageRoute,
+    path: "/consumers/{id}/usage",
+    summary: "A consumer's decisions (all its keys') per UTC day and outcome",
+    handler: getConsumerUsageRoute,
     query: usageQuery,
-    success: { status: 200, description: "{ from, to, total, outcomes, days }", result: usageReportSchema },
+    success: {
+      status: 200,
+      description: "{ consumer_id, from, to, total, outcomes, days }",
+      result: consumerUsageResult,
+    },
+    errors: ["consumer_not_found", "invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/usage",
+    summary: "All decisions per UTC day and outcome, unknown keys included; or one consumer's; or by consumer",
+    handler: getUsageRoute,
+    query: allUsageQuery,
+    success: {
+      status: 200,
+      description:
+        "{ from, to, total, outcomes, days }; with group_by=consumer { from, to, group_by, consumers, next_cursor }",
+      result: allUsageResult,
+    },
     errors: ["invalid_request"],
   },
   {

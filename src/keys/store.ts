@@ -337,6 +337,61 @@ export async function countKeys(db: D1Database, now: number): Promise<KeyCounts>
   };
 }
 
+/**
+ * How many consumers (not deleted) have each number of live keys, fewest first, zero included: the report's
+ * keys per consumer, as a histogram (a few rows, whatever the number of consumers).
+ */
+export async function countConsumersByLiveKeys(
+  db: D1Database,
+  now: number,
+): Promise<{ live_keys: number; consumers: number }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT COALESCE(k.n, 0) AS live_keys, COUNT(*) AS consumers FROM consumers c
+       LEFT JOIN (SELECT owner_id, COUNT(*) AS n FROM api_keys WHERE ${liveAt("?1")} GROUP BY owner_id) k
+         ON k.owner_id = c.id
+       WHERE c.status != 'deleted'
+       GROUP BY 1 ORDER BY 1`,
+    )
+    .bind(now)
+    .all<{ live_keys: number; consumers: number }>();
+  return results;
+}
+
+export interface ConsumerWithStaleKeys {
+  consumer_id: string;
+  /** Its live keys created at or before the cut-off and not rotated since. */
+  keys: number;
+  oldest_created_at: number;
+}
+
+/**
+ * The consumers with live keys created at or before `createdBy` that have not been rotated (a successor's
+ * `created_at` is its rotation, and a key in its grace period is already replaced), oldest first, at most
+ * `limit`, and how many there are in all. A deleted consumer has no live keys (it is deleted only once every
+ * key is revoked), so the owners are the consumers.
+ */
+export async function findConsumersWithStaleKeys(
+  db: D1Database,
+  now: number,
+  createdBy: number,
+  limit: number,
+): Promise<{ count: number; consumers: ConsumerWithStaleKeys[] }> {
+  const { results } = await db
+    .prepare(
+      `SELECT owner_id AS consumer_id, COUNT(*) AS keys, MIN(created_at) AS oldest_created_at,
+              COUNT(*) OVER () AS total
+       FROM api_keys WHERE ${liveAt("?1")} AND rotated_to IS NULL AND created_at <= ?2
+       GROUP BY owner_id ORDER BY oldest_created_at, owner_id LIMIT ?3`,
+    )
+    .bind(now, createdBy, limit)
+    .all<ConsumerWithStaleKeys & { total: number }>();
+  return {
+    count: results[0]?.total ?? 0,
+    consumers: results.map(({ total: _, ...row }) => row),
+  };
+}
+
 /** How many stored hashes are not well-formed lowercase hex SHA-256 (the report's storage evidence). */
 export async function countMalformedHashes(db: D1Database): Promise<number> {
   const row = await db

@@ -1,13 +1,20 @@
 /**
  * The anomaly rules, as pure functions of what a flush knows about one key: the networks it was seen from
- * (and its recent history of them), its counts in the current clock hour, and its own hourly baseline.
+ * (and its recent history of them), its counts in the current clock hour, and its own hourly baseline; and
+ * about one consumer: its admissions this clock hour across all its keys, and its own hourly baseline.
  */
 import { parseIp } from "../util/ip";
 import { DAY_MS } from "../util/time";
 import type { MonitoringConfig } from "./config";
 import type { Observation } from "./usage";
 
-export const ALERT_RULES = ["new_network", "traffic_spike", "refusal_burst", "revoked_key_use"] as const;
+export const ALERT_RULES = [
+  "new_network",
+  "traffic_spike",
+  "refusal_burst",
+  "revoked_key_use",
+  "consumer_traffic_spike",
+] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
 export interface Finding {
@@ -94,14 +101,34 @@ export function newNetworks(
   return [...found].sort();
 }
 
+/** Admissions in the baseline window before this hour, and how many hours of history it spans. */
+export interface Baseline {
+  admissions: number;
+  hours: number;
+}
+
 export interface KeyHour {
   /** This clock hour's counts for the key, by outcome, across every isolate that has flushed. */
   hourCounts: Readonly<Record<string, number>>;
-  /** Admissions in the baseline window before this hour, and how many hours of history it spans. */
-  baseline: { admissions: number; hours: number } | null;
+  baseline: Baseline | null;
   newNetworks: readonly string[];
   /** The key predates its history window and has nothing in it: said in the alert, as context. */
   noRecentHistory?: boolean;
+}
+
+/**
+ * The details of a traffic spike, or null: `admissions` this hour above `trafficMultiple` × the hourly average
+ * of a baseline of at least BASELINE_MIN_HISTORY_HOURS, and at least `trafficMinRequests`.
+ */
+function trafficSpike(admissions: number, baseline: Baseline | null, config: MonitoringConfig) {
+  if (!baseline || baseline.hours < BASELINE_MIN_HISTORY_HOURS || admissions < config.trafficMinRequests) return null;
+  const perHour = baseline.admissions / baseline.hours;
+  if (admissions <= config.trafficMultiple * perHour) return null;
+  return {
+    admissions_this_hour: admissions,
+    baseline_per_hour: Math.round(perHour * 100) / 100,
+    multiple: config.trafficMultiple,
+  };
 }
 
 const sum = (counts: Readonly<Record<string, number>>, outcomes: readonly string[]) =>
@@ -117,20 +144,8 @@ export function evaluateRules(key: KeyHour, config: MonitoringConfig): Finding[]
     findings.push({ rule: "new_network", details });
   }
 
-  const admissions = key.hourCounts.valid ?? 0;
-  if (key.baseline && key.baseline.hours >= BASELINE_MIN_HISTORY_HOURS && admissions >= config.trafficMinRequests) {
-    const perHour = key.baseline.admissions / key.baseline.hours;
-    if (admissions > config.trafficMultiple * perHour) {
-      findings.push({
-        rule: "traffic_spike",
-        details: {
-          admissions_this_hour: admissions,
-          baseline_per_hour: Math.round(perHour * 100) / 100,
-          multiple: config.trafficMultiple,
-        },
-      });
-    }
-  }
+  const spike = trafficSpike(key.hourCounts.valid ?? 0, key.baseline, config);
+  if (spike) findings.push({ rule: "traffic_spike", details: spike });
 
   const restricted = sum(key.hourCounts, RESTRICTION_REFUSALS);
   if (restricted >= config.refusalBurst) {
@@ -148,4 +163,17 @@ export function evaluateRules(key: KeyHour, config: MonitoringConfig): Finding[]
     findings.push({ rule: "revoked_key_use", details: { attempts_this_hour: dead, by_code: byCode } });
   }
   return findings;
+}
+
+/**
+ * The consumer-wide rule: `consumer_traffic_spike`, the traffic_spike rule on the consumer's own baseline
+ * (its admissions across all its keys), with the same settings. It sees what no key's rule can: traffic
+ * spread over many keys (new ones included, which have no baseline of their own), each of them unremarkable.
+ */
+export function evaluateConsumerRules(
+  consumer: { admissions: number; baseline: Baseline | null },
+  config: MonitoringConfig,
+): Finding[] {
+  const spike = trafficSpike(consumer.admissions, consumer.baseline, config);
+  return spike ? [{ rule: "consumer_traffic_spike", details: spike }] : [];
 }

@@ -1,10 +1,11 @@
 /**
- * Writes one isolate's pending batch (./usage.ts) to D1 and runs the anomaly rules for the keys in it.
- * Always in `waitUntil`, off the request. Per flush: one read (the keys' network history, before this batch
- * adds to it); one D1 batch with three upserts (hourly and daily rollups, networks; each one statement over
- * a JSON array, whatever the batch's size) and the key rows' `usage_count` and `last_used_at` (one
- * statement per 1,000 keys), in one transaction; then, for the keys in the batch, three more reads and one
- * small batch per alert raised.
+ * Writes one isolate's pending batch (./usage.ts) to D1 and runs the anomaly rules for the keys and
+ * consumers in it. Always in `waitUntil`, off the request. Per flush: two reads at once (the keys' network
+ * history, before this batch adds to it, and the keys' owners, which attribute the counts to consumers); one
+ * D1 batch with five upserts (hourly and daily rollups per key and per consumer, networks; each one
+ * statement over a JSON array, whatever the batch's size) and the key rows' `usage_count` and
+ * `last_used_at` (one statement per 1,000 keys), in one transaction; then three more reads at once
+ * (./rule-inputs.ts) and one small batch per alert raised.
  */
 import { addUsageStatements, findKeyOwnersByIds } from "../keys/store";
 import type { WaitUntil } from "../http/context";
@@ -12,15 +13,17 @@ import { log } from "../util/log";
 import { DAY_MS, HOUR_MS, utcDay } from "../util/time";
 import { raiseAlert } from "./alerts";
 import {
+  evaluateConsumerRules,
   evaluateRules,
-  BASELINE_WINDOW_HOURS,
   NETWORK_HISTORY_DAYS,
   keyPredatesHistory,
   networksOf,
   newNetworks,
 } from "./anomalies";
 import { loadMonitoringConfig } from "./config";
+import { type ConsumerHour, readBaselines, readConsumerHours, readHourCounts, readNetworkHistory } from "./rule-inputs";
 import {
+  consumerRows,
   countRows,
   keyUsage,
   parseObservation,
@@ -29,6 +32,8 @@ import {
   type Observation,
   type PendingBatch,
 } from "./usage";
+
+type KeyOwners = Awaited<ReturnType<typeof findKeyOwnersByIds>>;
 
 /** Writes a batch; the promise never rejects (a failed flush is logged and its counts are lost). */
 export function flushBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: PendingBatch): Promise<void> {
@@ -58,6 +63,8 @@ interface Seen {
   observed: Map<string, Observation[]>;
   /** keyId → the networks it was seen from before this batch. */
   history: Map<string, Set<string>>;
+  /** keyId → its owner and creation time (keys that do not exist are left out). */
+  keys: KeyOwners;
   now: number;
 }
 
@@ -68,38 +75,70 @@ async function writeBatch(env: Cloudflare.Env, waitUntil: WaitUntil, batch: Pend
   const keyIds = [...new Set(rows.map((r) => r.keyId).filter((id) => id !== ""))];
   const now = batch.lastAt;
   // Read the networks' history before this batch adds to it: "new" means new before this flush.
-  const history = await readNetworkHistory(env.DB, keyIds, now - NETWORK_HISTORY_DAYS * DAY_MS);
-  await writeCounts(env.DB, batch, rows, observed);
-  await raiseAlerts(env, waitUntil, { keyIds, observed, history, now });
+  const [history, keys] = await Promise.all([
+    readNetworkHistory(env.DB, keyIds, now - NETWORK_HISTORY_DAYS * DAY_MS),
+    keyIds.length === 0 ? (new Map() as KeyOwners) : findKeyOwnersByIds(env.DB, keyIds),
+  ]);
+  await writeCounts(env.DB, batch, rows, observed, keys);
+  await raiseAlerts(env, waitUntil, { keyIds, observed, history, keys, now });
 }
 
-/** Adds a batch's rows to one rollup table. `WHERE true` lets SQLite parse an upsert whose rows come from a SELECT. */
-function addToRollup(db: D1Database, table: "usage_hourly" | "usage_daily", period: "hour" | "day", rows: unknown[][]) {
+type RollupTable = "usage_hourly" | "usage_daily" | "usage_consumer_hourly" | "usage_consumer_daily";
+
+/**
+ * Adds rows `[period, subject, outcome, count]` to one rollup table, keyed by `subject` (a key id, or a
+ * consumer id). `WHERE true` lets SQLite parse an upsert whose rows come from a SELECT.
+ */
+function addToRollup(db: D1Database, table: RollupTable, period: "hour" | "day", rows: unknown[][]) {
+  const subject = table.startsWith("usage_consumer_") ? "consumer_id" : "key_id";
   return db
     .prepare(
-      `INSERT INTO ${table} (${period}, key_id, outcome, count)
+      `INSERT INTO ${table} (${period}, ${subject}, outcome, count)
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
-       ON CONFLICT (key_id, ${period}, outcome) DO UPDATE SET count = ${table}.count + excluded.count`,
+       ON CONFLICT (${subject}, ${period}, outcome) DO UPDATE SET count = ${table}.count + excluded.count`,
     )
     .bind(JSON.stringify(rows));
 }
 
-/** The batch's counts in one D1 transaction: hourly and daily rollups, networks seen, and the key rows' usage. */
+/** Hourly rows `[hour, subject, outcome, count]` summed into daily rows `[day, subject, outcome, count]`. */
+function byDay(hourly: readonly [number, string, string, number][]): [string, string, string, number][] {
+  const daily = new Map<string, [string, string, string, number]>();
+  for (const [hour, subject, outcome, count] of hourly) {
+    const day = utcDay(hour);
+    const k = `${day}\n${subject}\n${outcome}`;
+    const entry = daily.get(k) ?? [day, subject, outcome, 0];
+    entry[3] += count;
+    daily.set(k, entry);
+  }
+  return [...daily.values()];
+}
+
+/**
+ * The batch's counts in one D1 transaction: hourly and daily rollups per key and per consumer (left out when
+ * the batch counted no known key), networks seen, and the key rows' usage.
+ */
 async function writeCounts(
   db: D1Database,
   batch: PendingBatch,
   rows: readonly CountRow[],
   observed: Map<string, Observation[]>,
+  keys: KeyOwners,
 ) {
-  const hourly = rows.map((r) => [r.hour, r.keyId, r.outcome, r.count]);
-  const daily = new Map<string, [string, string, string, number]>();
-  for (const r of rows) {
-    const day = utcDay(r.hour);
-    const k = `${day}\n${r.keyId}\n${r.outcome}`;
-    const entry = daily.get(k) ?? [day, r.keyId, r.outcome, 0];
-    entry[3] += r.count;
-    daily.set(k, entry);
-  }
+  const hourly = rows.map((r): [number, string, string, number] => [r.hour, r.keyId, r.outcome, r.count]);
+  const ownerOf = new Map([...keys].map(([id, key]) => [id, key.owner_id]));
+  const consumerHourly = consumerRows(rows, ownerOf).map((r): [number, string, string, number] => [
+    r.hour,
+    r.consumerId,
+    r.outcome,
+    r.count,
+  ]);
+  const perConsumer =
+    consumerHourly.length === 0
+      ? []
+      : [
+          addToRollup(db, "usage_consumer_hourly", "hour", consumerHourly),
+          addToRollup(db, "usage_consumer_daily", "day", byDay(consumerHourly)),
+        ];
   const networkRows: [string, string, number][] = [];
   for (const [keyId, list] of observed) {
     for (const o of list) {
@@ -109,7 +148,8 @@ async function writeCounts(
   }
   await db.batch([
     addToRollup(db, "usage_hourly", "hour", hourly),
-    addToRollup(db, "usage_daily", "day", [...daily.values()]),
+    addToRollup(db, "usage_daily", "day", byDay(hourly)),
+    ...perConsumer,
     db
       .prepare(
         `INSERT INTO key_networks (key_id, network, first_seen, last_seen)
@@ -121,9 +161,12 @@ async function writeCounts(
   ]);
 }
 
-/** Runs the anomaly rules for the keys a batch counted, and raises (or refreshes) an alert per finding. */
+/**
+ * Runs the anomaly rules for the keys a batch counted and for their consumers, and raises (or refreshes) an
+ * alert per finding.
+ */
 async function raiseAlerts(env: Cloudflare.Env, waitUntil: WaitUntil, seen: Seen): Promise<void> {
-  const { keyIds, observed, history, now } = seen;
+  const { keyIds, observed, history, keys, now } = seen;
   if (keyIds.length === 0) return;
   const loaded = loadMonitoringConfig(env);
   if (!loaded.ok) {
@@ -133,10 +176,11 @@ async function raiseAlerts(env: Cloudflare.Env, waitUntil: WaitUntil, seen: Seen
   const config = loaded.config;
   const db = env.DB;
   const hour = now - (now % HOUR_MS);
-  const [keys, hourCounts, baselines] = await Promise.all([
-    findKeyOwnersByIds(db, keyIds),
+  const consumerIds = [...new Set([...keys.values()].map((k) => k.owner_id))];
+  const [hourCounts, baselines, consumerHours] = await Promise.all([
     readHourCounts(db, keyIds, hour),
     readBaselines(db, keyIds, hour),
+    consumerIds.length === 0 ? new Map<string, ConsumerHour>() : readConsumerHours(db, consumerIds, hour),
   ]);
   for (const keyId of keyIds) {
     const key = keys.get(keyId);
@@ -153,52 +197,10 @@ async function raiseAlerts(env: Cloudflare.Env, waitUntil: WaitUntil, seen: Seen
       config,
     );
     for (const finding of findings)
-      await raiseAlert(env, waitUntil, { id: keyId, owner_id: key.owner_id }, finding, now, config.dedupeMs);
+      await raiseAlert(env, waitUntil, { keyId, ownerId: key.owner_id }, finding, now, config.dedupeMs);
   }
-}
-
-const IN_KEYS = "key_id IN (SELECT value FROM json_each(?1))";
-
-async function readNetworkHistory(db: D1Database, keyIds: string[], since: number) {
-  const history = new Map<string, Set<string>>();
-  if (keyIds.length === 0) return history;
-  const { results } = await db
-    .prepare(`SELECT key_id, network FROM key_networks WHERE ${IN_KEYS} AND last_seen >= ?2`)
-    .bind(JSON.stringify(keyIds), since)
-    .all<{ key_id: string; network: string }>();
-  for (const r of results) {
-    let set = history.get(r.key_id);
-    if (!set) {
-      set = new Set();
-      history.set(r.key_id, set);
-    }
-    set.add(r.network);
+  for (const [consumerId, consumer] of consumerHours) {
+    for (const finding of evaluateConsumerRules(consumer, config))
+      await raiseAlert(env, waitUntil, { keyId: null, ownerId: consumerId }, finding, now, config.dedupeMs);
   }
-  return history;
-}
-
-async function readHourCounts(db: D1Database, keyIds: string[], hour: number) {
-  const { results } = await db
-    .prepare(`SELECT key_id, outcome, count FROM usage_hourly WHERE ${IN_KEYS} AND hour = ?2`)
-    .bind(JSON.stringify(keyIds), hour)
-    .all<{ key_id: string; outcome: string; count: number }>();
-  const byKey = new Map<string, Record<string, number>>();
-  for (const r of results) {
-    const counts = byKey.get(r.key_id) ?? {};
-    counts[r.outcome] = r.count;
-    byKey.set(r.key_id, counts);
-  }
-  return byKey;
-}
-
-/** Each key's admissions in the hours before `hour` (at most BASELINE_WINDOW_HOURS), and the hours they span. */
-async function readBaselines(db: D1Database, keyIds: string[], hour: number) {
-  const { results } = await db
-    .prepare(
-      `SELECT key_id, SUM(count) AS admissions, MIN(hour) AS first_hour FROM usage_hourly
-       WHERE ${IN_KEYS} AND outcome = 'valid' AND hour >= ?2 AND hour < ?3 GROUP BY key_id`,
-    )
-    .bind(JSON.stringify(keyIds), hour - BASELINE_WINDOW_HOURS * HOUR_MS, hour)
-    .all<{ key_id: string; admissions: number; first_hour: number }>();
-  return new Map(results.map((r) => [r.key_id, { admissions: r.admissions, hours: (hour - r.first_hour) / HOUR_MS }]));
 }

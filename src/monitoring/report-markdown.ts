@@ -21,6 +21,38 @@ const cell = (text: string) => text.replace(/[\r\n]+/g, " ").replaceAll("|", "\\
 
 const n = (value: number) => value.toLocaleString("en-US");
 
+/** The consumers section: its figures, the busiest consumers, and those holding keys due for rotation. */
+function consumerLines(c: SecurityReport["consumers"]): string[] {
+  const median = c.live_keys_per_consumer.median;
+  const lines = [
+    "## Consumers",
+    "",
+    `- Consumers: **${n(c.count)}** (${n(c.live_keys_per_consumer.without_live_keys)} without a live key)`,
+    `- Live keys per consumer: median ${median === null ? "n/a" : n(median)}, max ${n(c.live_keys_per_consumer.max)}`,
+    `- Consumers without shared limits: **${n(c.without_shared_limits)}**`,
+    `- Consumers with live keys older than ${c.keys_due_rotation.older_than_days} days and not rotated: **${n(c.keys_due_rotation.count)}**`,
+    "",
+    "### Top consumers by traffic (last 24 hours)",
+    "",
+  ];
+  if (c.top_by_traffic_24h.length === 0) lines.push("None.");
+  else {
+    lines.push("| consumer | validations | admitted |", "|---|---:|---:|");
+    for (const t of c.top_by_traffic_24h) lines.push(`| ${cell(t.consumer_id)} | ${n(t.total)} | ${n(t.valid)} |`);
+  }
+  lines.push("", `### Consumers with keys not rotated for ${c.keys_due_rotation.older_than_days} days`, "");
+  if (c.keys_due_rotation.count === 0) lines.push("None.");
+  else {
+    lines.push("| consumer | keys | oldest created |", "|---|---:|---|");
+    for (const s of c.keys_due_rotation.consumers)
+      lines.push(`| ${cell(s.consumer_id)} | ${n(s.keys)} | ${s.oldest_created_at} |`);
+    if (c.keys_due_rotation.count > c.keys_due_rotation.consumers.length)
+      lines.push("", `… and ${c.keys_due_rotation.count - c.keys_due_rotation.consumers.length} more.`);
+  }
+  lines.push("");
+  return lines;
+}
+
 export function renderMarkdown(r: SecurityReport): string {
   const lines: string[] = [
     `# ${r.title}`,
@@ -41,6 +73,7 @@ export function renderMarkdown(r: SecurityReport): string {
     "|---|---:|---:|",
     ...r.validations.per_day.map((d) => `| ${d.day} | ${n(d.total)} | ${n(d.valid)} |`),
     "",
+    ...consumerLines(r.consumers),
     "## Controls",
     "",
     "| control | implementation | status | evidence |",
@@ -62,7 +95,7 @@ export function renderMarkdown(r: SecurityReport): string {
     lines.push("| id | rule | key | owner | opened | last seen | occurrences |", "|---:|---|---|---|---|---|---:|");
     for (const a of r.open_alerts.alerts) {
       lines.push(
-        `| ${a.id} | ${a.rule} | ${a.key_id} | ${cell(a.owner_id)} | ${a.opened_at} | ${a.last_seen_at} | ${a.occurrences} |`,
+        `| ${a.id} | ${a.rule} | ${a.key_id ?? "(consumer-wide)"} | ${cell(a.owner_id)} | ${a.opened_at} | ${a.last_seen_at} | ${a.occurrences} |`,
       );
     }
     if (r.open_alerts.count > r.open_alerts.alerts.length)

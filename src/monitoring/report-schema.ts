@@ -21,6 +21,25 @@ export type Control = z.output<typeof controlSchema>;
 
 const validations = z.object({ total: count, valid: count });
 
+/** The consumers: how many, their live keys, shared limits, keys due for rotation, and the busiest. */
+const consumerFiguresSchema = z.object({
+  /** Consumers not deleted. */
+  count,
+  /** Live keys per consumer not deleted (those without any included, as 0). */
+  live_keys_per_consumer: z.object({ median: z.number().nullable(), max: count, without_live_keys: count }),
+  /** Consumers not deleted whose `rate_limits` are empty: their keys' own limits are all there is. */
+  without_shared_limits: count,
+  /** Consumers holding live keys created `older_than_days` ago or more and not rotated since. */
+  keys_due_rotation: z.object({
+    older_than_days: count,
+    count,
+    consumers: z.array(z.object({ consumer_id: z.string(), keys: count, oldest_created_at: z.iso.datetime() })),
+  }),
+  /** Decisions in the last 24 clock hours, busiest consumers first. */
+  top_by_traffic_24h: z.array(validations.extend({ consumer_id: z.string() })),
+});
+export type ConsumerFigures = z.output<typeof consumerFiguresSchema>;
+
 export const securityReportSchema = z.object({
   title: z.string(),
   platform: z.string(),
@@ -31,6 +50,7 @@ export const securityReportSchema = z.object({
     last_24h: validations,
     per_day: z.array(validations.extend({ day: z.string() })),
   }),
+  consumers: consumerFiguresSchema,
   controls: z.array(controlSchema),
   leaks: z.object({
     window_days: count,

@@ -8,6 +8,7 @@ import { countKeys, countMalformedHashes, listKeysExpiringBy, type ExpiringKey, 
 import { findAlerts, toAlertObject, type AlertRow } from "./alerts";
 import type { MonitoringConfig } from "./config";
 import { DAY_MS, daysBetween, HOUR_MS, utcDay } from "../util/time";
+import { readConsumerFigures, ROTATION_DUE_DAYS } from "./report-consumers";
 import type { Control, ControlStatus, SecurityReport } from "./report-schema";
 
 const REPORT_TITLE = "API Key Security Implementation Report";
@@ -102,7 +103,7 @@ async function readReportData(
         .prepare(
           `SELECT COUNT(*) AS n FROM audit_log WHERE action = 'rotate' AND at >= ?1 AND changes LIKE '%"rotated_to"%'`,
         )
-        .bind(now - 90 * DAY_MS)
+        .bind(now - ROTATION_DUE_DAYS * DAY_MS)
         .first<{ n: number }>(),
       countMalformedHashes(db),
       findAlerts(db, { openOnly: true, limit: REPORT_LIST_LIMIT }, now, monitoring.dedupeMs),
@@ -195,7 +196,7 @@ function securityControls({ data, leakStats, config, monitoring, githubConfigure
       implementation:
         "rotation mints a successor; the old key works until its grace end, limits shared across the lineage",
       status: data.rotations > 0 ? "Active" : "Available",
-      evidence: `${data.rotations} rotations in the last 90 days`,
+      evidence: `${data.rotations} rotations in the last ${ROTATION_DUE_DAYS} days`,
     },
     {
       control: "Expiration",
@@ -221,7 +222,7 @@ function securityControls({ data, leakStats, config, monitoring, githubConfigure
     },
     {
       control: "Anomaly monitoring",
-      implementation: `alerts on new networks, traffic over ${monitoring.trafficMultiple}x the key's baseline, refusal bursts, use of revoked or expired keys`,
+      implementation: `alerts on new networks, traffic over ${monitoring.trafficMultiple}x the key's or the consumer's baseline, refusal bursts, use of revoked or expired keys`,
       status: "Active",
       evidence: `${data.openAlerts.count} open alerts`,
     },
@@ -239,7 +240,10 @@ export async function buildReport(
   const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), utcDay(now));
   const githubConfigured =
     String((env as unknown as Record<string, unknown>).GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim() !== "";
-  const data = await readReportData(env.DB, monitoring, now, weekDays);
+  const [data, consumers] = await Promise.all([
+    readReportData(env.DB, monitoring, now, weekDays),
+    readConsumerFigures(env.DB, now),
+  ]);
   const leakStats = leakStatistics(data.leaks, data.scanner);
   const { keys } = data;
   return {
@@ -256,6 +260,7 @@ export async function buildReport(
         valid: data.perDay.get(day)?.valid ?? 0,
       })),
     },
+    consumers,
     controls: securityControls({ data, leakStats, config, monitoring, githubConfigured }),
     leaks: leakStats,
     open_alerts: {

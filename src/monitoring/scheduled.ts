@@ -18,7 +18,7 @@ import { EXPIRY_NOTICE_DAYS } from "./report";
 const SCHEDULED_BATCH_LIMIT = 500;
 /** Rows deleted per table per run. */
 const PRUNE_BATCH_LIMIT = 5_000;
-/** Hourly rollups only feed the anomaly baseline (7 days) and the report's last 24 hours. */
+/** Hourly rollups (per key and per consumer) only feed the anomaly baselines (7 days) and the report's last 24 hours. */
 const HOURLY_RETENTION_DAYS = 8;
 
 export interface ScheduledSummary {
@@ -99,6 +99,16 @@ async function prune(env: Cloudflare.Env, now: number): Promise<Record<string, n
     [
       "usage_hourly",
       "SELECT key_id, hour, outcome FROM usage_hourly WHERE hour < ?1",
+      now - HOURLY_RETENTION_DAYS * DAY_MS,
+    ],
+    [
+      "usage_consumer_daily",
+      "SELECT consumer_id, day, outcome FROM usage_consumer_daily WHERE day < ?1",
+      utcDay(now - usageRetentionDays * DAY_MS),
+    ],
+    [
+      "usage_consumer_hourly",
+      "SELECT consumer_id, hour, outcome FROM usage_consumer_hourly WHERE hour < ?1",
       now - HOURLY_RETENTION_DAYS * DAY_MS,
     ],
     [

@@ -4,8 +4,9 @@
  * and use themselves for a missing key): the cost per request is a map increment and, for an admission, a set
  * insert of where the request came from and the key's latest use. The counts leave the isolate in batches
  * (./flush.ts), started in `waitUntil` by the first decision after USAGE_ROLLUP_FLUSH_MS, or at once when
- * the batch reaches its size bound. One batch feeds both the rollups and the key rows' `usage_count` and
- * `last_used_at` (an admission is a `valid` decision), so those are as fresh as the last flush.
+ * the batch reaches its size bound. One batch feeds the rollups per key and per consumer (the key's owner,
+ * attributed when the batch is written) and the key rows' `usage_count` and `last_used_at` (an admission is a
+ * `valid` decision), so all of them are as fresh as the last flush.
  *
  * What a crash can lose: counts are in memory until their flush, so an isolate that dies (or is evicted
  * without a further request) loses what it counted since its last flush — at most USAGE_ROLLUP_FLUSH_MS of
@@ -123,6 +124,31 @@ export function countRows(batch: PendingBatch): CountRow[] {
     const [hour, keyId = "", outcome = ""] = row.split("\n");
     return { hour: Number(hour), keyId, outcome, count };
   });
+}
+
+/** The same counts per consumer: `hour`, the consumer, outcome, count. */
+export interface ConsumerCountRow {
+  hour: number;
+  consumerId: string;
+  outcome: string;
+  count: number;
+}
+
+/**
+ * The batch's counts rolled up by each key's consumer (`ownerOf`: key id → owner id). Rows of no known key
+ * (key id '', or a key `ownerOf` does not hold) belong to no consumer and are left out.
+ */
+export function consumerRows(rows: readonly CountRow[], ownerOf: ReadonlyMap<string, string>): ConsumerCountRow[] {
+  const byConsumer = new Map<string, ConsumerCountRow>();
+  for (const r of rows) {
+    const consumerId = ownerOf.get(r.keyId);
+    if (consumerId === undefined) continue;
+    const k = `${r.hour}\n${consumerId}\n${r.outcome}`;
+    const entry = byConsumer.get(k) ?? { hour: r.hour, consumerId, outcome: r.outcome, count: 0 };
+    entry.count += r.count;
+    byConsumer.set(k, entry);
+  }
+  return [...byConsumer.values()];
 }
 
 /** Each admitted key's admissions in the batch and the latest of them: what its key row is told. */

@@ -1,4 +1,4 @@
-/** Read anomaly alerts, newest first, a page at a time: open ones or all, by key and rule. */
+/** Read anomaly alerts, newest first, a page at a time: open ones or all, by key, consumer and rule. */
 import * as z from "zod";
 import { alertViewSchema, findAlerts, toAlertObject } from "../monitoring/alerts";
 import type { MonitoringConfig } from "../monitoring/config";
@@ -23,6 +23,7 @@ export async function listAlerts(
     ctx.env.DB,
     {
       keyId: input.key_id,
+      consumerId: input.consumer_id,
       rule: input.rule,
       openOnly: input.status === "open",
       limit: input.limit + 1,

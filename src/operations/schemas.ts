@@ -24,6 +24,8 @@ const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
 /** The limits of a key created without `rate_limits` whose consumer's key policy names no default. */
 export const DEFAULT_RATE_LIMITS = [{ name: "hour", limit: 1000, window_seconds: 3600 }];
+/** A consumer id as a filter (a query parameter): any owner id, `.` and `..` included. */
+const consumerIdFilter = z.string().regex(OWNER_ID_PATTERN, "1–128 characters of A-Z a-z 0-9 . _ : @ + -");
 
 /** The settings a key carries, shared by create and update. */
 const settings = {
@@ -190,9 +192,32 @@ const isoDay = z
 
 export const usageQuery = z.strictObject({ from: isoDay.optional(), to: isoDay.optional() });
 
+/**
+ * GET /usage: a range, optionally one consumer's decisions only, and optionally grouped by consumer (then a
+ * page at a time: `limit` and `cursor` mean nothing without it, and are refused).
+ */
+export const allUsageQuery = usageQuery
+  .extend({
+    group_by: z.enum(["consumer"]).optional(),
+    consumer_id: consumerIdFilter.optional(),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    cursor: z
+      .string()
+      .max(200)
+      .regex(/^[A-Za-z0-9_-]+$/, "not a cursor from a previous page")
+      .optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.group_by !== undefined) return;
+    for (const field of ["limit", "cursor"] as const)
+      if (query[field] !== undefined)
+        ctx.addIssue({ code: "custom", path: [field], message: "only with group_by=consumer" });
+  });
+
 export const alertsQuery = z.strictObject({
   status: z.enum(["open", "all"]).default("all"),
   key_id: z.string().regex(KEY_ID_PATTERN).optional(),
+  consumer_id: consumerIdFilter.optional(),
   rule: z.enum(ALERT_RULES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z

@@ -1,14 +1,22 @@
 /**
- * Read usage: every decision, keyed or not, or one key's, per UTC day and outcome, over a range of days that
- * defaults to the last DEFAULT_USAGE_DAYS.
+ * Read usage: every decision, keyed or not, one key's, or one consumer's (all its keys'), per UTC day and
+ * outcome, over a range of days that defaults to the last DEFAULT_USAGE_DAYS; or every consumer's, grouped,
+ * a page at a time.
  */
 import * as z from "zod";
 import { invalidField } from "../http/json-body";
-import { readUsage, usageReportSchema, type UsageReport } from "../monitoring/usage-store";
+import { ProblemError } from "../http/problem";
+import {
+  consumerExists,
+  readUsage,
+  readUsageByConsumer,
+  usageByConsumerSchema,
+  usageReportSchema,
+} from "../monitoring/usage-store";
 import type { AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import { requireKey } from "./key-change";
-import type { usageQuery } from "./schemas";
+import type { allUsageQuery, usageQuery } from "./schemas";
 import { clock } from "../util/clock";
 import { DAY_MS, utcDay, utcDayStart } from "../util/time";
 
@@ -16,12 +24,23 @@ import { DAY_MS, utcDay, utcDayStart } from "../util/time";
 const MAX_USAGE_RANGE_DAYS = 366;
 /** The range when none is given: the last 30 days, today included. */
 const DEFAULT_USAGE_DAYS = 30;
+/** Consumers per page of GET /usage?group_by=consumer when no limit is given. */
+const DEFAULT_CONSUMERS_PER_PAGE = 20;
 
 export type UsageInput = z.output<typeof usageQuery>;
+export type AllUsageInput = z.output<typeof allUsageQuery>;
 
 /** One key's usage: the key's id and its figures. */
 export const keyUsageResult = z.object({ key_id: z.string(), ...usageReportSchema.shape });
 export type KeyUsageResult = z.output<typeof keyUsageResult>;
+
+/** One consumer's usage (all its keys'): the consumer's id and its figures, as a key's. */
+export const consumerUsageResult = z.object({ consumer_id: z.string(), ...usageReportSchema.shape });
+export type ConsumerUsageResult = z.output<typeof consumerUsageResult>;
+
+/** GET /usage: the totals, or with group_by=consumer a page of consumers. */
+export const allUsageResult = z.union([usageReportSchema, usageByConsumerSchema]);
+export type AllUsageResult = z.output<typeof allUsageResult>;
 
 /** The `from` and `to` days asked for (400 if reversed or too long), defaulting to the last DEFAULT_USAGE_DAYS. */
 function usageRange(input: UsageInput): { from: string; to: string } {
@@ -34,8 +53,33 @@ function usageRange(input: UsageInput): { from: string; to: string } {
   return { from, to };
 }
 
-export async function getUsage(ctx: OperationContext<AdminActor>, input: UsageInput): Promise<UsageReport> {
-  return readUsage(ctx.env.DB, usageRange(input));
+/** Cursors are base64url of the last consumer id of the page (ids hold `+`, `:` and `@`, which queries mangle). */
+const encodeCursor = (consumerId: string) =>
+  btoa(consumerId).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+
+const CURSOR_ID = /^[A-Za-z0-9._:@+-]{1,128}$/;
+
+function decodeCursor(cursor: string): string {
+  let id = "";
+  try {
+    id = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    throw invalidField("cursor", "not a cursor from a previous page");
+  }
+  if (!CURSOR_ID.test(id)) throw invalidField("cursor", "not a cursor from a previous page");
+  return id;
+}
+
+export async function getUsage(ctx: OperationContext<AdminActor>, input: AllUsageInput): Promise<AllUsageResult> {
+  const range = usageRange(input);
+  if (input.group_by === undefined) return readUsage(ctx.env.DB, { ...range, consumerId: input.consumer_id });
+  const { consumers, next } = await readUsageByConsumer(ctx.env.DB, {
+    ...range,
+    after: input.cursor === undefined ? "" : decodeCursor(input.cursor),
+    consumerId: input.consumer_id,
+    limit: input.limit ?? DEFAULT_CONSUMERS_PER_PAGE,
+  });
+  return { ...range, group_by: "consumer", consumers, next_cursor: next === null ? null : encodeCursor(next) };
 }
 
 export async function getKeyUsage(
@@ -46,4 +90,15 @@ export async function getKeyUsage(
   const range = usageRange(input);
   await requireKey(ctx.env, id);
   return { key_id: id, ...(await readUsage(ctx.env.DB, { ...range, keyId: id })) };
+}
+
+/** One consumer's usage; 404 `consumer_not_found` unless a consumer row has the id (a deleted one's still does). */
+export async function getConsumerUsage(
+  ctx: OperationContext<AdminActor>,
+  id: string,
+  input: UsageInput,
+): Promise<ConsumerUsageResult> {
+  const range = usageRange(input);
+  if (!(await consumerExists(ctx.env.DB, id))) throw new ProblemError("consumer_not_found");
+  return { consumer_id: id, ...(await readUsage(ctx.env.DB, { ...range, consumerId: id })) };
 }

@@ -59,8 +59,9 @@ describe("happy path", () => {
         "POST /leaks/gitleaks",
         "POST /leaks/trufflehog",
         "POST /leaks/scanner",
-        // Monitoring (src/admin/get-usage.ts, list-alerts.ts, get-report.ts).
+        // Monitoring (src/admin/get-usage.ts, get-consumer-usage.ts, list-alerts.ts, get-report.ts).
         "GET /keys/{id}/usage",
+        "GET /consumers/{id}/usage",
         "GET /usage",
         "GET /alerts",
         "GET /report",
@@ -113,6 +114,14 @@ describe("happy path", () => {
     expect(page.properties!.keys!.items!.additionalProperties).toBe(false);
     const report = doc.paths["/report"]!.get!.responses["200"]!.content;
     expect(Object.keys(report).sort()).toEqual(["application/json", "text/markdown"]);
+    // A path's {id} is a key id, or under /consumers a consumer id.
+    const idOf = (path: string) =>
+      (doc.paths[path]!.get!.parameters as { name: string; schema: { pattern: string } }[]).find(
+        (p) => p.name === "id",
+      )!.schema.pattern;
+    expect(idOf("/keys/{id}/usage")).toMatch(/^\^key_/);
+    expect(new RegExp(idOf("/consumers/{id}/usage")).test("team-a@example.com")).toBe(true);
+    expect(new RegExp(idOf("/consumers/{id}/usage")).test("..")).toBe(false);
   });
 
   it("documents the consumer routes: their own id grammar, strict bodies, the consumer as the answer", async () => {

@@ -236,7 +236,7 @@ describe("anomaly alerts", () => {
   it("the same incident reported by several isolates at once is still one alert and one webhook", async () => {
     const receiver = hook();
     const overrides = { ...env, ...receiver } as Cloudflare.Env;
-    const key = { id: "key_concurrent000000000000", owner_id: "owner-race" };
+    const key = { keyId: "key_concurrent000000000000", ownerId: "owner-race" };
     const ctx = createExecutionContext();
     const results = await Promise.all(
       Array.from({ length: 6 }, () =>
@@ -253,7 +253,7 @@ describe("anomaly alerts", () => {
     await waitOnExecutionContext(ctx);
     expect(results.filter((r) => r.opened)).toHaveLength(1);
     const rows = await env.DB.prepare("SELECT occurrences FROM alerts WHERE key_id = ?")
-      .bind(key.id)
+      .bind(key.keyId)
       .all<{ occurrences: number }>();
     expect(rows.results).toEqual([{ occurrences: 6 }]);
     expect(await eventsAt(receiver.url)).toHaveLength(1);

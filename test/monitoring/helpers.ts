@@ -49,3 +49,27 @@ export function hook(): Partial<Cloudflare.Env> & { url: string } {
   const url = `https://hooks.test/${crypto.randomUUID()}`;
   return { url, NOTIFY_WEBHOOK_URL: url, NOTIFY_WEBHOOK_SECRET: "whsec-monitoring-test" };
 }
+
+/**
+ * Puts a consumer row straight into D1 (the consumer routes are another part's): inserted, or its fields set
+ * if the key-create path made it already.
+ */
+export async function putConsumer(
+  id: string,
+  fields: { rate_limits?: unknown[]; status?: "active" | "disabled" | "deleted" } = {},
+): Promise<void> {
+  const now = testClock.now();
+  await env.DB.prepare(
+    `INSERT INTO consumers (id, rate_limits, status, created_at, updated_at, deleted_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)
+     ON CONFLICT (id) DO UPDATE SET rate_limits = excluded.rate_limits, status = excluded.status,
+       deleted_at = excluded.deleted_at`,
+  )
+    .bind(
+      id,
+      JSON.stringify(fields.rate_limits ?? []),
+      fields.status ?? "active",
+      now,
+      fields.status === "deleted" ? now : null,
+    )
+    .run();
+}

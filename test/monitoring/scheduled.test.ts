@@ -95,6 +95,12 @@ describe("scheduled job", () => {
         "INSERT INTO usage_hourly (hour, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1), (?, 'key_prune', 'valid', 2)",
       ).bind(now - 9 * DAY_MS, recent),
       env.DB.prepare(
+        "INSERT INTO usage_consumer_daily (day, consumer_id, outcome, count) VALUES (?, 'owner-prune', 'valid', 1), (?, 'owner-prune', 'valid', 2)",
+      ).bind(utcDay(old), utcDay(recent)),
+      env.DB.prepare(
+        "INSERT INTO usage_consumer_hourly (hour, consumer_id, outcome, count) VALUES (?, 'owner-prune', 'valid', 1), (?, 'owner-prune', 'valid', 2)",
+      ).bind(now - 9 * DAY_MS, recent),
+      env.DB.prepare(
         "INSERT INTO key_networks (key_id, network, first_seen, last_seen) VALUES ('key_prune', 'ip:10.0.0.0/24', ?1, ?1), ('key_prune', 'ip:10.0.1.0/24', ?2, ?2)",
       ).bind(now - 31 * DAY_MS, recent),
       env.DB.prepare(
@@ -106,19 +112,21 @@ describe("scheduled job", () => {
         [
           "SELECT COUNT(*) AS n FROM usage_daily WHERE key_id = 'key_prune'",
           "SELECT COUNT(*) AS n FROM usage_hourly WHERE key_id = 'key_prune'",
+          "SELECT COUNT(*) AS n FROM usage_consumer_daily WHERE consumer_id = 'owner-prune'",
+          "SELECT COUNT(*) AS n FROM usage_consumer_hourly WHERE consumer_id = 'owner-prune'",
           "SELECT COUNT(*) AS n FROM key_networks WHERE key_id = 'key_prune'",
           "SELECT COUNT(*) AS n FROM alerts WHERE key_id = 'key_prune'",
         ].map(async (sql) => (await env.DB.prepare(sql).first<{ n: number }>())!.n),
       );
-    expect(await remaining()).toEqual([2, 2, 2, 2]);
+    expect(await remaining()).toEqual([2, 2, 2, 2, 2, 2]);
     await runCron({});
-    expect(await remaining()).toEqual([1, 1, 1, 1]);
+    expect(await remaining()).toEqual([1, 1, 1, 1, 1, 1]);
     const kept = await env.DB.prepare("SELECT day FROM usage_daily WHERE key_id = 'key_prune'").first<{
       day: string;
     }>();
     expect(kept!.day).toBe(utcDay(recent));
     await runCron({});
-    expect(await remaining()).toEqual([1, 1, 1, 1]);
+    expect(await remaining()).toEqual([1, 1, 1, 1, 1, 1]);
 
     // A malformed retention setting prunes nothing rather than guessing.
     await env.DB.prepare("INSERT INTO usage_daily (day, key_id, outcome, count) VALUES (?, 'key_prune', 'valid', 1)")

@@ -26,6 +26,8 @@ type Rotated = Answer<"/keys/{id}/rotate", "post", 201>;
 type AuditPage = Answer<"/audit", "get", 200>;
 type Ingested = Answer<"/leaks/scanner", "post", 200>;
 type KeyUsage = Answer<"/keys/{id}/usage", "get", 200>;
+type Usage = Answer<"/usage", "get", 200>;
+type ConsumerUsage = Answer<"/consumers/{id}/usage", "get", 200>;
 type AlertPage = Answer<"/alerts", "get", 200>;
 type Report = Answer<"/report", "get", 200>;
 type Consumer = Answer<"/consumers/{id}", "get", 200>;
@@ -108,10 +110,17 @@ const usage = await call<KeyUsage>("GET", `/keys/${id}/usage`);
 const days: number = usage.days.length;
 const keyOfUsage: string = usage.key_id;
 
+const grouped = await call<Usage>("GET", "/usage?group_by=consumer");
+const groupedConsumers: number = "consumers" in grouped ? grouped.consumers.length : -1;
+// @ts-expect-error GET /usage answers totals or a page of consumers: the caller tells which
+const alwaysDays: { day: string }[] = grouped.days;
+const consumerOfUsage = (u: ConsumerUsage): string => u.consumer_id;
+
 const alerts = await call<AlertPage>("GET", "/alerts?status=open");
-const alertRules: ("new_network" | "traffic_spike" | "refusal_burst" | "revoked_key_use")[] = alerts.alerts.map(
-  (a) => a.rule,
-);
+const alertRules: ("new_network" | "traffic_spike" | "refusal_burst" | "revoked_key_use" | "consumer_traffic_spike")[] =
+  alerts.alerts.map((a) => a.rule);
+// @ts-expect-error a consumer-wide alert has no key
+const alwaysKey: string | undefined = alerts.alerts[0]?.key_id;
 
 const newConsumer: Body<"/consumers", "post"> = { id: "openapi-consumer", key_policy: { max_active_keys: 2 } };
 // @ts-expect-error a consumer's status is not set by a create
@@ -149,6 +158,7 @@ console.log(
     firstStatus,
     days,
     keyOfUsage,
+    groupedConsumers,
     alertRules,
     activeKeys,
     controls: controls.length,
@@ -167,6 +177,9 @@ void [
   previousAsId,
   auditId,
   unknownCount,
+  alwaysDays,
+  consumerOfUsage,
+  alwaysKey,
   mean,
   consumerWithStatus,
   consumerStatus,
