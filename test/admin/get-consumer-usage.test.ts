@@ -2,6 +2,7 @@
  * GET /admin/v1/consumers/{id}/usage (src/operations/usage.ts): one consumer's decisions, all its keys',
  * per UTC day and outcome (test/monitoring/consumer-usage.test.ts counts them through the gateway).
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConsumerUsageResult, KeyUsageResult } from "../../src/operations/usage";
 import { utcDay } from "../../src/util/time";
@@ -80,7 +81,8 @@ describe("errors", () => {
   });
 
   it("answers 404 consumer_not_found for an id no consumer row has, even if keys are owned by it", async () => {
-    await mintKey({ owner_id: "owner-without-row" });
+    await mintKey({ owner_id: "owner-without-row" }); // creates its consumer: remove the row, as a hand edit would
+    await env.DB.prepare("DELETE FROM consumers WHERE id = 'owner-without-row'").run();
     for (const id of ["team-nobody", "owner-without-row", "x".repeat(129)]) {
       const res = await admin(`/consumers/${id}/usage`, { method: "GET" });
       expect(res.status, id).toBe(404);
@@ -99,10 +101,11 @@ describe("security", () => {
     await putConsumer(".");
     await putConsumer("..");
     // The URL parser itself resolves encoded dots as path segments, before any route is matched: `.` leaves
-    // /consumers/usage (no route), `..` climbs to /usage (every decision's totals, never a consumer's).
+    // /consumers/usage (the consumer "usage", which does not exist), `..` climbs to /usage (every decision's
+    // totals, never a consumer's).
     const dot = await admin("/consumers/%2E/usage", { method: "GET" });
     expect(dot.status).toBe(404);
-    expect((await problemOf(dot)).code).toBe("not_found");
+    expect((await problemOf(dot)).code).toBe("consumer_not_found");
     const dotDot = await getJson("/consumers/%2e%2E/usage");
     expect(dotDot.status).toBe(200);
     expect(dotDot.body).not.toHaveProperty("consumer_id");
