@@ -16,6 +16,8 @@
 //   consumers get <id> | consumers delete <id>
 //   consumers update <id> [--name] [--metadata] [--limits] [--policy]   (--limits and --policy replace whole)
 //   consumers keys   <id> [--status] [--env] [--limit] [--cursor]
+//   consumers disable <id> | consumers enable <id>
+//   consumers revoke-keys <id> [--reason <text>]   (every key refused at once; progress in `consumers get`)
 //
 // Options: --url (default $AUTHORIZER_URL or http://127.0.0.1:8787), --json (machine-readable output).
 // The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates).
@@ -189,6 +191,13 @@ const CONSUMER_COMMANDS = {
     path: `/consumers/${requireConsumerId(p)}/keys${query({ status: v.status, environment: v.env, limit: v.limit, cursor: v.cursor })}`,
   }),
   delete: (_v, p) => ({ method: "DELETE", path: `/consumers/${requireConsumerId(p)}` }),
+  disable: (_v, p) => ({ method: "POST", path: `/consumers/${requireConsumerId(p)}/disable` }),
+  enable: (_v, p) => ({ method: "POST", path: `/consumers/${requireConsumerId(p)}/enable` }),
+  "revoke-keys": (v, p) => ({
+    method: "POST",
+    path: `/consumers/${requireConsumerId(p)}/revoke-keys`,
+    body: v.reason === undefined ? undefined : { reason: v.reason },
+  }),
 };
 
 /** Sends a command's request, leaving out the body fields it does not set. */
@@ -223,13 +232,16 @@ const policyCell = (policy) =>
     .map(([rule, value]) => `${rule}=${rule === "default_rate_limits" ? limitsCell(value) : [value].flat().join(",")}`)
     .join(" ");
 const consumerRow = (c) => ({ ...c, rate_limits: limitsCell(c.rate_limits), key_policy: policyCell(c.key_policy) });
+/** "2000 of 2003 left" or "done <time>" for a revoke-keys job. */
+const progressCell = (p) => (p ? (p.done_at ? `done ${p.done_at}` : `${p.remaining} of ${p.total} left`) : "");
 const withMore = (out, cursor) => (cursor ? `${out}\n\nMore: --cursor ${cursor}` : out);
 
 function human(command, result, sub) {
   if (command === "consumers") {
     if (sub === "list") return withMore(table(result.consumers.map(consumerRow), CONSUMER_COLUMNS), result.next_cursor);
     if (sub === "keys") return withMore(table(result.keys.map(keyRow), KEY_COLUMNS), result.next_cursor);
-    return table([consumerRow(result)], [...CONSUMER_COLUMNS, "deleted_at"]);
+    const row = { ...consumerRow(result), revoke_progress: progressCell(result.revoke_progress) };
+    return table([row], [...CONSUMER_COLUMNS, "deleted_at", "revoke_progress"]);
   }
   if (command === "create" || command === "rotate") {
     const lines = [

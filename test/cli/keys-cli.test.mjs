@@ -135,6 +135,22 @@ describe("npm run keys", () => {
     );
   });
 
+  it("consumers: disables, enables and revokes every key of a consumer", async () => {
+    await cliJson(["consumers", "create", "cli-ops"]);
+    const key = await cliJson(["create", "--owner", "cli-ops"]);
+    assert.equal((await cliJson(["consumers", "disable", "cli-ops"])).status, "disabled");
+    assert.equal((await cliJson(["consumers", "enable", "cli-ops"])).status, "active");
+    const revoked = await cliJson(["consumers", "revoke-keys", "cli-ops", "--reason", "account closed"]);
+    assert.equal(typeof revoked.keys_revoked_before, "string");
+    assert.equal(revoked.revoke_progress.total, 1);
+    const shown = await cli(["consumers", "get", "cli-ops"]);
+    assert.match(shown.stdout, /revoke_progress/);
+    assert.match(shown.stdout, /(1 of 1 left|done \d{4}-)/);
+    const trail = await cliJson(["audit", "--consumer", "cli-ops"]);
+    assert.ok(trail.entries.some((e) => e.subject_type === "consumer" && e.action === "revoke_keys"));
+    assert.ok(key.key.id.startsWith("key_"));
+  });
+
   it("consumers: refuses what it cannot send, with a non-zero exit", async () => {
     for (const args of [
       ["consumers", "get", ".."],

@@ -9,6 +9,7 @@ import { changeConsumer } from "../../src/consumers/change-consumer";
 import { admin, call, callWith, countingD1, mintKey, problemOf } from "../helpers";
 import { LEASE_MS } from "../../src/limits/key-object";
 import { testClock } from "../clock";
+import { wrappingStubs } from "../faults/wrappers";
 
 const get = (apiKey: string) => call("/api/v1/x", { headers: { "X-API-Key": apiKey } });
 
@@ -150,23 +151,12 @@ describe("disable and enable", () => {
     const { apiKey } = await mintKey({ owner_id: "kappa", rate_limits: hour(1_000_000) });
     await setConsumer("kappa", {});
     for (let i = 0; i < 3; i++) expect((await get(apiKey)).status).toBe(200);
-    const brokenPush = new Proxy(env.CONSUMER_OBJECT, {
-      get(target, prop) {
-        if (prop !== "get") {
-          const value = Reflect.get(target, prop);
-          return typeof value === "function" ? value.bind(target) : value;
-        }
-        return (id: DurableObjectId) => {
-          const stub = target.get(id);
-          return {
-            prepareChange: () => stub.prepareChange(),
-            applyChange: async () => {
-              throw new Error("Durable Object unavailable");
-            },
-          };
-        };
+    const brokenPush = wrappingStubs(env.CONSUMER_OBJECT, (stub) => ({
+      prepareChange: () => stub.prepareChange(),
+      applyChange: async () => {
+        throw new Error("Durable Object unavailable");
       },
-    }) as typeof env.CONSUMER_OBJECT;
+    }));
     const res = await callWith({ CONSUMER_OBJECT: brokenPush }, "/admin/v1/consumers/kappa/disable", {
       method: "POST",
       headers: { Authorization: "Bearer test-admin-token-0123456789" },

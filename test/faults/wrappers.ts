@@ -59,6 +59,23 @@ export function readOnlyD1(): D1Database {
   return breaking(env.DB, { batch: "throw", exec: "throw" }, "D1");
 }
 
+/**
+ * A Durable Object namespace whose stubs are what `wrap` makes of the real ones (an object with the methods a
+ * test lets through, changed as it likes); everything else about the namespace is the real one.
+ */
+export function wrappingStubs<T extends Rpc.DurableObjectBranded>(
+  ns: DurableObjectNamespace<T>,
+  wrap: (stub: DurableObjectStub<T>) => object,
+): DurableObjectNamespace<T> {
+  return new Proxy(ns, {
+    get(target, prop) {
+      if (prop === "get") return (id: DurableObjectId) => wrap(target.get(id));
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /** The KEY_OBJECT namespace with some methods of every stub broken. */
 export function breakingKeyObjects(faults: Partial<Record<"acquire" | "applyChange" | "prepareChange", Fault>>) {
   const calls: string[] = [];

@@ -10,6 +10,7 @@ import { clearIsolateCaches } from "../../src/keys/lookup";
 import { LEASE_MS, type AcquireRequest, type KeyObject } from "../../src/limits/key-object";
 import { BASE, call, mintKey } from "../helpers";
 import { testClock } from "../clock";
+import { wrappingStubs } from "../faults/wrappers";
 import { DAY_MS } from "../../src/util/time";
 
 const MILLION_PER_HOUR = [{ name: "hour", limit: 1_000_000, window_seconds: 3600 }];
@@ -28,24 +29,13 @@ function gatedRefills() {
   const gate = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const ns = new Proxy(env.KEY_OBJECT, {
-    get(target, prop) {
-      if (prop !== "get") {
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return (id: DurableObjectId) => {
-        const stub = target.get(id);
-        return {
-          acquire: async (request: AcquireRequest) => {
-            acquires.push(request);
-            if (request.ahead) await gate;
-            return stub.acquire(request);
-          },
-        };
-      };
+  const ns = wrappingStubs(env.KEY_OBJECT, (stub) => ({
+    acquire: async (request: AcquireRequest) => {
+      acquires.push(request);
+      if (request.ahead) await gate;
+      return stub.acquire(request);
     },
-  }) as DurableObjectNamespace<KeyObject>;
+  }));
   return { ns, acquires, release };
 }
 
