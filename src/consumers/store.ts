@@ -163,3 +163,44 @@ export async function findConsumersPage(
     next: rows.results.length > filter.limit && last ? { createdAt: last.created_at, id: last.id } : null,
   };
 }
+
+/** Moves a consumer between active and disabled, with its audit row; no change (and no row) if already there. */
+export function setConsumerStatus(
+  db: D1Database,
+  id: string,
+  to: "active" | "disabled",
+  audit: AuditEntry,
+): Promise<D1Result[]> {
+  return db.batch([
+    db
+      .prepare(
+        `UPDATE consumers SET status = ?2, updated_at = ?3, version = version + 1
+         WHERE id = ?1 AND status IN ('active', 'disabled') AND status != ?2`,
+      )
+      .bind(id, to, audit.at),
+    auditIfChanged(db, consumerSubject(id), audit),
+  ]);
+}
+
+/**
+ * Marks every key of the consumer created up to now revoked (the consumer's object refuses them from the
+ * moment the change is pushed) and records the job's start, with its audit row.
+ */
+export function markConsumerKeysRevoked(
+  db: D1Database,
+  id: string,
+  reason: string | null,
+  audit: AuditEntry,
+): Promise<D1Result[]> {
+  return db.batch([
+    db
+      .prepare(
+        `UPDATE consumers SET keys_revoked_before = ?2, revoke_reason = ?3, updated_at = ?2, version = version + 1,
+           revoke_progress = json_object('actor', ?4, 'request_id', ?5, 'total', n, 'remaining', n, 'done_at', NULL)
+         FROM (SELECT COUNT(*) AS n FROM api_keys WHERE owner_id = ?1 AND status != 'revoked' AND created_at <= ?2)
+         WHERE id = ?1 AND status != 'deleted'`,
+      )
+      .bind(id, audit.at, reason, audit.actor, audit.requestId),
+    auditIfChanged(db, consumerSubject(id), audit),
+  ]);
+}

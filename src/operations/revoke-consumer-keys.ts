@@ -5,7 +5,7 @@
  */
 import type * as z from "zod";
 import { toConsumerView, type ConsumerView } from "../consumers/consumer-record";
-import { markConsumerKeysRevoked } from "../consumers/consumer-state";
+import { markConsumerKeysRevoked } from "../consumers/store";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
 import type { AdminActor } from "./actor";

@@ -4,7 +4,7 @@
  * enable restores them. Both are idempotent. A deleted consumer is 404.
  */
 import { toConsumerView, type ConsumerView } from "../consumers/consumer-record";
-import { setConsumerStatus } from "../consumers/consumer-state";
+import { setConsumerStatus } from "../consumers/store";
 import { clock } from "../util/clock";
 import type { AdminActor } from "./actor";
 import { applyConsumerChange } from "./consumer-change";
