@@ -147,6 +147,22 @@ describe("disable and enable", () => {
     for (const k of keys) expect((await get(k.apiKey)).status).toBe(200);
   });
 
+  it("consumer_disabled does not count toward the client's refusal throttle", async () => {
+    const disabled = await mintKey({ owner_id: "mu", rate_limits: hour(1_000_000) });
+    const neighbour = await mintKey({ owner_id: "nu", rate_limits: hour(1_000_000) });
+    await setConsumer("mu", { status: "disabled" });
+    const from = (apiKey: string) =>
+      callWith({ REFUSAL_THROTTLE_LIMIT: "2" }, "/api/v1/x", {
+        headers: { "X-API-Key": apiKey, "CF-Connecting-IP": "203.0.113.9" },
+      });
+    for (let i = 0; i < 5; i++) {
+      clearIsolateCaches(); // each refusal reads storage, as a throttle-counted one would
+      expect((await problemOf(await from(disabled.apiKey))).code).toBe("consumer_disabled");
+    }
+    clearIsolateCaches();
+    expect((await from(neighbour.apiKey)).status).toBe(200); // a key that needs a storage read: not throttled
+  });
+
   it("a disable whose push fails is 503, and the consumer's object decides on D1 meanwhile", async () => {
     const { apiKey } = await mintKey({ owner_id: "kappa", rate_limits: hour(1_000_000) });
     await setConsumer("kappa", {});
@@ -168,5 +184,29 @@ describe("disable and enable", () => {
     // The retry completes the change.
     expect((await admin("/consumers/kappa/disable")).status).toBe(200);
     expect((await problemOf(await get(apiKey))).code).toBe("consumer_disabled");
+  });
+
+  it("a revoke-keys whose push fails is 503, its keys are refused meanwhile, and the retry completes it", async () => {
+    const { apiKey } = await mintKey({ owner_id: "lambda", rate_limits: hour(1_000_000) });
+    for (let i = 0; i < 3; i++) expect((await get(apiKey)).status).toBe(200);
+    const brokenPush = wrappingStubs(env.CONSUMER_OBJECT, (stub) => ({
+      prepareChange: () => stub.prepareChange(),
+      applyChange: async () => {
+        throw new Error("Durable Object unavailable");
+      },
+      startRevokeKeys: (id: string) => stub.startRevokeKeys(id),
+    }));
+    const res = await callWith({ CONSUMER_OBJECT: brokenPush }, "/admin/v1/consumers/lambda/revoke-keys", {
+      method: "POST",
+      headers: { Authorization: "Bearer test-admin-token-0123456789" },
+    });
+    expect(res.status).toBe(503);
+    testClock.advance(LEASE_MS + 1);
+    expect((await problemOf(await get(apiKey))).code).toBe("key_revoked");
+    expect(await verify(apiKey)).toMatchObject({ code: "key_revoked" });
+    const retried = await admin("/consumers/lambda/revoke-keys");
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toMatchObject({ revoke_progress: { total: 1 } });
+    expect((await problemOf(await get(apiKey))).code).toBe("key_revoked");
   });
 });
