@@ -15,7 +15,15 @@ import { DurableObject } from "cloudflare:workers";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
 import { LEASE_MS } from "../limits/key-object";
-import { giveBack, leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "../limits/window";
+import {
+  giveBack,
+  leaseCap,
+  QUOTA_WINDOW_SECONDS,
+  take,
+  type Counter,
+  type Granted,
+  type LimitRefused,
+} from "../limits/window";
 import { findConsumerState, type ConsumerState } from "./consumer-state";
 import { runRevokeKeys } from "./revoke-keys";
 
@@ -39,22 +47,9 @@ export interface ConsumerAcquireRequest {
 export type ConsumerRefusal = "consumer_disabled" | "key_revoked";
 
 export type ConsumerAcquireResult =
-  | {
-      ok: true;
-      version: number;
-      granted: number;
-      leaseExpiresAt: number;
-      limits: LimitState[];
-      keysRevokedBefore: number | null;
-    }
+  | (Granted & { keysRevokedBefore: number | null })
   | { ok: false; code: "stale" | ConsumerRefusal; version: number }
-  | {
-      ok: false;
-      code: "rate_limited" | "quota_exceeded";
-      version: number;
-      retryAt: number | null;
-      limits: LimitState[];
-    };
+  | LimitRefused;
 
 interface PendingChange {
   count: number;

@@ -21,7 +21,15 @@ import { effectiveStatus } from "../keys/key-record";
 import { findKeyStateById, type KeyStateColumns } from "../keys/store";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
-import { giveBack, leaseCap, QUOTA_WINDOW_SECONDS, take, type Counter, type LimitState } from "./window";
+import {
+  giveBack,
+  leaseCap,
+  QUOTA_WINDOW_SECONDS,
+  take,
+  type Counter,
+  type Granted,
+  type LimitRefused,
+} from "./window";
 
 /** A lease lives at most this long; it is also the longest an admin change waits for old leases to lapse. */
 export const LEASE_MS = 1_000;
@@ -58,14 +66,8 @@ export interface AcquireRequest {
 }
 
 export type KeyRefusal = "key_revoked" | "key_disabled" | "key_expired" | "invalid_key";
-type LimitRefusal = "rate_limited" | "quota_exceeded";
 
-export type AcquireResult =
-  | { ok: true; version: number; granted: number; leaseExpiresAt: number; limits: LimitState[] }
-  | { ok: false; code: "stale"; version: number }
-  | { ok: false; code: KeyRefusal; version: number }
-  /** `retryAt` is null when the request needs more than a limit's whole size: it can never be admitted. */
-  | { ok: false; code: LimitRefusal; version: number; retryAt: number | null; limits: LimitState[] };
+export type AcquireResult = Granted | { ok: false; code: "stale" | KeyRefusal; version: number } | LimitRefused;
 
 /** Announced admin changes to one key that have not been pushed yet, and until when to wait for them. */
 interface PendingChange {

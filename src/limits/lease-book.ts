@@ -21,26 +21,17 @@ import type { WaitUntil } from "../http/context";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
 import { LEASE_MS } from "./key-object";
-import type { LimitState } from "./window";
+import type { Granted, LimitRefusal, LimitRefused, LimitState } from "./window";
 
 /** The most tokens an isolate asks for at once; the object caps it further by the limits. */
 const MAX_LEASE_TOKENS = 1_000;
 /** Leases and denials kept per isolate and book; the oldest are dropped first (a dropped lease only under-admits). */
 const MAX_TRACKED = 10_000;
 
-export type LimitRefusal = "rate_limited" | "quota_exceeded";
-
-/** What an object answers to a request for tokens (the key object's and the consumer object's share this). */
+/** What an object answers to a request for tokens (the key object's and the consumer object's alike). */
 export type Answer =
-  | {
-      ok: true;
-      version: number;
-      granted: number;
-      leaseExpiresAt: number;
-      limits: LimitState[];
-      keysRevokedBefore?: number | null;
-    }
-  | { ok: false; code: LimitRefusal; version: number; retryAt: number | null; limits: LimitState[] }
+  | (Granted & { keysRevokedBefore?: number | null })
+  | LimitRefused
   | { ok: false; code: string; version: number };
 
 /** Asks the object for `want` tokens in all, of which the request needs `cost` (none when `ahead`). */

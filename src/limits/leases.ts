@@ -20,8 +20,8 @@ import { clock } from "../util/clock";
 import { log } from "../util/log";
 import { withTimeout } from "../util/timeout";
 import type { KeyObject, KeyRefusal } from "./key-object";
-import { heldTokens, LeaseBook, type Answer, type AskObject, type Lease, type LimitRefusal } from "./lease-book";
-import type { LimitState } from "./window";
+import { heldTokens, LeaseBook, type Answer, type AskObject, type Lease } from "./lease-book";
+import type { LimitRefusal, LimitState } from "./window";
 
 /**
  * How long a request waits for an object before it is refused with 503. Longer than an object's slowest

@@ -23,6 +23,27 @@ export interface LimitState extends RateLimit {
   reset_at: number;
 }
 
+/**
+ * What a limiter object (a key's or a consumer's) answers when it grants tokens, and when its limits refuse;
+ * the isolate's lease books (./lease-book.ts) read both objects' answers through these.
+ */
+export interface Granted {
+  ok: true;
+  version: number;
+  granted: number;
+  leaseExpiresAt: number;
+  limits: LimitState[];
+}
+export type LimitRefusal = "rate_limited" | "quota_exceeded";
+export interface LimitRefused {
+  ok: false;
+  code: LimitRefusal;
+  version: number;
+  /** Null when the request needs more than a limit's whole size: it can never be admitted. */
+  retryAt: number | null;
+  limits: LimitState[];
+}
+
 /** Limits of a day or longer are quotas: refused as `quota_exceeded` rather than `rate_limited`. */
 export const QUOTA_WINDOW_SECONDS = 86_400;
 
