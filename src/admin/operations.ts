@@ -35,6 +35,7 @@ import {
 } from "../operations/schemas";
 import { allUsageResult, consumerUsageResult, keyUsageResult } from "../operations/usage";
 import type { AdminContext } from "./context";
+import type { AdminPermission } from "./permissions";
 import { createConsumerRoute } from "./create-consumer";
 import { getConsumerUsageRoute } from "./get-consumer-usage";
 import { createKeyRoute } from "./create-key";
@@ -64,6 +65,8 @@ export interface Operation {
   /** OpenAPI form: "/keys/{id}". */
   path: string;
   summary: string;
+  /** What a principal must hold to call it (src/admin/permissions.ts). */
+  permission: AdminPermission;
   /**
    * Reads the request, builds the actor and calls the operation. Its result is answered as JSON, shaped by
    * `success.result`; a handler that answers otherwise (the Markdown report) returns its Response.
@@ -86,6 +89,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/keys",
+    permission: "keys:create",
     summary: "Mint a key (the secret is in this response only)",
     handler: createKeyRoute,
     body: createKeySchema,
@@ -95,6 +99,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/keys",
+    permission: "keys:read",
     summary: "List keys, newest first",
     handler: listKeysRoute,
     query: listKeysQuery,
@@ -104,6 +109,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/keys/{id}",
+    permission: "keys:read",
     summary: "Get a key",
     handler: getKeyRoute,
     success: { status: 200, description: "the key object", result: keyViewSchema },
@@ -112,6 +118,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "PATCH",
     path: "/keys/{id}",
+    permission: "keys:create",
     summary: "Change a key's settings",
     handler: updateKeyRoute,
     body: updateKeySchema,
@@ -121,6 +128,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/keys/{id}/revoke",
+    permission: "keys:revoke",
     summary: "Revoke a key, everywhere, for good",
     handler: revokeKeyRoute,
     body: revokeKeySchema,
@@ -130,6 +138,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/keys/{id}/disable",
+    permission: "keys:revoke",
     summary: "Disable a key until it is enabled",
     handler: disableKeyRoute,
     body: emptyBodySchema,
@@ -139,6 +148,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/keys/{id}/enable",
+    permission: "keys:create",
     summary: "Enable a disabled key",
     handler: enableKeyRoute,
     body: emptyBodySchema,
@@ -148,6 +158,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/keys/{id}/rotate",
+    permission: "keys:rotate",
     summary: "Mint a successor; the key works until its grace end",
     handler: rotateKeyRoute,
     body: rotateKeySchema,
@@ -158,6 +169,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/consumers",
+    permission: "consumers:write",
     summary: "Create a consumer: the owner of keys, with shared limits and a key policy",
     handler: createConsumerRoute,
     body: createConsumerSchema,
@@ -167,6 +179,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/consumers",
+    permission: "consumers:read",
     summary: 'List consumers, newest first (?id= finds one by exact id, "." and ".." included)',
     handler: listConsumersRoute,
     query: listConsumersQuery,
@@ -176,6 +189,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/consumers/{id}",
+    permission: "consumers:read",
     summary: "Get a consumer",
     handler: getConsumerRoute,
     success: { status: 200, description: "the consumer object", result: consumerViewSchema },
@@ -184,6 +198,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "PATCH",
     path: "/consumers/{id}",
+    permission: "consumers:write",
     summary: "Change a consumer's settings, in force everywhere when this returns",
     handler: updateConsumerRoute,
     body: updateConsumerSchema,
@@ -193,6 +208,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "DELETE",
     path: "/consumers/{id}",
+    permission: "consumers:write",
     summary: "Delete a consumer whose keys are all revoked (the row stays, marked deleted)",
     handler: deleteConsumerRoute,
     body: emptyBodySchema,
@@ -202,6 +218,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/consumers/{id}/keys",
+    permission: "keys:read",
     summary: "A consumer's keys, newest first",
     handler: listConsumerKeysRoute,
     query: listConsumerKeysQuery,
@@ -211,6 +228,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/leaks/gitleaks",
+    permission: "leaks:ingest",
     summary: "Ingest a gitleaks JSON report: the live keys in it are revoked",
     handler: ingestGitleaksRoute,
     body: gitleaksReportSchema,
@@ -224,6 +242,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/leaks/trufflehog",
+    permission: "leaks:ingest",
     summary: "Ingest truffleHog's JSON lines (application/x-ndjson): the live keys in it are revoked",
     handler: ingestTrufflehogRoute,
     success: {
@@ -236,6 +255,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/leaks/scanner",
+    permission: "leaks:ingest",
     summary: "Record the built-in scanner's findings (hashes and locations); revoke them with revoke: true",
     handler: ingestScannerRoute,
     body: scannerReportSchema,
@@ -249,6 +269,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/audit",
+    permission: "audit:read",
     summary: "The audit log, newest first",
     handler: listAuditRoute,
     query: listAuditQuery,
@@ -259,6 +280,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/keys/{id}/usage",
+    permission: "usage:read",
     summary: "A key's decisions per UTC day and outcome",
     handler: getKeyUsageRoute,
     query: usageQuery,
@@ -268,6 +290,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/consumers/{id}/usage",
+    permission: "usage:read",
     summary: "A consumer's decisions (all its keys') per UTC day and outcome",
     handler: getConsumerUsageRoute,
     query: usageQuery,
@@ -281,6 +304,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/usage",
+    permission: "usage:read",
     summary: "All decisions per UTC day and outcome, unknown keys included; or one consumer's; or by consumer",
     handler: getUsageRoute,
     query: allUsageQuery,
@@ -295,6 +319,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/alerts",
+    permission: "usage:read",
     summary: "Anomaly alerts, newest first",
     handler: listAlertsRoute,
     query: alertsQuery,
@@ -304,6 +329,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "GET",
     path: "/report",
+    permission: "report:read",
     summary: "The API Key Security Implementation Report (Markdown, or ?format=json)",
     handler: getReportRoute,
     query: reportQuery,
@@ -318,6 +344,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/consumers/{id}/disable",
+    permission: "consumers:write",
     summary: "Disable a consumer: every key of it refused at once, until enabled",
     handler: disableConsumerRoute,
     body: emptyBodySchema,
@@ -327,6 +354,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/consumers/{id}/enable",
+    permission: "consumers:write",
     summary: "Enable a disabled consumer",
     handler: enableConsumerRoute,
     body: emptyBodySchema,
@@ -336,6 +364,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: "POST",
     path: "/consumers/{id}/revoke-keys",
+    permission: "consumers:write",
     summary: "Revoke every key of a consumer: refused at once, completed in batches",
     handler: revokeConsumerKeysRoute,
     body: revokeKeySchema,
@@ -416,6 +445,8 @@ export function openApiDocument() {
     paths[op.path] ??= {};
     paths[op.path]![op.method.toLowerCase()] = {
       summary: op.summary,
+      description: `Needs the \`${op.permission}\` permission.`,
+      "x-permission": op.permission,
       security: [{ adminToken: [] }],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(op.body
