@@ -166,3 +166,60 @@ function sameSettings(settings: Settings, env: Cloudflare.Env): boolean {
   for (const name of SETTINGS) if (settings[name] !== env[name]) return false;
   return true;
 }
+
+/**
+ * Where the console (and later the consumer portal) is served: a hostname of its own, whose every path is the
+ * console's (so no origin page is ever same-origin with it), or a path prefix on the API hostname, which
+ * takes that one first segment from the origin. `prefix` is "" on a hostname of its own.
+ */
+export interface ConsoleMount {
+  hostname: string | null;
+  prefix: string;
+}
+
+/** CONSOLE_HOSTNAME, CONSOLE_PATH and CONSOLE_TOKEN_SIGNIN: null when the console is off. */
+export interface ConsoleConfig {
+  mount: ConsoleMount;
+  /** Whether the admin-token sign-in form is offered (on by default unless Access is configured). */
+  tokenSignIn: boolean;
+}
+
+/** First segments the console's path may not take: the Worker's own (src/reserved-paths.ts). */
+const CONSOLE_PATH_PATTERN = /^\/[a-z0-9][a-z0-9_-]{0,31}$/i;
+const HOSTNAME_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function parseConsole(env: Cloudflare.Env, reserved: ReadonlySet<string>): ConsoleConfig | null | "invalid" {
+  const hostname = (env.CONSOLE_HOSTNAME ?? "").trim().toLowerCase();
+  const path = (env.CONSOLE_PATH ?? "").trim();
+  if (hostname === "" && path === "") return null;
+  if (hostname !== "" && path !== "") return "invalid"; // one or the other: a path on its own host means nothing
+  if (hostname !== "" && !HOSTNAME_PATTERN.test(hostname)) return "invalid";
+  if (path !== "" && (!CONSOLE_PATH_PATTERN.test(path) || reserved.has(path.slice(1).toLowerCase()))) return "invalid";
+  const signIn = (env.CONSOLE_TOKEN_SIGNIN ?? "").trim();
+  if (!["", "true", "false"].includes(signIn)) return "invalid";
+  const accessConfigured = (env.ACCESS_TEAM_DOMAIN ?? "") !== "" || (env.ACCESS_AUD ?? "") !== "";
+  return {
+    mount: { hostname: hostname === "" ? null : hostname, prefix: hostname === "" ? path : "" },
+    tokenSignIn: signIn === "" ? !accessConfigured : signIn === "true",
+  };
+}
+
+let consoleMemo: { key: string; result: ConsoleConfig | null } | null = null;
+
+/**
+ * The console's settings, or null when it is off. Read by the entry for every request, so it is memoised on
+ * the raw values. A malformed setting turns the console off (never on somewhere unintended), with one log
+ * line naming it.
+ * @example const console = loadConsoleConfig(env, RESERVED_FIRST_SEGMENTS); if (console) …
+ */
+export function loadConsoleConfig(env: Cloudflare.Env, reserved: ReadonlySet<string>): ConsoleConfig | null {
+  const key = `${env.CONSOLE_HOSTNAME}\n${env.CONSOLE_PATH}\n${env.CONSOLE_TOKEN_SIGNIN}\n${env.ACCESS_TEAM_DOMAIN}\n${env.ACCESS_AUD}`;
+  if (consoleMemo === null || consoleMemo.key !== key) {
+    const parsed = parseConsole(env, reserved);
+    if (parsed === "invalid") {
+      log("error", "config.invalid", { degraded: "console_off", setting: "CONSOLE_HOSTNAME, CONSOLE_PATH, CONSOLE_TOKEN_SIGNIN" });
+    }
+    consoleMemo = { key, result: parsed === "invalid" ? null : parsed };
+  }
+  return consoleMemo.result;
+}

@@ -23,3 +23,9 @@ export function isReservedPath(pathname: string): boolean {
   const end = pathname.indexOf("/", 1);
   return RESERVED_FIRST_SEGMENTS.has(end === -1 ? pathname.slice(1) : pathname.slice(1, end));
 }
+
+/**
+ * The session cookies of the console and the portal (src/console/session.ts). The gateway strips them from
+ * every request it forwards: the origin never sees a console or portal session, whatever path it was sent to.
+ */
+export const SESSION_COOKIE_NAMES = { console: "console_session", portal: "portal_session" } as const;

@@ -20,7 +20,7 @@ import { verifyAccessJwt, type AccessConfig } from "./access";
 export type AdminVariables = { actor: string; adminActor: AdminActor };
 
 /** The Access settings: null when not configured; throws 503 when only half configured or malformed. */
-function accessConfig(env: Cloudflare.Env): AccessConfig | null {
+export function accessConfig(env: Cloudflare.Env): AccessConfig | null {
   const team = env.ACCESS_TEAM_DOMAIN ?? "";
   const audience = env.ACCESS_AUD ?? "";
   if (team === "" && audience === "") return null;
