@@ -79,7 +79,7 @@ async function credentialActor(env: Cloudflare.Env, presented: string, now: numb
 }
 
 /** The Access identity's actor with its grant from ACCESS_POLICY; 403 when the policy does not name it. */
-function accessActor(env: Cloudflare.Env, identity: AccessIdentity): AdminActor {
+export function accessActor(env: Cloudflare.Env, identity: AccessIdentity): AdminActor {
   const policy = parseAccessPolicy(env.ACCESS_POLICY ?? "");
   if (!policy) {
     log("error", "admin.access_policy_invalid", { degraded: "config_invalid", setting: "ACCESS_POLICY" });

@@ -25,7 +25,7 @@ import { leaksPage } from "./pages/leaks";
 import { overviewPage } from "./pages/overview";
 import { reportPage } from "./pages/report";
 import { signInPage, signInWithAccess, signInWithToken, signOut } from "./pages/sign-in";
-import { credentialHolds, principalOf } from "./principal";
+import { currentActor, principalOf } from "./principal";
 import { page } from "./render";
 import { loadSession } from "./session";
 import type { AdminActor } from "../operations/actor";
@@ -57,8 +57,13 @@ consoleApp.post("/sign-in", signInWithToken);
 consoleApp.get("/sign-in/access", signInWithAccess);
 
 // Everything below needs a console session whose credential still holds.
+// The actor is worked out afresh (a rotated token or a changed ACCESS_POLICY applies at once).
 consoleApp.use(
-  loadSession("console", (c, session) => credentialHolds(c.env, session, c.req.header("Cf-Access-Jwt-Assertion"))),
+  loadSession("console", async (c, session) => {
+    const actor = await currentActor(c.env, session, c.req.header("Cf-Access-Jwt-Assertion"));
+    if (actor) session.actor = actor;
+    return actor !== null;
+  }),
 );
 consoleApp.use(async function requireSignIn(c, next) {
   const session = c.var.session;

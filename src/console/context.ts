@@ -1,6 +1,6 @@
 /** What every console page runs with: the session, the principal, and the operations' context built from them. */
 import type { Context } from "hono";
-import type { AdminPermission } from "../admin/permissions";
+import type { AdminPermission } from "../operations/permissions";
 import { loadConfig, type Config } from "../config";
 import { requestScope } from "../http/request-scope";
 import { loadMonitoringConfig, type MonitoringConfig } from "../monitoring/config";

@@ -9,7 +9,7 @@ import { actorName, type AdminActor } from "../../operations/actor";
 import { type ConsoleContext, ConsoleRefusal, href } from "../context";
 import { readForm, readProtectedForm } from "../forms";
 import { ErrorSummary, Field, type FieldError } from "../layout";
-import { accessEmail, tokenFingerprint, tokenSignIn } from "../principal";
+import { accessSignIn, tokenFingerprint, tokenSignIn } from "../principal";
 import { page } from "../render";
 import { endSession, startSession } from "../session";
 import { recordSignIn, type SignInMethod, type SignInOutcome } from "../session-store";
@@ -101,17 +101,16 @@ export async function signInWithToken(c: ConsoleContext): Promise<Response> {
 }
 
 /**
- * GET /sign-in/access: a session for the person Access admitted (the JWT of the admin API's check). The
- * identity's permissions come from principalOf (../principal.ts), the seam for the ACCESS_POLICY mapping.
+ * GET /sign-in/access: a session for the identity Access admitted (the JWT of the admin API's check), with the
+ * grant ACCESS_POLICY maps it to (the admin API's mapping, src/admin/access-policy.ts).
  */
 export async function signInWithAccess(c: ConsoleContext): Promise<Response> {
   const client = signInClient(c.req.header("CF-Connecting-IP") ?? null);
-  const email = await accessEmail(c.env, c.req.header("Cf-Access-Jwt-Assertion"));
-  if (email === null) {
+  const actor = await accessSignIn(c.env, c.req.header("Cf-Access-Jwt-Assertion"));
+  if (actor === null) {
     await audit(c, "access", "refused", null, client);
-    return signInPage(c, [{ path: "", message: "Cloudflare Access did not identify you. Sign in through Access first." }], 401);
+    return signInPage(c, [{ path: "", message: "Cloudflare Access did not identify you, or ACCESS_POLICY does not name you." }], 401);
   }
-  const actor: AdminActor = { kind: "access", email };
   await startSession(c, "console", actor);
   await audit(c, "access", "signed_in", actor, client);
   return c.redirect(href(c, "/"), 303);
