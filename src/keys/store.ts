@@ -251,13 +251,21 @@ const STATUS_CONDITION: Record<ListStatus, (now: string) => string> = {
   revoked: () => "status = 'revoked'",
 };
 
-/** Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. */
+/** `text` as a LIKE pattern that matches only itself: `%`, `_` and the escape character `\` escaped. */
+const likeLiteral = (text: string) => text.replaceAll(/[\\%_]/g, "\\$&");
+
+/**
+ * Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. `search` finds
+ * a key by its id or its hint (exactly: an id is unique, a hint is a key's last four characters, case and all)
+ * or by a part of its name (LIKE, which ignores the case of ASCII letters only: SQLite's rule without ICU).
+ */
 export async function findKeysPage(
   db: D1Database,
   filter: {
     ownerId?: string;
     status?: ListStatus;
     environment?: "live" | "test";
+    search?: string;
     limit: number;
     cursor?: { createdAt: number; id: string };
   },
@@ -267,6 +275,7 @@ export async function findKeysPage(
     "(?1 IS NULL OR owner_id = ?1)",
     "(?2 IS NULL OR environment = ?2)",
     "(?3 IS NULL OR (created_at, id) < (?3, ?4))",
+    "(?7 IS NULL OR id = ?7 OR hint = ?7 OR name LIKE ?8 ESCAPE '\\')",
   ];
   if (filter.status) conditions.push(STATUS_CONDITION[filter.status]("?5"));
   const rows = await db
@@ -278,6 +287,8 @@ export async function findKeysPage(
       filter.cursor?.id ?? null,
       now,
       filter.limit + 1,
+      filter.search ?? null,
+      filter.search === undefined ? null : `%${likeLiteral(filter.search)}%`,
     )
     .all<KeyRow>();
   const page = rows.results.slice(0, filter.limit).map(rowToRecord);

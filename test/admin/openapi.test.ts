@@ -98,6 +98,7 @@ describe("happy path", () => {
       "owner_id",
       "status",
       "environment",
+      "q",
       "limit",
       "cursor",
     ]);
