@@ -263,6 +263,8 @@ export async function findKeysPage(
   db: D1Database,
   filter: {
     ownerId?: string;
+    /** Only these owners' keys (a principal limited to some consumers); undefined: any owner's. */
+    ownersWithin?: readonly string[];
     status?: ListStatus;
     environment?: "live" | "test";
     search?: string;
@@ -275,7 +277,8 @@ export async function findKeysPage(
     "(?1 IS NULL OR owner_id = ?1)",
     "(?2 IS NULL OR environment = ?2)",
     "(?3 IS NULL OR (created_at, id) < (?3, ?4))",
-    "(?7 IS NULL OR id = ?7 OR hint = ?7 OR name LIKE ?8 ESCAPE '\\')",
+    "(?7 IS NULL OR owner_id IN (SELECT value FROM json_each(?7)))",
+    "(?8 IS NULL OR id = ?8 OR hint = ?8 OR name LIKE ?9 ESCAPE '\\')",
   ];
   if (filter.status) conditions.push(STATUS_CONDITION[filter.status]("?5"));
   const rows = await db
@@ -287,6 +290,7 @@ export async function findKeysPage(
       filter.cursor?.id ?? null,
       now,
       filter.limit + 1,
+      filter.ownersWithin === undefined ? null : JSON.stringify(filter.ownersWithin),
       filter.search ?? null,
       filter.search === undefined ? null : `%${likeLiteral(filter.search)}%`,
     )

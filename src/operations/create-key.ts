@@ -9,7 +9,8 @@ import { findConsumerById, keyAdmissionGate } from "../consumers/store";
 import { keyViewSchema, toKeyView } from "../keys/key-record";
 import { insertKey } from "../keys/store";
 import { introduceKey } from "../key-change/change-key";
-import type { AdminActor } from "./actor";
+import { mayActOn, type AdminActor } from "./actor";
+import { ProblemError } from "../http/problem";
 import { auditEntry, type OperationContext } from "./context";
 import {
   consumerChangedMeanwhile,
@@ -33,6 +34,7 @@ export async function createKey(
   input: CreateKeyInput,
   config: Config,
 ): Promise<CreateKeyResult> {
+  if (!mayActOn(ctx.actor, input.owner_id)) throw new ProblemError("consumer_not_found");
   if (input.expires_in_days !== undefined) checkLifetimeDays(config, input.expires_in_days);
   const { expires_in_days, rate_limits, ...settings } = input;
   // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.

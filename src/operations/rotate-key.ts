@@ -45,7 +45,7 @@ export async function rotateKey(
   config: Config,
 ): Promise<RotateKeyResult> {
   if (input.expires_in_days !== undefined) checkLifetimeDays(config, input.expires_in_days);
-  const { record: old } = await requireKey(ctx.env, id);
+  const { record: old } = await requireKey(ctx, id);
   // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.
   for (let attempt = 1; attempt <= KEY_ADMISSION_ATTEMPTS; attempt++) {
     const now = clock.now();
