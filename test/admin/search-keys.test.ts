@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { ListKeysResult } from "../../src/operations/list-keys";
 import { testClock } from "../clock";
-import { admin, type MintedKey, mintKey, problemOf } from "../helpers";
+import { admin, call, type MintedKey, mintKey, problemOf } from "../helpers";
 import { itRefusesWrongCredentials } from "./helpers";
 
 /** A fresh owner per test: the file's other keys stay out of its lists. */
@@ -144,6 +144,25 @@ describe("security", () => {
     const text = await res.text();
     expect(JSON.parse(text).code).toBe("key_in_query");
     expect(text).not.toContain(apiKey);
+  });
+
+  it("searches only within a consumer-limited credential's consumers", async () => {
+    const [mine, theirs] = [newOwner(), newOwner()];
+    const [own] = await named(mine, ["shared name"]);
+    const [other] = await named(theirs, ["shared name"]);
+    const minted = await admin("/credentials", {
+      json: { name: "search probe", operations: ["keys:read"], consumers: [mine], expires_in_days: 1 },
+    });
+    expect(minted.status).toBe(201);
+    const { credential } = (await minted.json()) as { credential: string };
+    const asCredential = async (query: string) => {
+      const res = await call(`/admin/v1/keys?${query}`, { headers: { Authorization: `Bearer ${credential}` } });
+      expect(res.status, query).toBe(200);
+      return ((await res.json()) as ListKeysResult).keys.map((k) => k.id);
+    };
+    expect(await asCredential(q("shared name"))).toEqual([own!.id]);
+    expect(await asCredential(q(other!.id))).toEqual([]);
+    expect(await asCredential(q(other!.key.hint))).not.toContain(other!.id);
   });
 
   it("binds the search as a value: SQL in it finds nothing and changes nothing", async () => {
