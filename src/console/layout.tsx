@@ -163,7 +163,7 @@ export interface ChartRow {
 export const Chart: FC<{ id: string; caption: string; columns: string[]; rows: ChartRow[]; kind?: "bars" | "lines"; xLabel?: string }> = (
   p,
 ) => (
-  <figure class="chart" id={p.id} data-kind={p.kind ?? "bars"}>
+  <figure class="chart" id={p.id} data-kind={p.kind ?? "bars"} data-time={p.xLabel === "Status" ? "false" : undefined}>
     <figcaption>{p.caption}</figcaption>
     <div class="chart-plot" role="img" aria-label={`${p.caption}: chart of the table beside it`} />
     <div class="chart-data" tabindex={0} role="region" aria-label={`${p.caption}: data`}>

@@ -9,7 +9,6 @@ export const CONSOLE_NAV: NavItem[] = [
   { path: "/keys", label: "Keys" },
   { path: "/consumers", label: "Consumers" },
   { path: "/alerts", label: "Alerts" },
-  { path: "/leaks", label: "Leak events" },
   { path: "/audit", label: "Audit log" },
   { path: "/report", label: "Security report" },
 ];

@@ -35,14 +35,16 @@ const TOUCH_EVERY_MS = MINUTE_MS;
 /** What the session middleware puts on the context. */
 export type SessionVariables = { requestId: string; base: string; session?: Session };
 
-type SessionContext = Context<{ Bindings: Cloudflare.Env; Variables: SessionVariables }>;
+/** The console's or the portal's context: any Hono env whose variables include the session's. */
+type SessionEnv = { Bindings: Cloudflare.Env; Variables: SessionVariables };
+type SessionContext<E extends SessionEnv = SessionEnv> = Context<E>;
 
 /** Loopback http (local development) is the one place a session cookie goes without `Secure`. */
 function isLoopbackHttp(url: URL): boolean {
   return url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
 }
 
-function cookieOptions(c: SessionContext, maxAgeMs: number) {
+function cookieOptions<E extends SessionEnv>(c: SessionContext<E>, maxAgeMs: number) {
   return {
     path: c.var.base === "" ? "/" : c.var.base,
     httpOnly: true,
@@ -57,8 +59,8 @@ function cookieOptions(c: SessionContext, maxAgeMs: number) {
  * new one under a fresh id and sets its cookie.
  * @example await startSession(c, "portal", { kind: "portal", consumerId }, { expiresAt: link.expiresAt });
  */
-export async function startSession(
-  c: SessionContext,
+export async function startSession<E extends SessionEnv>(
+  c: SessionContext<E>,
   kind: SessionKind,
   actor: Actor,
   options: { credentialFingerprint?: string | null; expiresAt?: number; idleTimeoutMs?: number } = {},
@@ -81,7 +83,7 @@ export async function startSession(
 }
 
 /** Deletes the request's session of this kind on the server, and its cookie. */
-export async function endSession(c: SessionContext, kind: SessionKind): Promise<void> {
+export async function endSession<E extends SessionEnv>(c: SessionContext<E>, kind: SessionKind): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE_NAMES[kind]);
   const found = id === undefined ? null : await findLiveSession(c.env.DB, id, kind, clock.now());
   if (found) await deleteSession(c.env.DB, found.idHash);
@@ -92,10 +94,10 @@ export async function endSession(c: SessionContext, kind: SessionKind): Promise<
  * Finds the request's live session of this kind (its own cookie only: a portal cookie never opens the
  * console) and puts it on the context; `validate` may refuse one whose credential has changed since.
  */
-export function loadSession(
+export function loadSession<E extends SessionEnv>(
   kind: SessionKind,
-  validate: (c: SessionContext, session: Session) => Promise<boolean> = async () => true,
-): MiddlewareHandler<{ Bindings: Cloudflare.Env; Variables: SessionVariables }> {
+  validate: (c: SessionContext<E>, session: Session) => Promise<boolean> = async () => true,
+): MiddlewareHandler<E> {
   return async function sessionMiddleware(c, next) {
     const id = getCookie(c, SESSION_COOKIE_NAMES[kind]);
     if (id !== undefined && /^[A-Za-z0-9_-]{43}$/.test(id)) {

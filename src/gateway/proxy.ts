@@ -9,6 +9,7 @@ import { clock } from "../util/clock";
 import { epochSeconds } from "../util/time";
 import { hmacSha256Hex } from "../util/secrets";
 import type { Decision } from "../verify/verify";
+import { SESSION_COOKIE_NAMES } from "../reserved-paths";
 
 /** Headers that never reach the origin: credentials, and method overrides (authorization used the real method). */
 const STRIPPED_HEADERS: ReadonlySet<string> = new Set([
@@ -20,6 +21,21 @@ const STRIPPED_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 const SIGNATURE_HEADER = "X-Auth-Signature";
+
+const SESSION_COOKIES: readonly string[] = Object.values(SESSION_COOKIE_NAMES);
+
+/**
+ * The Cookie header without the console's and the portal's session cookies (null if nothing is left). The
+ * origin never receives a session of theirs, whatever path a browser sent it to.
+ */
+export function withoutSessionCookies(cookie: string): string | null {
+  if (!SESSION_COOKIES.some((name) => cookie.includes(name))) return cookie; // the common case: untouched
+  const kept = cookie
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== "" && !SESSION_COOKIES.includes(pair.split("=", 1)[0]!.trim()));
+  return kept.length === 0 ? null : kept.join("; ");
+}
 
 /**
  * The string the origin signature covers. The origin recomputes it from the request it received and the
@@ -62,6 +78,11 @@ async function originRequest(
   const headers: Record<string, string> = {};
   for (const [name, value] of request.headers) {
     if (!STRIPPED_HEADERS.has(name) && !name.startsWith("x-auth-")) headers[name] = value;
+  }
+  if (headers.cookie !== undefined) {
+    const cookie = withoutSessionCookies(headers.cookie);
+    if (cookie === null) delete headers.cookie;
+    else headers.cookie = cookie;
   }
   headers["x-auth-key-id"] = decision.key_id;
   headers["x-auth-owner-id"] = decision.owner_id;

@@ -71,8 +71,8 @@ async function audit(c: ConsoleContext, method: SignInMethod, outcome: SignInOut
   });
   log(outcome === "signed_in" ? "info" : "warn", "console.sign_in", {
     request_id: c.var.requestId,
-    method,
-    outcome,
+    via: method,
+    code: outcome,
     actor: actor === null ? undefined : actorName(actor),
   });
 }
@@ -94,7 +94,7 @@ export async function signInWithToken(c: ConsoleContext): Promise<Response> {
     await audit(c, "token", "refused", null, client);
     return signInPage(c, [{ path: "token", message: "That is not a valid admin token." }], 401);
   }
-  const token = actor.token === "ADMIN_TOKEN" ? c.env.ADMIN_TOKEN! : c.env.ADMIN_TOKEN_NEXT!;
+  const token = actor.kind === "admin_token" && actor.token === "ADMIN_TOKEN_NEXT" ? c.env.ADMIN_TOKEN_NEXT! : c.env.ADMIN_TOKEN!;
   await startSession(c, "console", actor, { credentialFingerprint: await tokenFingerprint(token) });
   await audit(c, "token", "signed_in", actor, client);
   return c.redirect(href(c, "/"), 303);
