@@ -66,7 +66,7 @@ export async function startSession<E extends SessionEnv>(
   options: { credentialFingerprint?: string | null; expiresAt?: number; idleTimeoutMs?: number } = {},
 ): Promise<Session> {
   const now = clock.now();
-  await endSession(c, kind);
+  await endSession(c, kind, { keepCookie: true }); // the new cookie replaces it
   await deleteLapsedSessions(c.env.DB, now);
   const expiresAt = Math.min(options.expiresAt ?? now + SESSION_ABSOLUTE_MS, now + SESSION_ABSOLUTE_MS);
   const { id, session } = await insertSession(c.env.DB, {
@@ -83,11 +83,15 @@ export async function startSession<E extends SessionEnv>(
 }
 
 /** Deletes the request's session of this kind on the server, and its cookie. */
-export async function endSession<E extends SessionEnv>(c: SessionContext<E>, kind: SessionKind): Promise<void> {
+export async function endSession<E extends SessionEnv>(
+  c: SessionContext<E>,
+  kind: SessionKind,
+  options: { keepCookie?: boolean } = {},
+): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE_NAMES[kind]);
   const found = id === undefined ? null : await findLiveSession(c.env.DB, id, kind, clock.now());
   if (found) await deleteSession(c.env.DB, found.idHash);
-  if (id !== undefined) deleteCookie(c, SESSION_COOKIE_NAMES[kind], { path: cookieOptions(c, 0).path });
+  if (id !== undefined && !options.keepCookie) deleteCookie(c, SESSION_COOKIE_NAMES[kind], { path: cookieOptions(c, 0).path });
 }
 
 /**
