@@ -108,6 +108,18 @@ describe("signing in", () => {
     expect(client.cookies.has("console_session")).toBe(false);
   });
 
+  it("takes Origin: null (what no-referrer pages send) only with Sec-Fetch-Site: same-origin", async () => {
+    const post = (headers: Record<string, string>) =>
+      new ConsoleClient().request(`${CONSOLE}/sign-in`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+        body: `token=${ADMIN_TOKEN}`,
+      });
+    expect((await post({ Origin: "null", "Sec-Fetch-Site": "same-origin" })).status).toBe(303);
+    expect((await post({ Origin: "null", "Sec-Fetch-Site": "cross-site" })).status).toBe(403);
+    expect((await post({ Origin: "null" })).status).toBe(403);
+  });
+
   it("has no token form when CONSOLE_TOKEN_SIGNIN is false", async () => {
     const client = new ConsoleClient({ CONSOLE_TOKEN_SIGNIN: "false" });
     expect(await (await client.get("/sign-in")).text()).not.toContain('name="token"');
