@@ -134,7 +134,9 @@ export function describedBy(name: string, hint: boolean, errors?: FieldError[]):
   return joined === "" ? undefined : joined;
 }
 
-export const Badge: FC<{ status: string }> = ({ status }) => <span class={`badge ${status}`}>{status.replaceAll("_", " ")}</span>;
+export const Badge: FC<{ status: string; label?: string }> = ({ status, label }) => (
+  <span class={`badge ${status}`}>{label ?? status.replaceAll("_", " ")}</span>
+);
 
 /** The hidden CSRF field every state-changing form carries. */
 export const Csrf: FC<{ token: string }> = ({ token }) => <input type="hidden" name="csrf" value={token} />;

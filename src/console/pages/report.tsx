@@ -44,7 +44,7 @@ export async function reportPage(c: ConsoleContext): Promise<Response> {
                 <td>{x.control}</td>
                 <td>{x.implementation}</td>
                 <td>
-                  <Badge status={x.status === "Active" ? "active" : x.status === "Not configured" ? "revoked" : "disabled"} /> {x.status}
+                  <Badge status={x.status === "Active" ? "control_active" : x.status.toLowerCase().replace(" ", "_")} label={x.status} />
                 </td>
                 <td>{x.evidence}</td>
               </tr>
