@@ -25,4 +25,6 @@ if (reached.length > 0) {
   console.error(`${ENTRY} reaches console or portal modules:\n  ${reached.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`${ENTRY}: ${inputs.filter((p) => p.startsWith("src/")).length} modules, none under src/console or src/portal`);
+console.log(
+  `${ENTRY}: ${inputs.filter((p) => p.startsWith("src/")).length} modules, none under src/console or src/portal`,
+);

@@ -9,7 +9,10 @@ import { launchBrowser, signIn, startConsoleServer } from "../test/browser/harne
 const OUT = resolve(import.meta.dirname, "../docs/screenshots");
 mkdirSync(OUT, { recursive: true });
 
-const [server, browser] = await Promise.all([startConsoleServer({ PLATFORM_NAME: "Acme API platform" }), launchBrowser()]);
+const [server, browser] = await Promise.all([
+  startConsoleServer({ PLATFORM_NAME: "Acme API platform" }),
+  launchBrowser(),
+]);
 try {
   const must = async (promise, what) => {
     const { status, body } = await promise;

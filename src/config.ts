@@ -217,7 +217,10 @@ export function loadConsoleConfig(env: Cloudflare.Env, reserved: ReadonlySet<str
   if (consoleMemo === null || consoleMemo.key !== key) {
     const parsed = parseConsole(env, reserved);
     if (parsed === "invalid") {
-      log("error", "config.invalid", { degraded: "config_invalid", setting: "CONSOLE_HOSTNAME, CONSOLE_PATH, CONSOLE_TOKEN_SIGNIN" });
+      log("error", "config.invalid", {
+        degraded: "config_invalid",
+        setting: "CONSOLE_HOSTNAME, CONSOLE_PATH, CONSOLE_TOKEN_SIGNIN",
+      });
     }
     consoleMemo = { key, result: parsed === "invalid" ? null : parsed };
   }

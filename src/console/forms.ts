@@ -16,7 +16,7 @@ const MAX_FORM_BYTES = 64 * 1024;
  * together with `Sec-Fetch-Site: same-origin` (which the browser sets and no page can). A cross-site form
  * carries its site's Origin or `Sec-Fetch-Site: cross-site`; a POST with neither header is refused.
  */
-export function requireSameOrigin(c: ConsoleContext): void {
+function requireSameOrigin(c: ConsoleContext): void {
   const origin = c.req.header("Origin");
   // The host the browser addressed (its Host header; the URL's on Cloudflare, where the two are the same, but
   // `wrangler dev` rewrites the URL's host).
@@ -47,7 +47,11 @@ export async function readProtectedForm(c: ConsoleContext): Promise<FormFields> 
   const fields = await readForm(c);
   const expected = session(c).csrfToken;
   if (!(await secretsEqual(fields.csrf ?? "", expected))) {
-    throw new ConsoleRefusal(403, "Form expired", "This form's security token is not valid. Reload the page and try again.");
+    throw new ConsoleRefusal(
+      403,
+      "Form expired",
+      "This form's security token is not valid. Reload the page and try again.",
+    );
   }
   return fields;
 }
@@ -75,6 +79,7 @@ export function fieldErrorsOf(error: unknown): FieldError[] | null {
   if (error.code === "key_policy_violation" || error.code === "consumer_state_conflict") {
     return [{ path: "", message: String(extra.detail ?? error.code) }];
   }
-  if (error.code === "key_state_conflict") return [{ path: "", message: "The key's state does not allow this change." }];
+  if (error.code === "key_state_conflict")
+    return [{ path: "", message: "The key's state does not allow this change." }];
   return null;
 }

@@ -68,7 +68,8 @@ test("find the key in the list, by search", async () => {
 });
 
 test("the usage chart is drawn and its table matches the rollups", async () => {
-  for (let i = 0; i < 3; i++) await (await fetch(`${server.base}/api/v1/x`, { headers: { "X-API-Key": state.secret } })).text();
+  for (let i = 0; i < 3; i++)
+    await (await fetch(`${server.base}/api/v1/x`, { headers: { "X-API-Key": state.secret } })).text();
   await (await fetch(`${server.base}/api/v1/x`, { method: "DELETE", headers: { "X-API-Key": state.secret } })).text();
   await server.runScheduled();
   const usage = (await server.admin(`/keys/${state.keyId}/usage`)).body;
@@ -122,7 +123,11 @@ test("a forged CSRF token and a foreign Origin are refused, and nothing changes"
   const foreign = await fetch(`${server.consoleUrl}/keys/${state.keyId}/disable`, {
     method: "POST",
     redirect: "manual",
-    headers: { Cookie: `console_session=${cookie}`, Origin: "https://evil.example", "Content-Type": "application/x-www-form-urlencoded" },
+    headers: {
+      Cookie: `console_session=${cookie}`,
+      Origin: "https://evil.example",
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
     body: new URLSearchParams({ csrf }),
   });
   assert.equal(foreign.status, 403);
@@ -147,9 +152,15 @@ test("signing out ends the session on the server: the old cookie is refused", as
   const cookie = (await page.cookies()).find((c) => c.name === "console_session").value;
   await Promise.all([page.waitForNavigation(), page.click(".who button")]);
   assert.match(page.url(), /\/sign-in$/);
-  const replayed = await fetch(`${server.consoleUrl}/keys`, { redirect: "manual", headers: { Cookie: `console_session=${cookie}` } });
+  const replayed = await fetch(`${server.consoleUrl}/keys`, {
+    redirect: "manual",
+    headers: { Cookie: `console_session=${cookie}` },
+  });
   assert.equal(replayed.status, 303);
   assert.match(replayed.headers.get("Location"), /\/sign-in$/);
-  const stale = await fetch(`${server.consoleUrl}/keys`, { redirect: "manual", headers: { Cookie: `console_session=${state.cookie}` } });
+  const stale = await fetch(`${server.consoleUrl}/keys`, {
+    redirect: "manual",
+    headers: { Cookie: `console_session=${state.cookie}` },
+  });
   assert.equal(stale.status, 303);
 });

@@ -19,7 +19,11 @@ export class ConsoleClient {
       headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
     }
     const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request(`${BASE}${path}`, { ...init, headers, redirect: "manual" }), consoleEnv(this.overrides), ctx);
+    const response = await worker.fetch(
+      new Request(`${BASE}${path}`, { ...init, headers, redirect: "manual" }),
+      consoleEnv(this.overrides),
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(";");

@@ -23,7 +23,11 @@ describe("serving", () => {
     const host = { CONSOLE_HOSTNAME: "keys.authorizer.test" };
     const worker = (await import("../../src/index")).default;
     const fetchHost = (path: string) =>
-      worker.fetch(new Request(`https://keys.authorizer.test${path}`, { redirect: "manual" }), { ...env, ...host } as Cloudflare.Env, createExecutionContext());
+      worker.fetch(
+        new Request(`https://keys.authorizer.test${path}`, { redirect: "manual" }),
+        { ...env, ...host } as Cloudflare.Env,
+        createExecutionContext(),
+      );
     const own = await fetchHost("/sign-in");
     expect(own.status).toBe(200);
     expect(await own.text()).toContain("Sign in to the console");
@@ -83,19 +87,29 @@ describe("signing in", () => {
     for (let i = 0; i < 5; i++) {
       const refused = await client.request(`${CONSOLE}/sign-in`, {
         method: "POST",
-        headers: { Origin: "https://authorizer.test", "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "203.0.113.9" },
+        headers: {
+          Origin: "https://authorizer.test",
+          "Content-Type": "application/x-www-form-urlencoded",
+          "CF-Connecting-IP": "203.0.113.9",
+        },
         body: "token=wrong-guess-123",
       });
       expect(refused.status).toBe(401);
     }
     const throttled = await client.request(`${CONSOLE}/sign-in`, {
       method: "POST",
-      headers: { Origin: "https://authorizer.test", "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": "203.0.113.9" },
+      headers: {
+        Origin: "https://authorizer.test",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "CF-Connecting-IP": "203.0.113.9",
+      },
       body: `token=${ADMIN_TOKEN}`,
     });
     expect(throttled.status).toBe(429);
     expect(client.cookies.has("console_session")).toBe(false);
-    const { results } = await env.DB.prepare("SELECT outcome, client, actor FROM console_sign_ins WHERE client = '203.0.113.9' ORDER BY id").all();
+    const { results } = await env.DB.prepare(
+      "SELECT outcome, client, actor FROM console_sign_ins WHERE client = '203.0.113.9' ORDER BY id",
+    ).all();
     expect(results.map((r) => r.outcome)).toEqual(["refused", "refused", "refused", "refused", "refused", "throttled"]);
     expect(JSON.stringify(results)).not.toContain("wrong-guess");
     testClock.advance(16 * MINUTE_MS);
@@ -201,8 +215,9 @@ describe("the gateway", () => {
     });
     const echoed = (await response.json()) as { headers: Record<string, string> };
     expect(echoed.headers.cookie).toBe("theme=dark");
-    const only = await callWith({}, "/api/v1/echo", { headers: { "X-API-Key": apiKey, Cookie: "console_session=abc" } });
+    const only = await callWith({}, "/api/v1/echo", {
+      headers: { "X-API-Key": apiKey, Cookie: "console_session=abc" },
+    });
     expect(((await only.json()) as { headers: Record<string, string> }).headers.cookie).toBeUndefined();
   });
 });
-

@@ -1,7 +1,6 @@
 // The console's only script: copy buttons and the charts. Every page works without it; a chart is drawn from
 // the data table beside it (the table is the data: nothing is embedded twice), and the table stays.
 /* global uPlot */
-"use strict";
 
 const PALETTE = ["#2563eb", "#dc2626", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#475569"];
 
@@ -32,7 +31,9 @@ function readTable(table) {
   const names = [...table.querySelectorAll("thead th")].slice(1).map((th) => th.textContent.trim());
   const rows = [...table.querySelectorAll("tbody tr")];
   const x = rows.map((tr) => Number(tr.dataset.t));
-  const series = names.map((_, i) => rows.map((tr) => Number(tr.children[i + 1]?.textContent.replaceAll(",", "") || 0)));
+  const series = names.map((_, i) =>
+    rows.map((tr) => Number(tr.children[i + 1]?.textContent.replaceAll(",", "") || 0)),
+  );
   return { names, data: [x, ...series] };
 }
 
@@ -71,7 +72,9 @@ function drawChart(figure) {
     height: 220,
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: time ? { time: true } : { time: false, range: [data[0][0] - 0.5, data[0][data[0].length - 1] + 0.5] } },
+    scales: {
+      x: time ? { time: true } : { time: false, range: [data[0][0] - 0.5, data[0][data[0].length - 1] + 0.5] },
+    },
     axes: [xAxis, { stroke: "#64748b", grid: { stroke: "#e2e8f0" } }],
     series: [
       {},
