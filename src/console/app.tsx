@@ -22,6 +22,7 @@ import { keyPage, keyStatusAction } from "./pages/key";
 import { revokeKeyAction, revokeKeyPage } from "./pages/key-revoke";
 import { rotateKeyAction, rotateKeyPage } from "./pages/key-rotate";
 import { keysPage } from "./pages/keys";
+import { leaksPage } from "./pages/leaks";
 import { overviewPage } from "./pages/overview";
 import { reportPage } from "./pages/report";
 import { signInPage, signInWithAccess, signInWithToken, signOut } from "./pages/sign-in";
@@ -99,6 +100,7 @@ consoleApp.get("/credentials", (c) => credentialsPage(c));
 consoleApp.post("/credentials", createCredentialAction);
 consoleApp.post("/credentials/:id/revoke", revokeCredentialAction);
 consoleApp.get("/alerts", alertsPage);
+consoleApp.get("/leaks", leaksPage);
 consoleApp.get("/audit", auditPage);
 consoleApp.get("/report", reportPage);
 consoleApp.all("*", () => {

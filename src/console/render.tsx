@@ -11,6 +11,7 @@ const CONSOLE_NAV: (NavItem & { permission?: AdminPermission })[] = [
   { path: "/keys", label: "Keys", permission: "keys:read" },
   { path: "/consumers", label: "Consumers", permission: "consumers:read" },
   { path: "/alerts", label: "Alerts", permission: "usage:read" },
+  { path: "/leaks", label: "Leak events", permission: "report:read" },
   { path: "/audit", label: "Audit log", permission: "audit:read" },
   { path: "/report", label: "Security report", permission: "report:read" },
   { path: "/credentials", label: "Credentials", permission: "credentials:write" },

@@ -56,7 +56,8 @@ describe("happy path", () => {
         "POST /consumers/{id}/disable",
         "POST /consumers/{id}/enable",
         "POST /consumers/{id}/revoke-keys",
-        // Leak ingest (src/admin/ingest-*.ts).
+        // Leak events (src/admin/list-leak-events.ts) and leak ingest (src/admin/ingest-*.ts).
+        "GET /leaks",
         "POST /leaks/gitleaks",
         "POST /leaks/trufflehog",
         "POST /leaks/scanner",

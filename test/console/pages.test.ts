@@ -220,7 +220,7 @@ describe("admin credentials", () => {
 });
 
 describe("every page renders for the admin", () => {
-  it.each(["/", "/keys", "/consumers", "/alerts", "/audit", "/report", "/keys/new", "/credentials"])(
+  it.each(["/", "/keys", "/consumers", "/alerts", "/audit", "/report", "/keys/new", "/credentials", "/leaks"])(
     "%s",
     async (path) => {
       await mintKey({ owner_id: "render-co" });
