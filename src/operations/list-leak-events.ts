@@ -9,7 +9,7 @@ import type { OperationContext } from "./context";
 import type { listLeakEventsQuery } from "./schemas";
 import { isoTime, isoTimeOrNull } from "../util/time";
 
-export const leakEventViewSchema = z.object({
+const leakEventViewSchema = z.object({
   id: z.int(),
   key_id: z.string().nullable(),
   consumer_id: z.string().nullable(),
@@ -21,7 +21,6 @@ export const leakEventViewSchema = z.object({
   /** From the report to the revocation in force everywhere; null unless this report revoked the key. */
   time_to_revocation_ms: z.int().nullable(),
 });
-export type LeakEventView = z.output<typeof leakEventViewSchema>;
 
 /** One page of leak events, and the cursor of the next (null on the last page). */
 export const listLeakEventsResult = z.object({
