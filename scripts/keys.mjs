@@ -4,7 +4,8 @@
 //   create --owner <id> [--type secret|publishable] [--env live|test] [--name <text>] [--scopes a,b]
 //          [--ip <cidr,…>] [--routes "<METHOD> <path>,…"] [--origins <origin,…>] [--limits <json>]
 //          [--metadata <json>] [--expires-in-days <n>]
-//   list   [--owner <id>] [--status active|disabled|revoked|expired] [--env live|test] [--limit <n>] [--cursor <c>]
+//   list   [--owner <id>] [--status active|disabled|revoked|expired] [--env live|test] [--search <id, hint or name>]
+//          [--limit <n>] [--cursor <c>]
 //   get    <key id>
 //   update <key id> [--name] [--scopes] [--ip] [--routes] [--origins] [--limits] [--metadata] [--expires-at <iso>]
 //   revoke <key id> [--reason <text>]
@@ -15,7 +16,7 @@
 //   consumers list   [--id <id>] [--status active|disabled|deleted] [--limit <n>] [--cursor <c>]
 //   consumers get <id> | consumers delete <id>
 //   consumers update <id> [--name] [--metadata] [--limits] [--policy]   (--limits and --policy replace whole)
-//   consumers keys   <id> [--status] [--env] [--limit] [--cursor]
+//   consumers keys   <id> [--status] [--env] [--search] [--limit] [--cursor]
 //   consumers disable <id> | consumers enable <id>
 //   consumers revoke-keys <id> [--reason <text>]   (every key refused at once; progress in `consumers get`)
 //
@@ -27,7 +28,7 @@ import { adminBase, adminJson } from "./admin-client.mjs";
 import { CliError, runCli } from "./cli.mjs";
 
 /** How many lines of this file's opening comment --help prints. */
-const HELP_LINES = 20;
+const HELP_LINES = 21;
 
 const OPTIONS = {
   url: { type: "string" },
@@ -45,6 +46,7 @@ const OPTIONS = {
   "expires-in-days": { type: "string" },
   "expires-at": { type: "string" },
   status: { type: "string" },
+  search: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
   reason: { type: "string" },
@@ -117,7 +119,7 @@ const COMMANDS = {
   }),
   list: (v) => ({
     method: "GET",
-    path: `/keys${query({ owner_id: v.owner, status: v.status, environment: v.env, limit: v.limit, cursor: v.cursor })}`,
+    path: `/keys${query({ owner_id: v.owner, status: v.status, environment: v.env, q: v.search, limit: v.limit, cursor: v.cursor })}`,
   }),
   get: (_v, p) => ({ method: "GET", path: `/keys/${requireId(p)}` }),
   update: (v, p) => ({
@@ -188,7 +190,7 @@ const CONSUMER_COMMANDS = {
   update: (v, p) => ({ method: "PATCH", path: `/consumers/${requireConsumerId(p)}`, body: consumerBody(v) }),
   keys: (v, p) => ({
     method: "GET",
-    path: `/consumers/${requireConsumerId(p)}/keys${query({ status: v.status, environment: v.env, limit: v.limit, cursor: v.cursor })}`,
+    path: `/consumers/${requireConsumerId(p)}/keys${query({ status: v.status, environment: v.env, q: v.search, limit: v.limit, cursor: v.cursor })}`,
   }),
   delete: (_v, p) => ({ method: "DELETE", path: `/consumers/${requireConsumerId(p)}` }),
   disable: (_v, p) => ({ method: "POST", path: `/consumers/${requireConsumerId(p)}/disable` }),

@@ -75,6 +75,22 @@ describe("npm run keys", () => {
     );
   });
 
+  it("list --search finds keys by a part of the name, the hint or the id; consumers keys --search too", async () => {
+    const deploys = await cliJson(["create", "--owner", "cli-search", "--name", "CI deploys"]);
+    const backups = await cliJson(["create", "--owner", "cli-search", "--name", "100% backups"]);
+    const ids = async (args) => (await cliJson(args)).keys.map((k) => k.id);
+    assert.deepEqual(await ids(["list", "--owner", "cli-search", "--search", "DEPLOY"]), [deploys.key.id]);
+    assert.deepEqual(await ids(["list", "--owner", "cli-search", "--search", "%"]), [backups.key.id]);
+    assert.deepEqual(await ids(["list", "--search", backups.key.id]), [backups.key.id]);
+    assert.deepEqual(await ids(["list", "--owner", "cli-search", "--search", deploys.api_key.slice(-4)]), [
+      deploys.key.id,
+    ]);
+    assert.deepEqual(await ids(["consumers", "keys", "cli-search", "--search", "backup"]), [backups.key.id]);
+    const table = await cli(["list", "--owner", "cli-search", "--search", "deploys"]);
+    assert.match(table.stdout, new RegExp(`^${deploys.key.id}\\s+active`, "m"));
+    assert.doesNotMatch(table.stdout, new RegExp(backups.key.id));
+  });
+
   it("consumers: creates, lists, gets, updates, lists its keys and deletes, as tables and --json", async () => {
     const policy = JSON.stringify({ max_active_keys: 1, allowed_scopes: ["read"] });
     const limits = JSON.stringify([{ name: "day", limit: 5000, window_seconds: 86400 }]);
