@@ -2,7 +2,7 @@
  * Hono middleware for a Worker that authorizes its own requests by calling the authorizer's `AuthService`
  * over a service binding, instead of sitting behind its gateway. It reads the credential as the gateway does,
  * asks `verify` for a decision, and answers a refusal exactly as the gateway would: the same problem+json,
- * WWW-Authenticate, Retry-After and rate-limit headers, built by the same code (src/http/refusal.ts).
+ * WWW-Authenticate, Retry-After and rate-limit headers, built by the same code (src/gateway/refusal.ts).
  *
  * What it imports is what the caller's bundle gets: the credential reader, the problem table, the header
  * formatting and the RPC contract's types. Never the verify pipeline, storage or Durable Objects.
@@ -11,12 +11,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { problem } from "../../src/http/problem";
-import { refusalResponse, unavailableResponse } from "../../src/http/refusal";
+import { refusalResponse, unavailableResponse } from "../../src/gateway/refusal";
 import { rateLimitHeaders } from "../../src/limits/headers";
-import type { AuthServiceContract, Decision } from "../../src/rpc/contract";
+import type { AuthServiceContract, Decision } from "../../src/http/decision";
 import { hasCredentialInQuery, readCredential } from "../../src/verify/credential";
 
-export type { Decision, DecisionLimit, VerifyParams } from "../../src/rpc/contract";
+export type { Decision, DecisionLimit, VerifyParams } from "../../src/http/decision";
 
 /** A granted decision: who the key belongs to, its scopes and metadata, and its limits after this request. */
 export type AuthDecision = Extract<Decision, { valid: true }>;

@@ -7,7 +7,7 @@ import { CONFIG_RETRY_AFTER_S, problem, problemCodeOf } from "../http/problem";
 import { log, logRefusal } from "../util/log";
 import { clock } from "../util/clock";
 import { rateLimitHeaders } from "../limits/headers";
-import { refusalResponse, unavailableResponse } from "../http/refusal";
+import { refusalResponse, unavailableResponse } from "./refusal";
 import { ALLOW_HEADER, isSupportedMethod } from "../http/route-policy";
 import { canonicalPath } from "../verify/paths";
 import { hasCredentialInQuery, readCredential } from "../verify/credential";

@@ -6,7 +6,7 @@
  * consumer limit both called "hour" cannot be confused. A key without consumer limits gets the same bytes
  * as before consumers existed.
  */
-import type { DecisionLimit } from "../rpc/contract";
+import type { DecisionLimit } from "../http/decision";
 
 const secondsUntil = (at: number, now: number) => Math.max(0, Math.ceil((at - now) / 1000));
 

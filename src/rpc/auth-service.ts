@@ -2,7 +2,7 @@
  * Workers RPC for other Workers: `env.AUTH.verify({ key, method, path, ip?, origin? })` answers the same
  * decision the gateway acts on, after every check the gateway makes. Inputs are validated as untrusted:
  * the caller is another Worker, but the values in it came from somebody's request. Its types are in
- * ./contract.ts, which callers import.
+ * http/decision.ts, which callers import.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
@@ -11,7 +11,7 @@ import { clock } from "../util/clock";
 import { canonicalPath } from "../verify/paths";
 import { isSupportedMethod } from "../http/route-policy";
 import { verifyKey, verifyStores } from "../verify/verify";
-import type { AuthServiceContract, Decision, VerifyParams } from "./contract";
+import type { AuthServiceContract, Decision, VerifyParams } from "../http/decision";
 import { decisionSink } from "../monitoring/decision-sink";
 
 const optionalString = (v: unknown) => v === undefined || (typeof v === "string" && v.length <= 256);

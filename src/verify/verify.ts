@@ -19,7 +19,7 @@ import {
 import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
 import { recordRefusal, throttledUntil } from "./throttle";
-import type { Decision } from "../rpc/contract";
+import type { Decision } from "../http/decision";
 import { log } from "../util/log";
 import { ipInRanges } from "../util/ip";
 import { matchingRule, routeMatches, type PolicyRule } from "../http/route-policy";

@@ -4,10 +4,10 @@
  * headers, whichever of the two a client went through. Imports only leaves, because the middleware ships it
  * inside other Workers' bundles.
  */
-import type { Decision } from "../rpc/contract";
+import type { Decision } from "../http/decision";
 import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
-import { problem } from "./problem";
-import { ALLOW_HEADER } from "./route-policy";
+import { problem } from "../http/problem";
+import { ALLOW_HEADER } from "../http/route-policy";
 
 type Refusal = Extract<Decision, { valid: false }>;
 

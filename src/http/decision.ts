@@ -1,7 +1,8 @@
 /**
- * The RPC contract: what a Worker calling `AuthService.verify` sends and gets back. Types only, importing
- * nothing but the problem codes, so a caller (integrations/hono) can type its binding and its decision from
- * here without pulling the authorizer's storage, Durable Objects and `Cloudflare.Env` into its own program.
+ * The decision: what the verify pipeline answers, what the gateway acts on and what `AuthService.verify`
+ * returns over RPC, with the RPC's parameters. Types only, importing nothing but the problem codes, so a
+ * calling Worker (integrations/hono) can type its binding and its decision from here without pulling the
+ * authorizer's storage, Durable Objects and `Cloudflare.Env` into its own type-check.
  */
 import type { ProblemCode } from "../http/problem";
 
