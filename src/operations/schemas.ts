@@ -14,8 +14,9 @@ import {
   OWNER_ID_PATTERN,
 } from "../consumers/consumer-record";
 import { KEY_ID_PATTERN, rateLimitListSchema } from "../keys/key-record";
-import { parseCidr } from "../util/ip";
-import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { parseCidr, parseIp } from "../util/ip";
+import { isSupportedMethod, parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { canonicalPath } from "../verify/paths";
 import { ALERT_RULES } from "../monitoring/anomalies";
 import { isCalendarDay } from "../util/time";
 
@@ -225,5 +226,31 @@ export const alertsQuery = z.strictObject({
     .regex(/^[1-9][0-9]{0,15}$/, "not a cursor from a previous page")
     .optional(),
 });
+
+/**
+ * POST /keys/check: a key and, optionally, the request to decide it for. Without `path` the route checks are
+ * skipped (is the key itself good?); `method` defaults to GET. A path the gateway would refuse as
+ * non-canonical is a field error here.
+ */
+export const checkKeySchema = z
+  .strictObject({
+    api_key: z.string().min(1).max(512),
+    method: z.string().refine(isSupportedMethod, "not a method the gateway serves").optional(),
+    path: z
+      .string()
+      .max(4096)
+      .refine((p) => canonicalPath(p) !== null, "not a canonical path starting with / (no query)")
+      .optional(),
+    ip: z
+      .string()
+      .max(64)
+      .refine((ip) => parseIp(ip) !== null, "not an IP address")
+      .optional(),
+    origin: z.string().max(256).optional(),
+  })
+  .refine((body) => body.method === undefined || body.path !== undefined, {
+    path: ["method"],
+    message: "only with path",
+  });
 
 export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"]).default("markdown") });

@@ -44,6 +44,10 @@ describe("happy path", () => {
         "POST /keys/{id}/enable",
         "POST /keys/{id}/rotate",
         "GET /audit",
+        // The key check and the limits views (src/admin/check-key.ts, get-limits.ts).
+        "POST /keys/check",
+        "GET /keys/{id}/limits",
+        "GET /consumers/{id}/limits",
         // Consumers (src/admin/*-consumer*.ts).
         "POST /consumers",
         "GET /consumers",
