@@ -407,9 +407,15 @@ export interface ExpiringKey {
   expires_at: number;
 }
 
-const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys WHERE ${liveAt("?1")} AND expires_at <= ?2`;
+/**
+ * The live keys that expire by `?2`, among those made to live at least the notice window (`?2 - ?1`): a key
+ * minted for ten minutes (a CI job's) or any lifetime shorter than the window was given its end on purpose,
+ * and telling its owner it is "expiring soon" is noise.
+ */
+const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys
+  WHERE ${liveAt("?1")} AND expires_at <= ?2 AND expires_at - created_at >= ?2 - ?1`;
 
-/** The live keys that expire by `until`, soonest first. */
+/** The live keys that expire by `until` (short-lived ones aside: see SELECT_EXPIRING), soonest first. */
 export async function listKeysExpiringBy(db: D1Database, now: number, until: number): Promise<ExpiringKey[]> {
   const { results } = await db
     .prepare(`${SELECT_EXPIRING} ORDER BY expires_at, id`)

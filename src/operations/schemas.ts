@@ -80,6 +80,20 @@ const lifetimeDays = z
   .optional()
   .meta({ description: "default 365, or the consumer's key_policy.max_lifetime_days if lower" });
 
+/** A short lifetime, for CI jobs and other automation: at least a minute, at most the lifetime bound. */
+const lifetimeSeconds = z
+  .int()
+  .min(60)
+  .optional()
+  .meta({ description: "instead of expires_in_days: 60 s up to MAX_KEY_LIFETIME_DAYS (and max_lifetime_days)" });
+
+/** The field errors of a body that gives both lifetimes: which one counts is never guessed. */
+function oneLifetime(body: { expires_in_days?: number; expires_in_seconds?: number }, ctx: z.RefinementCtx): void {
+  if (body.expires_in_days === undefined || body.expires_in_seconds === undefined) return;
+  for (const field of ["expires_in_days", "expires_in_seconds"])
+    ctx.addIssue({ code: "custom", path: [field], message: "give expires_in_days or expires_in_seconds, not both" });
+}
+
 export const createKeySchema = z
   .strictObject({
     type: z.enum(["secret", "publishable"]).default("secret"),
@@ -95,9 +109,11 @@ export const createKeySchema = z
     allowed_routes: settings.allowed_routes.default([]),
     allowed_origins: settings.allowed_origins.default([]),
     expires_in_days: lifetimeDays,
+    expires_in_seconds: lifetimeSeconds,
     metadata: settings.metadata.default({}),
   })
   .superRefine((body, ctx) => {
+    oneLifetime(body, ctx);
     for (const [path, message] of keyTypeIssues(body.type, body))
       ctx.addIssue({ code: "custom", path: [path], message });
   });
@@ -122,10 +138,13 @@ export const revokeKeySchema = z.strictObject({
 /** The longest rotation grace period: 30 days. */
 const MAX_GRACE_PERIOD_HOURS = 720;
 
-export const rotateKeySchema = z.strictObject({
-  grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),
-  expires_in_days: lifetimeDays,
-});
+export const rotateKeySchema = z
+  .strictObject({
+    grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),
+    expires_in_days: lifetimeDays,
+    expires_in_seconds: lifetimeSeconds,
+  })
+  .superRefine(oneLifetime);
 
 const limitParam = z.coerce.number().int().min(1).max(100).default(20);
 const cursorParam = z.string().max(200).optional();
