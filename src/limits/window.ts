@@ -45,7 +45,7 @@ export interface LimitRefused {
 }
 
 /** Limits of a day or longer are quotas: refused as `quota_exceeded` rather than `rate_limited`. */
-export const QUOTA_WINDOW_SECONDS = 86_400;
+const QUOTA_WINDOW_SECONDS = 86_400;
 
 export function windowStartOf(now: number, windowSeconds: number): number {
   const ms = windowSeconds * SECOND_MS;
