@@ -87,6 +87,7 @@ describe("happy path", () => {
         "allowed_routes",
         "environment",
         "expires_in_days",
+        "expires_in_seconds",
         "ip_allowlist",
         "metadata",
         "name",
