@@ -266,6 +266,8 @@ export async function findKeysPage(
   db: D1Database,
   filter: {
     ownerId?: string;
+    /** Only these owners' keys (a principal limited to some consumers); undefined: any owner's. */
+    ownersWithin?: readonly string[];
     status?: ListStatus;
     environment?: "live" | "test";
     limit: number;
@@ -277,6 +279,7 @@ export async function findKeysPage(
     "(?1 IS NULL OR owner_id = ?1)",
     "(?2 IS NULL OR environment = ?2)",
     "(?3 IS NULL OR (created_at, id) < (?3, ?4))",
+    "(?7 IS NULL OR owner_id IN (SELECT value FROM json_each(?7)))",
   ];
   if (filter.status) conditions.push(STATUS_CONDITION[filter.status]("?5"));
   const rows = await db
@@ -288,6 +291,7 @@ export async function findKeysPage(
       filter.cursor?.id ?? null,
       now,
       filter.limit + 1,
+      filter.ownersWithin === undefined ? null : JSON.stringify(filter.ownersWithin),
     )
     .all<KeyRow>();
   const page = rows.results.slice(0, filter.limit).map(rowToRecord);

@@ -10,7 +10,7 @@ import { limitViewSchema, toLimitView } from "../limits/limit-view";
 import { clock } from "../util/clock";
 import { previewDecision } from "../verify/verify";
 import { canonicalPath } from "../verify/paths";
-import type { AdminActor } from "./actor";
+import { mayActOn, type AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import type { checkKeySchema } from "./schemas";
 
@@ -41,7 +41,7 @@ export async function checkKey(
     waitUntil: ctx.waitUntil,
   };
   const segments = input.path === undefined ? null : canonicalPath(input.path)!.segments; // the schema checked it
-  const { decision, keyId } = await previewDecision(
+  const { decision, keyId, ownerId } = await previewDecision(
     stores,
     config,
     {
@@ -53,6 +53,10 @@ export async function checkKey(
     },
     clock.now(),
   );
+  // A key of a consumer the principal may not act on is answered as no key at all, as the other key routes
+  // answer it 404: a narrow credential learns nothing about other consumers' keys.
+  if (ownerId !== null && !mayActOn(ctx.actor, ownerId))
+    return { valid: false, code: "invalid_key", key_id: null, limits: [] };
   return {
     valid: decision.valid,
     code: decision.valid ? null : decision.code,

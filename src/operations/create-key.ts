@@ -9,7 +9,8 @@ import { findConsumerById, keyAdmissionGate } from "../consumers/store";
 import { keyViewSchema, toKeyView } from "../keys/key-record";
 import { insertKey } from "../keys/store";
 import { introduceKey } from "../key-change/change-key";
-import type { AdminActor } from "./actor";
+import { mayActOn, type AdminActor } from "./actor";
+import { ProblemError } from "../http/problem";
 import { auditEntry, type OperationContext } from "./context";
 import {
   consumerChangedMeanwhile,
@@ -34,6 +35,7 @@ export async function createKey(
   input: CreateKeyInput,
   config: Config,
 ): Promise<CreateKeyResult> {
+  if (!mayActOn(ctx.actor, input.owner_id)) throw new ProblemError("consumer_not_found");
   // A lifetime asked for is checked before anything is read; the default one after the policy is known.
   if (input.expires_in_days !== undefined || input.expires_in_seconds !== undefined)
     checkLifetime(config, lifetimeOf(input, 0));

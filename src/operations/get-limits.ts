@@ -31,7 +31,7 @@ export async function getKeyLimits(
   ctx: OperationContext<AdminActor>,
   id: string,
 ): Promise<z.output<typeof keyLimitsResult>> {
-  const { record } = await requireKey(ctx.env, id);
+  const { record } = await requireKey(ctx, id);
   const stores = { keyObjects: ctx.env.KEY_OBJECT, consumerObjects: ctx.env.CONSUMER_OBJECT };
   const limits = await fromObjects(ctx, () => keyLimitsNow(stores, record, clock.now()));
   return { key_id: id, limits: limits.map(toLimitView) };
@@ -42,7 +42,7 @@ export async function getConsumerLimits(
   ctx: OperationContext<AdminActor>,
   id: string,
 ): Promise<z.output<typeof consumerLimitsResult>> {
-  await requireConsumer(ctx.env, id);
+  await requireConsumer(ctx, id);
   const stores = { keyObjects: ctx.env.KEY_OBJECT, consumerObjects: ctx.env.CONSUMER_OBJECT };
   const limits = await fromObjects(ctx, () => consumerLimitsNow(stores, id, clock.now()));
   return { consumer_id: id, limits: limits.map((l) => toLimitView({ ...l, subject: "consumer" })) };

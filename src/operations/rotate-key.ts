@@ -46,7 +46,7 @@ export async function rotateKey(
 ): Promise<RotateKeyResult> {
   if (input.expires_in_days !== undefined || input.expires_in_seconds !== undefined)
     checkLifetime(config, lifetimeOf(input, 0));
-  const { record: old } = await requireKey(ctx.env, id);
+  const { record: old } = await requireKey(ctx, id);
   // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.
   for (let attempt = 1; attempt <= KEY_ADMISSION_ATTEMPTS; attempt++) {
     const now = clock.now();

@@ -19,6 +19,7 @@ import { isSupportedMethod, parseRoutePattern, SCOPE_PATTERN } from "../http/rou
 import { canonicalPath } from "../verify/paths";
 import { ALERT_RULES } from "../monitoring/anomalies";
 import { isCalendarDay } from "../util/time";
+import { ADMIN_PERMISSIONS, adminPermissionSchema } from "./permissions";
 
 const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
@@ -273,3 +274,24 @@ export const checkKeySchema = z
   });
 
 export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"]).default("markdown") });
+
+/** The longest a scoped admin credential may live: a year. Automations get a new one well before. */
+const MAX_CREDENTIAL_LIFETIME_DAYS = 365;
+
+export const createCredentialSchema = z.strictObject({
+  name: z.string().min(1).max(200).regex(PRINTABLE, "no control characters"),
+  operations: z
+    .array(adminPermissionSchema)
+    .min(1)
+    .max(ADMIN_PERMISSIONS.length)
+    .refine((list) => new Set(list).size === list.length, "each operation once"),
+  consumers: z
+    .array(z.string().regex(CONSUMER_ID_PATTERN))
+    .min(1)
+    .max(100)
+    .refine((list) => new Set(list).size === list.length, "each consumer once")
+    .optional(),
+  expires_in_days: z.int().min(1).max(MAX_CREDENTIAL_LIFETIME_DAYS),
+});
+
+export const listCredentialsQuery = z.strictObject({ limit: limitParam, cursor: cursorParam });

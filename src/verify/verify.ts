@@ -99,7 +99,7 @@ export async function verifyKey(
   input: VerifyInput,
   now: number,
 ): Promise<Decision> {
-  const trace: Trace = { keyId: null, readStorage: false };
+  const trace: Trace = { keyId: null, ownerId: null, readStorage: false };
   const decision = await decide(stores, config, input, now, trace, "spend");
   if (!decision.valid && trace.readStorage && CREDENTIAL_REFUSALS.has(decision.code)) {
     recordRefusal(config.refusalThrottle, input.ip, now);
@@ -114,17 +114,17 @@ export async function verifyKey(
  * asked to `peek`), the decision is not counted (usage, rollups, the anomaly rules' networks), and the refusal
  * throttle is neither read nor fed: it is this isolate's view of a client, not a property of the key. Without
  * a route (`segments: null`), the route checks (7, 8) are skipped and the cost is 1: is the key itself good?
- * Answers the key's id too, once the lookup has found it.
+ * Answers the key's id and owner too, once the lookup has found it.
  */
 export async function previewDecision(
   stores: KeyStores & LimitStores,
   config: Config,
   input: Omit<VerifyInput, "segments" | "cf"> & { segments: readonly string[] | null },
   now: number,
-): Promise<{ decision: Decision; keyId: string | null }> {
-  const trace: Trace = { keyId: null, readStorage: false };
+): Promise<{ decision: Decision; keyId: string | null; ownerId: string | null }> {
+  const trace: Trace = { keyId: null, ownerId: null, readStorage: false };
   const decision = await decide(stores, config, input, now, trace, "peek");
-  return { decision, keyId: trace.keyId };
+  return { decision, keyId: trace.keyId, ownerId: trace.ownerId };
 }
 
 /** `spend`: the gateway's and the RPC's decisions; `peek`: the key check's (see `previewDecision`). */
@@ -134,7 +134,7 @@ type Mode = "spend" | "peek";
  * What a decision cost and whom it was about: which key, once the lookup has found it (monitoring; refusals
  * do not carry it), and whether the lookup had to read KV or D1 (the refusal throttle).
  */
-type Trace = { keyId: string | null; readStorage: boolean };
+type Trace = { keyId: string | null; ownerId: string | null; readStorage: boolean };
 
 type DecideInput = Omit<VerifyInput, "segments"> & { segments: readonly string[] | null };
 
@@ -171,6 +171,7 @@ async function decide(
   }
   if (!live) return refuse("invalid_key");
   trace.keyId = live.record.id; // monitoring
+  trace.ownerId = live.record.owner_id; // the key check's consumer scoping
 
   // 4–8. The key's own settings, as cached. A refusal on a copy older than REFUSAL_RECHECK_MS is confirmed on
   // a fresh read first (bounded per key by that interval, so not counted), except for a throttled client,

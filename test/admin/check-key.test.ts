@@ -278,8 +278,44 @@ describe("errors", () => {
   });
 });
 
+/** Mints a scoped admin credential through the real API; answers its secret. */
+async function credential(json: Record<string, unknown>): Promise<string> {
+  const response = await admin("/credentials", { json: { name: "check-test", expires_in_days: 1, ...json } });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { credential: string }).credential;
+}
+const checkWith = (secret: string, json: unknown) =>
+  admin("/keys/check", { json, headers: { Authorization: `Bearer ${secret}` } });
+
 describe("security", () => {
   itRefusesWrongCredentials(async () => ({ method: "POST", path: "/keys/check", json: { api_key: "k" } }));
+
+  it("needs keys:check: a credential without it is 403 forbidden_operation", async () => {
+    const { apiKey } = await mintKey();
+    const reader = await credential({ operations: ["keys:read"] });
+    const refused = await checkWith(reader, { api_key: apiKey });
+    expect(refused.status).toBe(403);
+    expect((await problemOf(refused)).code).toBe("forbidden_operation");
+  });
+
+  it("a credential limited to some consumers is told a key of another is no key at all", async () => {
+    const mine = `check-mine-${crypto.randomUUID()}`;
+    const own = await mintKey({ owner_id: mine });
+    const other = await mintKey({ owner_id: `check-other-${crypto.randomUUID()}` });
+    const narrow = await credential({ operations: ["keys:check"], consumers: [mine] });
+    const answer = async (apiKey: string) =>
+      (await (await checkWith(narrow, { api_key: apiKey })).json()) as CheckKeyResult;
+    expect(await answer(own.apiKey)).toMatchObject({ valid: true, key_id: own.id });
+    expect(await answer(other.apiKey)).toEqual({ valid: false, code: "invalid_key", key_id: null, limits: [] });
+    expect(await answer(generateKey("", "secret", "live"))).toEqual(await answer(other.apiKey));
+  });
+
+  it("counts each principal's checks apart: a credential is not held back by the admin token's use", async () => {
+    for (let i = 0; i < LEAK_ROUTE_LIMITS.check; i++) await check({ api_key: "not-a-key" });
+    expect((await check({ api_key: "not-a-key" })).status).toBe(429);
+    const checker = await credential({ operations: ["keys:check"] });
+    expect((await checkWith(checker, { api_key: "not-a-key" })).status).toBe(200);
+  });
 
   it(`is limited to ${LEAK_ROUTE_LIMITS.check} checks a minute per admin principal, then 429 rate_limited`, async () => {
     for (let i = 0; i < LEAK_ROUTE_LIMITS.check; i++) expect((await check({ api_key: "not-a-key" })).status).toBe(200);

@@ -65,6 +65,23 @@ describe("errors", () => {
 });
 
 describe("security", () => {
+  it("a credential limited to some consumers finds another's key and consumer not at all (404)", async () => {
+    const mine = `limits-mine-${crypto.randomUUID()}`;
+    const other = `limits-other-${crypto.randomUUID()}`;
+    const own = await mintKey({ owner_id: mine });
+    const theirs = await mintKey({ owner_id: other });
+    const minted = await admin("/credentials", {
+      json: { name: "limits-test", operations: ["keys:read", "consumers:read"], consumers: [mine], expires_in_days: 1 },
+    });
+    expect(minted.status).toBe(201);
+    const { credential } = (await minted.json()) as { credential: string };
+    const read = (path: string) => admin(path, { method: "GET", headers: { Authorization: `Bearer ${credential}` } });
+    expect((await read(`/keys/${own.id}/limits`)).status).toBe(200);
+    expect((await read(`/consumers/${mine}/limits`)).status).toBe(200);
+    expect((await read(`/keys/${theirs.id}/limits`)).status).toBe(404);
+    expect((await read(`/consumers/${other}/limits`)).status).toBe(404);
+  });
+
   itRefusesWrongCredentials(async () => ({ method: "GET", path: `/keys/${(await mintKey()).id}/limits` }));
   itRefusesWrongCredentials(async () => ({ method: "GET", path: "/consumers/owner-1/limits" }));
 });
