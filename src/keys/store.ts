@@ -421,15 +421,9 @@ export interface ExpiringKey {
   expires_at: number;
 }
 
-/**
- * The live keys that expire by `?2`, among those made to live at least the notice window (`?2 - ?1`): a key
- * minted for ten minutes (a CI job's) or any lifetime shorter than the window was given its end on purpose,
- * and telling its owner it is "expiring soon" is noise.
- */
-const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys
-  WHERE ${liveAt("?1")} AND expires_at <= ?2 AND expires_at - created_at >= ?2 - ?1`;
+const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys WHERE ${liveAt("?1")} AND expires_at <= ?2`;
 
-/** The live keys that expire by `until` (short-lived ones aside: see SELECT_EXPIRING), soonest first. */
+/** The live keys that expire by `until`, soonest first. */
 export async function listKeysExpiringBy(db: D1Database, now: number, until: number): Promise<ExpiringKey[]> {
   const { results } = await db
     .prepare(`${SELECT_EXPIRING} ORDER BY expires_at, id`)
@@ -440,7 +434,9 @@ export async function listKeysExpiringBy(db: D1Database, now: number, until: num
 
 /**
  * The live keys that expire by `until` whose owner has not been told about this expiry date (no
- * `expiry_notice` mark for this `expires_at`), soonest first, at most `limit`.
+ * `expiry_notice` mark for this `expires_at`), soonest first, at most `limit`. Only keys made to live at
+ * least the notice window (`until - now`): one minted for ten minutes (a CI job's), or for any lifetime
+ * shorter than the window, was given its end on purpose, and telling its owner it is expiring is noise.
  */
 export async function listKeysDueExpiryNotice(
   db: D1Database,
@@ -450,7 +446,7 @@ export async function listKeysDueExpiryNotice(
 ): Promise<ExpiringKey[]> {
   const { results } = await db
     .prepare(
-      `${SELECT_EXPIRING}
+      `${SELECT_EXPIRING} AND expires_at - created_at >= ?2 - ?1
          AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m
                          WHERE m.key_id = api_keys.id AND m.kind = 'expiry_notice' AND m.at_time = api_keys.expires_at)
        ORDER BY expires_at LIMIT ?3`,
