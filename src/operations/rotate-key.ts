@@ -23,10 +23,10 @@ import {
   requireActiveConsumer,
 } from "./key-admission";
 import { logKeyChangeFailure, requireKey } from "./key-change";
-import { checkLifetimeDays, mintKey } from "./new-key";
+import { checkLifetime, lifetimeOf, mintKey } from "./new-key";
 import type { rotateKeySchema } from "./schemas";
 import { clock } from "../util/clock";
-import { HOUR_MS, isoTime } from "../util/time";
+import { DAY_MS, HOUR_MS, isoTime } from "../util/time";
 
 export type RotateKeyInput = z.output<typeof rotateKeySchema>;
 
@@ -44,7 +44,8 @@ export async function rotateKey(
   input: RotateKeyInput,
   config: Config,
 ): Promise<RotateKeyResult> {
-  if (input.expires_in_days !== undefined) checkLifetimeDays(config, input.expires_in_days);
+  if (input.expires_in_days !== undefined || input.expires_in_seconds !== undefined)
+    checkLifetime(config, lifetimeOf(input, 0));
   const { record: old } = await requireKey(ctx, id);
   // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.
   for (let attempt = 1; attempt <= KEY_ADMISSION_ATTEMPTS; attempt++) {
@@ -54,15 +55,16 @@ export async function rotateKey(
     requireActiveConsumer(consumer);
     // No max_active_keys here: the successor takes the place of the key it replaces.
     const policy = consumer?.record.key_policy ?? {};
-    const days = input.expires_in_days ?? defaultLifetimeDays(policy);
-    checkLifetimeDays(config, days);
-    refuseViolations(ctx, old.owner_id, keyPolicyViolations(policy, old, days), { fieldErrors: false });
+    const lifetime = lifetimeOf(input, defaultLifetimeDays(policy));
+    checkLifetime(config, lifetime);
+    const violations = keyPolicyViolations(policy, old, lifetime.ms / DAY_MS);
+    refuseViolations(ctx, old.owner_id, violations, { fieldErrors: false });
 
     const outcome = await writeSuccessor(
       ctx,
       old,
       consumer,
-      { now, days, graceHours: input.grace_period_hours },
+      { now, lifetimeMs: lifetime.ms, graceHours: input.grace_period_hours },
       config,
     );
     if (outcome === "gated") continue;
@@ -80,11 +82,11 @@ async function writeSuccessor(
   ctx: OperationContext<AdminActor>,
   old: KeyRecord,
   consumer: StoredConsumer | null,
-  times: { now: number; days: number; graceHours: number },
+  times: { now: number; lifetimeMs: number; graceHours: number },
   config: Config,
 ): Promise<RotateKeyResult | "gated" | "conflict"> {
-  const { now, days } = times;
-  const { apiKey, keyHash, record: successor } = await mintKey(config, old, { now, days }, old);
+  const { now, lifetimeMs } = times;
+  const { apiKey, keyHash, record: successor } = await mintKey(config, old, { now, lifetimeMs }, old);
   // The grace period never extends the old key's life.
   const graceUntil = Math.min(now + times.graceHours * HOUR_MS, old.expires_at);
   const consumerAudit = auditEntry(ctx, "create", now, { created_for_key: successor.id });

@@ -45,6 +45,10 @@ describe("happy path", () => {
         "POST /keys/{id}/enable",
         "POST /keys/{id}/rotate",
         "GET /audit",
+        // The key check and the limits views (src/admin/check-key.ts, get-limits.ts).
+        "POST /keys/check",
+        "GET /keys/{id}/limits",
+        "GET /consumers/{id}/limits",
         // Consumers (src/admin/*-consumer*.ts).
         "POST /consumers",
         "GET /consumers",
@@ -97,6 +101,7 @@ describe("happy path", () => {
         "allowed_routes",
         "environment",
         "expires_in_days",
+        "expires_in_seconds",
         "ip_allowlist",
         "metadata",
         "name",
