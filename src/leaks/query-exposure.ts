@@ -57,7 +57,12 @@ export async function queryExposureReports(
     if (!(await findKeyByHash(env.DB, keyHash))) continue;
     // One event per key per UTC day: a client repeating the mistake is one exposure, not thousands.
     const fingerprint = `gateway_query:${await sha256Hex(`gateway_query\n${key}\n${Math.floor(now / DAY_MS)}`)}`;
-    reports.push({ keyHash, fingerprint, location: exposureLocation(request.method, request.url.pathname) });
+    reports.push({
+      keyHash,
+      credentialHash: null,
+      fingerprint,
+      location: exposureLocation(request.method, request.url.pathname),
+    });
   }
   return reports;
 }
