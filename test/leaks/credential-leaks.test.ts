@@ -1,14 +1,15 @@
 /**
  * A leaked scoped admin credential, found by any source (gitleaks, truffleHog, GitHub secret scanning, the
- * built-in scanner, truffleHog's verification call), is revoked like a key (at once: the next admin call with
- * it is 401), recorded as a leak event, audited under the source, and its creator told without the secret.
+ * built-in scanner, truffleHog's verification call, the gateway seeing it in a URL) is handled like a key:
+ * revoked (at once: the next admin call with it is 401), recorded as a leak event, audited under the source,
+ * and its creator told without the secret.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateCredential, generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import type { IngestSummary } from "../../src/leaks/ingest";
-import { ADMIN_TOKEN, admin, callWith } from "../helpers";
+import { ADMIN_TOKEN, admin, call, callWith, originSaw, problemOf } from "../helpers";
 import { alertBody, newSigningKey, publishKeys, signBody, type SigningKey } from "../webhooks/github-helpers";
 
 const GITHUB_KEYS_URL = "https://api.github.test/credential-leaks/meta/public_keys/secret_scanning";
@@ -114,12 +115,12 @@ const revokeAudits = async (id: string) =>
 async function expectNotice(
   hook: string,
   c: Minted,
-  expected: { source: string; revoked: boolean; createdBy: string },
+  expected: { source: string; revoked: boolean; createdBy: string; type?: string },
 ) {
   const [body, ...more] = await deliveriesTo(hook);
   expect(more).toHaveLength(0);
   expect(JSON.parse(body!)).toMatchObject({
-    type: "credential.leaked",
+    type: expected.type ?? "credential.leaked",
     credential_id: c.id,
     created_by: expected.createdBy,
     data: { source: expected.source, revoked: expected.revoked, name: "ci-rotation", hint: c.hint },
@@ -326,5 +327,52 @@ describe("a leaked admin credential", () => {
     ]);
     expect(Object.keys(summary.results[0]!).sort()).toEqual(Object.keys(summary.results[1]!).sort());
     expect(await adminStatus(c.secret)).toBe(401);
+  });
+});
+
+describe("an admin credential in a URL query string", () => {
+  it("is refused at the gateway under any parameter name, recorded as an exposure and its creator told", async () => {
+    const c = await mintCredential();
+    const hook = newHook();
+    const trace = crypto.randomUUID();
+    const refused = await callWith(hook.env, `/api/v1/things?page=2&q=${c.secret}`, {
+      headers: { "X-Test-Trace": trace, "CF-Connecting-IP": "198.51.100.31" },
+    });
+    expect(refused.status).toBe(400);
+    expect((await problemOf(refused)).code).toBe("key_in_query");
+    expect(await originSaw(trace)).toBe(false);
+    expect((await eventsOf(c.id)).map((e) => [e.source, e.outcome, e.location])).toEqual([
+      ["gateway_query", "recorded", "GET /api/v1/things"],
+    ]);
+    await expectNotice(hook.url, c, {
+      source: "gateway_query",
+      revoked: false,
+      createdBy: "ADMIN_TOKEN",
+      type: "credential.exposed",
+    });
+    expect(await adminStatus(c.secret)).toBe(200);
+  });
+
+  it("is revoked when REVOKE_ON_QUERY_EXPOSURE is true (audited as the gateway)", async () => {
+    const c = await mintCredential();
+    const response = await callWith(
+      { REVOKE_ON_QUERY_EXPOSURE: "true" },
+      `/api/v1/x?x=${encodeURIComponent(c.secret)}`,
+      {
+        headers: { "CF-Connecting-IP": "198.51.100.32" },
+      },
+    );
+    expect(response.status).toBe(400);
+    expect(await adminStatus(c.secret)).toBe(401);
+    expect((await revokeAudits(c.id)).map((a) => a.actor)).toEqual(["gateway"]);
+  });
+
+  it("is refused on an admin route (key_in_query) and does not open it", async () => {
+    const c = await mintCredential();
+    const response = await call(`/admin/v1/keys?cursor=${c.secret}`, {
+      headers: { Authorization: `Bearer ${c.secret}` },
+    });
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).code).toBe("key_in_query");
   });
 });
