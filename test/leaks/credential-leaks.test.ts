@@ -330,6 +330,63 @@ describe("a leaked admin credential", () => {
   });
 });
 
+/** D1 whose batches fail when one of their statements' SQL holds `fragment`; everything else is the real D1. */
+function failingBatchesWith(fragment: string): D1Database {
+  const doomed = new WeakSet<object>();
+  const tag = (statement: D1PreparedStatement, dead: boolean): D1PreparedStatement => {
+    if (!dead) return statement;
+    const wrapped = new Proxy(statement, {
+      get(target, prop) {
+        if (prop === "bind") return (...values: unknown[]) => tag(target.bind(...values), true);
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    doomed.add(wrapped);
+    return wrapped;
+  };
+  return new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => tag(target.prepare(sql), sql.includes(fragment));
+      if (prop === "batch")
+        return async (statements: D1PreparedStatement[]) => {
+          if (statements.some((st) => doomed.has(st))) throw new Error("D1_ERROR: unavailable");
+          return target.batch(statements);
+        };
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+describe("a credential revocation that fails part-way", () => {
+  it("answers 503 with its event waiting, and the replay completes it and tells the creator once", async () => {
+    const c = await mintCredential();
+    const hook = newHook();
+    const report = JSON.stringify([gitleaksFinding(c.secret)]);
+    const failed = await ingest(
+      { ...hook.env, DB: failingBatchesWith("UPDATE admin_credentials SET revoked_at") },
+      "gitleaks",
+      report,
+    );
+    expect(failed.status).toBe(503);
+    expect((await problemOf(failed)).code).toBe("authorizer_unavailable");
+    expect(await adminStatus(c.secret)).toBe(200);
+    expect((await eventsOf(c.id)).map((e) => [e.outcome, e.revoked_at])).toEqual([["revoked", null]]);
+    expect(await deliveriesTo(hook.url)).toEqual([]);
+
+    const replay = await ingest(hook.env, "gitleaks", report);
+    expect(replay.status).toBe(200);
+    expect(((await replay.json()) as IngestSummary).results).toEqual([
+      { index: 0, status: "revoked", key_id: null, duplicate: false },
+    ]);
+    expect(await adminStatus(c.secret)).toBe(401);
+    expect((await eventsOf(c.id))[0]!.revoked_at).not.toBeNull();
+    expect(await revokeAudits(c.id)).toHaveLength(1);
+    await expectNotice(hook.url, c, { source: "gitleaks", revoked: true, createdBy: "ADMIN_TOKEN" });
+  });
+});
+
 describe("an admin credential in a URL query string", () => {
   it("is refused at the gateway under any parameter name, recorded as an exposure and its creator told", async () => {
     const c = await mintCredential();
