@@ -188,6 +188,8 @@ async function main(argv) {
         ? "No keys found."
         : `${findings.length} key(s) found. Revoke them (npm run keys -- revoke <id>) and remove them from the code and its history.`,
     );
+    if (findings.some((f) => parseCredential(f.key, vendor)))
+      console.log("Admin credentials (ak_) among them: revoke them with POST /admin/v1/credentials/<id>/revoke.");
   }
   if (values.report && findings.length > 0) {
     const body = JSON.stringify({

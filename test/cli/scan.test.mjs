@@ -54,6 +54,7 @@ describe("npm run scan", () => {
       `src/config.ts:3:16: pk_test_…${pub.slice(-4)}`,
     ]);
     assert.match(lines[2], /^2 key\(s\) found/);
+    assert.equal(lines.length, 3, "no word about admin credentials when there are none");
     assert.ok(!result.stdout.includes(live) && !result.stdout.includes(pub), "keys are redacted");
   });
 
@@ -77,6 +78,12 @@ describe("npm run scan", () => {
       { location: "ci.env:1:18", key: `acme_ak_…${ours.slice(-4)}` },
     ]);
     assert.ok(!result.stdout.includes(ours));
+    const text = spawnSync(process.execPath, [SCAN, "--vendor", "acme"], { cwd: dir, encoding: "utf8" });
+    assert.match(text.stdout, /^1 key\(s\) found/m);
+    assert.match(
+      text.stdout,
+      /^Admin credentials \(ak_\) among them: revoke them with POST \/admin\/v1\/credentials\/<id>\/revoke\.$/m,
+    );
 
     const bare = generateCredential("");
     writeFileSync(join(dir, "ci.env"), `x = "${bare}"\nnope = "${badChecksum(bare)}"\n`);
