@@ -251,7 +251,14 @@ const STATUS_CONDITION: Record<ListStatus, (now: string) => string> = {
   revoked: () => "status = 'revoked'",
 };
 
-/** Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. */
+/** `text` as a LIKE pattern that matches only itself: `%`, `_` and the escape character `\` escaped. */
+const likeLiteral = (text: string) => text.replaceAll(/[\\%_]/g, "\\$&");
+
+/**
+ * Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. `search` finds
+ * a key by its id or its hint (exactly: an id is unique, a hint is a key's last four characters, case and all)
+ * or by a part of its name (LIKE, which ignores the case of ASCII letters only: SQLite's rule without ICU).
+ */
 export async function findKeysPage(
   db: D1Database,
   filter: {
@@ -260,6 +267,7 @@ export async function findKeysPage(
     ownersWithin?: readonly string[];
     status?: ListStatus;
     environment?: "live" | "test";
+    search?: string;
     limit: number;
     cursor?: { createdAt: number; id: string };
   },
@@ -270,6 +278,7 @@ export async function findKeysPage(
     "(?2 IS NULL OR environment = ?2)",
     "(?3 IS NULL OR (created_at, id) < (?3, ?4))",
     "(?7 IS NULL OR owner_id IN (SELECT value FROM json_each(?7)))",
+    "(?8 IS NULL OR id = ?8 OR hint = ?8 OR name LIKE ?9 ESCAPE '\\')",
   ];
   if (filter.status) conditions.push(STATUS_CONDITION[filter.status]("?5"));
   const rows = await db
@@ -282,6 +291,8 @@ export async function findKeysPage(
       now,
       filter.limit + 1,
       filter.ownersWithin === undefined ? null : JSON.stringify(filter.ownersWithin),
+      filter.search ?? null,
+      filter.search === undefined ? null : `%${likeLiteral(filter.search)}%`,
     )
     .all<KeyRow>();
   const page = rows.results.slice(0, filter.limit).map(rowToRecord);
