@@ -10,6 +10,7 @@ import { generateCredential, generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import type { IngestSummary } from "../../src/leaks/ingest";
 import { ADMIN_TOKEN, admin, call, callWith, originSaw, problemOf } from "../helpers";
+import { mintCredential, type MintedCredential } from "../admin/credential-helpers";
 import { alertBody, newSigningKey, publishKeys, signBody, type SigningKey } from "../webhooks/github-helpers";
 
 const GITHUB_KEYS_URL = "https://api.github.test/credential-leaks/meta/public_keys/secret_scanning";
@@ -21,21 +22,18 @@ beforeAll(async () => {
   await publishKeys(GITHUB_KEYS_URL, [signer]);
 });
 
-interface Minted {
-  secret: string;
-  id: string;
+interface Minted extends MintedCredential {
+  /** Its last four characters, as the admin API shows it. */
   hint: string;
 }
 
-/** Mints a credential through the admin API, as `by` (the admin token unless a credential is given). */
-async function mintCredential(name = "ci-rotation", by = ADMIN_TOKEN): Promise<Minted> {
-  const response = await admin("/credentials", {
-    json: { name, operations: ["keys:read", "keys:rotate", "credentials:write"], expires_in_days: 30 },
-    headers: { Authorization: `Bearer ${by}` },
-  });
-  expect(response.status).toBe(201);
-  const body = (await response.json()) as { credential: string; details: { id: string; hint: string } };
-  return { secret: body.credential, id: body.details.id, hint: body.details.hint };
+/** Mints a credential named "ci-rotation", as `by` (the admin token unless a credential's secret is given). */
+async function mintLeakable(by?: string): Promise<Minted> {
+  const minted = await mintCredential(
+    { name: "ci-rotation", operations: ["keys:read", "keys:rotate", "credentials:write"] },
+    by,
+  );
+  return { ...minted, hint: minted.secret.slice(-4) };
 }
 
 /** Whether the credential still opens the admin API. */
@@ -132,7 +130,7 @@ async function expectNotice(
 
 describe("a leaked admin credential", () => {
   it("in a gitleaks report: revoked at once (the next admin call is 401), recorded, audited, its creator told", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     expect(await adminStatus(c.secret)).toBe(200);
     const hook = newHook();
     const response = await ingest(hook.env, "gitleaks", JSON.stringify([gitleaksFinding(c.secret)]));
@@ -171,8 +169,8 @@ describe("a leaked admin credential", () => {
   });
 
   it("names the credential that minted it as the creator told", async () => {
-    const parent = await mintCredential("parent");
-    const child = await mintCredential("ci-rotation", parent.secret);
+    const parent = await mintLeakable();
+    const child = await mintLeakable(parent.secret);
     const hook = newHook();
     await ingest(hook.env, "gitleaks", JSON.stringify([gitleaksFinding(child.secret)]));
     await expectNotice(hook.url, child, { source: "gitleaks", revoked: true, createdBy: `credential:${parent.id}` });
@@ -180,7 +178,7 @@ describe("a leaked admin credential", () => {
   });
 
   it("in truffleHog's JSON lines: revoked, already_revoked on a second place it was found", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const hook = newHook();
     const send = (file: string) =>
       ingest(hook.env, "trufflehog", trufflehogLine(c.secret, file), "application/x-ndjson");
@@ -197,7 +195,7 @@ describe("a leaked admin credential", () => {
   });
 
   it("in a GitHub secret scanning alert: revoked, labelled true_positive, audited as the webhook", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const hook = newHook();
     const body = alertBody([c.secret]);
     const response = await callWith(
@@ -224,7 +222,7 @@ describe("a leaked admin credential", () => {
   });
 
   it("in the built-in scanner's report: recorded (its creator told, it keeps working), then revoked with revoke: true", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const hook = newHook();
     const findings = [{ key_hash: await sha256Hex(c.secret), location: "ci/.env:1:18" }];
     const recorded = (await (await ingest(hook.env, "scanner", JSON.stringify({ findings }))).json()) as IngestSummary;
@@ -243,7 +241,7 @@ describe("a leaked admin credential", () => {
   });
 
   it("at truffleHog's verification call: 200 while live (recorded, its creator told), 403 once revoked", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const hook = newHook();
     const verify = () =>
       callWith({ ...hook.env, TRUFFLEHOG_VERIFY_TOKEN: VERIFY_TOKEN }, "/webhooks/trufflehog/verify", {
@@ -264,7 +262,7 @@ describe("a leaked admin credential", () => {
   });
 
   it("reported with a bad checksum, or cut short, matches nothing and is no event", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const flipped = c.secret.slice(0, -1) + (c.secret.endsWith("0") ? "1" : "0");
     const random = `ak_${"aB3".repeat(16)}x`;
     const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM leak_events").first<{ n: number }>();
@@ -303,7 +301,7 @@ describe("a leaked admin credential", () => {
   });
 
   it("beside a key in one report: each is revoked, and the answer says no more about which is which than key_id", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const keyResponse = await admin("/keys", { json: { owner_id: "mixed-owner" } });
     const key = (await keyResponse.json()) as { api_key: string; key: { id: string } };
     const unknownCredential = generateCredential("");
@@ -361,7 +359,7 @@ function failingBatchesWith(fragment: string): D1Database {
 
 describe("a credential revocation that fails part-way", () => {
   it("answers 503 with its event waiting, and the replay completes it and tells the creator once", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const hook = newHook();
     const report = JSON.stringify([gitleaksFinding(c.secret)]);
     const failed = await ingest(
@@ -389,7 +387,7 @@ describe("a credential revocation that fails part-way", () => {
 
 describe("an admin credential in a URL query string", () => {
   it("is refused at the gateway under any parameter name, recorded as an exposure and its creator told", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const hook = newHook();
     const trace = crypto.randomUUID();
     const refused = await callWith(hook.env, `/api/v1/things?page=2&q=${c.secret}`, {
@@ -411,7 +409,7 @@ describe("an admin credential in a URL query string", () => {
   });
 
   it("is revoked when REVOKE_ON_QUERY_EXPOSURE is true (audited as the gateway)", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const response = await callWith(
       { REVOKE_ON_QUERY_EXPOSURE: "true" },
       `/api/v1/x?x=${encodeURIComponent(c.secret)}`,
@@ -425,7 +423,7 @@ describe("an admin credential in a URL query string", () => {
   });
 
   it("is refused on an admin route (key_in_query) and does not open it", async () => {
-    const c = await mintCredential();
+    const c = await mintLeakable();
     const response = await call(`/admin/v1/keys?cursor=${c.secret}`, {
       headers: { Authorization: `Bearer ${c.secret}` },
     });
