@@ -86,14 +86,16 @@ async function readReportData(
         .all<{ day: string; total: number; valid: number }>(),
       db
         .prepare(
-          `SELECT key_id, source, outcome, reported_at, revoked_at FROM leak_events WHERE reported_at >= ?1 AND source != 'scanner'`,
+          // The report's leak statistics are about keys: a leaked admin credential's events are left out.
+          `SELECT key_id, source, outcome, reported_at, revoked_at FROM leak_events
+         WHERE reported_at >= ?1 AND source != 'scanner' AND credential_id IS NULL`,
         )
         .bind(leakSince)
         .all<LeakRow>(),
       db
         .prepare(
           `SELECT COUNT(DISTINCT key_id) AS keys, COUNT(*) AS reports FROM leak_events
-         WHERE source = 'scanner' AND reported_at >= ?1 AND outcome IN ('recorded', 'revoked')`,
+         WHERE source = 'scanner' AND reported_at >= ?1 AND outcome IN ('recorded', 'revoked') AND credential_id IS NULL`,
         )
         .bind(leakSince)
         .first<{ keys: number; reports: number }>(),
