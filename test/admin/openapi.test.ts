@@ -43,6 +43,7 @@ describe("happy path", () => {
         "POST /keys/{id}/disable",
         "POST /keys/{id}/enable",
         "POST /keys/{id}/rotate",
+        "POST /keys/{id}/start-grace",
         "GET /audit",
         // Consumers (src/admin/*-consumer*.ts).
         "POST /consumers",
