@@ -3,7 +3,7 @@
  * the record leaves out, and starting a deferred grace. A rotation is conditional on the state it was decided
  * on, so two concurrent rotations of one key still yield exactly one successor.
  *
- * `grace_deferred_ms` and `rotation_token` (migrations/0006_deferred_grace.sql) are not in KeyRecord: only a
+ * `grace_deferred_ms` and `rotation_token` (migrations/0008_deferred_grace.sql) are not in KeyRecord: only a
  * rotation and a grace start read them, and the cached record and the key's object have no use for them.
  */
 import { auditIfChanged, keySubject, type AuditEntry } from "../audit/audit-log";
