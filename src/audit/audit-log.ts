@@ -28,7 +28,7 @@ export interface AuditSubject {
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
-  /** Which credential acted: "ADMIN_TOKEN", "ADMIN_TOKEN_NEXT", or an Access user's email. Never a secret. */
+  /** Who acted, as actorName (src/operations/actor.ts) names it, e.g. "ADMIN_TOKEN" or "credential:<id>". Never a secret. */
   actor: string;
   action: AuditAction;
   requestId: string;

@@ -51,6 +51,16 @@ export const liveAt = (now: string, of = "") =>
   `${of}status = 'active' AND ${of}expires_at > ${now} AND (${of}grace_until IS NULL OR ${of}grace_until > ${now})`;
 
 /**
+ * The SQL form of `mayWorkAgain` (./key-record.ts): not revoked, before its expiry and grace end at the time
+ * bound as `now` (active, or disabled and able to be enabled). 1 or 0.
+ */
+const mayWorkAt = (now: string) =>
+  `(status != 'revoked' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now}))`;
+
+/** SQL: when a key stopped (or will stop) working: its revocation, expiry or grace end, the earliest. */
+const endedAt = `MIN(expires_at, COALESCE(grace_until, expires_at), CASE WHEN status = 'revoked' THEN COALESCE(revoked_at, expires_at) ELSE expires_at END)`;
+
+/**
  * The keys of an owner that count toward its consumer's `max_active_keys`, at the time bound as `now`: live,
  * and not a rotation's predecessor in its grace period, nor one whose deferred grace waits while its
  * successor is live (the successor replaces it; see ./rotation-store.ts).
@@ -222,6 +232,8 @@ export async function findKeysPage(
   db: D1Database,
   filter: {
     ownerId?: string;
+    /** Only these owners' keys (a principal limited to some consumers); undefined: any owner's. */
+    ownersWithin?: readonly string[];
     status?: ListStatus;
     environment?: "live" | "test";
     limit: number;
@@ -233,6 +245,7 @@ export async function findKeysPage(
     "(?1 IS NULL OR owner_id = ?1)",
     "(?2 IS NULL OR environment = ?2)",
     "(?3 IS NULL OR (created_at, id) < (?3, ?4))",
+    "(?7 IS NULL OR owner_id IN (SELECT value FROM json_each(?7)))",
   ];
   if (filter.status) conditions.push(STATUS_CONDITION[filter.status]("?5"));
   const rows = await db
@@ -244,6 +257,7 @@ export async function findKeysPage(
       filter.cursor?.id ?? null,
       now,
       filter.limit + 1,
+      filter.ownersWithin === undefined ? null : JSON.stringify(filter.ownersWithin),
     )
     .all<KeyRow>();
   const page = rows.results.slice(0, filter.limit).map(rowToRecord);
@@ -373,9 +387,15 @@ export interface ExpiringKey {
   expires_at: number;
 }
 
-const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys WHERE ${liveAt("?1")} AND expires_at <= ?2`;
+/**
+ * The live keys that expire by `?2`, among those made to live at least the notice window (`?2 - ?1`): a key
+ * minted for ten minutes (a CI job's) or any lifetime shorter than the window was given its end on purpose,
+ * and telling its owner it is "expiring soon" is noise.
+ */
+const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys
+  WHERE ${liveAt("?1")} AND expires_at <= ?2 AND expires_at - created_at >= ?2 - ?1`;
 
-/** The live keys that expire by `until`, soonest first. */
+/** The live keys that expire by `until` (short-lived ones aside: see SELECT_EXPIRING), soonest first. */
 export async function listKeysExpiringBy(db: D1Database, now: number, until: number): Promise<ExpiringKey[]> {
   const { results } = await db
     .prepare(`${SELECT_EXPIRING} ORDER BY expires_at, id`)
@@ -505,4 +525,83 @@ export async function revokeConsumerKeysBatch(
       .bind(ids, audit.at, reason),
   ]);
   return revoked?.results ?? [];
+}
+
+/** A lineage none of whose keys can work again, and when its last key stopped. */
+export interface EndedLineage {
+  lineage_id: string;
+  ended_at: number;
+}
+
+/**
+ * Up to `limit` lineages none of whose keys can work again at `now` (each revoked, or past its expiry and
+ * grace end: a successor still in use, or a predecessor still in its grace, keeps the lineage) whose object
+ * has not been cleared since they ended, longest ended first.
+ */
+export async function listEndedLineages(db: D1Database, now: number, limit: number): Promise<EndedLineage[]> {
+  const { results } = await db
+    .prepare(
+      `WITH lineages AS (
+         SELECT lineage_id, MAX(${endedAt}) AS ended_at, MAX(${mayWorkAt("?1")}) AS working
+         FROM api_keys GROUP BY lineage_id)
+       SELECT lineage_id, ended_at FROM lineages
+       WHERE working = 0 AND NOT EXISTS (SELECT 1 FROM cleared_lineages c
+                                         WHERE c.lineage_id = lineages.lineage_id AND c.ended_at = lineages.ended_at)
+       ORDER BY ended_at LIMIT ?2`,
+    )
+    .bind(now, limit)
+    .all<EndedLineage>();
+  return results;
+}
+
+/** Records that these lineages' objects were cleared at `now` (replacing an earlier clearing's row). */
+export async function recordClearedLineages(db: D1Database, cleared: readonly EndedLineage[], now: number) {
+  if (cleared.length === 0) return;
+  await db
+    .prepare(
+      `INSERT INTO cleared_lineages (lineage_id, ended_at, cleared_at)
+       SELECT value ->> 0, value ->> 1, ?2 FROM json_each(?1) WHERE true
+       ON CONFLICT (lineage_id) DO UPDATE SET ended_at = excluded.ended_at, cleared_at = excluded.cleared_at`,
+    )
+    .bind(JSON.stringify(cleared.map((l) => [l.lineage_id, l.ended_at])), now)
+    .run();
+}
+
+/**
+ * Deletes up to `limit` key rows that expired before `cutoff`, with what is kept per key beside them (usage
+ * rollups, networks, lifecycle marks); audit rows, leak events and alerts stay. A row goes only once its
+ * lineage's object was cleared, or while another key of the lineage is younger than the cutoff (the object
+ * is then still named by that key's row), so no object is left that no row names. Answers how many rows.
+ */
+export async function pruneExpiredKeys(db: D1Database, cutoff: number, limit: number): Promise<number> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, lineage_id FROM api_keys k WHERE expires_at < ?1
+         AND (EXISTS (SELECT 1 FROM cleared_lineages c WHERE c.lineage_id = k.lineage_id)
+              OR EXISTS (SELECT 1 FROM api_keys o WHERE o.lineage_id = k.lineage_id AND o.expires_at >= ?1))
+       ORDER BY expires_at LIMIT ?2`,
+    )
+    .bind(cutoff, limit)
+    .all<{ id: string; lineage_id: string }>();
+  if (results.length === 0) return 0;
+  const ids = JSON.stringify(results.map((r) => r.id));
+  const lineages = JSON.stringify([...new Set(results.map((r) => r.lineage_id))]);
+  const byKey = (table: string) =>
+    db.prepare(`DELETE FROM ${table} WHERE key_id IN (SELECT value FROM json_each(?1))`).bind(ids);
+  const deleted = await db.batch([
+    byKey("usage_daily"),
+    byKey("usage_hourly"),
+    byKey("key_networks"),
+    byKey("key_lifecycle_marks"),
+    db
+      .prepare("DELETE FROM api_keys WHERE id IN (SELECT value FROM json_each(?1)) AND expires_at < ?2")
+      .bind(ids, cutoff),
+    db
+      .prepare(
+        `DELETE FROM cleared_lineages WHERE lineage_id IN (SELECT value FROM json_each(?1))
+           AND NOT EXISTS (SELECT 1 FROM api_keys WHERE api_keys.lineage_id = cleared_lineages.lineage_id)`,
+      )
+      .bind(lineages),
+  ]);
+  return deleted[4]?.meta.changes ?? 0;
 }

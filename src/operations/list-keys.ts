@@ -5,7 +5,7 @@
 import * as z from "zod";
 import { KEY_ID_SOURCE, keyViewSchema, toKeyView } from "../keys/key-record";
 import { findKeysPage } from "../keys/store";
-import type { AdminActor } from "./actor";
+import { consumerScope, type AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import type { listKeysQuery } from "./schemas";
@@ -23,6 +23,7 @@ export async function listKeys(ctx: OperationContext<AdminActor>, input: ListKey
     ctx.env.DB,
     {
       ownerId: input.owner_id,
+      ownersWithin: consumerScope(ctx.actor) ?? undefined,
       status: input.status,
       environment: input.environment,
       limit: input.limit,

@@ -27,10 +27,10 @@ import {
   requireActiveConsumer,
 } from "./key-admission";
 import { logKeyChangeFailure, requireKey } from "./key-change";
-import { checkLifetimeDays, mintKey } from "./new-key";
+import { checkLifetime, lifetimeOf, mintKey } from "./new-key";
 import type { rotateKeySchema } from "./schemas";
 import { clock } from "../util/clock";
-import { HOUR_MS, isoTime } from "../util/time";
+import { DAY_MS, HOUR_MS, isoTime } from "../util/time";
 
 export type RotateKeyInput = z.output<typeof rotateKeySchema>;
 
@@ -51,8 +51,9 @@ export async function rotateKey(
   input: RotateKeyInput,
   config: Config,
 ): Promise<RotateKeyResult> {
-  if (input.expires_in_days !== undefined) checkLifetimeDays(config, input.expires_in_days);
-  const { record: old } = await requireKey(ctx.env, id);
+  if (input.expires_in_days !== undefined || input.expires_in_seconds !== undefined)
+    checkLifetime(config, lifetimeOf(input, 0));
+  const { record: old } = await requireKey(ctx, id);
   // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.
   for (let attempt = 1; attempt <= KEY_ADMISSION_ATTEMPTS; attempt++) {
     const now = clock.now();
@@ -64,11 +65,12 @@ export async function rotateKey(
     requireActiveConsumer(consumer);
     // No max_active_keys here: the successor takes the place of the key it replaces.
     const policy = consumer?.record.key_policy ?? {};
-    const days = input.expires_in_days ?? defaultLifetimeDays(policy);
-    checkLifetimeDays(config, days);
-    refuseViolations(ctx, old.owner_id, keyPolicyViolations(policy, old, days), { fieldErrors: false });
+    const lifetime = lifetimeOf(input, defaultLifetimeDays(policy));
+    checkLifetime(config, lifetime);
+    const violations = keyPolicyViolations(policy, old, lifetime.ms / DAY_MS);
+    refuseViolations(ctx, old.owner_id, violations, { fieldErrors: false });
 
-    const outcome = await writeSuccessor(ctx, old, consumer, { now, days, basis, input }, config);
+    const outcome = await writeSuccessor(ctx, old, consumer, { now, lifetimeMs: lifetime.ms, basis, input }, config);
     if (outcome === "gated") continue;
     if (outcome === "conflict") throw new ProblemError("key_state_conflict"); // rotated, revoked or disabled meanwhile
     return outcome;
@@ -109,11 +111,11 @@ async function writeSuccessor(
   ctx: OperationContext<AdminActor>,
   old: KeyRecord,
   consumer: StoredConsumer | null,
-  plan: { now: number; days: number; basis: RotationBasis; input: RotateKeyInput },
+  plan: { now: number; lifetimeMs: number; basis: RotationBasis; input: RotateKeyInput },
   config: Config,
 ): Promise<RotateKeyResult | "gated" | "conflict"> {
-  const { now, days, basis, input } = plan;
-  const { apiKey, keyHash, record: successor } = await mintKey(config, old, { now, days }, old);
+  const { now, lifetimeMs, basis, input } = plan;
+  const { apiKey, keyHash, record: successor } = await mintKey(config, old, { now, lifetimeMs }, old);
   const graceMs = input.grace_period_hours * HOUR_MS;
   // The grace period never extends the old key's life; a retry of an immediate rotation keeps its grace end.
   const keepGrace = basis.kind === "replace_successor" && !basis.deferred;

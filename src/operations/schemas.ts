@@ -14,10 +14,12 @@ import {
   OWNER_ID_PATTERN,
 } from "../consumers/consumer-record";
 import { KEY_ID_PATTERN, rateLimitListSchema } from "../keys/key-record";
-import { parseCidr } from "../util/ip";
-import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { parseCidr, parseIp } from "../util/ip";
+import { isSupportedMethod, parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { canonicalPath } from "../verify/paths";
 import { ALERT_RULES } from "../monitoring/anomalies";
 import { isCalendarDay } from "../util/time";
+import { ADMIN_PERMISSIONS, adminPermissionSchema } from "./permissions";
 
 const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
@@ -79,6 +81,20 @@ const lifetimeDays = z
   .optional()
   .meta({ description: "default 365, or the consumer's key_policy.max_lifetime_days if lower" });
 
+/** A short lifetime, for CI jobs and other automation: at least a minute, at most the lifetime bound. */
+const lifetimeSeconds = z
+  .int()
+  .min(60)
+  .optional()
+  .meta({ description: "instead of expires_in_days: 60 s up to MAX_KEY_LIFETIME_DAYS (and max_lifetime_days)" });
+
+/** The field errors of a body that gives both lifetimes: which one counts is never guessed. */
+function oneLifetime(body: { expires_in_days?: number; expires_in_seconds?: number }, ctx: z.RefinementCtx): void {
+  if (body.expires_in_days === undefined || body.expires_in_seconds === undefined) return;
+  for (const field of ["expires_in_days", "expires_in_seconds"])
+    ctx.addIssue({ code: "custom", path: [field], message: "give expires_in_days or expires_in_seconds, not both" });
+}
+
 export const createKeySchema = z
   .strictObject({
     type: z.enum(["secret", "publishable"]).default("secret"),
@@ -94,9 +110,11 @@ export const createKeySchema = z
     allowed_routes: settings.allowed_routes.default([]),
     allowed_origins: settings.allowed_origins.default([]),
     expires_in_days: lifetimeDays,
+    expires_in_seconds: lifetimeSeconds,
     metadata: settings.metadata.default({}),
   })
   .superRefine((body, ctx) => {
+    oneLifetime(body, ctx);
     for (const [path, message] of keyTypeIssues(body.type, body))
       ctx.addIssue({ code: "custom", path: [path], message });
   });
@@ -129,13 +147,16 @@ const gracePeriodHours = z.int().min(0).max(MAX_GRACE_PERIOD_HOURS);
  */
 const rotationToken = z.string().regex(/^[\x21-\x7e]{1,128}$/, "1–128 visible ASCII characters");
 
-export const rotateKeySchema = z.strictObject({
-  grace_period_hours: gracePeriodHours.default(24),
-  expires_in_days: lifetimeDays,
-  /** The old key stays fully valid, with no grace end, until POST /keys/{id}/start-grace. */
-  defer_grace: z.boolean().default(false),
-  rotation_token: rotationToken.optional(),
-});
+export const rotateKeySchema = z
+  .strictObject({
+    grace_period_hours: gracePeriodHours.default(24),
+    expires_in_days: lifetimeDays,
+    expires_in_seconds: lifetimeSeconds,
+    /** The old key stays fully valid, with no grace end, until POST /keys/{id}/start-grace. */
+    defer_grace: z.boolean().default(false),
+    rotation_token: rotationToken.optional(),
+  })
+  .superRefine(oneLifetime);
 
 /** Starts a deferred grace; without hours, the ones its rotation asked for. */
 export const startGraceSchema = z.strictObject({
@@ -242,4 +263,51 @@ export const alertsQuery = z.strictObject({
     .optional(),
 });
 
+/**
+ * POST /keys/check: a key and, optionally, the request to decide it for. Without `path` the route checks are
+ * skipped (is the key itself good?); `method` defaults to GET. A path the gateway would refuse as
+ * non-canonical is a field error here.
+ */
+export const checkKeySchema = z
+  .strictObject({
+    api_key: z.string().min(1).max(512),
+    method: z.string().refine(isSupportedMethod, "not a method the gateway serves").optional(),
+    path: z
+      .string()
+      .max(4096)
+      .refine((p) => canonicalPath(p) !== null, "not a canonical path starting with / (no query)")
+      .optional(),
+    ip: z
+      .string()
+      .max(64)
+      .refine((ip) => parseIp(ip) !== null, "not an IP address")
+      .optional(),
+    origin: z.string().max(256).optional(),
+  })
+  .refine((body) => body.method === undefined || body.path !== undefined, {
+    path: ["method"],
+    message: "only with path",
+  });
+
 export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"]).default("markdown") });
+
+/** The longest a scoped admin credential may live: a year. Automations get a new one well before. */
+const MAX_CREDENTIAL_LIFETIME_DAYS = 365;
+
+export const createCredentialSchema = z.strictObject({
+  name: z.string().min(1).max(200).regex(PRINTABLE, "no control characters"),
+  operations: z
+    .array(adminPermissionSchema)
+    .min(1)
+    .max(ADMIN_PERMISSIONS.length)
+    .refine((list) => new Set(list).size === list.length, "each operation once"),
+  consumers: z
+    .array(z.string().regex(CONSUMER_ID_PATTERN))
+    .min(1)
+    .max(100)
+    .refine((list) => new Set(list).size === list.length, "each consumer once")
+    .optional(),
+  expires_in_days: z.int().min(1).max(MAX_CREDENTIAL_LIFETIME_DAYS),
+});
+
+export const listCredentialsQuery = z.strictObject({ limit: limitParam, cursor: cursorParam });

@@ -25,7 +25,7 @@ export async function startGrace(
   input: StartGraceInput,
 ): Promise<KeyView> {
   const now = clock.now();
-  const { record } = await requireKey(ctx.env, id);
+  const { record } = await requireKey(ctx, id);
   const state = await findRotationState(ctx.env.DB, id, now);
   const successorId = record.rotated_to;
   const started = record.grace_until !== null;

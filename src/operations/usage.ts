@@ -88,7 +88,7 @@ export async function getKeyUsage(
   input: UsageInput,
 ): Promise<KeyUsageResult> {
   const range = usageRange(input);
-  await requireKey(ctx.env, id);
+  await requireKey(ctx, id);
   return { key_id: id, ...(await readUsage(ctx.env.DB, { ...range, keyId: id })) };
 }
 

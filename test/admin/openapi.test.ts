@@ -45,6 +45,10 @@ describe("happy path", () => {
         "POST /keys/{id}/rotate",
         "POST /keys/{id}/start-grace",
         "GET /audit",
+        // The key check and the limits views (src/admin/check-key.ts, get-limits.ts).
+        "POST /keys/check",
+        "GET /keys/{id}/limits",
+        "GET /consumers/{id}/limits",
         // Consumers (src/admin/*-consumer*.ts).
         "POST /consumers",
         "GET /consumers",
@@ -66,13 +70,26 @@ describe("happy path", () => {
         "GET /usage",
         "GET /alerts",
         "GET /report",
+        // Scoped admin credentials (src/admin/*-credential*.ts).
+        "POST /credentials",
+        "GET /credentials",
+        "GET /credentials/{id}",
+        "POST /credentials/{id}/revoke",
       ].sort(),
     );
     const { id, key } = await mintKey();
+    const credential = (await (
+      await admin("/credentials", {
+        method: "POST",
+        json: { name: "probe", operations: ["keys:read"], expires_in_days: 1 },
+      })
+    ).json()) as { details: { id: string } };
+    const idFor = (path: string) =>
+      path.startsWith("/consumers/") ? key.owner_id : path.startsWith("/credentials/") ? credential.details.id : id;
     for (const op of documented) {
       const [method, path] = op.split(" ") as [string, string];
       // Each documented operation is served: an empty or minimal call is answered by its handler, never 404/405.
-      const target = path.replace("{id}", path.startsWith("/consumers/") ? key.owner_id : id);
+      const target = path.replace("{id}", idFor(path));
       const res = await admin(target, method === "GET" ? { method } : { method, json: {} });
       expect([404, 405], op).not.toContain(res.status);
     }
@@ -84,6 +101,7 @@ describe("happy path", () => {
         "allowed_routes",
         "environment",
         "expires_in_days",
+        "expires_in_seconds",
         "ip_allowlist",
         "metadata",
         "name",
