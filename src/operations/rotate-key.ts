@@ -35,7 +35,7 @@ import { DAY_MS, HOUR_MS, isoTime } from "../util/time";
 export type RotateKeyInput = z.output<typeof rotateKeySchema>;
 
 /** The revoke reason of a successor replaced by a retry of its rotation (its secret was lost). */
-export const ROTATION_RETRIED_REASON = "rotation_retried";
+const ROTATION_RETRIED_REASON = "rotation_retried";
 
 /** The successor (its secret, shown here once) and when the rotated key stops working (null: deferred). */
 export const rotateKeyResult = z.object({
