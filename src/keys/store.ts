@@ -227,7 +227,14 @@ const STATUS_CONDITION: Record<ListStatus, (now: string) => string> = {
   revoked: () => "status = 'revoked'",
 };
 
-/** Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. */
+/** `text` as a LIKE pattern that matches only itself: `%`, `_` and the escape character `\` escaped. */
+const likeLiteral = (text: string) => text.replaceAll(/[\\%_]/g, "\\$&");
+
+/**
+ * Keys newest first, by keyset pagination on (created_at, id); `cursor` is opaque to callers. `search` finds
+ * a key by its id or its hint (exactly: an id is unique, a hint is a key's last four characters, case and all)
+ * or by a part of its name (LIKE, which ignores the case of ASCII letters only: SQLite's rule without ICU).
+ */
 export async function findKeysPage(
   db: D1Database,
   filter: {
@@ -236,6 +243,7 @@ export async function findKeysPage(
     ownersWithin?: readonly string[];
     status?: ListStatus;
     environment?: "live" | "test";
+    search?: string;
     limit: number;
     cursor?: { createdAt: number; id: string };
   },
@@ -246,6 +254,7 @@ export async function findKeysPage(
     "(?2 IS NULL OR environment = ?2)",
     "(?3 IS NULL OR (created_at, id) < (?3, ?4))",
     "(?7 IS NULL OR owner_id IN (SELECT value FROM json_each(?7)))",
+    "(?8 IS NULL OR id = ?8 OR hint = ?8 OR name LIKE ?9 ESCAPE '\\')",
   ];
   if (filter.status) conditions.push(STATUS_CONDITION[filter.status]("?5"));
   const rows = await db
@@ -258,6 +267,8 @@ export async function findKeysPage(
       now,
       filter.limit + 1,
       filter.ownersWithin === undefined ? null : JSON.stringify(filter.ownersWithin),
+      filter.search ?? null,
+      filter.search === undefined ? null : `%${likeLiteral(filter.search)}%`,
     )
     .all<KeyRow>();
   const page = rows.results.slice(0, filter.limit).map(rowToRecord);
@@ -387,15 +398,9 @@ export interface ExpiringKey {
   expires_at: number;
 }
 
-/**
- * The live keys that expire by `?2`, among those made to live at least the notice window (`?2 - ?1`): a key
- * minted for ten minutes (a CI job's) or any lifetime shorter than the window was given its end on purpose,
- * and telling its owner it is "expiring soon" is noise.
- */
-const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys
-  WHERE ${liveAt("?1")} AND expires_at <= ?2 AND expires_at - created_at >= ?2 - ?1`;
+const SELECT_EXPIRING = `SELECT id, owner_id, name, expires_at FROM api_keys WHERE ${liveAt("?1")} AND expires_at <= ?2`;
 
-/** The live keys that expire by `until` (short-lived ones aside: see SELECT_EXPIRING), soonest first. */
+/** The live keys that expire by `until`, soonest first. */
 export async function listKeysExpiringBy(db: D1Database, now: number, until: number): Promise<ExpiringKey[]> {
   const { results } = await db
     .prepare(`${SELECT_EXPIRING} ORDER BY expires_at, id`)
@@ -406,7 +411,9 @@ export async function listKeysExpiringBy(db: D1Database, now: number, until: num
 
 /**
  * The live keys that expire by `until` whose owner has not been told about this expiry date (no
- * `expiry_notice` mark for this `expires_at`), soonest first, at most `limit`.
+ * `expiry_notice` mark for this `expires_at`), soonest first, at most `limit`. Only keys made to live at
+ * least the notice window (`until - now`): one minted for ten minutes (a CI job's), or for any lifetime
+ * shorter than the window, was given its end on purpose, and telling its owner it is expiring is noise.
  */
 export async function listKeysDueExpiryNotice(
   db: D1Database,
@@ -416,7 +423,7 @@ export async function listKeysDueExpiryNotice(
 ): Promise<ExpiringKey[]> {
   const { results } = await db
     .prepare(
-      `${SELECT_EXPIRING}
+      `${SELECT_EXPIRING} AND expires_at - created_at >= ?2 - ?1
          AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m
                          WHERE m.key_id = api_keys.id AND m.kind = 'expiry_notice' AND m.at_time = api_keys.expires_at)
        ORDER BY expires_at LIMIT ?3`,

@@ -14,13 +14,12 @@ import { loadMonitoringConfig, type MonitoringConfig } from "./config";
 import { flushNow } from "./flush";
 import { EXPIRY_NOTICE_DAYS } from "./report";
 import { runKeyRetention, type RetentionSummary } from "./retention";
+import { HOURLY_RETENTION_DAYS } from "./usage-store";
 
 /** Keys notified or marked per step per run; a backlog drains over the following runs. */
 const SCHEDULED_BATCH_LIMIT = 500;
 /** Rows deleted per table per run. */
 const PRUNE_BATCH_LIMIT = 5_000;
-/** Hourly rollups (per key and per consumer) only feed the anomaly baselines (7 days) and the report's last 24 hours. */
-const HOURLY_RETENTION_DAYS = 8;
 
 export interface ScheduledSummary extends RetentionSummary {
   expiry_notices: number;

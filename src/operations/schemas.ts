@@ -18,6 +18,7 @@ import { parseCidr, parseIp } from "../util/ip";
 import { isSupportedMethod, parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
 import { canonicalPath } from "../verify/paths";
 import { ALERT_RULES } from "../monitoring/anomalies";
+import { MAX_USAGE_HOURS } from "../monitoring/usage-store";
 import { isCalendarDay } from "../util/time";
 import { ADMIN_PERMISSIONS, adminPermissionSchema } from "./permissions";
 
@@ -170,6 +171,13 @@ export const listKeysQuery = z.strictObject({
   owner_id: z.string().regex(OWNER_ID_PATTERN).optional(),
   status: z.enum(["active", "disabled", "revoked", "expired"]).optional(),
   environment: z.enum(["live", "test"]).optional(),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(PRINTABLE, "no control characters")
+    .optional()
+    .meta({ description: "a key id (exact), a part of the name (any case, % and _ literal) or the hint (exact)" }),
   limit: limitParam,
   cursor: cursorParam,
 });
@@ -227,14 +235,46 @@ const isoDay = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day as YYYY-MM-DD")
   .refine(isCalendarDay, "not a calendar day");
 
-export const usageQuery = z.strictObject({ from: isoDay.optional(), to: isoDay.optional() });
+/**
+ * The usage routes' range: UTC days `from`..`to` (granularity=day, the default), or the last `hours` UTC hours
+ * (granularity=hour; the hourly rollups are kept only a week). A parameter of the other granularity is
+ * refused, never silently ignored.
+ */
+const usageRangeShape = {
+  from: isoDay.optional(),
+  to: isoDay.optional(),
+  granularity: z
+    .enum(["day", "hour"])
+    .default("day")
+    .meta({ description: "day: per UTC day from `from` to `to`; hour: per UTC hour, the last `hours`" }),
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_USAGE_HOURS, `at most ${MAX_USAGE_HOURS} hours (7 days)`)
+    .optional()
+    .meta({ description: "with granularity=hour: how many hours, the current one included (default 24)" }),
+};
+
+function refuseOtherGranularity(
+  query: { granularity: "day" | "hour"; from?: string; to?: string; hours?: number },
+  ctx: z.RefinementCtx,
+) {
+  const hourly = query.granularity === "hour";
+  const fields = hourly ? (["from", "to"] as const) : (["hours"] as const);
+  const message = hourly ? "only with granularity=day" : "only with granularity=hour";
+  for (const field of fields) if (query[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message });
+}
+
+export const usageQuery = z.strictObject(usageRangeShape).superRefine(refuseOtherGranularity);
 
 /**
  * GET /usage: a range, optionally one consumer's decisions only, and optionally grouped by consumer (then a
- * page at a time: `limit` and `cursor` mean nothing without it, and are refused).
+ * page at a time: `limit` and `cursor` mean nothing without it, and are refused; per day only).
  */
-export const allUsageQuery = usageQuery
-  .extend({
+export const allUsageQuery = z
+  .strictObject({
+    ...usageRangeShape,
     group_by: z.enum(["consumer"]).optional(),
     consumer_id: consumerIdFilter.optional(),
     limit: z.coerce.number().int().min(1).max(100).optional(),
@@ -245,7 +285,12 @@ export const allUsageQuery = usageQuery
       .optional(),
   })
   .superRefine((query, ctx) => {
-    if (query.group_by !== undefined) return;
+    refuseOtherGranularity(query, ctx);
+    if (query.group_by !== undefined) {
+      if (query.granularity === "hour")
+        ctx.addIssue({ code: "custom", path: ["granularity"], message: "group_by=consumer is per day only" });
+      return;
+    }
     for (const field of ["limit", "cursor"] as const)
       if (query[field] !== undefined)
         ctx.addIssue({ code: "custom", path: [field], message: "only with group_by=consumer" });

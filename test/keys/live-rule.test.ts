@@ -39,9 +39,7 @@ async function storeKey(
     metadata: {},
   };
   const record = {
-    // Minted 3 hours back: each lives longer than the 2-hour window below, so none is short-lived (a key made
-    // to live less than the window is not listed as expiring, whatever its state).
-    ...newKeyRecord(parseKey(apiKey, "")!, settings, { now: now - 3 * HOUR_MS, expiresAt }),
+    ...newKeyRecord(parseKey(apiKey, "")!, settings, { now: now - HOUR_MS, expiresAt }),
     status,
     grace_until: graceUntil,
   };

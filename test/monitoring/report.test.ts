@@ -5,7 +5,6 @@ import { formatDuration } from "../../src/monitoring/report-markdown";
 import type { SecurityReport } from "../../src/monitoring/report-schema";
 import { ADMIN_TOKEN, admin, callWith, mintKey } from "../helpers";
 import { testClock } from "../clock";
-import { mintedDaysAgo } from "./helpers";
 import { DAY_MS, HOUR_MS, utcDay } from "../../src/util/time";
 
 const GITHUB = {
@@ -37,7 +36,6 @@ describe("the security report", () => {
     // and it is in its grace period), one with an IP allowlist and the admin scope.
     for (const name of ["a", "b", "c"]) ids[name] = (await mintKey({ name })).id;
     ids.soon = (await mintKey({ name: "soon | expiring", expires_in_days: 10, owner_id: "owner-soon" })).id;
-    await mintedDaysAgo(ids.soon, 355); // a year-long key near its end, not a short-lived one
     ids.revoked = (await mintKey()).id;
     expect((await admin(`/keys/${ids.revoked}/revoke`)).status).toBe(200);
     ids.disabled = (await mintKey()).id;
