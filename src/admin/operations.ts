@@ -34,6 +34,7 @@ import {
   reportQuery,
   revokeKeySchema,
   rotateKeySchema,
+  startGraceSchema,
   updateConsumerSchema,
   updateKeySchema,
   usageQuery,
@@ -68,6 +69,7 @@ import { listConsumersRoute } from "./list-consumers";
 import { listKeysRoute } from "./list-keys";
 import { revokeKeyRoute } from "./revoke-key";
 import { rotateKeyRoute } from "./rotate-key";
+import { startGraceRoute } from "./start-grace";
 import { disableKeyRoute, enableKeyRoute } from "./set-key-status";
 import { disableConsumerRoute, enableConsumerRoute } from "./set-consumer-status";
 import { revokeConsumerKeysRoute } from "./revoke-consumer-keys";
@@ -192,6 +194,17 @@ export const OPERATIONS: readonly Operation[] = [
     body: rotateKeySchema,
     success: { status: 201, description: "{ api_key, key, previous: { id, grace_until } }", result: rotateKeyResult },
     errors: [...KEY_ERRORS, "key_state_conflict", ...KEY_CONSUMER_ERRORS],
+  },
+  {
+    method: "POST",
+    path: "/keys/{id}/start-grace",
+    permission: "keys:rotate",
+    consumerScoped: true,
+    summary: "Start the grace period of a key rotated with defer_grace (idempotent)",
+    handler: startGraceRoute,
+    body: startGraceSchema,
+    success: { status: 200, description: "the old key, with its grace_until", result: keyViewSchema },
+    errors: [...KEY_ERRORS, "key_state_conflict"],
   },
   {
     method: "POST",

@@ -18,7 +18,7 @@ const SETTING_COLUMNS = [
   "metadata",
 ] as const;
 
-const KEY_COLUMNS = [
+export const KEY_COLUMNS = [
   "id",
   "key_hash",
   "prefix",
@@ -45,10 +45,10 @@ const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(", ")} FROM api_keys`;
 
 /**
  * The SQL form of the "live key" rule (`isLive` in ./key-record.ts): stored active, before its expiry and its
- * grace end at the time bound as `now` (a parameter, e.g. "?1").
+ * grace end at the time bound as `now` (a parameter, e.g. "?1"); `of` qualifies the columns ("s.").
  */
-const liveAt = (now: string) =>
-  `status = 'active' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now})`;
+export const liveAt = (now: string, of = "") =>
+  `${of}status = 'active' AND ${of}expires_at > ${now} AND (${of}grace_until IS NULL OR ${of}grace_until > ${now})`;
 
 /**
  * The SQL form of `mayWorkAgain` (./key-record.ts): not revoked, before its expiry and grace end at the time
@@ -62,10 +62,12 @@ const endedAt = `MIN(expires_at, COALESCE(grace_until, expires_at), CASE WHEN st
 
 /**
  * The keys of an owner that count toward its consumer's `max_active_keys`, at the time bound as `now`: live,
- * and not a rotation's predecessor in its grace period (the successor replaces it).
+ * and not a rotation's predecessor in its grace period, nor one whose deferred grace waits while its
+ * successor is live (the successor replaces it; see ./rotation-store.ts).
  */
 const countedKeysOf = (owner: string, now: string) =>
-  `(SELECT COUNT(*) FROM api_keys WHERE owner_id = ${owner} AND ${liveAt(now)} AND grace_until IS NULL)`;
+  `(SELECT COUNT(*) FROM api_keys c WHERE c.owner_id = ${owner} AND ${liveAt(now, "c.")} AND c.grace_until IS NULL
+      AND NOT EXISTS (SELECT 1 FROM api_keys s WHERE s.id = c.rotated_to AND ${liveAt(now, "s.")}))`;
 
 /**
  * SQL: whether the owner bound as `owner` has a key that is not revoked (for a consumer's store: a consumer
@@ -212,42 +214,6 @@ export function updateKeySettings(
     )
     .bind(...columns.map((c) => encoded[c]), id, expectedVersion);
   return changeWithAudit(db, update, id, audit);
-}
-
-/**
- * Rotates a key in one batch: the predecessor gets `rotated_to` and its grace end, then — only if that
- * matched (it was active, unexpired and not rotated before) — the successor is inserted and both audit rows
- * written. Two concurrent rotations therefore yield exactly one successor. With a `gate` (the consumer's
- * statements, as for `insertKey`), nothing is written unless its last statement matched (`gated` says it did
- * not).
- */
-export async function writeRotation(
-  db: D1Database,
-  predecessor: { id: string; graceUntil: number; now: number },
-  successor: KeyRecord,
-  successorHash: string,
-  audits: { predecessor: AuditEntry; successor: AuditEntry },
-  gate: D1PreparedStatement[] = [],
-): Promise<{ rotated: boolean; gated: boolean }> {
-  const columns = { ...recordToColumns(successor), key_hash: successorHash };
-  const results = await db.batch([
-    ...gate,
-    db
-      .prepare(
-        `UPDATE api_keys SET rotated_to = ?1, grace_until = ?2, version = version + 1
-         WHERE id = ?3 AND rotated_to IS NULL AND ${liveAt("?4")}${gate.length > 0 ? " AND changes() > 0" : ""}`,
-      )
-      .bind(successor.id, predecessor.graceUntil, predecessor.id, predecessor.now),
-    db
-      .prepare(
-        `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) SELECT ${KEY_COLUMNS.map(() => "?").join(", ")} WHERE changes() > 0`,
-      )
-      .bind(...KEY_COLUMNS.map((c) => columns[c])),
-    auditIfChanged(db, keySubject(predecessor.id), audits.predecessor),
-    auditIfChanged(db, keySubject(successor.id), audits.successor),
-  ]);
-  const gated = gate.length > 0 && (results[gate.length - 1]?.meta.changes ?? 0) === 0;
-  return { rotated: (results[gate.length]?.meta.changes ?? 0) > 0, gated };
 }
 
 const LIST_STATUSES = ["active", "disabled", "revoked", "expired"] as const;

@@ -140,13 +140,29 @@ export const revokeKeySchema = z.strictObject({
 /** The longest rotation grace period: 30 days. */
 const MAX_GRACE_PERIOD_HOURS = 720;
 
+const gracePeriodHours = z.int().min(0).max(MAX_GRACE_PERIOD_HOURS);
+
+/**
+ * A caller's name for one rotation (an AWS `ClientRequestToken`): a retry that carries it replaces the
+ * successor that rotation minted, whose secret was lost (docs/keys.md#rotation-in-steps). Not a secret.
+ */
+const rotationToken = z.string().regex(/^[\x21-\x7e]{1,128}$/, "1–128 visible ASCII characters");
+
 export const rotateKeySchema = z
   .strictObject({
-    grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),
+    grace_period_hours: gracePeriodHours.default(24),
     expires_in_days: lifetimeDays,
     expires_in_seconds: lifetimeSeconds,
+    /** The old key stays fully valid, with no grace end, until POST /keys/{id}/start-grace. */
+    defer_grace: z.boolean().default(false),
+    rotation_token: rotationToken.optional(),
   })
   .superRefine(oneLifetime);
+
+/** Starts a deferred grace; without hours, the ones its rotation asked for. */
+export const startGraceSchema = z.strictObject({
+  grace_period_hours: gracePeriodHours.optional(),
+});
 
 const limitParam = z.coerce.number().int().min(1).max(100).default(20);
 const cursorParam = z.string().max(200).optional();

@@ -44,6 +44,7 @@ describe("happy path", () => {
         "POST /keys/{id}/disable",
         "POST /keys/{id}/enable",
         "POST /keys/{id}/rotate",
+        "POST /keys/{id}/start-grace",
         "GET /audit",
         // The key check and the limits views (src/admin/check-key.ts, get-limits.ts).
         "POST /keys/check",
