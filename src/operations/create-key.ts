@@ -18,7 +18,7 @@ import {
   requireActiveConsumer,
   requireRoomForKey,
 } from "./key-admission";
-import { checkLifetimeDays, mintKey } from "./new-key";
+import { checkLifetimeDays, mintKey, secretStoreChange } from "./new-key";
 import { DEFAULT_RATE_LIMITS, type createKeySchema } from "./schemas";
 import { clock } from "../util/clock";
 
@@ -34,7 +34,7 @@ export async function createKey(
   config: Config,
 ): Promise<CreateKeyResult> {
   if (input.expires_in_days !== undefined) checkLifetimeDays(config, input.expires_in_days);
-  const { expires_in_days, rate_limits, ...settings } = input;
+  const { expires_in_days, rate_limits, secret_store, ...settings } = input;
   // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.
   for (let attempt = 1; attempt <= KEY_ADMISSION_ATTEMPTS; attempt++) {
     const now = clock.now();
@@ -50,7 +50,8 @@ export async function createKey(
     const { apiKey, keyHash, record } = await mintKey(config, minted, { now, days });
     ctx.observe?.keyId(record.id);
     const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyView(record, now);
-    const { inserted } = await insertKey(ctx.env.DB, record, keyHash, auditEntry(ctx, "create", now, changes), {
+    const audit = auditEntry(ctx, "create", now, { ...changes, ...secretStoreChange(secret_store) });
+    const { inserted } = await insertKey(ctx.env.DB, record, keyHash, audit, {
       gate: keyAdmissionGate(
         ctx.env.DB,
         input.owner_id,

@@ -15,6 +15,13 @@ export function checkLifetimeDays(config: Config, days: number): void {
     throw invalidField("expires_in_days", `at most ${config.maxLifetimeDays} (MAX_KEY_LIFETIME_DAYS)`);
 }
 
+/**
+ * The audit rows' label for a key minted by a secret manager's tooling (`secret_store` on create and rotate):
+ * nothing when the caller named none, so the rows of other callers stay as they were.
+ */
+export const secretStoreChange = (store: "vault" | "aws-secrets-manager" | undefined): Record<string, string> =>
+  store === undefined ? {} : { secret_store: store };
+
 /** A new secret with these settings, living `days` from `now`; a rotation's successor names its predecessor. */
 export async function mintKey(
   config: Config,

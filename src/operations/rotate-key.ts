@@ -23,7 +23,7 @@ import {
   requireActiveConsumer,
 } from "./key-admission";
 import { logKeyChangeFailure, requireKey } from "./key-change";
-import { checkLifetimeDays, mintKey } from "./new-key";
+import { checkLifetimeDays, mintKey, secretStoreChange } from "./new-key";
 import type { rotateKeySchema } from "./schemas";
 import { clock } from "../util/clock";
 import { HOUR_MS, isoTime } from "../util/time";
@@ -64,6 +64,7 @@ export async function rotateKey(
       consumer,
       { now, days, graceHours: input.grace_period_hours },
       config,
+      input.secret_store,
     );
     if (outcome === "gated") continue;
     if (outcome === "conflict") throw new ProblemError("key_state_conflict"); // rotated, revoked or disabled meanwhile
@@ -82,6 +83,7 @@ async function writeSuccessor(
   consumer: StoredConsumer | null,
   times: { now: number; days: number; graceHours: number },
   config: Config,
+  secretStore: RotateKeyInput["secret_store"],
 ): Promise<RotateKeyResult | "gated" | "conflict"> {
   const { now, days } = times;
   const { apiKey, keyHash, record: successor } = await mintKey(config, old, { now, days }, old);
@@ -96,8 +98,12 @@ async function writeSuccessor(
       successor,
       keyHash,
       {
-        predecessor: auditEntry(ctx, "rotate", now, { rotated_to: successor.id, grace_until: isoTime(graceUntil) }),
-        successor: auditEntry(ctx, "rotate", now, { rotated_from: old.id }),
+        predecessor: auditEntry(ctx, "rotate", now, {
+          rotated_to: successor.id,
+          grace_until: isoTime(graceUntil),
+          ...secretStoreChange(secretStore),
+        }),
+        successor: auditEntry(ctx, "rotate", now, { rotated_from: old.id, ...secretStoreChange(secretStore) }),
       },
       keyAdmissionGate(ctx.env.DB, old.owner_id, consumer, consumerAudit),
     );

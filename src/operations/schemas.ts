@@ -79,6 +79,16 @@ const lifetimeDays = z
   .optional()
   .meta({ description: "default 365, or the consumer's key_policy.max_lifetime_days if lower" });
 
+/**
+ * Where the caller keeps the new key's secret, when a secret manager's tooling mints it (the Vault CLI, the
+ * AWS rotation function): recorded on the audit row, for the report. The write itself happens outside the
+ * Worker, so this is the caller's word, not a proof.
+ */
+const secretStore = z
+  .enum(["vault", "aws-secrets-manager"])
+  .optional()
+  .meta({ description: "where the caller stores the new key's secret; recorded on the audit row" });
+
 export const createKeySchema = z
   .strictObject({
     type: z.enum(["secret", "publishable"]).default("secret"),
@@ -95,6 +105,7 @@ export const createKeySchema = z
     allowed_origins: settings.allowed_origins.default([]),
     expires_in_days: lifetimeDays,
     metadata: settings.metadata.default({}),
+    secret_store: secretStore,
   })
   .superRefine((body, ctx) => {
     for (const [path, message] of keyTypeIssues(body.type, body))
@@ -124,6 +135,7 @@ const MAX_GRACE_PERIOD_HOURS = 720;
 export const rotateKeySchema = z.strictObject({
   grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),
   expires_in_days: lifetimeDays,
+  secret_store: secretStore,
 });
 
 const limitParam = z.coerce.number().int().min(1).max(100).default(20);
