@@ -141,7 +141,12 @@ export function kvClient({ addr, token, namespace }) {
       const what = `write ${kv.label}`;
       const { status, body } = await call("POST", dataUrl(kv), what, { options: { cas }, data });
       if (status !== 200 && status !== 204) throw vaultFailure(what, status, body);
-      return body?.data?.version ?? cas + 1;
+      // KV version 1 takes the same request (storing at a literal "data/…" path, check-and-set ignored) and
+      // answers 204 without a version: a write that cannot have been checked is a failed one.
+      const version = body?.data?.version;
+      if (!Number.isInteger(version))
+        throw new VaultError(`Vault stored ${kv.label} without a version: is ${kv.mount} a KV version 2 mount?`);
+      return version;
     },
 
     /** The secret's latest version, `{ data, version }`, or null when there is none (or it is deleted). */

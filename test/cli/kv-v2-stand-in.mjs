@@ -13,18 +13,22 @@
 import { createServer } from "node:http";
 
 const json = (res, status, body) => {
+  if (body === null) {
+    res.writeHead(status);
+    return res.end();
+  }
   res.writeHead(status, { "Content-Type": "application/json" });
   res.end(JSON.stringify(body));
 };
 
 /**
  * Starts the stand-in on a free loopback port. `token` is valid in `namespace` (null: the root namespace)
- * for the mounts listed. Resolves with its address, every request's method, path, headers and body (`requests`),
+ * for the mounts listed (`v1Mounts`: KV version 1 mounts, whose writes answer 204 and ignore `cas`). Resolves with its address, every request's method, path, headers and body (`requests`),
  * the stored secrets (`secret(mount, path)`), `put` (a write by someone else), `after` (run a function once
  * right after answering the next request of a kind, as a concurrent writer would) and `stop`.
  * @example const vault = await startKvStandIn({ token: "t", mounts: ["kv"] });
  */
-export async function startKvStandIn({ token, namespace = null, mounts = ["kv"] }) {
+export async function startKvStandIn({ token, namespace = null, mounts = ["kv"], v1Mounts = [] }) {
   /** `${namespace}\0${mount}\0${path}` → { versions: [{ data, created_time }], created_time, updated_time }. */
   const secrets = new Map();
   const requests = [];
@@ -66,7 +70,7 @@ export async function startKvStandIn({ token, namespace = null, mounts = ["kv"] 
     if (req.headers["x-vault-token"] !== token || ns !== namespace)
       return { status: 403, body: { errors: ["permission denied"] } };
     const match = /^\/v1\/(.+?)\/(data|metadata)\/(.+)$/.exec(decodeURIComponent(url.pathname));
-    if (!match || !mounts.includes(match[1]))
+    if (!match || ![...mounts, ...v1Mounts].includes(match[1]))
       return {
         status: 404,
         body: { errors: [`no handler for route "${url.pathname.slice(4)}". route entry not found.`] },
@@ -119,6 +123,10 @@ export async function startKvStandIn({ token, namespace = null, mounts = ["kv"] 
       }
       if (!parsed?.data || typeof parsed.data !== "object")
         return { status: 400, body: { errors: ["no data provided"] } };
+      if (v1Mounts.includes(mount)) {
+        write(ns, mount, path, parsed.data, undefined);
+        return { status: 204, body: null };
+      }
       return write(ns, mount, path, parsed.data, parsed.options?.cas);
     }
     return { status: 405, body: { errors: ["unsupported operation"] } };

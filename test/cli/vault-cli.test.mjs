@@ -47,7 +47,7 @@ const requestsSince = (from) => vault.requests.slice(from).map((r) => `${r.metho
 before(async () => {
   [server, vault] = await Promise.all([
     startDevServer({ ADMIN_TOKEN: TOKEN }, { statePrefix: "authorizer-vault-" }),
-    startKvStandIn({ token: VAULT_TOKEN, mounts: ["kv", "teams/kv"] }),
+    startKvStandIn({ token: VAULT_TOKEN, mounts: ["kv", "teams/kv"], v1Mounts: ["old"] }),
   ]);
 });
 
@@ -136,6 +136,20 @@ describe("create --vault", () => {
     assert.equal(vault.secret("kv", "down"), undefined);
     assert.deepEqual(
       (await keysOf("vault-down")).map((k) => k.status),
+      ["revoked"],
+    );
+  });
+
+  it("a KV version 1 mount (no version, no check-and-set) is a failed write: the key is revoked", async () => {
+    const result = await cli(["create", "--owner", "vault-v1", "--vault", "old/data/x"]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /is revoked: Vault stored old\/data\/x without a version: is old a KV version 2 mount\?/,
+    );
+    assertNoSecret(result);
+    assert.deepEqual(
+      (await keysOf("vault-v1")).map((k) => k.status),
       ["revoked"],
     );
   });
