@@ -10,6 +10,7 @@
 //   revoke <key id> [--reason <text>]
 //   disable <key id> | enable <key id>
 //   rotate <key id> [--grace-hours <n>] [--expires-in-days <n>] [--vault <mount>/data/<path>]
+//   start-grace <key id> [--grace-hours <n>]   (the old key of a rotation whose grace was deferred)
 //   vault-status <mount>/data/<path>…   (which key each Vault path holds, and its state)
 //   audit  [--key <key id>] [--consumer <id>] [--limit <n>] [--cursor <c>]
 //   consumers create <id> [--name <text>] [--metadata <json>] [--limits <json>] [--policy <json>]
@@ -30,7 +31,7 @@ import { CliError, runCli } from "./cli.mjs";
 import { mintIntoVault, vaultStatus } from "../integrations/vault/commands.mjs";
 
 /** How many lines of this file's opening comment --help prints. */
-const HELP_LINES = 24;
+const HELP_LINES = 25;
 
 const OPTIONS = {
   url: { type: "string" },
@@ -143,6 +144,11 @@ const COMMANDS = {
       grace_period_hours: int(v["grace-hours"], "grace-hours"),
       expires_in_days: int(v["expires-in-days"], "expires-in-days"),
     },
+  }),
+  "start-grace": (v, p) => ({
+    method: "POST",
+    path: `/keys/${requireId(p)}/start-grace`,
+    body: { grace_period_hours: int(v["grace-hours"], "grace-hours") },
   }),
   audit: (v) => ({
     method: "GET",
@@ -271,8 +277,7 @@ async function vaultCommand(base, command, values, positionals) {
   if (values.vault === undefined) return null;
   if (command !== "create" && command !== "rotate") throw new CliError("--vault is for create and rotate");
   const spec = COMMANDS[command](values, positionals);
-  const graceHours = int(values["grace-hours"], "grace-hours");
-  const result = await mintIntoVault(base, command, spec, values.vault, process.env, { graceHours });
+  const result = await mintIntoVault(base, command, spec, values.vault, process.env);
   console.log(values.json ? JSON.stringify(result, null, 2) : vaultMintedLines(result));
   return 0;
 }

@@ -34,20 +34,17 @@ async function revokeUnstored(base, keyId, kv, cause) {
 }
 
 /**
- * Steps 1–4 above for `create` (spec: its request) or `rotate` (spec: its request; `graceHours`: the old
- * key's grace once the new key is in Vault). Answers `{ key, previous?, vault: { path, version } }`, never
+ * Steps 1–4 above for `create` or `rotate`, `spec` being the command's request. Answers `{ key, previous?, vault: { path, version } }`, never
  * the secret.
  * @example await mintIntoVault(base, "create", { method: "POST", path: "/keys", body }, "kv/data/a", process.env)
  */
-export async function mintIntoVault(base, command, spec, kvText, env, { graceHours } = {}) {
+export async function mintIntoVault(base, command, spec, kvText, env) {
   const kv = parseKvPath(kvText);
   const vault = kvClient(vaultSettings(env));
   const cas = await vault.currentVersion(kv);
   const body = { ...spec.body, secret_store: "vault" };
-  if (command === "rotate") {
-    delete body.grace_period_hours; // given to start-grace once the successor is stored
-    body.defer_grace = true;
-  }
+  // The rotation keeps its grace hours for start-grace, which uses them once the successor is stored.
+  if (command === "rotate") body.defer_grace = true;
   const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
   const minted = await adminJson(base, spec.path, { method: spec.method, body: JSON.stringify(clean) });
   let version;
@@ -61,17 +58,13 @@ export async function mintIntoVault(base, command, spec, kvText, env, { graceHou
   if (command !== "rotate") return result;
   const oldId = minted.previous.id;
   try {
-    const started = await post(
-      base,
-      `/keys/${encodeURIComponent(oldId)}/start-grace`,
-      graceHours === undefined ? {} : { grace_period_hours: graceHours },
-    );
+    const started = await post(base, `/keys/${encodeURIComponent(oldId)}/start-grace`, {});
     return { ...result, previous: { id: oldId, grace_until: started.grace_until } };
   } catch (error) {
     throw new CliError(
       `The new key ${minted.key.id} is in Vault at ${kv.label} (version ${version}), but the grace period of ` +
         `${oldId} did not start (${error.message}): it keeps working with no end until you run ` +
-        `\`npm run keys -- start-grace ${oldId}${graceHours === undefined ? "" : ` --grace-hours ${graceHours}`}\`.`,
+        `\`npm run keys -- start-grace ${oldId}\` (its grace is then the one this rotation asked for).`,
     );
   }
 }

@@ -207,6 +207,87 @@ describe("create --vault", () => {
   });
 });
 
+describe("rotate --vault", () => {
+  /** A key created into Vault at kv/data/<path>: its id and secret, as the stand-in holds them. */
+  const keyInVault = async (owner, path) => {
+    const result = await cli(["create", "--owner", owner, "--vault", `kv/data/${path}`]);
+    assert.equal(result.code, 0, result.stderr);
+    return vault.secret("kv", path);
+  };
+  const gatewayStatus = async (apiKey) =>
+    (await fetch(`${server.base}/api/v1/x`, { headers: { "X-API-Key": apiKey } })).status;
+
+  it("writes the successor with check-and-set, then starts the old key's grace, printing no secret", async () => {
+    const old = await keyInVault("vr-a", "rot/a");
+    const from = vault.requests.length;
+    const result = await cli(["rotate", old.key_id, "--grace-hours", "2", "--vault", "kv/data/rot/a"]);
+    assert.equal(result.code, 0, result.stderr);
+    const now = vault.secret("kv", "rot/a");
+    assert.notEqual(now.key_id, old.key_id);
+    assertNoSecret(result, now.api_key);
+    assert.ok(!result.stdout.includes(old.api_key));
+    assert.deepEqual(requestsSince(from), ["GET /v1/kv/metadata/rot/a", "POST /v1/kv/data/rot/a"]);
+    assert.deepEqual(JSON.parse(vault.requests.at(-1).body).options, { cas: 1 });
+    assert.match(result.stdout, /Stored in Vault at kv\/data\/rot\/a \(version 2\)\. The secret was not printed\./);
+
+    const previous = await cliJson(["get", old.key_id]);
+    assert.equal(previous.rotated_to, now.key_id);
+    const graceMs = Date.parse(previous.grace_until) - Date.now();
+    assert.ok(graceMs > 1.9 * 3600_000 && graceMs <= 2 * 3600_000, `grace ends in 2 hours, not ${graceMs} ms`);
+    assert.match(
+      result.stdout,
+      new RegExp(`The previous key ${old.key_id} keeps working until ${previous.grace_until}\\.`),
+    );
+    const trail = await cliJson(["audit", "--key", old.key_id]);
+    assert.deepEqual(
+      trail.entries.map((e) => e.action),
+      ["start_grace", "rotate", "create"],
+    );
+    assert.equal(trail.entries[1].changes.secret_store, "vault");
+    assert.equal(await gatewayStatus(old.api_key), 503); // both work during the grace period
+    assert.equal(await gatewayStatus(now.api_key), 503);
+  });
+
+  for (const [failure, arrange, message] of [
+    [
+      "a concurrent writer",
+      (path) => vault.after("metadata", () => vault.put("kv", path, { written_by: "someone else" })),
+      /is revoked: someone else wrote kv\/data\/rot\/[a-z-]+ after it was read/,
+    ],
+    [
+      "Vault going down",
+      () => vault.after("metadata", () => vault.setDown(true)),
+      /is revoked: Vault refused to write .*503/,
+    ],
+  ]) {
+    it(`${failure}: the successor is revoked, the old key's grace never starts, and it rotates again`, async () => {
+      const path = `rot/${failure.replaceAll(" ", "-")}`;
+      const old = await keyInVault("vr-fail", path);
+      arrange(path);
+      let result;
+      try {
+        result = await cli(["rotate", old.key_id, "--vault", `kv/data/${path}`]);
+      } finally {
+        vault.setDown(false);
+      }
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, message);
+      assertNoSecret(result, old.api_key);
+      const successor = /The new key (key_[0-9A-Za-z]{22}) /.exec(result.stderr)?.[1];
+      assert.equal((await cliJson(["get", successor])).status, "revoked");
+      const previous = await cliJson(["get", old.key_id]);
+      assert.equal(previous.status, "active");
+      assert.equal(previous.grace_until, null, "no grace end: the old key stays current");
+      assert.equal(await gatewayStatus(old.api_key), 503);
+
+      const again = await cli(["rotate", old.key_id, "--vault", `kv/data/${path}`]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.notEqual(vault.secret("kv", path).key_id, old.key_id);
+      assert.notEqual((await cliJson(["get", old.key_id])).grace_until, null);
+    });
+  }
+});
+
 describe("vault-status", () => {
   it("reports which key each path holds and whether it is active, in its grace period, revoked or expired", async () => {
     const put = async (path, owner) => {
