@@ -4,7 +4,8 @@
 //   create --owner <id> [--type secret|publishable] [--env live|test] [--name <text>] [--scopes a,b]
 //          [--ip <cidr,…>] [--routes "<METHOD> <path>,…"] [--origins <origin,…>] [--limits <json>]
 //          [--metadata <json>] [--expires-in-days <n>] [--vault <mount>/data/<path>]
-//   list   [--owner <id>] [--status active|disabled|revoked|expired] [--env live|test] [--limit <n>] [--cursor <c>]
+//   list   [--owner <id>] [--status active|disabled|revoked|expired] [--env live|test] [--search <id, hint or name>]
+//          [--limit <n>] [--cursor <c>]
 //   get    <key id>
 //   update <key id> [--name] [--scopes] [--ip] [--routes] [--origins] [--limits] [--metadata] [--expires-at <iso>]
 //   revoke <key id> [--reason <text>]
@@ -17,9 +18,11 @@
 //   consumers list   [--id <id>] [--status active|disabled|deleted] [--limit <n>] [--cursor <c>]
 //   consumers get <id> | consumers delete <id>
 //   consumers update <id> [--name] [--metadata] [--limits] [--policy]   (--limits and --policy replace whole)
-//   consumers keys   <id> [--status] [--env] [--limit] [--cursor]
+//   consumers keys   <id> [--status] [--env] [--search] [--limit] [--cursor]
 //   consumers disable <id> | consumers enable <id>
 //   consumers revoke-keys <id> [--reason <text>]   (every key refused at once; progress in `consumers get`)
+//   credentials create --name <text> --operations keys:rotate,keys:check [--consumers a,b] --expires-in-days <n>
+//   credentials list [--limit] [--cursor] | credentials get <id> | credentials revoke <id> [--reason <text>]
 //
 // Options: --url (default $AUTHORIZER_URL or http://127.0.0.1:8787), --json (machine-readable output).
 // The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates). --vault stores the
@@ -31,7 +34,7 @@ import { CliError, runCli } from "./cli.mjs";
 import { mintIntoVault, vaultStatus } from "../integrations/vault/commands.mjs";
 
 /** How many lines of this file's opening comment --help prints. */
-const HELP_LINES = 25;
+const HELP_LINES = 28;
 
 const OPTIONS = {
   url: { type: "string" },
@@ -49,6 +52,7 @@ const OPTIONS = {
   "expires-in-days": { type: "string" },
   "expires-at": { type: "string" },
   status: { type: "string" },
+  search: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
   reason: { type: "string" },
@@ -58,6 +62,8 @@ const OPTIONS = {
   id: { type: "string" },
   policy: { type: "string" },
   vault: { type: "string" },
+  operations: { type: "string" },
+  consumers: { type: "string" },
   help: { type: "boolean", default: false },
 };
 
@@ -122,7 +128,7 @@ const COMMANDS = {
   }),
   list: (v) => ({
     method: "GET",
-    path: `/keys${query({ owner_id: v.owner, status: v.status, environment: v.env, limit: v.limit, cursor: v.cursor })}`,
+    path: `/keys${query({ owner_id: v.owner, status: v.status, environment: v.env, q: v.search, limit: v.limit, cursor: v.cursor })}`,
   }),
   get: (_v, p) => ({ method: "GET", path: `/keys/${requireId(p)}` }),
   update: (v, p) => ({
@@ -159,6 +165,38 @@ const COMMANDS = {
     if (!build) throw new CliError(`consumers needs one of: ${Object.keys(CONSUMER_COMMANDS).join(", ")}`);
     return build(v, p);
   },
+  credentials: (v, p) => {
+    const build = CREDENTIAL_COMMANDS[p[1]];
+    if (!build) throw new CliError(`credentials needs one of: ${Object.keys(CREDENTIAL_COMMANDS).join(", ")}`);
+    return build(v, p);
+  },
+};
+
+/** A credential id as a path segment. */
+function requireCredentialId(positionals) {
+  const id = positionals[2];
+  if (!id) throw new CliError(`credentials ${positionals[1]} needs a credential id`);
+  return encodeURIComponent(id);
+}
+
+const CREDENTIAL_COMMANDS = {
+  create: (v) => ({
+    method: "POST",
+    path: "/credentials",
+    body: {
+      name: v.name,
+      operations: list(v.operations),
+      consumers: list(v.consumers),
+      expires_in_days: int(v["expires-in-days"], "expires-in-days"),
+    },
+  }),
+  list: (v) => ({ method: "GET", path: `/credentials${query({ limit: v.limit, cursor: v.cursor })}` }),
+  get: (_v, p) => ({ method: "GET", path: `/credentials/${requireCredentialId(p)}` }),
+  revoke: (v, p) => ({
+    method: "POST",
+    path: `/credentials/${requireCredentialId(p)}/revoke`,
+    body: v.reason === undefined ? undefined : { reason: v.reason },
+  }),
 };
 
 /**
@@ -198,7 +236,7 @@ const CONSUMER_COMMANDS = {
   update: (v, p) => ({ method: "PATCH", path: `/consumers/${requireConsumerId(p)}`, body: consumerBody(v) }),
   keys: (v, p) => ({
     method: "GET",
-    path: `/consumers/${requireConsumerId(p)}/keys${query({ status: v.status, environment: v.env, limit: v.limit, cursor: v.cursor })}`,
+    path: `/consumers/${requireConsumerId(p)}/keys${query({ status: v.status, environment: v.env, q: v.search, limit: v.limit, cursor: v.cursor })}`,
   }),
   delete: (_v, p) => ({ method: "DELETE", path: `/consumers/${requireConsumerId(p)}` }),
   disable: (_v, p) => ({ method: "POST", path: `/consumers/${requireConsumerId(p)}/disable` }),
@@ -282,7 +320,29 @@ async function vaultCommand(base, command, values, positionals) {
   return 0;
 }
 
+const CREDENTIAL_COLUMNS = ["id", "status", "name", "operations", "consumers", "hint", "expires_at", "last_used_at"];
+const credentialRow = (c) => ({
+  ...c,
+  operations: c.operations.join(" "),
+  consumers: (c.consumers ?? ["*"]).join(" "),
+});
+
 function human(command, result, sub) {
+  if (command === "credentials") {
+    if (sub === "list")
+      return withMore(table(result.credentials.map(credentialRow), CREDENTIAL_COLUMNS), result.next_cursor);
+    if (sub === "create") {
+      return [
+        "",
+        `  ${result.credential}`,
+        "",
+        "This is the only time the credential is shown. Store it where the automation reads it now.",
+        "",
+        table([credentialRow(result.details)], CREDENTIAL_COLUMNS),
+      ].join("\n");
+    }
+    return table([credentialRow(result)], [...CREDENTIAL_COLUMNS, "created_by", "revoke_reason"]);
+  }
   if (command === "consumers") {
     if (sub === "list") return withMore(table(result.consumers.map(consumerRow), CONSUMER_COLUMNS), result.next_cursor);
     if (sub === "keys") return withMore(table(result.keys.map(keyRow), KEY_COLUMNS), result.next_cursor);

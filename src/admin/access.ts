@@ -2,7 +2,8 @@
  * Cloudflare Access as a second way into the admin API. When ACCESS_TEAM_DOMAIN and ACCESS_AUD are set, a
  * request carrying `Cf-Access-Jwt-Assertion` is admitted if that JWT is signed (RS256) by a key of the team's
  * JWKS (`<team domain>/cdn-cgi/access/certs`), names the audience, comes from the team as issuer, is within
- * its validity, and carries an email, which becomes the audit actor. The JWKS URL comes from configuration,
+ * its validity, and names who it is for: a person's email or, for a service token, its `common_name` (see
+ * ./access-policy.ts for what each may do). The JWKS URL comes from configuration,
  * never from the request; it is cached per isolate and fetched again, with a timeout, for an unknown key id.
  */
 import { log } from "../util/log";
@@ -78,8 +79,15 @@ async function keyFor(config: AccessConfig, kid: string, now: number): Promise<C
   return jwks!.keys.get(kid) ?? null;
 }
 
-/** The email of a valid Access JWT, or null. Never throws on bad input. */
-export async function verifyAccessJwt(config: AccessConfig, token: string, now = clock.now()): Promise<string | null> {
+/** Who a valid Access JWT is for: a person (email) or a service token (common name). */
+export type AccessIdentity = { email: string } | { commonName: string };
+
+/** The identity of a valid Access JWT, or null. Never throws on bad input. */
+export async function verifyAccessJwt(
+  config: AccessConfig,
+  token: string,
+  now = clock.now(),
+): Promise<AccessIdentity | null> {
   const parts = token.split(".");
   if (parts.length !== 3 || token.length > 8192) return null;
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
@@ -103,6 +111,12 @@ export async function verifyAccessJwt(config: AccessConfig, token: string, now =
   if (claims.iss !== config.teamDomain) return null;
   if (typeof claims.exp !== "number" || claims.exp + LEEWAY_S < seconds) return null;
   if (typeof claims.nbf === "number" && claims.nbf - LEEWAY_S > seconds) return null;
-  if (typeof claims.email !== "string" || !/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(claims.email)) return null;
-  return claims.email;
+  if (typeof claims.email === "string" && claims.email !== "") {
+    return /^[^\s@]{1,64}@[^\s@]{1,255}$/.test(claims.email) ? { email: claims.email.toLowerCase() } : null;
+  }
+  // A service token's JWT has no email; its identity is the token's client id, `common_name`.
+  if (typeof claims.common_name === "string" && /^[\x21-\x7e]{1,255}$/.test(claims.common_name)) {
+    return { commonName: claims.common_name };
+  }
+  return null;
 }

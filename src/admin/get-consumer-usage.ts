@@ -1,6 +1,6 @@
 /**
- * GET /admin/v1/consumers/{id}/usage?from=&to= — one consumer's decisions (all its keys') per UTC day and
- * outcome, shaped as a key's usage. Its query is read strictly: a parameter given twice is 400.
+ * GET /admin/v1/consumers/{id}/usage?from=&to= (or ?granularity=hour&hours=) — one consumer's decisions (all
+ * its keys') per UTC day (or hour) and outcome, shaped as a key's usage. Its query is read strictly: a parameter given twice is 400.
  */
 import { usageQuery } from "../operations/schemas";
 import { getConsumerUsage } from "../operations/usage";

@@ -1,7 +1,8 @@
 /**
  * GET /admin/v1/usage?from=&to=&consumer_id=&group_by=consumer&limit=&cursor= — every decision, keyed or
- * not (or one consumer's), per UTC day and outcome, or a page of consumers' figures; and
- * GET /admin/v1/keys/{id}/usage?from=&to= — one key's.
+ * not (or one consumer's), per UTC day and outcome, or a page of consumers' figures; with
+ * granularity=hour&hours= per UTC hour instead; and GET /admin/v1/keys/{id}/usage?from=&to= (or
+ * ?granularity=hour&hours=) — one key's.
  */
 import { validate } from "../http/json-body";
 import { allUsageQuery, usageQuery } from "../operations/schemas";

@@ -1,4 +1,4 @@
-/** GET /admin/v1/consumers/{id}/keys?status=&environment=&limit=&cursor= — the consumer's keys, as GET /keys lists them. */
+/** GET /admin/v1/consumers/{id}/keys?status=&environment=&q=&limit=&cursor= — the consumer's keys, as GET /keys lists them. */
 import { listConsumerKeys } from "../operations/list-consumer-keys";
 import { listConsumerKeysQuery } from "../operations/schemas";
 import { readQuery } from "./read-request";

@@ -1,4 +1,4 @@
-/** GET /admin/v1/keys?owner_id=&status=&environment=&limit=&cursor= — keys newest first, a page at a time. */
+/** GET /admin/v1/keys?owner_id=&status=&environment=&q=&limit=&cursor= — keys newest first, a page at a time. */
 import { listKeys } from "../operations/list-keys";
 import { listKeysQuery } from "../operations/schemas";
 import { readQuery } from "./read-request";

@@ -10,7 +10,9 @@ import { CONSUMER_ID_PATTERN, consumerViewSchema } from "../consumers/consumer-r
 import { ingestSummarySchema } from "../leaks/ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
 import { securityReportSchema } from "../monitoring/report-schema";
+import { checkKeyResult } from "../operations/check-key";
 import { createKeyResult } from "../operations/create-key";
+import { consumerLimitsResult, keyLimitsResult } from "../operations/get-limits";
 import { listAlertsResult } from "../operations/list-alerts";
 import { listAuditResult } from "../operations/list-audit";
 import { listConsumersResult } from "../operations/list-consumers";
@@ -18,7 +20,10 @@ import { listKeysResult } from "../operations/list-keys";
 import { rotateKeyResult } from "../operations/rotate-key";
 import {
   alertsQuery,
+  checkKeySchema,
   createConsumerSchema,
+  createCredentialSchema,
+  listCredentialsQuery,
   allUsageQuery,
   createKeySchema,
   emptyBodySchema,
@@ -29,14 +34,24 @@ import {
   reportQuery,
   revokeKeySchema,
   rotateKeySchema,
+  startGraceSchema,
   updateConsumerSchema,
   updateKeySchema,
   usageQuery,
 } from "../operations/schemas";
 import { allUsageResult, consumerUsageResult, keyUsageResult } from "../operations/usage";
 import type { AdminContext } from "./context";
-import type { AdminPermission } from "./permissions";
+import type { AdminPermission } from "../operations/permissions";
+import { checkKeyRoute } from "./check-key";
 import { createConsumerRoute } from "./create-consumer";
+import { getConsumerLimitsRoute, getKeyLimitsRoute } from "./get-limits";
+import { createCredentialRoute } from "./create-credential";
+import { getCredentialRoute } from "./get-credential";
+import { listCredentialsRoute } from "./list-credentials";
+import { revokeCredentialRoute } from "./revoke-credential";
+import { CREDENTIAL_ID_PATTERN, credentialViewSchema } from "../credentials/credential-record";
+import { createCredentialResult } from "../operations/create-credential";
+import { listCredentialsResult } from "../operations/list-credentials";
 import { getConsumerUsageRoute } from "./get-consumer-usage";
 import { createKeyRoute } from "./create-key";
 import { deleteConsumerRoute } from "./delete-consumer";
@@ -54,6 +69,7 @@ import { listConsumersRoute } from "./list-consumers";
 import { listKeysRoute } from "./list-keys";
 import { revokeKeyRoute } from "./revoke-key";
 import { rotateKeyRoute } from "./rotate-key";
+import { startGraceRoute } from "./start-grace";
 import { disableKeyRoute, enableKeyRoute } from "./set-key-status";
 import { disableConsumerRoute, enableConsumerRoute } from "./set-consumer-status";
 import { revokeConsumerKeysRoute } from "./revoke-consumer-keys";
@@ -65,8 +81,14 @@ export interface Operation {
   /** OpenAPI form: "/keys/{id}". */
   path: string;
   summary: string;
-  /** What a principal must hold to call it (src/admin/permissions.ts). */
+  /** What a principal must hold to call it (src/operations/permissions.ts). */
   permission: AdminPermission;
+  /**
+   * Whether a principal limited to some consumers may call it: the operation keeps to the principal's
+   * consumers itself (a key or consumer outside them is not found; a list leaves them out). The others
+   * read or change what spans every consumer, so such a principal gets 403 `forbidden_operation`.
+   */
+  consumerScoped?: true;
   /**
    * Reads the request, builds the actor and calls the operation. Its result is answered as JSON, shaped by
    * `success.result`; a handler that answers otherwise (the Markdown report) returns its Response.
@@ -90,6 +112,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "POST",
     path: "/keys",
     permission: "keys:create",
+    consumerScoped: true,
     summary: "Mint a key (the secret is in this response only)",
     handler: createKeyRoute,
     body: createKeySchema,
@@ -100,7 +123,8 @@ export const OPERATIONS: readonly Operation[] = [
     method: "GET",
     path: "/keys",
     permission: "keys:read",
-    summary: "List keys, newest first",
+    consumerScoped: true,
+    summary: "List keys, newest first; q= finds keys by id, hint or a part of the name",
     handler: listKeysRoute,
     query: listKeysQuery,
     success: { status: 200, description: "{ keys, next_cursor }", result: listKeysResult },
@@ -110,6 +134,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "GET",
     path: "/keys/{id}",
     permission: "keys:read",
+    consumerScoped: true,
     summary: "Get a key",
     handler: getKeyRoute,
     success: { status: 200, description: "the key object", result: keyViewSchema },
@@ -119,6 +144,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "PATCH",
     path: "/keys/{id}",
     permission: "keys:create",
+    consumerScoped: true,
     summary: "Change a key's settings",
     handler: updateKeyRoute,
     body: updateKeySchema,
@@ -129,6 +155,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "POST",
     path: "/keys/{id}/revoke",
     permission: "keys:revoke",
+    consumerScoped: true,
     summary: "Revoke a key, everywhere, for good",
     handler: revokeKeyRoute,
     body: revokeKeySchema,
@@ -139,6 +166,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "POST",
     path: "/keys/{id}/disable",
     permission: "keys:revoke",
+    consumerScoped: true,
     summary: "Disable a key until it is enabled",
     handler: disableKeyRoute,
     body: emptyBodySchema,
@@ -149,6 +177,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "POST",
     path: "/keys/{id}/enable",
     permission: "keys:create",
+    consumerScoped: true,
     summary: "Enable a disabled key",
     handler: enableKeyRoute,
     body: emptyBodySchema,
@@ -159,17 +188,51 @@ export const OPERATIONS: readonly Operation[] = [
     method: "POST",
     path: "/keys/{id}/rotate",
     permission: "keys:rotate",
+    consumerScoped: true,
     summary: "Mint a successor; the key works until its grace end",
     handler: rotateKeyRoute,
     body: rotateKeySchema,
     success: { status: 201, description: "{ api_key, key, previous: { id, grace_until } }", result: rotateKeyResult },
     errors: [...KEY_ERRORS, "key_state_conflict", ...KEY_CONSUMER_ERRORS],
   },
+  {
+    method: "POST",
+    path: "/keys/{id}/start-grace",
+    permission: "keys:rotate",
+    consumerScoped: true,
+    summary: "Start the grace period of a key rotated with defer_grace (idempotent)",
+    handler: startGraceRoute,
+    body: startGraceSchema,
+    success: { status: 200, description: "the old key, with its grace_until", result: keyViewSchema },
+    errors: [...KEY_ERRORS, "key_state_conflict"],
+  },
+  {
+    method: "POST",
+    path: "/keys/check",
+    permission: "keys:check",
+    consumerScoped: true,
+    summary: "What the gateway would answer a request with this key: nothing spent, counted or logged",
+    handler: checkKeyRoute,
+    body: checkKeySchema,
+    success: { status: 200, description: "{ valid, code, key_id, limits }", result: checkKeyResult },
+    errors: ["invalid_request", "rate_limited"],
+  },
+  {
+    method: "GET",
+    path: "/keys/{id}/limits",
+    permission: "keys:read",
+    consumerScoped: true,
+    summary: "A key's remaining limits, then its consumer's, read without spending",
+    handler: getKeyLimitsRoute,
+    success: { status: 200, description: "{ key_id, limits }", result: keyLimitsResult },
+    errors: ["key_not_found"],
+  },
   // Consumers.
   {
     method: "POST",
     path: "/consumers",
     permission: "consumers:write",
+    consumerScoped: true,
     summary: "Create a consumer: the owner of keys, with shared limits and a key policy",
     handler: createConsumerRoute,
     body: createConsumerSchema,
@@ -180,6 +243,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "GET",
     path: "/consumers",
     permission: "consumers:read",
+    consumerScoped: true,
     summary: 'List consumers, newest first (?id= finds one by exact id, "." and ".." included)',
     handler: listConsumersRoute,
     query: listConsumersQuery,
@@ -190,6 +254,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "GET",
     path: "/consumers/{id}",
     permission: "consumers:read",
+    consumerScoped: true,
     summary: "Get a consumer",
     handler: getConsumerRoute,
     success: { status: 200, description: "the consumer object", result: consumerViewSchema },
@@ -199,6 +264,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "PATCH",
     path: "/consumers/{id}",
     permission: "consumers:write",
+    consumerScoped: true,
     summary: "Change a consumer's settings, in force everywhere when this returns",
     handler: updateConsumerRoute,
     body: updateConsumerSchema,
@@ -209,6 +275,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "DELETE",
     path: "/consumers/{id}",
     permission: "consumers:write",
+    consumerScoped: true,
     summary: "Delete a consumer whose keys are all revoked (the row stays, marked deleted)",
     handler: deleteConsumerRoute,
     body: emptyBodySchema,
@@ -217,8 +284,19 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: "GET",
+    path: "/consumers/{id}/limits",
+    permission: "consumers:read",
+    consumerScoped: true,
+    summary: "A consumer's remaining shared limits, read without spending",
+    handler: getConsumerLimitsRoute,
+    success: { status: 200, description: "{ consumer_id, limits }", result: consumerLimitsResult },
+    errors: ["consumer_not_found"],
+  },
+  {
+    method: "GET",
     path: "/consumers/{id}/keys",
     permission: "keys:read",
+    consumerScoped: true,
     summary: "A consumer's keys, newest first",
     handler: listConsumerKeysRoute,
     query: listConsumerKeysQuery,
@@ -281,22 +359,28 @@ export const OPERATIONS: readonly Operation[] = [
     method: "GET",
     path: "/keys/{id}/usage",
     permission: "usage:read",
-    summary: "A key's decisions per UTC day and outcome",
+    consumerScoped: true,
+    summary: "A key's decisions per UTC day (or hour) and outcome",
     handler: getKeyUsageRoute,
     query: usageQuery,
-    success: { status: 200, description: "{ key_id, from, to, total, outcomes, days }", result: keyUsageResult },
+    success: {
+      status: 200,
+      description: "{ key_id, from, to, granularity, total, outcomes, days } (per hour: hours)",
+      result: keyUsageResult,
+    },
     errors: KEY_ERRORS,
   },
   {
     method: "GET",
     path: "/consumers/{id}/usage",
     permission: "usage:read",
-    summary: "A consumer's decisions (all its keys') per UTC day and outcome",
+    consumerScoped: true,
+    summary: "A consumer's decisions (all its keys') per UTC day (or hour) and outcome",
     handler: getConsumerUsageRoute,
     query: usageQuery,
     success: {
       status: 200,
-      description: "{ consumer_id, from, to, total, outcomes, days }",
+      description: "{ consumer_id, from, to, granularity, total, outcomes, days } (per hour: hours)",
       result: consumerUsageResult,
     },
     errors: ["consumer_not_found", "invalid_request"],
@@ -305,13 +389,14 @@ export const OPERATIONS: readonly Operation[] = [
     method: "GET",
     path: "/usage",
     permission: "usage:read",
-    summary: "All decisions per UTC day and outcome, unknown keys included; or one consumer's; or by consumer",
+    summary:
+      "All decisions per UTC day (or hour) and outcome, unknown keys included; or one consumer's; or by consumer",
     handler: getUsageRoute,
     query: allUsageQuery,
     success: {
       status: 200,
       description:
-        "{ from, to, total, outcomes, days }; with group_by=consumer { from, to, group_by, consumers, next_cursor }",
+        "{ from, to, granularity, total, outcomes, days } (per hour: hours); with group_by=consumer { from, to, granularity, group_by, consumers, next_cursor }",
       result: allUsageResult,
     },
     errors: ["invalid_request"],
@@ -345,6 +430,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "POST",
     path: "/consumers/{id}/disable",
     permission: "consumers:write",
+    consumerScoped: true,
     summary: "Disable a consumer: every key of it refused at once, until enabled",
     handler: disableConsumerRoute,
     body: emptyBodySchema,
@@ -355,6 +441,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "POST",
     path: "/consumers/{id}/enable",
     permission: "consumers:write",
+    consumerScoped: true,
     summary: "Enable a disabled consumer",
     handler: enableConsumerRoute,
     body: emptyBodySchema,
@@ -365,16 +452,62 @@ export const OPERATIONS: readonly Operation[] = [
     method: "POST",
     path: "/consumers/{id}/revoke-keys",
     permission: "consumers:write",
+    consumerScoped: true,
     summary: "Revoke every key of a consumer: refused at once, completed in batches",
     handler: revokeConsumerKeysRoute,
     body: revokeKeySchema,
     success: { status: 200, description: "the consumer, with the job's progress", result: consumerViewSchema },
     errors: CONSUMER_ERRORS,
   },
+  // Scoped admin credentials.
+  {
+    method: "POST",
+    path: "/credentials",
+    permission: "credentials:write",
+    consumerScoped: true,
+    summary: "Mint a scoped admin credential, never broader than its minter (the secret is in this response only)",
+    handler: createCredentialRoute,
+    body: createCredentialSchema,
+    success: { status: 201, description: "{ credential, details }", result: createCredentialResult },
+    errors: ["invalid_request", "forbidden_operation"],
+  },
+  {
+    method: "GET",
+    path: "/credentials",
+    permission: "credentials:write",
+    consumerScoped: true,
+    summary: "List admin credentials, newest first",
+    handler: listCredentialsRoute,
+    query: listCredentialsQuery,
+    success: { status: 200, description: "{ credentials, next_cursor }", result: listCredentialsResult },
+    errors: ["invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/credentials/{id}",
+    permission: "credentials:write",
+    consumerScoped: true,
+    summary: "Get an admin credential",
+    handler: getCredentialRoute,
+    success: { status: 200, description: "the credential object", result: credentialViewSchema },
+    errors: ["credential_not_found"],
+  },
+  {
+    method: "POST",
+    path: "/credentials/{id}/revoke",
+    permission: "credentials:write",
+    consumerScoped: true,
+    summary: "Revoke an admin credential, at once",
+    handler: revokeCredentialRoute,
+    body: revokeKeySchema,
+    success: { status: 200, description: "the credential object", result: credentialViewSchema },
+    errors: ["credential_not_found", "invalid_request"],
+  },
 ];
 
 const COMMON_ERRORS: ProblemCode[] = [
   "admin_unauthorized",
+  "forbidden_operation",
   "key_in_query",
   "payload_too_large",
   "unsupported_media_type",
@@ -424,8 +557,13 @@ function errorResponses(codes: ProblemCode[]) {
   );
 }
 
-/** The grammar of the `{id}` in a path: a consumer's under /consumers, else a key's. */
-const idPattern = (path: string) => (path.startsWith("/consumers/") ? CONSUMER_ID_PATTERN : KEY_ID_PATTERN);
+/** The grammar of the `{id}` in a path: a consumer's under /consumers, a credential's under /credentials, else a key's. */
+const idPattern = (path: string) =>
+  path.startsWith("/consumers/")
+    ? CONSUMER_ID_PATTERN
+    : path.startsWith("/credentials/")
+      ? CREDENTIAL_ID_PATTERN
+      : KEY_ID_PATTERN;
 
 /** The OpenAPI 3.1 document of the admin API, generated from OPERATIONS. */
 export function openApiDocument() {
@@ -452,7 +590,11 @@ export function openApiDocument() {
       ...(op.body
         ? {
             requestBody: {
-              required: op.method === "PATCH" || op.body === createKeySchema || op.body === createConsumerSchema,
+              required:
+                op.method === "PATCH" ||
+                op.body === createKeySchema ||
+                op.body === createConsumerSchema ||
+                op.body === checkKeySchema,
               content: { "application/json": { schema: jsonSchema(op.body) } },
             },
           }

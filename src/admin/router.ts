@@ -4,7 +4,8 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../http/context";
-import { problem } from "../http/problem";
+import { problem, ProblemError } from "../http/problem";
+import { grantOf } from "../operations/actor";
 import { adminAuth, type AdminVariables } from "./auth";
 import { adminJson, type AdminContext } from "./context";
 import { OPERATIONS, openApiDocument, type Operation } from "./operations";
@@ -13,9 +14,21 @@ export const adminRoutes = new Hono<AppEnv & { Variables: AdminVariables }>();
 
 adminRoutes.use(adminAuth());
 const routePath = (path: string) => path.replaceAll(/\{(\w+)\}/g, ":$1");
-/** Runs the operation's handler and answers its result as its schema shapes it (a Response passes as it is). */
+/**
+ * Runs the operation's handler, if the principal holds what it needs, and answers its result as its schema
+ * shapes it (a Response passes as it is).
+ */
 function answering(op: Operation) {
   return async function answer(c: AdminContext): Promise<Response> {
+    const grant = grantOf(c.get("adminActor"));
+    if (!grant.permissions.includes(op.permission)) {
+      throw new ProblemError("forbidden_operation", { extra: { detail: `needs the ${op.permission} permission` } });
+    }
+    if (grant.consumers !== null && !op.consumerScoped) {
+      throw new ProblemError("forbidden_operation", {
+        extra: { detail: "needs a principal not limited to consumers" },
+      });
+    }
     const result = await op.handler(c);
     if (result instanceof Response) return result;
     return adminJson(c, op.success.result.parse(result), op.success.status);

@@ -6,7 +6,17 @@
 import * as z from "zod";
 import { isoTime } from "../util/time";
 
-const AUDIT_ACTIONS = ["create", "update", "disable", "enable", "revoke", "rotate", "revoke_keys", "delete"] as const;
+const AUDIT_ACTIONS = [
+  "create",
+  "update",
+  "disable",
+  "enable",
+  "revoke",
+  "rotate",
+  "start_grace",
+  "revoke_keys",
+  "delete",
+] as const;
 const SUBJECT_TYPES = ["key", "consumer", "credential", "portal_session"] as const;
 type SubjectType = (typeof SUBJECT_TYPES)[number];
 
@@ -18,7 +28,7 @@ export interface AuditSubject {
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
-  /** Which credential acted: "ADMIN_TOKEN", "ADMIN_TOKEN_NEXT", or an Access user's email. Never a secret. */
+  /** Who acted, as actorName (src/operations/actor.ts) names it, e.g. "ADMIN_TOKEN" or "credential:<id>". Never a secret. */
   actor: string;
   action: AuditAction;
   requestId: string;

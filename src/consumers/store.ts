@@ -140,12 +140,20 @@ export function keyAdmissionGate(
 /** Consumers newest first, by keyset pagination on (created_at, id). */
 export async function findConsumersPage(
   db: D1Database,
-  filter: { id?: string; status?: ConsumerStatus; limit: number; cursor?: { createdAt: number; id: string } },
+  filter: {
+    id?: string;
+    status?: ConsumerStatus;
+    /** Only these consumers (a principal limited to them); undefined: any. */
+    within?: readonly string[];
+    limit: number;
+    cursor?: { createdAt: number; id: string };
+  },
 ): Promise<{ records: ConsumerRecord[]; next: { createdAt: number; id: string } | null }> {
   const rows = await db
     .prepare(
       `${SELECT_CONSUMER}
        WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR (created_at, id) < (?3, ?4))
+         AND (?6 IS NULL OR id IN (SELECT value FROM json_each(?6)))
        ORDER BY created_at DESC, id DESC LIMIT ?5`,
     )
     .bind(
@@ -154,6 +162,7 @@ export async function findConsumersPage(
       filter.cursor?.createdAt ?? null,
       filter.cursor?.id ?? null,
       filter.limit + 1,
+      filter.within === undefined ? null : JSON.stringify(filter.within),
     )
     .all<ConsumerRow>();
   const page = rows.results.slice(0, filter.limit).map(rowToConsumer);

@@ -23,7 +23,8 @@ export const PROBLEMS = {
   origin_timeout: { status: 504, title: "The origin did not answer in time" },
   authorizer_unavailable: { status: 503, title: "The authorizer is unavailable" },
   // Admin API.
-  admin_unauthorized: { status: 401, title: "A valid admin token is required" },
+  admin_unauthorized: { status: 401, title: "A valid admin credential is required" },
+  forbidden_operation: { status: 403, title: "This admin principal may not perform this operation" },
   invalid_request: { status: 400, title: "The request body or parameters are invalid" },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
@@ -34,6 +35,7 @@ export const PROBLEMS = {
   consumer_exists: { status: 409, title: "A consumer with this id exists (or existed: ids are never reused)" },
   consumer_state_conflict: { status: 409, title: "The consumer's state does not allow this change" },
   consumer_has_keys: { status: 409, title: "The consumer still has keys that are not revoked" },
+  credential_not_found: { status: 404, title: "No admin credential has this id" },
   key_policy_violation: { status: 409, title: "The consumer's key policy does not allow this key" },
   // Leak webhooks.
   invalid_signature: { status: 401, title: "The request signature is missing or not valid" },

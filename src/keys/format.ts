@@ -3,6 +3,10 @@
  *
  *   [<vendor>_]{sk|pk}_{live|test}_<43 base62 random chars><6 base62 chars of CRC32(random chars)>
  *
+ * Scoped admin credentials follow the same grammar with the type code `ak` and no environment:
+ *
+ *   [<vendor>_]ak_<43 base62 random chars><6 base62 chars of CRC32(random chars)>
+ *
  * 43 base62 characters carry 43 × log2(62) ≈ 256.03 bits. The checksum lets a mistyped or made-up key be
  * refused without touching storage, and lets scanners find real keys with almost no false positives.
  */
@@ -31,11 +35,17 @@ export const BASE62_CLASS = "[0-9A-Za-z]";
 const TYPE_CODES = Object.keys(KEY_TYPES).join("|");
 const ENVIRONMENT_NAMES = ENVIRONMENTS.join("|");
 
-/** The prefix of a key under any vendor part (or none), as a regular-expression source. */
-export const ANY_KEY_PREFIX_SOURCE = `(?:${VENDOR_SOURCE}_)?(?:${TYPE_CODES})_(?:${ENVIRONMENT_NAMES})_`;
+/** The type code of a scoped admin credential, which has no environment part. */
+const CREDENTIAL_CODE = "ak";
 
 /**
- * A regular-expression source for keys under any vendor part, for redaction, which must catch the keys of
+ * The prefix of a key or an admin credential under any vendor part (or none), as a regular-expression
+ * source: every secret this grammar mints, so redaction and scanners catch both.
+ */
+export const ANY_KEY_PREFIX_SOURCE = `(?:${VENDOR_SOURCE}_)?(?:(?:${TYPE_CODES})_(?:${ENVIRONMENT_NAMES})|${CREDENTIAL_CODE})_`;
+
+/**
+ * A regular-expression source for keys and admin credentials under any vendor part, for redaction, which must catch the keys of
  * every deployment, not only this one's: the prefix and a key's 49 characters or, with `atLeast`, that many
  * base62 characters and all that follow (a key cut short, or run on into other characters).
  */
@@ -164,4 +174,34 @@ export function keysInText(text: string, vendor: string): string[] {
   const pattern = new RegExp(`(?<![0-9A-Za-z_])${keyPatternSource(vendor)}(?![0-9A-Za-z_])`, "g");
   for (const [candidate] of text.matchAll(pattern)) if (parseKey(candidate, vendor)) found.add(candidate);
   return [...found];
+}
+
+/** The prefix of this deployment's admin credentials, e.g. "acme_ak_". */
+export function credentialPrefix(vendor: string): string {
+  return `${vendor ? `${vendor}_` : ""}${CREDENTIAL_CODE}_`;
+}
+
+/** A regular-expression source matching exactly this deployment's admin credentials, for scanners and gitleaks rules. */
+export function credentialPatternSource(vendor: string): string {
+  return `${credentialPrefix(vendor)}${BASE62_CLASS}{${RANDOM_LENGTH + CHECKSUM_LENGTH}}`;
+}
+
+/** Mints a new admin credential. The caller stores only its hash and shows the string once. */
+export function generateCredential(vendor: string): string {
+  const random = randomBase62(RANDOM_LENGTH);
+  return credentialPrefix(vendor) + random + checksumOf(random);
+}
+
+/**
+ * Whether a presented string is an admin credential of this deployment: its prefix, length, alphabet and
+ * checksum. Anything else is refused with no storage read. Returns its hint (the last four characters).
+ */
+export function parseCredential(candidate: string, vendor: string): { hint: string } | null {
+  const prefix = credentialPrefix(vendor);
+  if (candidate.length !== prefix.length + RANDOM_LENGTH + CHECKSUM_LENGTH || !candidate.startsWith(prefix))
+    return null;
+  const random = candidate.slice(prefix.length, prefix.length + RANDOM_LENGTH);
+  const checksum = candidate.slice(prefix.length + RANDOM_LENGTH);
+  if (!new RegExp(`^${BASE62_CLASS}+$`).test(random + checksum) || checksumOf(random) !== checksum) return null;
+  return { hint: candidate.slice(-4) };
 }

@@ -10,7 +10,8 @@ import type { AdmissionLimit } from "./leases";
 
 const secondsUntil = (at: number, now: number) => Math.max(0, Math.ceil((at - now) / 1000));
 
-const nameOf = (l: AdmissionLimit) => (l.subject === "consumer" ? `consumer.${l.name}` : l.name);
+/** A limit's name as the headers (and the admin limits views) give it: "consumer.<name>" for a consumer's. */
+export const rateLimitName = (l: AdmissionLimit) => (l.subject === "consumer" ? `consumer.${l.name}` : l.name);
 
 export function rateLimitHeaders(limits: readonly AdmissionLimit[], now: number): Record<string, string> {
   if (limits.length === 0) return {};
@@ -18,8 +19,8 @@ export function rateLimitHeaders(limits: readonly AdmissionLimit[], now: number)
     b.remaining < a.remaining || (b.remaining === a.remaining && b.reset_at < a.reset_at) ? b : a,
   );
   return {
-    "RateLimit-Policy": limits.map((l) => `"${nameOf(l)}";q=${l.limit};w=${l.window_seconds}`).join(", "),
-    RateLimit: `"${nameOf(tightest)}";r=${tightest.remaining};t=${secondsUntil(tightest.reset_at, now)}`,
+    "RateLimit-Policy": limits.map((l) => `"${rateLimitName(l)}";q=${l.limit};w=${l.window_seconds}`).join(", "),
+    RateLimit: `"${rateLimitName(tightest)}";r=${tightest.remaining};t=${secondsUntil(tightest.reset_at, now)}`,
   };
 }
 

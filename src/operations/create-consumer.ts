@@ -6,7 +6,7 @@ import type * as z from "zod";
 import { type ConsumerView, toConsumerView } from "../consumers/consumer-record";
 import { insertConsumer } from "../consumers/store";
 import { ProblemError } from "../http/problem";
-import type { AdminActor } from "./actor";
+import { mayActOn, type AdminActor } from "./actor";
 import { requireConsumer } from "./consumer-lookup";
 import { auditEntry, type OperationContext } from "./context";
 import type { createConsumerSchema } from "./schemas";
@@ -19,7 +19,9 @@ export async function createConsumer(
   input: CreateConsumerInput,
 ): Promise<ConsumerView> {
   const { id, ...settings } = input;
+  // A principal limited to some consumers may create only those (another id is as if it could not exist).
+  if (!mayActOn(ctx.actor, id)) throw new ProblemError("consumer_not_found");
   const { created } = await insertConsumer(ctx.env.DB, id, settings, auditEntry(ctx, "create", clock.now(), settings));
   if (!created) throw new ProblemError("consumer_exists");
-  return toConsumerView((await requireConsumer(ctx.env, id)).record);
+  return toConsumerView((await requireConsumer(ctx, id)).record);
 }

@@ -13,12 +13,12 @@ import { auditEntry, type OperationContext } from "./context";
 import { clock } from "../util/clock";
 
 export async function deleteConsumer(ctx: OperationContext<AdminActor>, id: string): Promise<ConsumerView> {
-  const before = await requireConsumer(ctx.env, id);
+  const before = await requireConsumer(ctx, id);
   if (before.record.status === "deleted") return toConsumerView(before.record);
   const { deleted } = await applyConsumerChange(ctx, id, () =>
     markConsumerDeleted(ctx.env.DB, id, auditEntry(ctx, "delete", clock.now(), { status: "deleted" })),
   );
-  const after = await requireConsumer(ctx.env, id);
+  const after = await requireConsumer(ctx, id);
   // Nothing matched and it is not deleted (by a concurrent call): a key of it is not revoked.
   if (!deleted && after.record.status !== "deleted") {
     throw new ProblemError("consumer_has_keys", {

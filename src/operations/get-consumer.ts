@@ -5,5 +5,5 @@ import { requireConsumer } from "./consumer-lookup";
 import type { OperationContext } from "./context";
 
 export async function getConsumer(ctx: OperationContext<AdminActor>, id: string): Promise<ConsumerView> {
-  return toConsumerView((await requireConsumer(ctx.env, id)).record);
+  return toConsumerView((await requireConsumer(ctx, id)).record);
 }

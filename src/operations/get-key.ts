@@ -6,6 +6,6 @@ import { requireKey } from "./key-change";
 import { clock } from "../util/clock";
 
 export async function getKey(ctx: OperationContext<AdminActor>, id: string): Promise<KeyView> {
-  const { record } = await requireKey(ctx.env, id);
+  const { record } = await requireKey(ctx, id);
   return toKeyView(record, clock.now());
 }

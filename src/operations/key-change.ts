@@ -8,12 +8,13 @@ import { toKeyView, type KeyRecord, type KeyView } from "../keys/key-record";
 import { findKeyById } from "../keys/store";
 import { changeKey, KeyChangeFailed } from "../key-change/change-key";
 import { log } from "../util/log";
+import { mayActOn } from "./actor";
 import type { OperationContext } from "./context";
 
-/** The key with this id, or 404 `key_not_found`. */
-export async function requireKey(env: Cloudflare.Env, id: string) {
-  const found = await findKeyById(env.DB, id);
-  if (!found) throw new ProblemError("key_not_found");
+/** The key with this id, or 404 `key_not_found`: also when it belongs to a consumer the actor may not act on. */
+export async function requireKey(ctx: OperationContext, id: string) {
+  const found = await findKeyById(ctx.env.DB, id);
+  if (!found || !mayActOn(ctx.actor, found.record.owner_id)) throw new ProblemError("key_not_found");
   return found;
 }
 

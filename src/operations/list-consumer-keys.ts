@@ -13,6 +13,6 @@ export async function listConsumerKeys(
   id: string,
   input: ListConsumerKeysInput,
 ): Promise<ListKeysResult> {
-  await requireConsumer(ctx.env, id);
+  await requireConsumer(ctx, id);
   return listKeys(ctx, { ...input, owner_id: id });
 }

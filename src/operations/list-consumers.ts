@@ -6,7 +6,7 @@
 import * as z from "zod";
 import { consumerViewSchema, OWNER_ID_SOURCE, toConsumerView } from "../consumers/consumer-record";
 import { findConsumersPage } from "../consumers/store";
-import type { AdminActor } from "./actor";
+import { consumerScope, type AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import type { listConsumersQuery } from "./schemas";
@@ -27,6 +27,7 @@ export async function listConsumers(
   const { records, next } = await findConsumersPage(ctx.env.DB, {
     id: input.id,
     status: input.status,
+    within: consumerScope(ctx.actor) ?? undefined,
     limit: input.limit,
     cursor: input.cursor === undefined ? undefined : decodeCursor(input.cursor, OWNER_ID_SOURCE),
   });

@@ -1,11 +1,12 @@
 /**
- * List keys newest first, with cursor pagination. Filters are bound as parameters; the order is fixed (no
- * caller-chosen sort). Cursors are opaque to callers.
+ * List keys newest first, with cursor pagination, optionally only those a search (`q`) finds: by id, hint or
+ * a part of the name. Filters and the search are bound as parameters; the order is fixed (no caller-chosen
+ * sort), so a cursor pages a search as it pages the list. Cursors are opaque to callers.
  */
 import * as z from "zod";
 import { KEY_ID_SOURCE, keyViewSchema, toKeyView } from "../keys/key-record";
 import { findKeysPage } from "../keys/store";
-import type { AdminActor } from "./actor";
+import { consumerScope, type AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import type { listKeysQuery } from "./schemas";
@@ -23,8 +24,10 @@ export async function listKeys(ctx: OperationContext<AdminActor>, input: ListKey
     ctx.env.DB,
     {
       ownerId: input.owner_id,
+      ownersWithin: consumerScope(ctx.actor) ?? undefined,
       status: input.status,
       environment: input.environment,
+      search: input.q,
       limit: input.limit,
       cursor: input.cursor === undefined ? undefined : decodeCursor(input.cursor, KEY_ID_SOURCE),
     },

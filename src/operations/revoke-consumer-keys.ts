@@ -19,7 +19,7 @@ export async function revokeConsumerKeys(
   id: string,
   input: z.output<typeof revokeKeySchema>,
 ): Promise<ConsumerView> {
-  await requireConsumer(ctx.env, id, { deletedIsGone: true });
+  await requireConsumer(ctx, id, { deletedIsGone: true });
   const now = clock.now();
   const reason = input.reason ?? null;
   await applyConsumerChange(ctx, id, () =>
@@ -31,5 +31,5 @@ export async function revokeConsumerKeys(
     // The keys are refused already; calling again starts the job.
     log("error", "consumer.revoke_job_not_started", { consumer_id: id, error: (error as Error).name });
   }
-  return toConsumerView((await requireConsumer(ctx.env, id)).record);
+  return toConsumerView((await requireConsumer(ctx, id)).record);
 }

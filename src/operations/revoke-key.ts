@@ -21,7 +21,7 @@ export async function revokeKey(
 ): Promise<KeyView> {
   const now = clock.now();
   const reason = input.reason ?? null;
-  const { record } = await requireKey(ctx.env, id);
+  const { record } = await requireKey(ctx, id);
   return applyKeyChange(ctx, record, now, () =>
     markKeyRevoked(
       ctx.env.DB,

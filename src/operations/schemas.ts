@@ -14,10 +14,13 @@ import {
   OWNER_ID_PATTERN,
 } from "../consumers/consumer-record";
 import { KEY_ID_PATTERN, rateLimitListSchema } from "../keys/key-record";
-import { parseCidr } from "../util/ip";
-import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { parseCidr, parseIp } from "../util/ip";
+import { isSupportedMethod, parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { canonicalPath } from "../verify/paths";
 import { ALERT_RULES } from "../monitoring/anomalies";
+import { MAX_USAGE_HOURS } from "../monitoring/usage-store";
 import { isCalendarDay } from "../util/time";
+import { ADMIN_PERMISSIONS, adminPermissionSchema } from "./permissions";
 
 const MAX_METADATA_BYTES = 1024;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
@@ -89,6 +92,20 @@ const secretStore = z
   .optional()
   .meta({ description: "where the caller stores the new key's secret; recorded on the audit row" });
 
+/** A short lifetime, for CI jobs and other automation: at least a minute, at most the lifetime bound. */
+const lifetimeSeconds = z
+  .int()
+  .min(60)
+  .optional()
+  .meta({ description: "instead of expires_in_days: 60 s up to MAX_KEY_LIFETIME_DAYS (and max_lifetime_days)" });
+
+/** The field errors of a body that gives both lifetimes: which one counts is never guessed. */
+function oneLifetime(body: { expires_in_days?: number; expires_in_seconds?: number }, ctx: z.RefinementCtx): void {
+  if (body.expires_in_days === undefined || body.expires_in_seconds === undefined) return;
+  for (const field of ["expires_in_days", "expires_in_seconds"])
+    ctx.addIssue({ code: "custom", path: [field], message: "give expires_in_days or expires_in_seconds, not both" });
+}
+
 export const createKeySchema = z
   .strictObject({
     type: z.enum(["secret", "publishable"]).default("secret"),
@@ -104,10 +121,12 @@ export const createKeySchema = z
     allowed_routes: settings.allowed_routes.default([]),
     allowed_origins: settings.allowed_origins.default([]),
     expires_in_days: lifetimeDays,
+    expires_in_seconds: lifetimeSeconds,
     metadata: settings.metadata.default({}),
     secret_store: secretStore,
   })
   .superRefine((body, ctx) => {
+    oneLifetime(body, ctx);
     for (const [path, message] of keyTypeIssues(body.type, body))
       ctx.addIssue({ code: "custom", path: [path], message });
   });
@@ -132,10 +151,29 @@ export const revokeKeySchema = z.strictObject({
 /** The longest rotation grace period: 30 days. */
 const MAX_GRACE_PERIOD_HOURS = 720;
 
-export const rotateKeySchema = z.strictObject({
-  grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),
-  expires_in_days: lifetimeDays,
-  secret_store: secretStore,
+const gracePeriodHours = z.int().min(0).max(MAX_GRACE_PERIOD_HOURS);
+
+/**
+ * A caller's name for one rotation (an AWS `ClientRequestToken`): a retry that carries it replaces the
+ * successor that rotation minted, whose secret was lost (docs/keys.md#rotation-in-steps). Not a secret.
+ */
+const rotationToken = z.string().regex(/^[\x21-\x7e]{1,128}$/, "1–128 visible ASCII characters");
+
+export const rotateKeySchema = z
+  .strictObject({
+    grace_period_hours: gracePeriodHours.default(24),
+    expires_in_days: lifetimeDays,
+    expires_in_seconds: lifetimeSeconds,
+    /** The old key stays fully valid, with no grace end, until POST /keys/{id}/start-grace. */
+    defer_grace: z.boolean().default(false),
+    rotation_token: rotationToken.optional(),
+    secret_store: secretStore,
+  })
+  .superRefine(oneLifetime);
+
+/** Starts a deferred grace; without hours, the ones its rotation asked for. */
+export const startGraceSchema = z.strictObject({
+  grace_period_hours: gracePeriodHours.optional(),
 });
 
 const limitParam = z.coerce.number().int().min(1).max(100).default(20);
@@ -145,6 +183,13 @@ export const listKeysQuery = z.strictObject({
   owner_id: z.string().regex(OWNER_ID_PATTERN).optional(),
   status: z.enum(["active", "disabled", "revoked", "expired"]).optional(),
   environment: z.enum(["live", "test"]).optional(),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(PRINTABLE, "no control characters")
+    .optional()
+    .meta({ description: "a key id (exact), a part of the name (any case, % and _ literal) or the hint (exact)" }),
   limit: limitParam,
   cursor: cursorParam,
 });
@@ -202,14 +247,46 @@ const isoDay = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC day as YYYY-MM-DD")
   .refine(isCalendarDay, "not a calendar day");
 
-export const usageQuery = z.strictObject({ from: isoDay.optional(), to: isoDay.optional() });
+/**
+ * The usage routes' range: UTC days `from`..`to` (granularity=day, the default), or the last `hours` UTC hours
+ * (granularity=hour; the hourly rollups are kept only a week). A parameter of the other granularity is
+ * refused, never silently ignored.
+ */
+const usageRangeShape = {
+  from: isoDay.optional(),
+  to: isoDay.optional(),
+  granularity: z
+    .enum(["day", "hour"])
+    .default("day")
+    .meta({ description: "day: per UTC day from `from` to `to`; hour: per UTC hour, the last `hours`" }),
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_USAGE_HOURS, `at most ${MAX_USAGE_HOURS} hours (7 days)`)
+    .optional()
+    .meta({ description: "with granularity=hour: how many hours, the current one included (default 24)" }),
+};
+
+function refuseOtherGranularity(
+  query: { granularity: "day" | "hour"; from?: string; to?: string; hours?: number },
+  ctx: z.RefinementCtx,
+) {
+  const hourly = query.granularity === "hour";
+  const fields = hourly ? (["from", "to"] as const) : (["hours"] as const);
+  const message = hourly ? "only with granularity=day" : "only with granularity=hour";
+  for (const field of fields) if (query[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message });
+}
+
+export const usageQuery = z.strictObject(usageRangeShape).superRefine(refuseOtherGranularity);
 
 /**
  * GET /usage: a range, optionally one consumer's decisions only, and optionally grouped by consumer (then a
- * page at a time: `limit` and `cursor` mean nothing without it, and are refused).
+ * page at a time: `limit` and `cursor` mean nothing without it, and are refused; per day only).
  */
-export const allUsageQuery = usageQuery
-  .extend({
+export const allUsageQuery = z
+  .strictObject({
+    ...usageRangeShape,
     group_by: z.enum(["consumer"]).optional(),
     consumer_id: consumerIdFilter.optional(),
     limit: z.coerce.number().int().min(1).max(100).optional(),
@@ -220,7 +297,12 @@ export const allUsageQuery = usageQuery
       .optional(),
   })
   .superRefine((query, ctx) => {
-    if (query.group_by !== undefined) return;
+    refuseOtherGranularity(query, ctx);
+    if (query.group_by !== undefined) {
+      if (query.granularity === "hour")
+        ctx.addIssue({ code: "custom", path: ["granularity"], message: "group_by=consumer is per day only" });
+      return;
+    }
     for (const field of ["limit", "cursor"] as const)
       if (query[field] !== undefined)
         ctx.addIssue({ code: "custom", path: [field], message: "only with group_by=consumer" });
@@ -238,4 +320,51 @@ export const alertsQuery = z.strictObject({
     .optional(),
 });
 
+/**
+ * POST /keys/check: a key and, optionally, the request to decide it for. Without `path` the route checks are
+ * skipped (is the key itself good?); `method` defaults to GET. A path the gateway would refuse as
+ * non-canonical is a field error here.
+ */
+export const checkKeySchema = z
+  .strictObject({
+    api_key: z.string().min(1).max(512),
+    method: z.string().refine(isSupportedMethod, "not a method the gateway serves").optional(),
+    path: z
+      .string()
+      .max(4096)
+      .refine((p) => canonicalPath(p) !== null, "not a canonical path starting with / (no query)")
+      .optional(),
+    ip: z
+      .string()
+      .max(64)
+      .refine((ip) => parseIp(ip) !== null, "not an IP address")
+      .optional(),
+    origin: z.string().max(256).optional(),
+  })
+  .refine((body) => body.method === undefined || body.path !== undefined, {
+    path: ["method"],
+    message: "only with path",
+  });
+
 export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"]).default("markdown") });
+
+/** The longest a scoped admin credential may live: a year. Automations get a new one well before. */
+const MAX_CREDENTIAL_LIFETIME_DAYS = 365;
+
+export const createCredentialSchema = z.strictObject({
+  name: z.string().min(1).max(200).regex(PRINTABLE, "no control characters"),
+  operations: z
+    .array(adminPermissionSchema)
+    .min(1)
+    .max(ADMIN_PERMISSIONS.length)
+    .refine((list) => new Set(list).size === list.length, "each operation once"),
+  consumers: z
+    .array(z.string().regex(CONSUMER_ID_PATTERN))
+    .min(1)
+    .max(100)
+    .refine((list) => new Set(list).size === list.length, "each consumer once")
+    .optional(),
+  expires_in_days: z.int().min(1).max(MAX_CREDENTIAL_LIFETIME_DAYS),
+});
+
+export const listCredentialsQuery = z.strictObject({ limit: limitParam, cursor: cursorParam });

@@ -13,12 +13,12 @@ import { auditEntry, type OperationContext } from "./context";
 
 function statusChange(to: "active" | "disabled", action: "disable" | "enable") {
   return async function changeStatus(ctx: OperationContext<AdminActor>, id: string): Promise<ConsumerView> {
-    await requireConsumer(ctx.env, id, { deletedIsGone: true });
+    await requireConsumer(ctx, id, { deletedIsGone: true });
     const now = clock.now();
     await applyConsumerChange(ctx, id, () =>
       setConsumerStatus(ctx.env.DB, id, to, auditEntry(ctx, action, now, { status: to })),
     );
-    return toConsumerView((await requireConsumer(ctx.env, id)).record);
+    return toConsumerView((await requireConsumer(ctx, id)).record);
   };
 }
 

@@ -12,7 +12,7 @@ import { clock } from "../util/clock";
 
 function statusChange(from: "active" | "disabled", to: "active" | "disabled", action: "disable" | "enable") {
   return async function changeStatus(ctx: OperationContext<AdminActor>, id: string): Promise<KeyView> {
-    const { record } = await requireKey(ctx.env, id);
+    const { record } = await requireKey(ctx, id);
     if (record.status === "revoked") throw new ProblemError("key_state_conflict");
     const now = clock.now();
     return applyKeyChange(ctx, record, now, () =>

@@ -22,11 +22,11 @@ export async function updateConsumer(
   id: string,
   input: UpdateConsumerInput,
 ): Promise<ConsumerView> {
-  await requireConsumer(ctx.env, id, { deletedIsGone: true });
+  await requireConsumer(ctx, id, { deletedIsGone: true });
   const { changed } = await applyConsumerChange(ctx, id, () =>
     updateConsumerSettings(ctx.env.DB, id, input, auditEntry(ctx, "update", clock.now(), input)),
   );
   // Nothing matched: it was deleted since it was read.
   if (!changed) throw new ProblemError("consumer_not_found");
-  return toConsumerView((await requireConsumer(ctx.env, id)).record);
+  return toConsumerView((await requireConsumer(ctx, id)).record);
 }

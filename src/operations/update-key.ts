@@ -23,7 +23,7 @@ export async function updateKey(
   input: UpdateKeyInput,
   config: Config,
 ): Promise<KeyView> {
-  const { record } = await requireKey(ctx.env, id);
+  const { record } = await requireKey(ctx, id);
   if (record.status === "revoked") throw new ProblemError("key_state_conflict");
 
   const issue = keyTypeIssues(record.type, input)[0];

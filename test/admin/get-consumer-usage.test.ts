@@ -12,7 +12,7 @@ import { flush, getJson, putConsumer, request } from "../monitoring/helpers";
 import { itRefusesWrongCredentials } from "./helpers";
 
 const usageOf = (id: string, query = "") =>
-  getJson<ConsumerUsageResult>(`/consumers/${encodeURIComponent(id)}/usage${query}`);
+  getJson<Extract<ConsumerUsageResult, { granularity: "day" }>>(`/consumers/${encodeURIComponent(id)}/usage${query}`);
 
 describe("happy path", () => {
   it("answers a consumer without decisions with zero days, its id first, shaped as a key's usage", async () => {
@@ -24,6 +24,7 @@ describe("happy path", () => {
       consumer_id: "team-quiet",
       from: "2026-03-01",
       to: "2026-03-03",
+      granularity: "day",
       total: 0,
       outcomes: {},
       days: ["2026-03-01", "2026-03-02", "2026-03-03"].map((day) => ({ day, total: 0, outcomes: {} })),

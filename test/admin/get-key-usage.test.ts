@@ -15,6 +15,7 @@ describe("happy path", () => {
       key_id: id,
       from: "2026-03-01",
       to: "2026-03-03",
+      granularity: "day",
       total: 0,
       outcomes: {},
       days: ["2026-03-01", "2026-03-02", "2026-03-03"].map((day) => ({ day, total: 0, outcomes: {} })),

@@ -72,6 +72,7 @@ describe("happy path", () => {
     expect(totals.body).toEqual({
       from: today,
       to: today,
+      granularity: "day",
       total: 3,
       outcomes: { valid: 3 },
       days: [{ day: today, total: 3, outcomes: { valid: 3 } }],

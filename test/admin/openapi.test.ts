@@ -3,6 +3,7 @@
  * result schemas included. test/cli/openapi-client.test.mjs compiles a client against it.
  */
 import { describe, expect, it } from "vitest";
+import { MAX_USAGE_HOURS } from "../../src/monitoring/usage-store";
 import { admin, mintKey } from "../helpers";
 import { itRefusesWrongCredentials } from "./helpers";
 
@@ -43,7 +44,12 @@ describe("happy path", () => {
         "POST /keys/{id}/disable",
         "POST /keys/{id}/enable",
         "POST /keys/{id}/rotate",
+        "POST /keys/{id}/start-grace",
         "GET /audit",
+        // The key check and the limits views (src/admin/check-key.ts, get-limits.ts).
+        "POST /keys/check",
+        "GET /keys/{id}/limits",
+        "GET /consumers/{id}/limits",
         // Consumers (src/admin/*-consumer*.ts).
         "POST /consumers",
         "GET /consumers",
@@ -65,13 +71,26 @@ describe("happy path", () => {
         "GET /usage",
         "GET /alerts",
         "GET /report",
+        // Scoped admin credentials (src/admin/*-credential*.ts).
+        "POST /credentials",
+        "GET /credentials",
+        "GET /credentials/{id}",
+        "POST /credentials/{id}/revoke",
       ].sort(),
     );
     const { id, key } = await mintKey();
+    const credential = (await (
+      await admin("/credentials", {
+        method: "POST",
+        json: { name: "probe", operations: ["keys:read"], expires_in_days: 1 },
+      })
+    ).json()) as { details: { id: string } };
+    const idFor = (path: string) =>
+      path.startsWith("/consumers/") ? key.owner_id : path.startsWith("/credentials/") ? credential.details.id : id;
     for (const op of documented) {
       const [method, path] = op.split(" ") as [string, string];
       // Each documented operation is served: an empty or minimal call is answered by its handler, never 404/405.
-      const target = path.replace("{id}", path.startsWith("/consumers/") ? key.owner_id : id);
+      const target = path.replace("{id}", idFor(path));
       const res = await admin(target, method === "GET" ? { method } : { method, json: {} });
       expect([404, 405], op).not.toContain(res.status);
     }
@@ -83,6 +102,7 @@ describe("happy path", () => {
         "allowed_routes",
         "environment",
         "expires_in_days",
+        "expires_in_seconds",
         "ip_allowlist",
         "metadata",
         "name",
@@ -98,6 +118,7 @@ describe("happy path", () => {
       "owner_id",
       "status",
       "environment",
+      "q",
       "limit",
       "cursor",
     ]);
@@ -122,6 +143,33 @@ describe("happy path", () => {
     expect(idOf("/keys/{id}/usage")).toMatch(/^\^key_/);
     expect(new RegExp(idOf("/consumers/{id}/usage")).test("team-a@example.com")).toBe(true);
     expect(new RegExp(idOf("/consumers/{id}/usage")).test("..")).toBe(false);
+  });
+
+  it("documents per-hour usage on the three usage routes, each answer shape, and the search on the key lists", async () => {
+    const doc = await served();
+    type Parameter = { name: string; schema: { enum?: string[]; maximum?: number; default?: unknown } };
+    for (const path of ["/usage", "/keys/{id}/usage", "/consumers/{id}/usage"]) {
+      const parameters = doc.paths[path]!.get!.parameters as unknown as Parameter[];
+      const byName = new Map(parameters.map((p) => [p.name, p.schema]));
+      expect(byName.get("granularity"), path).toMatchObject({ enum: ["day", "hour"], default: "day" });
+      expect(byName.get("hours")!.maximum, path).toBe(MAX_USAGE_HOURS);
+      const answer = doc.paths[path]!.get!.responses["200"]!.content["application/json"]!.schema as {
+        anyOf: Schema[];
+      };
+      const shapes = answer.anyOf.map((shape) =>
+        Object.keys(shape.properties!).filter((k) => k === "days" || k === "hours"),
+      );
+      // Per day, per hour (and on /usage the page of consumers, per day, with neither at its top).
+      expect(shapes.flat(), path).toEqual(["days", "hours"]);
+      for (const shape of answer.anyOf) expect(shape.required, path).toContain("granularity");
+    }
+    for (const path of ["/keys", "/consumers/{id}/keys"]) {
+      const parameters = doc.paths[path]!.get!.parameters as unknown as { name: string }[];
+      expect(
+        parameters.map((p) => p.name),
+        path,
+      ).toContain("q");
+    }
   });
 
   it("documents the consumer routes: their own id grammar, strict bodies, the consumer as the answer", async () => {

@@ -28,7 +28,7 @@ describe("happy path", () => {
       rotated_from: old.id,
     });
     expect(body.previous.id).toBe(old.id);
-    expect(Date.parse(body.previous.grace_until)).toBe(rotatedAt + 2 * HOUR_MS);
+    expect(Date.parse(String(body.previous.grace_until))).toBe(rotatedAt + 2 * HOUR_MS);
     expect(Date.parse(String(body.key.expires_at)) - Date.parse(String(body.key.created_at))).toBe(365 * DAY_MS);
     expect((await through(old.apiKey)).status).toBe(200);
     expect((await through(body.api_key)).status).toBe(200);

@@ -75,6 +75,22 @@ describe("npm run keys", () => {
     );
   });
 
+  it("list --search finds keys by a part of the name, the hint or the id; consumers keys --search too", async () => {
+    const deploys = await cliJson(["create", "--owner", "cli-search", "--name", "CI deploys"]);
+    const backups = await cliJson(["create", "--owner", "cli-search", "--name", "100% backups"]);
+    const ids = async (args) => (await cliJson(args)).keys.map((k) => k.id);
+    assert.deepEqual(await ids(["list", "--owner", "cli-search", "--search", "DEPLOY"]), [deploys.key.id]);
+    assert.deepEqual(await ids(["list", "--owner", "cli-search", "--search", "%"]), [backups.key.id]);
+    assert.deepEqual(await ids(["list", "--search", backups.key.id]), [backups.key.id]);
+    assert.deepEqual(await ids(["list", "--owner", "cli-search", "--search", deploys.api_key.slice(-4)]), [
+      deploys.key.id,
+    ]);
+    assert.deepEqual(await ids(["consumers", "keys", "cli-search", "--search", "backup"]), [backups.key.id]);
+    const table = await cli(["list", "--owner", "cli-search", "--search", "deploys"]);
+    assert.match(table.stdout, new RegExp(`^${deploys.key.id}\\s+active`, "m"));
+    assert.doesNotMatch(table.stdout, new RegExp(backups.key.id));
+  });
+
   it("consumers: creates, lists, gets, updates, lists its keys and deletes, as tables and --json", async () => {
     const policy = JSON.stringify({ max_active_keys: 1, allowed_scopes: ["read"] });
     const limits = JSON.stringify([{ name: "day", limit: 5000, window_seconds: 86400 }]);
@@ -149,6 +165,37 @@ describe("npm run keys", () => {
     const trail = await cliJson(["audit", "--consumer", "cli-ops"]);
     assert.ok(trail.entries.some((e) => e.subject_type === "consumer" && e.action === "revoke_keys"));
     assert.ok(key.key.id.startsWith("key_"));
+  });
+
+  it("credentials: mints one shown once, which then works in place of the admin token within its permissions, and revokes it", async () => {
+    const minted = await cli([
+      "credentials",
+      "create",
+      "--name",
+      "ci job",
+      "--operations",
+      "keys:read,keys:create",
+      "--consumers",
+      "cli-ci",
+      "--expires-in-days",
+      "7",
+    ]);
+    assert.equal(minted.code, 0, minted.stderr);
+    const secret = /\b(ak_[0-9A-Za-z]{49})\b/.exec(minted.stdout)?.[1];
+    assert.ok(secret, "the credential is printed");
+    assert.match(minted.stdout, /only time the credential is shown/);
+    const asCredential = (args) => cli([...args, "--json"], { ADMIN_TOKEN: secret });
+    const created = await asCredential(["create", "--owner", "cli-ci"]);
+    assert.equal(created.code, 0, created.stderr);
+    const denied = await asCredential(["audit"]);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /403|forbidden_operation/);
+    const [listed] = (await cliJson(["credentials", "list"])).credentials.filter((c) => c.name === "ci job");
+    assert.deepEqual(listed.consumers, ["cli-ci"]);
+    assert.equal((await cliJson(["credentials", "revoke", listed.id, "--reason", "job removed"])).status, "revoked");
+    const after = await asCredential(["list"]);
+    assert.notEqual(after.code, 0);
+    assert.match(after.stderr, /401|admin_unauthorized/);
   });
 
   it("consumers: refuses what it cannot send, with a non-zero exit", async () => {

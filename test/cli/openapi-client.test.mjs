@@ -47,7 +47,7 @@ describe("a client generated from the OpenAPI document", () => {
         Object.entries(op.responses).find(([status]) => status < "300"),
       ]),
     );
-    assert.equal(successes.length, 26);
+    assert.equal(successes.length, 33);
     for (const [name, [, response]] of successes) {
       // The failure this test exists for: a success answer documented as a bare `{ "type": "object" }`. An
       // answer of one of several shapes (GET /usage: totals, or a page of consumers) documents each.
@@ -104,6 +104,12 @@ describe("a client generated from the OpenAPI document", () => {
     assert.equal(seen.firstStatus, "no_match");
     assert.equal(seen.days, 30);
     assert.equal(seen.keyOfUsage, seen.id);
+    assert.equal(seen.hours.length, 6);
+    assert.ok(
+      seen.hours.every((hour) => /^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/.test(hour)),
+      seen.hours.join(),
+    );
+    assert.ok(seen.found.includes(seen.id));
     assert.deepEqual(seen.alertRules, []);
     assert.equal(seen.groupedConsumers, 0); // no decisions yet
     assert.equal(seen.activeKeys, 1); // the rotated key, in its grace period (its successor is revoked)

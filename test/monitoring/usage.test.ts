@@ -11,6 +11,8 @@ import { flush, getJson, request } from "./helpers";
 import { testClock } from "../clock";
 import { utcDay } from "../../src/util/time";
 
+type DailyKeyUsage = Extract<KeyUsageResult, { granularity: "day" }>;
+
 async function totals(): Promise<UsageReport> {
   const { status, body } = await getJson<UsageReport>("/usage");
   expect(status).toBe(200);
@@ -36,7 +38,7 @@ describe("usage rollups", () => {
     await flush();
 
     const today = utcDay(testClock.now());
-    const mine = await getJson<KeyUsageResult>(`/keys/${reader.id}/usage?from=${today}&to=${today}`);
+    const mine = await getJson<DailyKeyUsage>(`/keys/${reader.id}/usage?from=${today}&to=${today}`);
     expect(mine.status).toBe(200);
     expect(mine.body).toMatchObject({
       key_id: reader.id,
@@ -46,7 +48,7 @@ describe("usage rollups", () => {
       outcomes: { valid: 3, insufficient_scope: 2 },
     });
     expect(mine.body.days).toEqual([{ day: today, total: 5, outcomes: { insufficient_scope: 2, valid: 3 } }]);
-    const revoked = await getJson<KeyUsageResult>(`/keys/${gone.id}/usage`);
+    const revoked = await getJson<DailyKeyUsage>(`/keys/${gone.id}/usage`);
     expect(revoked.body.outcomes).toEqual({ key_revoked: 2 });
     expect(revoked.body.days).toHaveLength(30); // the default range, zero days included
     expect(revoked.body.days.at(-1)!.day).toBe(today);

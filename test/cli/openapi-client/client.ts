@@ -107,8 +107,14 @@ const firstStatus: "revoked" | "already_revoked" | "recorded" | "no_match" | "no
 const unknownCount: number = ingested.counts.deleted;
 
 const usage = await call<KeyUsage>("GET", `/keys/${id}/usage`);
-const days: number = usage.days.length;
+const days: number = usage.granularity === "day" ? usage.days.length : -1;
 const keyOfUsage: string = usage.key_id;
+// @ts-expect-error a key's usage is per day or per hour: its granularity tells which
+const keyDays: { day: string }[] = usage.days;
+const hourly = await call<KeyUsage>("GET", `/keys/${id}/usage?granularity=hour&hours=6`);
+const hours: string[] = hourly.granularity === "hour" ? hourly.hours.map((h) => h.hour) : [];
+const searched = await call<KeyPage>("GET", `/keys?q=${encodeURIComponent(created.key.hint)}&owner_id=openapi-client`);
+const found: string[] = searched.keys.map((k) => k.id);
 
 const grouped = await call<Usage>("GET", "/usage?group_by=consumer");
 const groupedConsumers: number = "consumers" in grouped ? grouped.consumers.length : -1;
@@ -158,6 +164,8 @@ console.log(
     firstStatus,
     days,
     keyOfUsage,
+    hours,
+    found,
     groupedConsumers,
     alertRules,
     activeKeys,
@@ -178,6 +186,7 @@ void [
   auditId,
   unknownCount,
   alwaysDays,
+  keyDays,
   consumerOfUsage,
   alwaysKey,
   mean,

@@ -1,6 +1,6 @@
 /**
  * What an admin principal may do: the closed list of permissions ("operations" in a credential's request
- * body). Every admin route names the one it needs in the operation table (./operations.ts); the admin token
+ * body). Every admin route names the one it needs in the operation table (src/admin/operations.ts); the admin token
  * and an Access identity mapped to `admin` hold them all.
  */
 import * as z from "zod";
