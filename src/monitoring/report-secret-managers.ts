@@ -1,28 +1,27 @@
 /**
  * The security report's "Secret managers" control, from the audit log of the last SECRET_MANAGER_WINDOW_DAYS:
- * keys rotated by the AWS Secrets Manager rotation function, keys the CLI wrote to HashiCorp Vault, and the
- * scoped credentials that acted. A key's store is the label its create or rotate call gave
+ * keys rotated by the AWS Secrets Manager rotation function and keys the CLI wrote to HashiCorp Vault; and,
+ * from the credentials table, the scoped credentials in use (such as the function's). A key's store is the label its create or rotate call gave
  * (`secret_store`, the caller's word: the writes to the secret managers happen outside the Worker).
  */
+import { countCredentialsInUse } from "../credentials/store";
 import { DAY_MS } from "../util/time";
 import type { Control } from "./report-schema";
 
 /** The window of the control's figures: the rotation window of the rest of the report. */
 const SECRET_MANAGER_WINDOW_DAYS = 90;
-/** The audit actor of a scoped admin credential: `credential:<id>` (a name, never the credential). */
-const CREDENTIAL_ACTOR_PREFIX = "credential:";
 
 export interface SecretManagerFigures {
   /** Rotations labelled aws-secrets-manager, by the actor that made them (the function's credential). */
   awsRotations: { actor: string; rotations: number }[];
   /** Distinct keys minted into Vault: created there, or a rotation's successor. */
   vaultKeys: number;
-  /** Distinct scoped credentials with an audit row in the window. */
-  credentialsActing: number;
+  /** Scoped credentials live now and used in the window. */
+  credentialsInUse: number;
 }
 
 /**
- * The figures, three reads of the window's audit rows. A rotation writes a row under each key: the
+ * The figures: two reads of the window's audit rows and one of the credentials. A rotation writes a row under each key: the
  * predecessor's (with `rotated_to`) counts the rotation, the successor's (with `rotated_from`) the new key.
  */
 export async function readSecretManagerFigures(db: D1Database, now: number): Promise<SecretManagerFigures> {
@@ -46,12 +45,9 @@ export async function readSecretManagerFigures(db: D1Database, now: number): Pro
       )
       .bind(since)
       .first<{ n: number }>(),
-    db
-      .prepare("SELECT COUNT(DISTINCT actor) AS n FROM audit_log WHERE at >= ?1 AND substr(actor, 1, ?2) = ?3")
-      .bind(since, CREDENTIAL_ACTOR_PREFIX.length, CREDENTIAL_ACTOR_PREFIX)
-      .first<{ n: number }>(),
+    countCredentialsInUse(db, now, since),
   ]);
-  return { awsRotations: aws.results, vaultKeys: vault?.n ?? 0, credentialsActing: credentials?.n ?? 0 };
+  return { awsRotations: aws.results, vaultKeys: vault?.n ?? 0, credentialsInUse: credentials };
 }
 
 /** The control row. Pure. "Active" once either integration minted a key in the window. */
@@ -66,6 +62,6 @@ export function secretManagerControl(figures: SecretManagerFigures): Control {
     status: rotations > 0 || figures.vaultKeys > 0 ? "Active" : "Available",
     evidence:
       `${rotations} keys rotated by the AWS Secrets Manager function${by}, ${figures.vaultKeys} keys written to ` +
-      `Vault, ${figures.credentialsActing} scoped credentials acting, in the last ${SECRET_MANAGER_WINDOW_DAYS} days`,
+      `Vault, ${figures.credentialsInUse} scoped credentials in use, in the last ${SECRET_MANAGER_WINDOW_DAYS} days`,
   };
 }

@@ -29,17 +29,35 @@ const auditRow = (at: number, actor: string, action: string, subjectId: string, 
     "INSERT INTO audit_log (at, actor, action, subject_type, subject_id, consumer_id, request_id, changes) VALUES (?, ?, ?, 'key', ?, NULL, 'req', ?)",
   ).bind(at, actor, action, subjectId, JSON.stringify(changes));
 
+/** A credential row written straight to D1, its dates chosen (its hash a random stand-in). */
+const credential = (
+  id: string,
+  at: { lastUsed: number | null; revoked?: number; expires?: number },
+  now = testClock.now(),
+) =>
+  env.DB.prepare(
+    "INSERT INTO admin_credentials (id, name, hash, hint, permissions, consumers, created_by, created_at, expires_at, revoked_at, revoke_reason, last_used_at) VALUES (?, ?, ?, 'abcd', '[\"keys:rotate\"]', NULL, 'ADMIN_TOKEN', ?, ?, ?, NULL, ?)",
+  ).bind(
+    id,
+    id,
+    crypto.randomUUID(),
+    now - 100 * DAY_MS,
+    at.expires ?? now + 30 * DAY_MS,
+    at.revoked ?? null,
+    at.lastUsed,
+  );
+
 describe("the report's Secret managers control", () => {
   it("is Available, with zeros, before either integration minted a key", async () => {
     await rotate((await mintKey()).id); // a rotation without a label is no secret manager's
     expect(await secretManagers()).toMatchObject({
       status: "Available",
       evidence:
-        "0 keys rotated by the AWS Secrets Manager function, 0 keys written to Vault, 0 scoped credentials acting, in the last 90 days",
+        "0 keys rotated by the AWS Secrets Manager function, 0 keys written to Vault, 0 scoped credentials in use, in the last 90 days",
     });
   });
 
-  it("counts the labelled creates and rotations of the last 90 days, and the credentials that acted", async () => {
+  it("counts the labelled creates and rotations of the last 90 days, and the credentials in use", async () => {
     const now = testClock.now();
     // Vault: two keys created there, and one of them rotated there (its successor is a third key).
     const vaultKey = (await mintKey({ secret_store: "vault" })).id;
@@ -51,7 +69,13 @@ describe("the report's Secret managers control", () => {
     await env.DB.batch([
       auditRow(now, "credential:cred_aws", "rotate", "key_x", { ...aws, rotated_to: "key_y" }),
       auditRow(now, "credential:cred_aws", "rotate", "key_y", { ...aws, rotated_from: "key_x" }),
-      auditRow(now, "credential:cred_ci", "create", "key_z", {}),
+      // Credentials: two live and used in the window; one revoked, one expired, one unused, one used long ago.
+      credential("cred_aws", { lastUsed: now - DAY_MS }),
+      credential("cred_ci", { lastUsed: now }),
+      credential("cred_revoked", { lastUsed: now, revoked: now - DAY_MS }),
+      credential("cred_expired", { lastUsed: now - 2 * DAY_MS, expires: now - DAY_MS }),
+      credential("cred_unused", { lastUsed: null }),
+      credential("cred_idle", { lastUsed: now - 91 * DAY_MS }),
       // Outside the 90 days: none of these count.
       auditRow(now - 91 * DAY_MS, "credential:cred_old", "rotate", "key_o", { ...aws, rotated_to: "key_p" }),
       auditRow(now - 91 * DAY_MS, "ADMIN_TOKEN", "create", "key_q", { secret_store: "vault" }),
@@ -59,7 +83,7 @@ describe("the report's Secret managers control", () => {
     expect(await secretManagers()).toMatchObject({
       status: "Active",
       evidence:
-        "3 keys rotated by the AWS Secrets Manager function (by ADMIN_TOKEN, credential:cred_aws), 3 keys written to Vault, 2 scoped credentials acting, in the last 90 days",
+        "3 keys rotated by the AWS Secrets Manager function (by ADMIN_TOKEN, credential:cred_aws), 3 keys written to Vault, 2 scoped credentials in use, in the last 90 days",
     });
     const md = await (await admin("/report", { method: "GET" })).text();
     expect(md).toMatch(/\| Secret managers \| [^\n]*HashiCorp Vault[^\n]* \| Active \| 3 keys rotated /);
