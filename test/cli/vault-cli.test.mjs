@@ -299,13 +299,24 @@ describe("vault-status", () => {
     const graced = await put("grace", "vs-grace");
     const revoked = await put("revoked", "vs-revoked");
     const expired = await put("expired", "vs-expired");
+    const deferred = await put("rotating", "vs-rotating");
     // Rotated without --vault: the paths still hold the old keys.
     const rotated = await cliJson(["rotate", graced, "--grace-hours", "2"]);
     await cliJson(["revoke", revoked]);
     await cliJson(["rotate", expired, "--grace-hours", "0"]);
+    // A rotation in steps stopped half-way (as a secret manager's would be before its new value is current).
+    const halfway = await fetch(`${server.base}/admin/v1/keys/${deferred}/rotate`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ defer_grace: true }),
+    });
+    assert.equal(halfway.status, 201);
+    const successorOfDeferred = (await halfway.json()).key.id;
     vault.put("kv", "status/foreign", { username: "not a key" });
 
-    const paths = ["active", "grace", "revoked", "expired", "foreign", "never"].map((p) => `kv/data/status/${p}`);
+    const paths = ["active", "grace", "revoked", "expired", "rotating", "foreign", "never"].map(
+      (p) => `kv/data/status/${p}`,
+    );
     const from = vault.requests.length;
     const result = await cli(["vault-status", ...paths]);
     assert.equal(result.code, 1, "not every path holds a current key");
@@ -318,6 +329,10 @@ describe("vault-status", () => {
     );
     assert.match(line("revoked"), new RegExp(`\\s${revoked}\\s+revoked\\s*$`));
     assert.match(line("expired"), new RegExp(`\\s${expired}\\s+expired\\s*$`));
+    assert.match(
+      line("rotating"),
+      new RegExp(`\\s${deferred}\\s+rotating\\s+rotated to ${successorOfDeferred}; its grace has not started$`),
+    );
     assert.match(line("foreign"), /\s1\s+unknown\s+the secret has no key_id of this authorizer$/);
     assert.match(line("never"), /^kv\/data\/status\/never\s+empty\s+Vault holds no secret here$/);
     // Reads only: nothing written to Vault.
