@@ -8,7 +8,7 @@ import { log } from "../util/log";
 import { clock } from "../util/clock";
 import { epochSeconds } from "../util/time";
 import { hmacSha256Hex } from "../util/secrets";
-import type { Decision } from "../verify/verify";
+import type { Decision } from "../http/decision";
 
 /** Headers that never reach the origin: credentials, and method overrides (authorization used the real method). */
 const STRIPPED_HEADERS: ReadonlySet<string> = new Set([

@@ -20,7 +20,7 @@ import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
 import { peekAdmission } from "../limits/peek";
 import { recordRefusal, throttledUntil } from "./throttle";
-import type { AdmissionLimit } from "../limits/leases";
+import type { Decision } from "../http/decision";
 import { log } from "../util/log";
 import { ipInRanges } from "../util/ip";
 import { matchingRule, routeMatches, type PolicyRule } from "../http/route-policy";
@@ -37,30 +37,6 @@ export interface VerifyInput {
   /** `request.cf` at the gateway (ASN, country), for monitoring only. */
   cf?: RequestCf;
 }
-
-export type Decision =
-  | {
-      valid: true;
-      code: "valid";
-      key_id: string;
-      owner_id: string;
-      scopes: string[];
-      environment: "live" | "test";
-      metadata: Record<string, unknown>;
-      /**
-       * The limits after this request: what is left and when each window resets; the key's own, then its
-       * consumer's (marked `subject: "consumer"`).
-       */
-      limits: AdmissionLimit[];
-    }
-  | {
-      valid: false;
-      code: ProblemCode;
-      required_scopes?: string[];
-      /** When a retry may succeed (epoch ms); null when the request needs more than a limit's whole size. */
-      retry_at?: number | null;
-      limits?: AdmissionLimit[];
-    };
 
 type Refusal = Extract<Decision, { valid: false }>;
 

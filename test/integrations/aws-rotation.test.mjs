@@ -20,6 +20,8 @@ process.env.AWS_REGION = "us-east-1";
 let server;
 let sm;
 let credentialArn;
+/** The function's scoped credential: keys:rotate and keys:check on the consumer "aws-app" only. */
+let credentialId;
 /** Every log line the function wrote, as printed. */
 const logLines = [];
 /** Every key and credential the tests saw: none may appear in a log line. */
@@ -27,7 +29,17 @@ const secrets = [ADMIN_TOKEN];
 
 before(async () => {
   [server, sm] = await Promise.all([startDevServer({ ADMIN_TOKEN }), startSecretsManagerStandIn()]);
-  credentialArn = sm.createSecret("authorizer/rotation-credential", ADMIN_TOKEN);
+  for (const id of ["aws-app", "other-app"]) assert.equal((await admin("POST", "/consumers", { id })).status, 201);
+  const { status, body } = await admin("POST", "/credentials", {
+    name: "rotation lambda",
+    operations: ["keys:rotate", "keys:check"],
+    consumers: ["aws-app"],
+    expires_in_days: 30,
+  });
+  assert.equal(status, 201);
+  secrets.push(body.credential);
+  credentialId = body.details.id;
+  credentialArn = sm.createSecret("authorizer/rotation-credential", body.credential);
 });
 after(async () => {
   server?.stop();
@@ -113,6 +125,11 @@ describe("a full rotation", () => {
     assert.ok(graceUntil >= finishing + GRACE_HOURS * HOUR_MS - 1000 && graceUntil <= finished + GRACE_HOURS * HOUR_MS);
     assertFields(await check(old.apiKey), { valid: true, key_id: old.keyId });
     assertFields(await check(pending.api_key), { valid: true, key_id: pending.key_id });
+    const rows = (await auditOf(old.keyId)).filter((r) => r.action === "rotate" || r.action === "start_grace");
+    assert.deepEqual(rows.map((r) => [r.action, r.actor]).sort(), [
+      ["rotate", `credential:${credentialId}`],
+      ["start_grace", `credential:${credentialId}`],
+    ]);
   });
 });
 
@@ -257,6 +274,17 @@ describe("a second rotation while one is pending", () => {
     assert.equal((await getKey(old.keyId)).rotated_to, successor);
     assert.equal((await check(old.apiKey)).valid, true);
     assert.equal(sm.valueOf(old.arn, sm.stages(old.arn).current).key_id, old.keyId);
+  });
+});
+
+describe("the function's scoped credential", () => {
+  it("cannot rotate a key of a consumer outside it: the step fails and nothing is minted", async () => {
+    const other = await keyInSecret("app/other-consumer", { owner_id: "other-app" });
+    const token = sm.startRotation(other.arn);
+    await assert.rejects(rotationFunction()(event(other.arn, token, "createSecret")), /rotate: 404 key_not_found/);
+    assert.equal((await getKey(other.keyId)).rotated_to, null);
+    assert.equal(sm.stages(other.arn).pending, token);
+    assert.throws(() => sm.valueOf(other.arn, token));
   });
 });
 
