@@ -3,14 +3,20 @@
  * `defer_grace`, POST /admin/v1/keys/{id}/start-grace, and a retry by `rotation_token` that replaces a
  * successor whose secret was lost.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
 import type { AuditRow } from "../../src/audit/audit-log";
+import { sha256Hex } from "../../src/keys/hash";
 import type { KeyView } from "../../src/keys/key-record";
+import { clearIsolateCaches, kvKeyFor } from "../../src/keys/lookup";
+import { forgetLeases } from "../../src/limits/leases";
 import type { RotateKeyResult } from "../../src/operations/rotate-key";
 import { HOUR_MS } from "../../src/util/time";
 import { testClock } from "../clock";
-import { admin, mintKey, problemOf, revoke } from "../helpers";
+import { breakingKeyObjects, d1Snapshot } from "../faults/wrappers";
+import { ADMIN_TOKEN, admin, BASE, mintKey, problemOf, revoke } from "../helpers";
 import { countKeys, getKey, itRefusesWrongCredentials, through } from "./helpers";
 
 const rotate = async (id: string, json: Record<string, unknown>) => {
@@ -226,5 +232,71 @@ describe("rotation_token", () => {
       expect((await admin(`/keys/${old.id}/rotate`, { json: { rotation_token } })).status).toBe(400);
     }
     expect((await getKey(old.id)).rotated_to).toBeNull();
+  });
+});
+
+describe("the key's object failing", () => {
+  /** A POST through the Worker with the key objects replaced. */
+  async function postWith(keyObjects: Cloudflare.Env["KEY_OBJECT"], path: string, json: unknown) {
+    const ctx = createExecutionContext();
+    const request = new Request(`${BASE}/admin/v1${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify(json),
+    });
+    const response = await worker.fetch(request, { ...env, KEY_OBJECT: keyObjects } as Cloudflare.Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  }
+  /** Uses the key once (its record in KV and its object), and answers a way to put that copy back in KV. */
+  async function staleCopyOf(apiKey: string, id: string) {
+    expect((await through(apiKey)).status).toBe(200);
+    const kvKey = kvKeyFor(await sha256Hex(apiKey));
+    const entry = (await env.KEY_CACHE.get(kvKey))!;
+    return async () => {
+      await env.KEY_CACHE.put(kvKey, entry);
+      clearIsolateCaches();
+      forgetLeases(id);
+    };
+  }
+
+  it("a start-grace whose push fails is 503 with the grace in force; its retry answers the same end", async () => {
+    const old = await mintKey();
+    await rotate(old.id, { defer_grace: true, grace_period_hours: 0 });
+    const restore = await staleCopyOf(old.apiKey, old.id);
+    const { ns } = breakingKeyObjects({ applyChange: "throw" });
+    const failed = await postWith(ns, `/keys/${old.id}/start-grace`, {});
+    expect([failed.status, (await problemOf(failed)).code]).toEqual([503, "authorizer_unavailable"]);
+    await restore();
+    expect(await codeOf(await through(old.apiKey))).toBe("key_expired");
+    const graceUntil = (await getKey(old.id)).grace_until;
+    const retry = await startGrace(old.id);
+    expect(retry.status).toBe(200);
+    expect(((await retry.json()) as KeyView).grace_until).toBe(graceUntil);
+    expect((await auditOf(old.id)).filter((r) => r.action === "start_grace")).toHaveLength(1);
+  });
+
+  it("a retry by rotation_token whose pushes fail still answers the new secret, and the replaced key is refused", async () => {
+    const old = await mintKey();
+    const first = await rotate(old.id, { defer_grace: true, rotation_token: "v1" });
+    const restore = await staleCopyOf(first.body.api_key, first.body.key.id);
+    const { ns } = breakingKeyObjects({ applyChange: "throw" });
+    const retry = await postWith(ns, `/keys/${old.id}/rotate`, { defer_grace: true, rotation_token: "v1" });
+    expect(retry.status).toBe(201);
+    const { api_key } = (await retry.json()) as RotateKeyResult;
+    await restore();
+    expect(await codeOf(await through(first.body.api_key))).toBe("key_revoked");
+    expect((await through(api_key)).status).toBe(200);
+  });
+
+  it("a retry by rotation_token whose announcement fails is 503 and writes nothing", async () => {
+    const old = await mintKey();
+    const first = await rotate(old.id, { defer_grace: true, rotation_token: "v1" });
+    const before = await d1Snapshot();
+    const { ns } = breakingKeyObjects({ prepareChange: "throw" });
+    const res = await postWith(ns, `/keys/${old.id}/rotate`, { defer_grace: true, rotation_token: "v1" });
+    expect(res.status).toBe(503);
+    expect(await d1Snapshot()).toBe(before);
+    expect((await through(first.body.api_key)).status).toBe(200);
   });
 });
