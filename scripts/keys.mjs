@@ -3,14 +3,16 @@
 //
 //   create --owner <id> [--type secret|publishable] [--env live|test] [--name <text>] [--scopes a,b]
 //          [--ip <cidr,…>] [--routes "<METHOD> <path>,…"] [--origins <origin,…>] [--limits <json>]
-//          [--metadata <json>] [--expires-in-days <n>]
+//          [--metadata <json>] [--expires-in-days <n>] [--vault <mount>/data/<path>]
 //   list   [--owner <id>] [--status active|disabled|revoked|expired] [--env live|test] [--search <id, hint or name>]
 //          [--limit <n>] [--cursor <c>]
 //   get    <key id>
 //   update <key id> [--name] [--scopes] [--ip] [--routes] [--origins] [--limits] [--metadata] [--expires-at <iso>]
 //   revoke <key id> [--reason <text>]
 //   disable <key id> | enable <key id>
-//   rotate <key id> [--grace-hours <n>] [--expires-in-days <n>]
+//   rotate <key id> [--grace-hours <n>] [--expires-in-days <n>] [--vault <mount>/data/<path>]
+//   start-grace <key id> [--grace-hours <n>]   (the old key of a rotation whose grace was deferred)
+//   vault-status <mount>/data/<path>…   (which key each Vault path holds, and its state)
 //   audit  [--key <key id>] [--consumer <id>] [--limit <n>] [--cursor <c>]
 //   consumers create <id> [--name <text>] [--metadata <json>] [--limits <json>] [--policy <json>]
 //   consumers list   [--id <id>] [--status active|disabled|deleted] [--limit <n>] [--cursor <c>]
@@ -23,14 +25,16 @@
 //   credentials list [--limit] [--cursor] | credentials get <id> | credentials revoke <id> [--reason <text>]
 //
 // Options: --url (default $AUTHORIZER_URL or http://127.0.0.1:8787), --json (machine-readable output).
-// The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates).
+// The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates). --vault stores the
+// new key in Vault's KV v2 ($VAULT_ADDR, $VAULT_TOKEN, $VAULT_NAMESPACE) instead of printing it.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { adminBase, adminJson } from "./admin-client.mjs";
 import { CliError, runCli } from "./cli.mjs";
+import { mintIntoVault, vaultStatus } from "../integrations/vault/commands.mjs";
 
 /** How many lines of this file's opening comment --help prints. */
-const HELP_LINES = 23;
+const HELP_LINES = 28;
 
 const OPTIONS = {
   url: { type: "string" },
@@ -57,6 +61,7 @@ const OPTIONS = {
   consumer: { type: "string" },
   id: { type: "string" },
   policy: { type: "string" },
+  vault: { type: "string" },
   operations: { type: "string" },
   consumers: { type: "string" },
   help: { type: "boolean", default: false },
@@ -145,6 +150,11 @@ const COMMANDS = {
       grace_period_hours: int(v["grace-hours"], "grace-hours"),
       expires_in_days: int(v["expires-in-days"], "expires-in-days"),
     },
+  }),
+  "start-grace": (v, p) => ({
+    method: "POST",
+    path: `/keys/${requireId(p)}/start-grace`,
+    body: { grace_period_hours: int(v["grace-hours"], "grace-hours") },
   }),
   audit: (v) => ({
     method: "GET",
@@ -274,6 +284,42 @@ const consumerRow = (c) => ({ ...c, rate_limits: limitsCell(c.rate_limits), key_
 const progressCell = (p) => (p ? (p.done_at ? `done ${p.done_at}` : `${p.remaining} of ${p.total} left`) : "");
 const withMore = (out, cursor) => (cursor ? `${out}\n\nMore: --cursor ${cursor}` : out);
 
+/** A key minted into Vault: where it went, the key, and the old key's grace end; no secret. */
+function vaultMintedLines(result) {
+  const lines = [
+    "",
+    `Stored in Vault at ${result.vault.path} (version ${result.vault.version}). The secret was not printed.`,
+    "",
+    table([keyRow(result.key)], KEY_COLUMNS),
+  ];
+  if (result.previous)
+    lines.push("", `The previous key ${result.previous.id} keeps working until ${result.previous.grace_until}.`);
+  return lines.join("\n");
+}
+
+const VAULT_STATUS_COLUMNS = ["path", "version", "key_id", "state", "detail"];
+
+/** The states of `vault-status` that mean the path holds the key applications should be using. */
+const CURRENT_STATES = new Set(["active"]);
+
+/**
+ * `create|rotate --vault` and `vault-status`: answers the exit code, or null when the command is not one of
+ * them. vault-status exits 1 when a path holds anything but a current key, so a scheduled check can alert.
+ */
+async function vaultCommand(base, command, values, positionals) {
+  if (command === "vault-status") {
+    const rows = await vaultStatus(base, positionals.slice(1), process.env);
+    console.log(values.json ? JSON.stringify({ paths: rows }, null, 2) : table(rows, VAULT_STATUS_COLUMNS));
+    return rows.every((r) => CURRENT_STATES.has(r.state)) ? 0 : 1;
+  }
+  if (values.vault === undefined) return null;
+  if (command !== "create" && command !== "rotate") throw new CliError("--vault is for create and rotate");
+  const spec = COMMANDS[command](values, positionals);
+  const result = await mintIntoVault(base, command, spec, values.vault, process.env);
+  console.log(values.json ? JSON.stringify(result, null, 2) : vaultMintedLines(result));
+  return 0;
+}
+
 const CREDENTIAL_COLUMNS = ["id", "status", "name", "operations", "consumers", "hint", "expires_at", "last_used_at"];
 const credentialRow = (c) => ({
   ...c,
@@ -341,9 +387,12 @@ async function main(argv) {
     );
     return command || values.help ? 0 : 2;
   }
+  const base = adminBase(values.url);
+  const vaultExit = await vaultCommand(base, command, values, positionals);
+  if (vaultExit !== null) return vaultExit;
   const build = COMMANDS[command];
   if (!build) throw new CliError(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(", ")}`);
-  const result = await request(adminBase(values.url), build(values, positionals));
+  const result = await request(base, build(values, positionals));
   console.log(values.json ? JSON.stringify(result, null, 2) : human(command, result, positionals[1]));
   return 0;
 }

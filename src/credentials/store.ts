@@ -135,3 +135,14 @@ export async function touchCredential(db: D1Database, id: string, now: number): 
     .bind(id, now, now - LAST_USED_PRECISION_MS)
     .run();
 }
+
+/** Credentials in use: neither revoked nor expired at `now`, and used since `since` (the report's figure). */
+export async function countCredentialsInUse(db: D1Database, now: number, since: number): Promise<number> {
+  const row = await db
+    .prepare(
+      "SELECT COUNT(*) AS n FROM admin_credentials WHERE revoked_at IS NULL AND expires_at > ?1 AND last_used_at >= ?2",
+    )
+    .bind(now, since)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}

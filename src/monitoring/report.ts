@@ -9,6 +9,7 @@ import { findAlerts, toAlertObject, type AlertRow } from "./alerts";
 import type { MonitoringConfig } from "./config";
 import { DAY_MS, daysBetween, HOUR_MS, utcDay } from "../util/time";
 import { readConsumerFigures, ROTATION_DUE_DAYS } from "./report-consumers";
+import { readSecretManagerFigures, secretManagerControl } from "./report-secret-managers";
 import type { Control, ControlStatus, SecurityReport } from "./report-schema";
 
 const REPORT_TITLE = "API Key Security Implementation Report";
@@ -242,9 +243,10 @@ export async function buildReport(
   const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), utcDay(now));
   const githubConfigured =
     String((env as unknown as Record<string, unknown>).GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim() !== "";
-  const [data, consumers] = await Promise.all([
+  const [data, consumers, secretManagers] = await Promise.all([
     readReportData(env.DB, monitoring, now, weekDays),
     readConsumerFigures(env.DB, now),
+    readSecretManagerFigures(env.DB, now),
   ]);
   const leakStats = leakStatistics(data.leaks, data.scanner);
   const { keys } = data;
@@ -263,7 +265,10 @@ export async function buildReport(
       })),
     },
     consumers,
-    controls: securityControls({ data, leakStats, config, monitoring, githubConfigured }),
+    controls: [
+      ...securityControls({ data, leakStats, config, monitoring, githubConfigured }),
+      secretManagerControl(secretManagers),
+    ],
     leaks: leakStats,
     open_alerts: {
       count: data.openAlerts.count,

@@ -19,7 +19,7 @@ import {
   requireActiveConsumer,
   requireRoomForKey,
 } from "./key-admission";
-import { checkLifetime, lifetimeOf, mintKey } from "./new-key";
+import { checkLifetime, lifetimeOf, mintKey, secretStoreChange } from "./new-key";
 import { DEFAULT_RATE_LIMITS, type createKeySchema } from "./schemas";
 import { clock } from "../util/clock";
 import { DAY_MS } from "../util/time";
@@ -39,7 +39,7 @@ export async function createKey(
   // A lifetime asked for is checked before anything is read; the default one after the policy is known.
   if (input.expires_in_days !== undefined || input.expires_in_seconds !== undefined)
     checkLifetime(config, lifetimeOf(input, 0));
-  const { expires_in_days: _days, expires_in_seconds: _seconds, rate_limits, ...settings } = input;
+  const { expires_in_days: _days, expires_in_seconds: _seconds, rate_limits, secret_store, ...settings } = input;
   // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.
   for (let attempt = 1; attempt <= KEY_ADMISSION_ATTEMPTS; attempt++) {
     const now = clock.now();
@@ -56,7 +56,8 @@ export async function createKey(
     const { apiKey, keyHash, record } = await mintKey(config, minted, { now, lifetimeMs: lifetime.ms });
     ctx.observe?.keyId(record.id);
     const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyView(record, now);
-    const { inserted } = await insertKey(ctx.env.DB, record, keyHash, auditEntry(ctx, "create", now, changes), {
+    const audit = auditEntry(ctx, "create", now, { ...changes, ...secretStoreChange(secret_store) });
+    const { inserted } = await insertKey(ctx.env.DB, record, keyHash, audit, {
       gate: keyAdmissionGate(
         ctx.env.DB,
         input.owner_id,

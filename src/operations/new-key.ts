@@ -16,6 +16,13 @@ export interface Lifetime {
 }
 
 /**
+ * The audit rows' label for a key minted by a secret manager's tooling (`secret_store` on create and rotate):
+ * nothing when the caller named none, so the rows of other callers stay as they were.
+ */
+export const secretStoreChange = (store: "vault" | "aws-secrets-manager" | undefined): Record<string, string> =>
+  store === undefined ? {} : { secret_store: store };
+
+/**
  * The lifetime a create or a rotation asks for (`expires_in_seconds`, for CI jobs and other automation, or
  * `expires_in_days`; the schemas refuse both at once), else `days` (the default under the consumer's policy).
  */

@@ -27,7 +27,7 @@ import {
   requireActiveConsumer,
 } from "./key-admission";
 import { logKeyChangeFailure, requireKey } from "./key-change";
-import { checkLifetime, lifetimeOf, mintKey } from "./new-key";
+import { checkLifetime, lifetimeOf, mintKey, secretStoreChange } from "./new-key";
 import type { rotateKeySchema } from "./schemas";
 import { clock } from "../util/clock";
 import { DAY_MS, HOUR_MS, isoTime } from "../util/time";
@@ -144,8 +144,9 @@ async function writeSuccessor(
           ...(input.rotation_token === undefined ? {} : { rotation_token: input.rotation_token }),
           ...(replacedId === null ? {} : { replaced_successor: replacedId }),
           ...(basis.kind === "after_revoked_successor" ? { previous_successor_revoked: basis.successorId } : {}),
+          ...secretStoreChange(input.secret_store),
         }),
-        successor: auditEntry(ctx, "rotate", now, { rotated_from: old.id }),
+        successor: auditEntry(ctx, "rotate", now, { rotated_from: old.id, ...secretStoreChange(input.secret_store) }),
         replaced:
           replacedId === null
             ? null

@@ -82,6 +82,16 @@ const lifetimeDays = z
   .optional()
   .meta({ description: "default 365, or the consumer's key_policy.max_lifetime_days if lower" });
 
+/**
+ * Where the caller keeps the new key's secret, when a secret manager's tooling mints it (the Vault CLI, the
+ * AWS rotation function): recorded on the audit row, for the report. The write itself happens outside the
+ * Worker, so this is the caller's word, not a proof.
+ */
+const secretStore = z
+  .enum(["vault", "aws-secrets-manager"])
+  .optional()
+  .meta({ description: "where the caller stores the new key's secret; recorded on the audit row" });
+
 /** A short lifetime, for CI jobs and other automation: at least a minute, at most the lifetime bound. */
 const lifetimeSeconds = z
   .int()
@@ -113,6 +123,7 @@ export const createKeySchema = z
     expires_in_days: lifetimeDays,
     expires_in_seconds: lifetimeSeconds,
     metadata: settings.metadata.default({}),
+    secret_store: secretStore,
   })
   .superRefine((body, ctx) => {
     oneLifetime(body, ctx);
@@ -156,6 +167,7 @@ export const rotateKeySchema = z
     /** The old key stays fully valid, with no grace end, until POST /keys/{id}/start-grace. */
     defer_grace: z.boolean().default(false),
     rotation_token: rotationToken.optional(),
+    secret_store: secretStore,
   })
   .superRefine(oneLifetime);
 

@@ -109,9 +109,11 @@ describe("happy path", () => {
         "owner_id",
         "rate_limits",
         "scopes",
+        "secret_store",
         "type",
       ].sort(),
     );
+    expect(schema.properties!.secret_store).toMatchObject({ enum: ["vault", "aws-secrets-manager"] });
     expect(schema.required).toEqual(["owner_id"]);
     expect(schema.additionalProperties).toBe(false);
     expect(doc.paths["/keys"]!.get!.parameters!.map((p) => p.name)).toEqual([
