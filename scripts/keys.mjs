@@ -3,14 +3,16 @@
 //
 //   create --owner <id> [--type secret|publishable] [--env live|test] [--name <text>] [--scopes a,b]
 //          [--ip <cidr,…>] [--routes "<METHOD> <path>,…"] [--origins <origin,…>] [--limits <json>]
-//          [--metadata <json>] [--expires-in-days <n>] [--vault <mount>/data/<path>]
+//          [--metadata <json>] [--expires-in-days <n> | --expires-in-seconds <n>] [--vault <mount>/data/<path>]
 //   list   [--owner <id>] [--status active|disabled|revoked|expired] [--env live|test] [--search <id, hint or name>]
 //          [--limit <n>] [--cursor <c>]
 //   get    <key id>
 //   update <key id> [--name] [--scopes] [--ip] [--routes] [--origins] [--limits] [--metadata] [--expires-at <iso>]
 //   revoke <key id> [--reason <text>]
 //   disable <key id> | enable <key id>
-//   rotate <key id> [--grace-hours <n>] [--expires-in-days <n>] [--vault <mount>/data/<path>]
+//   rotate <key id> [--grace-hours <n>] [--expires-in-days <n> | --expires-in-seconds <n>] [--vault <mount>/data/<path>]
+//   check  [--method <m>] [--path <p>] [--ip <addr>] < key   (what the gateway would answer; the key is read
+//          from stdin, never an argument, so it stays out of shell history; nothing spent or counted)
 //   start-grace <key id> [--grace-hours <n>]   (the old key of a rotation whose grace was deferred)
 //   vault-status <mount>/data/<path>…   (which key each Vault path holds, and its state)
 //   audit  [--key <key id>] [--consumer <id>] [--limit <n>] [--cursor <c>]
@@ -34,7 +36,7 @@ import { CliError, runCli } from "./cli.mjs";
 import { mintIntoVault, vaultStatus } from "../integrations/vault/commands.mjs";
 
 /** How many lines of this file's opening comment --help prints. */
-const HELP_LINES = 28;
+const HELP_LINES = 30;
 
 const OPTIONS = {
   url: { type: "string" },
@@ -50,6 +52,9 @@ const OPTIONS = {
   limits: { type: "string" },
   metadata: { type: "string" },
   "expires-in-days": { type: "string" },
+  "expires-in-seconds": { type: "string" },
+  method: { type: "string" },
+  path: { type: "string" },
   "expires-at": { type: "string" },
   status: { type: "string" },
   search: { type: "string" },
@@ -123,6 +128,7 @@ const COMMANDS = {
       type: v.type,
       environment: v.env,
       expires_in_days: int(v["expires-in-days"], "expires-in-days"),
+      expires_in_seconds: int(v["expires-in-seconds"], "expires-in-seconds"),
       ...settingsBody(v),
     },
   }),
@@ -149,7 +155,13 @@ const COMMANDS = {
     body: {
       grace_period_hours: int(v["grace-hours"], "grace-hours"),
       expires_in_days: int(v["expires-in-days"], "expires-in-days"),
+      expires_in_seconds: int(v["expires-in-seconds"], "expires-in-seconds"),
     },
+  }),
+  check: async (v) => ({
+    method: "POST",
+    path: "/keys/check",
+    body: { api_key: await keyFromStdin(), method: v.method, path: v.path, ip: v.ip },
   }),
   "start-grace": (v, p) => ({
     method: "POST",
@@ -171,6 +183,17 @@ const COMMANDS = {
     return build(v, p);
   },
 };
+
+/** The key to check, piped on stdin (one line; surrounding whitespace dropped). */
+async function keyFromStdin() {
+  if (process.stdin.isTTY)
+    throw new CliError('check reads the key from stdin: printf %s "$KEY" | npm run keys -- check');
+  let text = "";
+  for await (const chunk of process.stdin) text += chunk;
+  const key = text.trim();
+  if (!key) throw new CliError("check got no key on stdin");
+  return key;
+}
 
 /** A credential id as a path segment. */
 function requireCredentialId(positionals) {
@@ -328,6 +351,11 @@ const credentialRow = (c) => ({
 });
 
 function human(command, result, sub) {
+  if (command === "check") {
+    const verdict = result.valid ? "valid: the gateway would admit it" : `refused: ${result.code}`;
+    const limits = result.limits.map((l) => `${l.name}=${l.remaining}/${l.limit}`).join(" ");
+    return [verdict, `key_id: ${result.key_id ?? "(unknown)"}`, ...(limits ? [`remaining: ${limits}`] : [])].join("\n");
+  }
   if (command === "credentials") {
     if (sub === "list")
       return withMore(table(result.credentials.map(credentialRow), CREDENTIAL_COLUMNS), result.next_cursor);
@@ -392,7 +420,7 @@ async function main(argv) {
   if (vaultExit !== null) return vaultExit;
   const build = COMMANDS[command];
   if (!build) throw new CliError(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(", ")}`);
-  const result = await request(base, build(values, positionals));
+  const result = await request(base, await build(values, positionals));
   console.log(values.json ? JSON.stringify(result, null, 2) : human(command, result, positionals[1]));
   return 0;
 }

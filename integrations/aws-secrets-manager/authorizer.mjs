@@ -58,6 +58,8 @@ export function authorizerClient({ baseUrl, credential, timeoutMs, fetch: fetchI
       post("rotate", `/keys/${encodeURIComponent(keyId)}/rotate`, {
         defer_grace: true,
         rotation_token: rotationToken,
+        // Labels the audit rows, for the security report's "Secret managers" row.
+        secret_store: "aws-secrets-manager",
         grace_period_hours: graceHours,
         ...(expiresInDays === undefined ? {} : { expires_in_days: expiresInDays }),
       }),

@@ -198,6 +198,34 @@ describe("npm run keys", () => {
     assert.match(after.stderr, /401|admin_unauthorized/);
   });
 
+  it("check reads the key from stdin and answers without spending; --expires-in-seconds mints a short-lived key", async () => {
+    const short = await cliJson([
+      "create",
+      "--owner",
+      "cli-check",
+      "--expires-in-seconds",
+      "600",
+      "--limits",
+      '[{"name":"minute","limit":5,"window_seconds":60}]',
+    ]);
+    assert.equal(Date.parse(short.key.expires_at) - Date.parse(short.key.created_at), 600_000);
+    const run = (stdin, args = []) =>
+      runScript("keys.mjs", ["check", ...args], { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base }, ROOT, stdin);
+    for (let i = 0; i < 3; i++) {
+      const checked = await run(`${short.api_key}\n`);
+      assert.equal(checked.code, 0, checked.stderr);
+      assert.match(checked.stdout, /valid: the gateway would admit it/);
+      assert.match(checked.stdout, /minute=5\/5/);
+      assert.ok(!checked.stdout.includes(short.api_key), "the key is not echoed");
+    }
+    const revoked = await cliJson(["revoke", short.key.id]);
+    assert.equal(revoked.status, "revoked");
+    assert.match((await run(short.api_key)).stdout, /refused: key_revoked/);
+    const empty = await run("");
+    assert.notEqual(empty.code, 0);
+    assert.match(empty.stderr, /no key on stdin/);
+  });
+
   it("consumers: refuses what it cannot send, with a non-zero exit", async () => {
     for (const args of [
       ["consumers", "get", ".."],

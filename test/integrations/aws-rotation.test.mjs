@@ -130,6 +130,8 @@ describe("a full rotation", () => {
       ["rotate", `credential:${credentialId}`],
       ["start_grace", `credential:${credentialId}`],
     ]);
+    // Labelled for the security report's "Secret managers" row.
+    assert.equal(rows.find((r) => r.action === "rotate").changes.secret_store, "aws-secrets-manager");
   });
 });
 
