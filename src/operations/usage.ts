@@ -15,7 +15,7 @@ import {
   usageByConsumerSchema,
   usageReportSchema,
 } from "../monitoring/usage-store";
-import type { AdminActor } from "./actor";
+import { mayActOn, type AdminActor } from "./actor";
 import type { OperationContext } from "./context";
 import { requireKey } from "./key-change";
 import type { allUsageQuery, usageQuery } from "./schemas";
@@ -139,6 +139,6 @@ export async function getConsumerUsage(
   input: UsageInput,
 ): Promise<ConsumerUsageResult> {
   const range = usageRange(input);
-  if (!(await consumerExists(ctx.env.DB, id))) throw new ProblemError("consumer_not_found");
+  if (!mayActOn(ctx.actor, id) || !(await consumerExists(ctx.env.DB, id))) throw new ProblemError("consumer_not_found");
   return { consumer_id: id, ...(await readRange(ctx.env.DB, range, { consumerId: id })) };
 }
