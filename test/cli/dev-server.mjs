@@ -55,7 +55,21 @@ function migratedTemplate() {
  * `wrangler dev` as they are (the browser tests add --test-scheduled).
  * @example const server = await startDevServer({ ADMIN_TOKEN: token }); after(() => server.stop());
  */
-export async function startDevServer(vars, { statePrefix = "authorizer-cli-", args = [] } = {}) {
+export async function startDevServer(vars, options = {}) {
+  // A free port can be taken by another process between our probe and wrangler's bind (test files start
+  // servers two at a time, beside the browser tests'): such a start is tried once more on fresh ports.
+  try {
+    return await startDevServerOnce(vars, options);
+  } catch (error) {
+    if (!(error instanceof DevServerExited)) throw error;
+    return startDevServerOnce(vars, options);
+  }
+}
+
+/** wrangler dev ended before it was ready; the message carries the end of what it printed. */
+class DevServerExited extends Error {}
+
+async function startDevServerOnce(vars, { statePrefix = "authorizer-cli-", args = [] } = {}) {
   const state = mkdtempSync(join(tmpdir(), statePrefix));
   cpSync(migratedTemplate(), state, { recursive: true });
   const port = await freePort();
@@ -95,7 +109,14 @@ export async function startDevServer(vars, { statePrefix = "authorizer-cli-", ar
         res();
       }
     });
-    dev.on("exit", (code) => rej(new Error(`wrangler dev exited with ${code}`)));
+    let stderr = "";
+    dev.stderr.on("data", (chunk) => {
+      stderr = (stderr + chunk).slice(-2000);
+    });
+    dev.on("exit", (code) => {
+      rmSync(state, { recursive: true, force: true });
+      rej(new DevServerExited(`wrangler dev exited with ${code}: ${stderr.trim().split("\n").slice(-5).join(" | ")}`));
+    });
   });
   return {
     base: `http://127.0.0.1:${port}`,
