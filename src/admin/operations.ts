@@ -11,6 +11,7 @@ import { ingestSummarySchema } from "../leaks/ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
 import { securityReportSchema } from "../monitoring/report-schema";
 import { createKeyResult } from "../operations/create-key";
+import { createPortalSessionResult } from "../operations/create-portal-session";
 import { listAlertsResult } from "../operations/list-alerts";
 import { listAuditResult } from "../operations/list-audit";
 import { listConsumersResult } from "../operations/list-consumers";
@@ -23,6 +24,7 @@ import {
   listCredentialsQuery,
   allUsageQuery,
   createKeySchema,
+  createPortalSessionSchema,
   emptyBodySchema,
   listAuditQuery,
   listConsumerKeysQuery,
@@ -40,6 +42,7 @@ import type { AdminContext } from "./context";
 import type { AdminPermission } from "../operations/permissions";
 import { createConsumerRoute } from "./create-consumer";
 import { createCredentialRoute } from "./create-credential";
+import { createPortalSessionRoute } from "./create-portal-session";
 import { getCredentialRoute } from "./get-credential";
 import { listCredentialsRoute } from "./list-credentials";
 import { revokeCredentialRoute } from "./revoke-credential";
@@ -410,6 +413,17 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 200, description: "the consumer, with the job's progress", result: consumerViewSchema },
     errors: CONSUMER_ERRORS,
   },
+  {
+    method: "POST",
+    path: "/portal/sessions",
+    permission: "consumers:write",
+    consumerScoped: true,
+    summary: "A one-time link to a consumer's self-service portal (the link is in this response only)",
+    handler: createPortalSessionRoute,
+    body: createPortalSessionSchema,
+    success: { status: 201, description: "{ url, expires_at }", result: createPortalSessionResult },
+    errors: [...CONSUMER_ERRORS, "portal_unavailable"],
+  },
   // Scoped admin credentials.
   {
     method: "POST",
@@ -541,7 +555,11 @@ export function openApiDocument() {
       ...(op.body
         ? {
             requestBody: {
-              required: op.method === "PATCH" || op.body === createKeySchema || op.body === createConsumerSchema,
+              required:
+                op.method === "PATCH" ||
+                op.body === createKeySchema ||
+                op.body === createConsumerSchema ||
+                op.body === createPortalSessionSchema,
               content: { "application/json": { schema: jsonSchema(op.body) } },
             },
           }

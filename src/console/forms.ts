@@ -2,8 +2,10 @@
  * Reading a console form: the `Origin` check every POST passes, the CSRF token every state-changing form
  * carries (compared in constant time with the session's), and the fields as the operations' schemas expect.
  */
+import type { Context } from "hono";
 import { secretsEqual } from "../util/secrets";
-import { ConsoleRefusal, type ConsoleContext, session } from "./context";
+import { ConsoleRefusal } from "./context";
+import type { SessionEnv } from "./session";
 import type { FieldError } from "./layout";
 import { ProblemError } from "../http/problem";
 
@@ -14,7 +16,7 @@ const MAX_FORM_BYTES = 64 * 1024;
  * 403 unless the request's `Origin` is the console's own (a cross-site form, a page of the API's origin
  * when the console has a host of its own). Browsers send Origin on every POST; a POST without one is refused.
  */
-export function requireSameOrigin(c: ConsoleContext): void {
+export function requireSameOrigin<E extends SessionEnv>(c: Context<E>): void {
   const origin = c.req.header("Origin");
   if (origin === undefined || origin !== new URL(c.req.url).origin) {
     throw new ConsoleRefusal(403, "Request refused", "This form was sent from another site.");
@@ -24,7 +26,7 @@ export function requireSameOrigin(c: ConsoleContext): void {
 export type FormFields = Record<string, string>;
 
 /** The posted fields (the last value of a repeated one), after the Origin check. */
-export async function readForm(c: ConsoleContext): Promise<FormFields> {
+export async function readForm<E extends SessionEnv>(c: Context<E>): Promise<FormFields> {
   requireSameOrigin(c);
   const length = Number(c.req.header("Content-Length") ?? "0");
   if (length > MAX_FORM_BYTES) throw new ConsoleRefusal(400, "Form too large", "The form sent too much.");
@@ -37,12 +39,21 @@ export async function readForm(c: ConsoleContext): Promise<FormFields> {
   return Object.fromEntries(new URLSearchParams(text));
 }
 
-/** The fields of a state-changing form: Origin checked, then its CSRF token against the session's. */
-export async function readProtectedForm(c: ConsoleContext): Promise<FormFields> {
+/**
+ * The fields of a state-changing form: Origin checked, then its CSRF token against the session's (the
+ * console's or the portal's).
+ */
+export async function readProtectedForm<E extends SessionEnv>(c: Context<E>): Promise<FormFields> {
   const fields = await readForm(c);
-  const expected = session(c).csrfToken;
+  const s = c.var.session;
+  if (!s) throw new ConsoleRefusal(403, "Sign in first", "Your session has ended.");
+  const expected = s.csrfToken;
   if (!(await secretsEqual(fields.csrf ?? "", expected))) {
-    throw new ConsoleRefusal(403, "Form expired", "This form's security token is not valid. Reload the page and try again.");
+    throw new ConsoleRefusal(
+      403,
+      "Form expired",
+      "This form's security token is not valid. Reload the page and try again.",
+    );
   }
   return fields;
 }
@@ -70,6 +81,7 @@ export function fieldErrorsOf(error: unknown): FieldError[] | null {
   if (error.code === "key_policy_violation" || error.code === "consumer_state_conflict") {
     return [{ path: "", message: String(extra.detail ?? error.code) }];
   }
-  if (error.code === "key_state_conflict") return [{ path: "", message: "The key's state does not allow this change." }];
+  if (error.code === "key_state_conflict")
+    return [{ path: "", message: "The key's state does not allow this change." }];
   return null;
 }

@@ -40,6 +40,8 @@ export const keyPolicySchema = z.strictObject({
   allowed_environments: z.array(z.enum(ENVIRONMENTS)).min(1).refine(unique, "each environment once").optional(),
   /** Caps `expires_in_days` of a create or a rotation (and lowers their default to it). */
   max_lifetime_days: z.int().min(1).max(3650).optional(),
+  /** Caps a rotation's `grace_period_hours`: how long a rotated key of this consumer may keep working. */
+  max_grace_hours: z.int().min(0).max(720).optional(),
   /** The limits of a key created without `rate_limits`. */
   default_rate_limits: rateLimitListSchema(1).optional(),
 });
@@ -103,6 +105,7 @@ export const consumerViewSchema = z.object({
     allowed_types: z.array(z.enum(KEY_TYPE_VALUES)).optional(),
     allowed_environments: z.array(z.enum(ENVIRONMENTS)).optional(),
     max_lifetime_days: z.int().optional(),
+    max_grace_hours: z.int().optional(),
     default_rate_limits: z.array(limitView).optional(),
   }),
   status: z.enum(["active", "disabled", "deleted"]),

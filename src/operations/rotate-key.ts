@@ -8,13 +8,13 @@
  */
 import * as z from "zod";
 import type { Config } from "../config";
-import { defaultLifetimeDays, keyPolicyViolations } from "../consumers/key-policy";
+import { defaultLifetimeDays, graceViolation, keyPolicyViolations } from "../consumers/key-policy";
 import { findConsumerById, keyAdmissionGate, type StoredConsumer } from "../consumers/store";
 import { ProblemError } from "../http/problem";
 import { isLive, keyViewSchema, toKeyView, type KeyRecord } from "../keys/key-record";
 import { writeRotation } from "../keys/store";
 import { changeKey, introduceKey, KeyChangeFailed } from "../key-change/change-key";
-import type { AdminActor } from "./actor";
+import type { KeyActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import {
   consumerChangedMeanwhile,
@@ -39,7 +39,7 @@ export const rotateKeyResult = z.object({
 export type RotateKeyResult = z.output<typeof rotateKeyResult>;
 
 export async function rotateKey(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   id: string,
   input: RotateKeyInput,
   config: Config,
@@ -56,6 +56,8 @@ export async function rotateKey(
     const policy = consumer?.record.key_policy ?? {};
     const days = input.expires_in_days ?? defaultLifetimeDays(policy);
     checkLifetimeDays(config, days);
+    const grace = graceViolation(policy, input.grace_period_hours);
+    refuseViolations(ctx, old.owner_id, grace ? [grace] : [], { fieldErrors: true });
     refuseViolations(ctx, old.owner_id, keyPolicyViolations(policy, old, days), { fieldErrors: false });
 
     const outcome = await writeSuccessor(
@@ -77,7 +79,7 @@ export async function rotateKey(
  * was written (`gated`: the consumer changed since it was read; `conflict`: the key did).
  */
 async function writeSuccessor(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   old: KeyRecord,
   consumer: StoredConsumer | null,
   times: { now: number; days: number; graceHours: number },
