@@ -84,7 +84,7 @@ export class PortalClient {
   }
 
   /** The hidden fields of a page's first form (csrf, form_id). */
-  async formFields(path: string): Promise<Record<string, string>> {
+  async formFields(path: string): Promise<{ csrf: string } & Record<string, string>> {
     const html = await (await this.get(path)).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
     if (!csrf) throw new Error(`no CSRF field on ${path}`);
