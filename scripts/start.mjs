@@ -3,7 +3,8 @@
 //   1. creates .dev.vars with a random ADMIN_TOKEN if there is none (git-ignored);
 //   2. applies the D1 migrations to the local database under .wrangler/;
 //   3. starts a small demo origin on 127.0.0.1:8788 that echoes what it receives (unless .dev.vars names an ORIGIN_URL);
-//   4. starts the Worker with `wrangler dev` on http://127.0.0.1:8787.
+//   4. starts the Worker with `wrangler dev` on http://127.0.0.1:8787, with the web console on /_console (unless
+//      .dev.vars sets CONSOLE_PATH or CONSOLE_HOSTNAME), signed in to with the admin token.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -37,6 +38,9 @@ const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const args = ["dev", "--ip", "127.0.0.1", "--port", String(PORT)];
+// The console is opt-in in a deployment (it takes a path from the origin); locally it is on.
+const consolePath = devVars.CONSOLE_HOSTNAME ? null : (devVars.CONSOLE_PATH ?? "/_console");
+if (consolePath && !devVars.CONSOLE_PATH) args.push("--var", `CONSOLE_PATH:${consolePath}`);
 let origin = null;
 if (!devVars.ORIGIN_URL) {
   origin = createServer((req, res) => {
@@ -65,6 +69,9 @@ if (!devVars.ORIGIN_URL) {
 }
 
 const dev = spawn(wrangler, args, { cwd: ROOT, env, stdio: "inherit" });
+if (consolePath) {
+  console.log(`\nWeb console: http://127.0.0.1:${PORT}${consolePath}/  (sign in with the ADMIN_TOKEN in .dev.vars)`);
+}
 console.log(
   `\nMint your first key:  npm run keys -- create --owner me\n  or:  curl -s -X POST http://127.0.0.1:${PORT}/admin/v1/keys -H "Authorization: Bearer $(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)" -H "Content-Type: application/json" -d '{"owner_id":"me","scopes":["read"]}'\n`,
 );

@@ -185,7 +185,7 @@ export interface ConsoleConfig {
 }
 
 /** First segments the console's path may not take: the Worker's own (src/reserved-paths.ts). */
-const CONSOLE_PATH_PATTERN = /^\/[a-z0-9][a-z0-9_-]{0,31}$/i;
+const CONSOLE_PATH_PATTERN = /^\/[a-z0-9_][a-z0-9_-]{0,31}$/i;
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 function parseConsole(env: Cloudflare.Env, reserved: ReadonlySet<string>): ConsoleConfig | null | "invalid" {
@@ -217,7 +217,10 @@ export function loadConsoleConfig(env: Cloudflare.Env, reserved: ReadonlySet<str
   if (consoleMemo === null || consoleMemo.key !== key) {
     const parsed = parseConsole(env, reserved);
     if (parsed === "invalid") {
-      log("error", "config.invalid", { degraded: "config_invalid", setting: "CONSOLE_HOSTNAME, CONSOLE_PATH, CONSOLE_TOKEN_SIGNIN" });
+      log("error", "config.invalid", {
+        degraded: "config_invalid",
+        setting: "CONSOLE_HOSTNAME, CONSOLE_PATH, CONSOLE_TOKEN_SIGNIN",
+      });
     }
     consoleMemo = { key, result: parsed === "invalid" ? null : parsed };
   }

@@ -10,7 +10,7 @@ import type { ConsolePrincipal } from "./principal";
 import type { SessionVariables } from "./session";
 import type { Session } from "./session-store";
 
-export type ConsoleVariables = SessionVariables & { principal?: ConsolePrincipal; tokenSignIn: boolean };
+type ConsoleVariables = SessionVariables & { principal?: ConsolePrincipal; tokenSignIn: boolean };
 export type ConsoleEnv = { Bindings: Cloudflare.Env; Variables: ConsoleVariables };
 export type ConsoleContext = Context<ConsoleEnv>;
 
@@ -27,7 +27,7 @@ export class ConsoleRefusal extends Error {
 }
 
 /** The signed-in principal (pages behind sign-in only). */
-export function principal(c: ConsoleContext): ConsolePrincipal {
+function principal(c: ConsoleContext): ConsolePrincipal {
   const p = c.var.principal;
   if (!p) throw new ConsoleRefusal(403, "Sign in first", "This page needs a console session.");
   return p;

@@ -13,14 +13,19 @@ import { ProblemError } from "../http/problem";
 const MAX_FORM_BYTES = 64 * 1024;
 
 /**
- * 403 unless the request's `Origin` is the console's own (a cross-site form, a page of the API's origin
- * when the console has a host of its own). Browsers send Origin on every POST; a POST without one is refused.
+ * 403 unless the POST comes from the console's own pages. Its `Origin` must be the console's, or, because
+ * the pages' `Referrer-Policy: no-referrer` makes browsers send `Origin: null` on their own form posts, "null"
+ * together with `Sec-Fetch-Site: same-origin` (which the browser sets and no page can). A cross-site form
+ * carries its site's Origin or `Sec-Fetch-Site: cross-site`; a POST with neither header is refused.
  */
-export function requireSameOrigin<E extends SessionEnv>(c: Context<E>): void {
+function requireSameOrigin<E extends SessionEnv>(c: Context<E>): void {
   const origin = c.req.header("Origin");
-  if (origin === undefined || origin !== new URL(c.req.url).origin) {
-    throw new ConsoleRefusal(403, "Request refused", "This form was sent from another site.");
-  }
+  // The host the browser addressed (its Host header; the URL's on Cloudflare, where the two are the same, but
+  // `wrangler dev` rewrites the URL's host).
+  const url = new URL(c.req.url);
+  const expected = `${url.protocol}//${c.req.header("Host") ?? url.host}`;
+  const sameOrigin = origin === expected || (origin === "null" && c.req.header("Sec-Fetch-Site") === "same-origin");
+  if (!sameOrigin) throw new ConsoleRefusal(403, "Request refused", "This form was sent from another site.");
 }
 
 export type FormFields = Record<string, string>;

@@ -30,50 +30,50 @@ const asset = (base: string, name: keyof typeof ASSET_NAMES) => `${base}/assets/
 
 export const Frame: FC<PropsWithChildren<FrameProps>> = (props) => (
   <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>{`${props.title} · ${props.product.name} ${props.product.area}`}</title>
-        {props.charts ? <link rel="stylesheet" href={asset(props.base, "uplot.css")} /> : null}
-        <link rel="stylesheet" href={asset(props.base, "console.css")} />
-        {props.charts ? <script src={asset(props.base, "uplot.js")} defer /> : null}
-        <script src={asset(props.base, "console.js")} defer />
-      </head>
-      <body>
-        <a class="skip" href="#main">
-          Skip to content
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="referrer" content="no-referrer" />
+      <title>{`${props.title} · ${props.product.name} ${props.product.area}`}</title>
+      {props.charts ? <link rel="stylesheet" href={asset(props.base, "uplot.css")} /> : null}
+      <link rel="stylesheet" href={asset(props.base, "console.css")} />
+      {props.charts ? <script src={asset(props.base, "uplot.js")} defer /> : null}
+      <script src={asset(props.base, "console.js")} defer />
+    </head>
+    <body>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <nav class="nav" aria-label="Main">
+        <a class="brand" href={`${props.base}/`}>
+          {props.product.name}
+          <small>{props.product.area}</small>
         </a>
-        <nav class="nav" aria-label="Main">
-          <a class="brand" href={`${props.base}/`}>
-            {props.product.name}
-            <small>{props.product.area}</small>
+        {props.nav.map((item) => (
+          <a
+            class="item"
+            href={`${props.base}${item.path}`}
+            aria-current={props.active === item.path ? "page" : undefined}
+          >
+            {item.label}
           </a>
-          {props.nav.map((item) => (
-            <a
-              class="item"
-              href={`${props.base}${item.path}`}
-              aria-current={props.active === item.path ? "page" : undefined}
-            >
-              {item.label}
-            </a>
-          ))}
-          {props.who ? (
-            <div class="who">
-              <span>
-                Signed in as <strong>{props.who.name}</strong>
-              </span>
-              <form method="post" action={props.who.signOut}>
-                <input type="hidden" name="csrf" value={props.who.csrf} />
-                <button type="submit" class="secondary">
-                  Sign out
-                </button>
-              </form>
-            </div>
-          ) : null}
-        </nav>
-        <main id="main">{props.children}</main>
-      </body>
+        ))}
+        {props.who ? (
+          <div class="who">
+            <span>
+              Signed in as <strong>{props.who.name}</strong>
+            </span>
+            <form method="post" action={props.who.signOut}>
+              <input type="hidden" name="csrf" value={props.who.csrf} />
+              <button type="submit" class="secondary">
+                Sign out
+              </button>
+            </form>
+          </div>
+        ) : null}
+      </nav>
+      <main id="main">{props.children}</main>
+    </body>
   </html>
 );
 
@@ -84,7 +84,7 @@ export interface FieldError {
 }
 
 /** The field id an error links to: the form's input for that path (its first segment). */
-export const fieldId = (path: string) => `f-${path.split(".")[0] || "form"}`;
+const fieldId = (path: string) => `f-${path.split(".")[0] || "form"}`;
 
 /** GOV.UK's error summary: at the top, a link to each field with a problem. */
 export const ErrorSummary: FC<{ errors: FieldError[] }> = ({ errors }) =>
@@ -104,9 +104,9 @@ export const ErrorSummary: FC<{ errors: FieldError[] }> = ({ errors }) =>
 const label = (path: string) => path.replaceAll("_", " ");
 
 /** A labelled field with its hint and, when it has one, its error beside it. */
-export const Field: FC<
-  PropsWithChildren<{ name: string; label: string; hint?: string; errors?: FieldError[] }>
-> = (props) => {
+export const Field: FC<PropsWithChildren<{ name: string; label: string; hint?: string; errors?: FieldError[] }>> = (
+  props,
+) => {
   const error = props.errors?.find((e) => e.path.split(".")[0] === props.name);
   return (
     <div class={error ? "field has-error" : "field"}>
@@ -129,12 +129,17 @@ export const Field: FC<
 
 /** The aria-describedby of a field's input: its hint and error. */
 export function describedBy(name: string, hint: boolean, errors?: FieldError[]): string | undefined {
-  const ids = [hint ? `${fieldId(name)}-hint` : "", errors?.some((e) => e.path.split(".")[0] === name) ? `${fieldId(name)}-error` : ""];
+  const ids = [
+    hint ? `${fieldId(name)}-hint` : "",
+    errors?.some((e) => e.path.split(".")[0] === name) ? `${fieldId(name)}-error` : "",
+  ];
   const joined = ids.filter(Boolean).join(" ");
   return joined === "" ? undefined : joined;
 }
 
-export const Badge: FC<{ status: string }> = ({ status }) => <span class={`badge ${status}`}>{status.replaceAll("_", " ")}</span>;
+export const Badge: FC<{ status: string; label?: string }> = ({ status, label }) => (
+  <span class={`badge ${status}`}>{label ?? status.replaceAll("_", " ")}</span>
+);
 
 /** The hidden CSRF field every state-changing form carries. */
 export const Csrf: FC<{ token: string }> = ({ token }) => <input type="hidden" name="csrf" value={token} />;
@@ -160,13 +165,18 @@ export interface ChartRow {
  * A chart and its data table. The table is the data: the script reads it to draw the plot (uPlot), and a
  * reader without script, or with a screen reader, has the table.
  */
-export const Chart: FC<{ id: string; caption: string; columns: string[]; rows: ChartRow[]; kind?: "bars" | "lines"; xLabel?: string }> = (
-  p,
-) => (
+export const Chart: FC<{
+  id: string;
+  caption: string;
+  columns: string[];
+  rows: ChartRow[];
+  kind?: "bars" | "lines";
+  xLabel?: string;
+}> = (p) => (
   <figure class="chart" id={p.id} data-kind={p.kind ?? "bars"} data-time={p.xLabel === "Status" ? "false" : undefined}>
     <figcaption>{p.caption}</figcaption>
     <div class="chart-plot" role="img" aria-label={`${p.caption}: chart of the table beside it`} />
-    <div class="chart-data" tabindex={0} role="region" aria-label={`${p.caption}: data`}>
+    <section class="chart-data" tabindex={0} aria-label={`${p.caption}: data`}>
       <table>
         <thead>
           <tr>
@@ -189,7 +199,7 @@ export const Chart: FC<{ id: string; caption: string; columns: string[]; rows: C
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   </figure>
 );
 

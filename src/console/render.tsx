@@ -4,7 +4,7 @@ import { actorName } from "../operations/actor";
 import type { ConsoleContext } from "./context";
 import { Frame, type NavItem } from "./layout";
 
-export const CONSOLE_NAV: NavItem[] = [
+const CONSOLE_NAV: NavItem[] = [
   { path: "/", label: "Overview" },
   { path: "/keys", label: "Keys" },
   { path: "/consumers", label: "Consumers" },
@@ -16,8 +16,11 @@ export const CONSOLE_NAV: NavItem[] = [
 const PRODUCT = { name: "Key Authorizer", area: "Console" };
 
 /** An HTML answer: the doctype and the rendered element, never cached (./headers.ts). */
-export async function html(c: ConsoleContext, element: Child, status = 200): Promise<Response> {
-  return c.html(`<!doctype html>${await (element as { toString(): string | Promise<string> }).toString()}`, status as 200);
+async function html(c: ConsoleContext, element: Child, status = 200): Promise<Response> {
+  return c.html(
+    `<!doctype html>${await (element as { toString(): string | Promise<string> }).toString()}`,
+    status as 200,
+  );
 }
 
 /** A page of the signed-in console. */

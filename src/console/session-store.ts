@@ -44,6 +44,7 @@ export function randomToken(): string {
     .replaceAll("=", "");
 }
 
+/** The SHA-256 (hex) a session id, or a portal link's token, is stored under. */
 export async function sessionIdHash(id: string): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id))));
 }
@@ -92,7 +93,12 @@ export async function insertSession(db: D1Database, s: NewSession): Promise<{ id
 }
 
 /** The live session of this id and kind, or null (unknown, another kind, idle too long or past its end). */
-export async function findLiveSession(db: D1Database, id: string, kind: SessionKind, now: number): Promise<Session | null> {
+export async function findLiveSession(
+  db: D1Database,
+  id: string,
+  kind: SessionKind,
+  now: number,
+): Promise<Session | null> {
   const row = await db
     .prepare("SELECT * FROM console_sessions WHERE id_hash = ?1 AND kind = ?2")
     .bind(await sessionIdHash(id), kind)

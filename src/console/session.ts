@@ -23,9 +23,9 @@ import {
 } from "./session-store";
 
 /** A session unused this long ends (OWASP ASVS 3.3: idle timeout for a privileged console). */
-export const SESSION_IDLE_MS = 30 * MINUTE_MS;
+const SESSION_IDLE_MS = 30 * MINUTE_MS;
 /** A session ends this long after sign-in, however active: a stolen cookie works for a working day at most. */
-export const SESSION_ABSOLUTE_MS = 8 * HOUR_MS;
+const SESSION_ABSOLUTE_MS = 8 * HOUR_MS;
 /**
  * `last_seen_at` is written at most this often: a page view costs one D1 read, not a write each time. The
  * idle end is thereby up to this much earlier than SESSION_IDLE_MS after the last request, never later.
@@ -66,7 +66,7 @@ export async function startSession<E extends SessionEnv>(
   options: { credentialFingerprint?: string | null; expiresAt?: number; idleTimeoutMs?: number } = {},
 ): Promise<Session> {
   const now = clock.now();
-  await endSession(c, kind);
+  await endSession(c, kind, { keepCookie: true }); // the new cookie replaces it
   await deleteLapsedSessions(c.env.DB, now);
   const expiresAt = Math.min(options.expiresAt ?? now + SESSION_ABSOLUTE_MS, now + SESSION_ABSOLUTE_MS);
   const { id, session } = await insertSession(c.env.DB, {
@@ -83,11 +83,16 @@ export async function startSession<E extends SessionEnv>(
 }
 
 /** Deletes the request's session of this kind on the server, and its cookie. */
-export async function endSession<E extends SessionEnv>(c: SessionContext<E>, kind: SessionKind): Promise<void> {
+export async function endSession<E extends SessionEnv>(
+  c: SessionContext<E>,
+  kind: SessionKind,
+  options: { keepCookie?: boolean } = {},
+): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE_NAMES[kind]);
   const found = id === undefined ? null : await findLiveSession(c.env.DB, id, kind, clock.now());
   if (found) await deleteSession(c.env.DB, found.idHash);
-  if (id !== undefined) deleteCookie(c, SESSION_COOKIE_NAMES[kind], { path: cookieOptions(c, 0).path });
+  if (id !== undefined && !options.keepCookie)
+    deleteCookie(c, SESSION_COOKIE_NAMES[kind], { path: cookieOptions(c, 0).path });
 }
 
 /**

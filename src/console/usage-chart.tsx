@@ -30,6 +30,12 @@ export function UsageChart(props: {
   });
   const names = columns.map((o) => (o === "valid" ? "admitted" : o));
   return (
-    <Chart id={props.id} caption={props.caption} columns={names} rows={rows} xLabel={props.days ? "Day (UTC)" : "Hour (UTC)"} />
+    <Chart
+      id={props.id}
+      caption={props.caption}
+      columns={names}
+      rows={rows}
+      xLabel={props.days ? "Day (UTC)" : "Hour (UTC)"}
+    />
   );
 }

@@ -28,7 +28,7 @@ const SESSION_COOKIES: readonly string[] = Object.values(SESSION_COOKIE_NAMES);
  * The Cookie header without the console's and the portal's session cookies (null if nothing is left). The
  * origin never receives a session of theirs, whatever path a browser sent it to.
  */
-export function withoutSessionCookies(cookie: string): string | null {
+function withoutSessionCookies(cookie: string): string | null {
   if (!SESSION_COOKIES.some((name) => cookie.includes(name))) return cookie; // the common case: untouched
   const kept = cookie
     .split(";")

@@ -51,10 +51,11 @@ function migratedTemplate() {
 
 /**
  * Starts the Worker with these vars on migrated throwaway state; resolves with its base URL, the state
- * folder (removed on stop, so a test may write scratch files there) and a stop function.
+ * folder (removed on stop, so a test may write scratch files there) and a stop function. `args` go to
+ * `wrangler dev` as they are (the browser tests add --test-scheduled).
  * @example const server = await startDevServer({ ADMIN_TOKEN: token }); after(() => server.stop());
  */
-export async function startDevServer(vars, { statePrefix = "authorizer-cli-" } = {}) {
+export async function startDevServer(vars, { statePrefix = "authorizer-cli-", args = [] } = {}) {
   const state = mkdtempSync(join(tmpdir(), statePrefix));
   cpSync(migratedTemplate(), state, { recursive: true });
   const port = await freePort();
@@ -75,6 +76,7 @@ export async function startDevServer(vars, { statePrefix = "authorizer-cli-" } =
       "--persist-to",
       state,
       ...varArgs,
+      ...args,
     ],
     {
       cwd: ROOT,

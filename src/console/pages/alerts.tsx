@@ -32,7 +32,15 @@ export function AlertsTable({ c, alerts }: { c: ConsoleContext; alerts: readonly
               <td>
                 <Badge status={a.status} />
               </td>
-              <td>{a.key_id ? <a class="mono" href={href(c, `/keys/${a.key_id}`)}>{a.key_id}</a> : "—"}</td>
+              <td>
+                {a.key_id ? (
+                  <a class="mono" href={href(c, `/keys/${a.key_id}`)}>
+                    {a.key_id}
+                  </a>
+                ) : (
+                  "—"
+                )}
+              </td>
               <td>
                 <a href={href(c, `/consumers/${encodeURIComponent(a.owner_id)}`)}>{a.owner_id}</a>
               </td>
@@ -60,7 +68,11 @@ export async function alertsPage(c: ConsoleContext): Promise<Response> {
       <h1>Alerts</h1>
       <p class="lede">
         Traffic spikes, refusal bursts, revoked keys still in use, new networks.{" "}
-        {status === "open" ? <a href={href(c, "/alerts?status=all")}>Show closed alerts too</a> : <a href={href(c, "/alerts")}>Show open alerts only</a>}
+        {status === "open" ? (
+          <a href={href(c, "/alerts?status=all")}>Show closed alerts too</a>
+        ) : (
+          <a href={href(c, "/alerts")}>Show open alerts only</a>
+        )}
       </p>
       <AlertsTable c={c} alerts={result.alerts} />
       {result.next_cursor ? (

@@ -73,7 +73,7 @@ export async function auditPage(c: ConsoleContext): Promise<Response> {
     <>
       <h1>Audit log</h1>
       <p class="lede">Every change to a key or a consumer, with who made it. Newest first.</p>
-      <form method="get" action={href(c, "/audit")} class="filters" role="search" aria-label="Filter the audit log">
+      <form method="get" action={href(c, "/audit")} class="filters" aria-label="Filter the audit log">
         <div class="field">
           <label for="f-key_id">Key id</label>
           <input type="text" id="f-key_id" name="key_id" value={query.key_id ?? ""} />

@@ -13,7 +13,15 @@ import { disableConsumer, enableConsumer } from "../../operations/set-consumer-s
 import { getConsumerUsage } from "../../operations/usage";
 import type { AdminActor } from "../../operations/actor";
 import type { OperationContext } from "../../operations/context";
-import { can, type ConsoleContext, ConsoleRefusal, consoleOperation, href, requirePermission, session } from "../context";
+import {
+  can,
+  type ConsoleContext,
+  ConsoleRefusal,
+  consoleOperation,
+  href,
+  requirePermission,
+  session,
+} from "../context";
 import { readProtectedForm } from "../forms";
 import { ActionButton, Badge, Csrf, Empty, Field, formatTime } from "../layout";
 import { page } from "../render";
@@ -29,7 +37,10 @@ function consumerIdOf(c: ConsoleContext): string {
 const MAX_COUNT_PAGES = 10;
 
 /** The consumer's keys that are not revoked yet (what revoke-all revokes), up to MAX_COUNT_PAGES pages. */
-async function unrevokedKeys(ctx: OperationContext<AdminActor>, id: string): Promise<{ keys: KeyView[]; more: boolean }> {
+async function unrevokedKeys(
+  ctx: OperationContext<AdminActor>,
+  id: string,
+): Promise<{ keys: KeyView[]; more: boolean }> {
   const keys: KeyView[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < MAX_COUNT_PAGES; i++) {
@@ -76,10 +87,20 @@ export async function consumerPage(c: ConsoleContext): Promise<Response> {
             </a>
           ) : null}
           {can(c, "consumers:write") && consumer.status === "active" ? (
-            <ActionButton action={href(c, `/consumers/${encodeURIComponent(id)}/disable`)} csrf={csrf} label="Disable consumer" kind="secondary" />
+            <ActionButton
+              action={href(c, `/consumers/${encodeURIComponent(id)}/disable`)}
+              csrf={csrf}
+              label="Disable consumer"
+              kind="secondary"
+            />
           ) : null}
           {can(c, "consumers:write") && consumer.status === "disabled" ? (
-            <ActionButton action={href(c, `/consumers/${encodeURIComponent(id)}/enable`)} csrf={csrf} label="Enable consumer" kind="secondary" />
+            <ActionButton
+              action={href(c, `/consumers/${encodeURIComponent(id)}/enable`)}
+              csrf={csrf}
+              label="Enable consumer"
+              kind="secondary"
+            />
           ) : null}
           {can(c, "consumers:write") && consumer.status !== "deleted" ? (
             <a class="button danger" href={href(c, `/consumers/${encodeURIComponent(id)}/revoke-keys`)}>
@@ -113,7 +134,8 @@ export async function consumerPage(c: ConsoleContext): Promise<Response> {
             <>
               <dt>Last revoke-all</dt>
               <dd>
-                {consumer.revoke_progress.total - consumer.revoke_progress.remaining} of {consumer.revoke_progress.total} revoked
+                {consumer.revoke_progress.total - consumer.revoke_progress.remaining} of{" "}
+                {consumer.revoke_progress.total} revoked
                 {consumer.revoke_progress.done_at ? ` (done ${formatTime(consumer.revoke_progress.done_at)})` : ""}
               </dd>
             </>
@@ -121,7 +143,11 @@ export async function consumerPage(c: ConsoleContext): Promise<Response> {
         </dl>
       </section>
       <h2>Usage, last 30 days</h2>
-      {usage && "days" in usage ? <UsageChart id="consumer-usage" caption="Decisions per day by outcome, all keys" days={usage.days} /> : <Empty>Usage needs usage:read.</Empty>}
+      {usage && "days" in usage ? (
+        <UsageChart id="consumer-usage" caption="Decisions per day by outcome, all keys" days={usage.days} />
+      ) : (
+        <Empty>Usage needs usage:read.</Empty>
+      )}
       <h2>Keys</h2>
       {keys === null || keys.keys.length === 0 ? (
         <Empty>No keys.</Empty>
@@ -183,12 +209,13 @@ export async function revokeConsumerKeysPage(c: ConsoleContext): Promise<Respons
     { title: "Revoke all keys", active: "/consumers" },
     <>
       <p class="crumbs">
-        <a href={href(c, "/consumers")}>Consumers</a> / <a href={href(c, `/consumers/${encodeURIComponent(id)}`)}>{id}</a> / Revoke all keys
+        <a href={href(c, "/consumers")}>Consumers</a> /{" "}
+        <a href={href(c, `/consumers/${encodeURIComponent(id)}`)}>{id}</a> / Revoke all keys
       </p>
       <h1>Revoke all keys of {consumer.name || consumer.id}</h1>
       <div class="notice warning">
-        This revokes <strong data-revoke-count={String(keys.length)}>{count}</strong> of this consumer, everywhere, for good.
-        Keys created afterwards are not affected.
+        This revokes <strong data-revoke-count={String(keys.length)}>{count}</strong> of this consumer, everywhere, for
+        good. Keys created afterwards are not affected.
       </div>
       <form method="post" action={href(c, `/consumers/${encodeURIComponent(id)}/revoke-keys`)} class="stack">
         <Csrf token={session(c).csrfToken} />

@@ -21,7 +21,7 @@ export async function consumersPage(c: ConsoleContext): Promise<Response> {
     <>
       <h1>Consumers</h1>
       <p class="lede">The owners of keys: each with shared limits across its keys and a key policy.</p>
-      <form method="get" action={href(c, "/consumers")} class="filters" role="search" aria-label="Find consumers">
+      <form method="get" action={href(c, "/consumers")} class="filters" aria-label="Find consumers">
         <div class="field">
           <label for="f-id">Consumer id</label>
           <input type="text" id="f-id" name="id" value={query.id ?? ""} />
@@ -65,7 +65,11 @@ export async function consumersPage(c: ConsoleContext): Promise<Response> {
                   <td>
                     <Badge status={x.status} />
                   </td>
-                  <td>{x.rate_limits.length === 0 ? "none" : x.rate_limits.map((l) => `${l.limit}/${l.window_seconds}s`).join(", ")}</td>
+                  <td>
+                    {x.rate_limits.length === 0
+                      ? "none"
+                      : x.rate_limits.map((l) => `${l.limit}/${l.window_seconds}s`).join(", ")}
+                  </td>
                   <td>{formatTime(x.created_at)}</td>
                 </tr>
               ))}

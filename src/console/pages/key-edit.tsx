@@ -50,16 +50,45 @@ export async function editKeyPage(c: ConsoleContext, posted?: FormFields, errors
         <ErrorSummary errors={errors} />
         <Csrf token={session(c).csrfToken} />
         <Field name="name" label="Name" errors={errors}>
-          <input type="text" id="f-name" name="name" value={v.name ?? ""} aria-describedby={describedBy("name", false, errors)} />
+          <input
+            type="text"
+            id="f-name"
+            name="name"
+            value={v.name ?? ""}
+            aria-describedby={describedBy("name", false, errors)}
+          />
         </Field>
         <Field name="scopes" label="Scopes" hint="Separated by commas." errors={errors}>
-          <input type="text" id="f-scopes" name="scopes" value={v.scopes ?? ""} aria-describedby={describedBy("scopes", true, errors)} />
+          <input
+            type="text"
+            id="f-scopes"
+            name="scopes"
+            value={v.scopes ?? ""}
+            aria-describedby={describedBy("scopes", true, errors)}
+          />
         </Field>
         {area("ip_allowlist", "IP allowlist", "CIDR ranges, one per line. Empty: any address.")}
-        {area("allowed_routes", "Allowed routes", 'One per line, e.g. "GET /api/v1/public/*". Empty: every route its scopes allow.')}
-        {k.type === "publishable" ? area("allowed_origins", "Allowed origins", "One per line, e.g. https://app.example.com.") : null}
-        <Field name="expires_at" label="Expires on (UTC)" hint="The key stops working at the start of this day." errors={errors}>
-          <input type="date" id="f-expires_at" name="expires_on" value={v.expires_on ?? ""} aria-describedby={describedBy("expires_at", true, errors)} />
+        {area(
+          "allowed_routes",
+          "Allowed routes",
+          'One per line, e.g. "GET /api/v1/public/*". Empty: every route its scopes allow.',
+        )}
+        {k.type === "publishable"
+          ? area("allowed_origins", "Allowed origins", "One per line, e.g. https://app.example.com.")
+          : null}
+        <Field
+          name="expires_at"
+          label="Expires on (UTC)"
+          hint="The key stops working at the start of this day."
+          errors={errors}
+        >
+          <input
+            type="date"
+            id="f-expires_at"
+            name="expires_on"
+            value={v.expires_on ?? ""}
+            aria-describedby={describedBy("expires_at", true, errors)}
+          />
         </Field>
         <div class="actions">
           <button type="submit">Save changes</button>
@@ -78,7 +107,9 @@ export async function editKeyAction(c: ConsoleContext): Promise<Response> {
   const current = valuesOf(await getKey(ctx, id));
   const changes: Record<string, unknown> = {};
   const same = (name: string, list: boolean) =>
-    list ? listField(fields[name]).join("\n") === listField(current[name]).join("\n") : (fields[name] ?? "").trim() === current[name];
+    list
+      ? listField(fields[name]).join("\n") === listField(current[name]).join("\n")
+      : (fields[name] ?? "").trim() === current[name];
   if (fields.name !== undefined && !same("name", false)) changes.name = fields.name.trim();
   for (const name of ["scopes", "ip_allowlist", "allowed_routes", "allowed_origins"]) {
     if (fields[name] !== undefined && !same(name, true)) changes[name] = listField(fields[name]);

@@ -19,11 +19,29 @@ function NewKeyForm({ c, values, errors }: { c: ConsoleContext; values: FormFiel
       <ErrorSummary errors={errors} />
       <Csrf token={session(c).csrfToken} />
       <input type="hidden" name="form_id" value={randomToken()} />
-      <Field name="owner_id" label="Consumer" hint="The consumer (owner) the key belongs to, e.g. acme-corp." errors={errors}>
-        <input type="text" id="f-owner_id" name="owner_id" value={v("owner_id", c.req.query("owner_id") ?? "")} aria-describedby={describedBy("owner_id", true, errors)} required />
+      <Field
+        name="owner_id"
+        label="Consumer"
+        hint="The consumer (owner) the key belongs to, e.g. acme-corp."
+        errors={errors}
+      >
+        <input
+          type="text"
+          id="f-owner_id"
+          name="owner_id"
+          value={v("owner_id", c.req.query("owner_id") ?? "")}
+          aria-describedby={describedBy("owner_id", true, errors)}
+          required
+        />
       </Field>
       <Field name="name" label="Name" hint="What the key is for, so you can tell keys apart." errors={errors}>
-        <input type="text" id="f-name" name="name" value={v("name")} aria-describedby={describedBy("name", true, errors)} />
+        <input
+          type="text"
+          id="f-name"
+          name="name"
+          value={v("name")}
+          aria-describedby={describedBy("name", true, errors)}
+        />
       </Field>
       <Field name="type" label="Type" errors={errors}>
         <select id="f-type" name="type">
@@ -46,23 +64,64 @@ function NewKeyForm({ c, values, errors }: { c: ConsoleContext; values: FormFiel
         </select>
       </Field>
       <Field name="scopes" label="Scopes" hint="Separated by commas, e.g. read, write." errors={errors}>
-        <input type="text" id="f-scopes" name="scopes" value={v("scopes", "read")} aria-describedby={describedBy("scopes", true, errors)} />
+        <input
+          type="text"
+          id="f-scopes"
+          name="scopes"
+          value={v("scopes", "read")}
+          aria-describedby={describedBy("scopes", true, errors)}
+        />
       </Field>
-      <Field name="expires_in_days" label="Expires in (days)" hint="Empty: the default (365, or the consumer's key policy)." errors={errors}>
-        <input type="text" inputmode="numeric" id="f-expires_in_days" name="expires_in_days" value={v("expires_in_days")} aria-describedby={describedBy("expires_in_days", true, errors)} />
+      <Field
+        name="expires_in_days"
+        label="Expires in (days)"
+        hint="Empty: the default (365, or the consumer's key policy)."
+        errors={errors}
+      >
+        <input
+          type="text"
+          inputmode="numeric"
+          id="f-expires_in_days"
+          name="expires_in_days"
+          value={v("expires_in_days")}
+          aria-describedby={describedBy("expires_in_days", true, errors)}
+        />
       </Field>
-      <Field name="ip_allowlist" label="IP allowlist" hint="CIDR ranges, one per line. Empty: any address." errors={errors}>
+      <Field
+        name="ip_allowlist"
+        label="IP allowlist"
+        hint="CIDR ranges, one per line. Empty: any address."
+        errors={errors}
+      >
         <textarea id="f-ip_allowlist" name="ip_allowlist" aria-describedby={describedBy("ip_allowlist", true, errors)}>
           {v("ip_allowlist")}
         </textarea>
       </Field>
-      <Field name="allowed_routes" label="Allowed routes" hint='One per line, e.g. "GET /api/v1/public/*". Empty: every route its scopes allow.' errors={errors}>
-        <textarea id="f-allowed_routes" name="allowed_routes" aria-describedby={describedBy("allowed_routes", true, errors)}>
+      <Field
+        name="allowed_routes"
+        label="Allowed routes"
+        hint='One per line, e.g. "GET /api/v1/public/*". Empty: every route its scopes allow.'
+        errors={errors}
+      >
+        <textarea
+          id="f-allowed_routes"
+          name="allowed_routes"
+          aria-describedby={describedBy("allowed_routes", true, errors)}
+        >
           {v("allowed_routes")}
         </textarea>
       </Field>
-      <Field name="allowed_origins" label="Allowed origins (publishable keys)" hint="One per line, e.g. https://app.example.com." errors={errors}>
-        <textarea id="f-allowed_origins" name="allowed_origins" aria-describedby={describedBy("allowed_origins", true, errors)}>
+      <Field
+        name="allowed_origins"
+        label="Allowed origins (publishable keys)"
+        hint="One per line, e.g. https://app.example.com."
+        errors={errors}
+      >
+        <textarea
+          id="f-allowed_origins"
+          name="allowed_origins"
+          aria-describedby={describedBy("allowed_origins", true, errors)}
+        >
           {v("allowed_origins")}
         </textarea>
       </Field>

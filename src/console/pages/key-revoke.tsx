@@ -9,7 +9,12 @@ import { Csrf, describedBy, ErrorSummary, Field, type FieldError } from "../layo
 import { page } from "../render";
 import { keyIdOf } from "./key";
 
-export async function revokeKeyPage(c: ConsoleContext, values: FormFields = {}, errors: FieldError[] = [], status = 200) {
+export async function revokeKeyPage(
+  c: ConsoleContext,
+  values: FormFields = {},
+  errors: FieldError[] = [],
+  status = 200,
+) {
   requirePermission(c, "keys:revoke");
   const id = keyIdOf(c);
   const k = await getKey(consoleOperation(c), id);
@@ -27,8 +32,19 @@ export async function revokeKeyPage(c: ConsoleContext, values: FormFields = {}, 
       <form method="post" action={href(c, `/keys/${id}/revoke`)} class="stack" novalidate>
         <ErrorSummary errors={errors} />
         <Csrf token={session(c).csrfToken} />
-        <Field name="reason" label="Reason" hint="Recorded in the audit trail, e.g. leaked in a public repository." errors={errors}>
-          <input type="text" id="f-reason" name="reason" value={values.reason ?? ""} aria-describedby={describedBy("reason", true, errors)} />
+        <Field
+          name="reason"
+          label="Reason"
+          hint="Recorded in the audit trail, e.g. leaked in a public repository."
+          errors={errors}
+        >
+          <input
+            type="text"
+            id="f-reason"
+            name="reason"
+            value={values.reason ?? ""}
+            aria-describedby={describedBy("reason", true, errors)}
+          />
         </Field>
         <div class="actions">
           <button type="submit" class="danger">

@@ -20,7 +20,12 @@ const GRACE_CHOICES: [number, string][] = [
   [720, "30 days"],
 ];
 
-export async function rotateKeyPage(c: ConsoleContext, values: FormFields = {}, errors: FieldError[] = [], status = 200) {
+export async function rotateKeyPage(
+  c: ConsoleContext,
+  values: FormFields = {},
+  errors: FieldError[] = [],
+  status = 200,
+) {
   requirePermission(c, "keys:rotate");
   const id = keyIdOf(c);
   const k = await getKey(consoleOperation(c), id);
@@ -34,7 +39,8 @@ export async function rotateKeyPage(c: ConsoleContext, values: FormFields = {}, 
       </p>
       <h1>Rotate {k.name || "key"}</h1>
       <p class="lede">
-        A new key with the same settings replaces <span class="mono">…{k.hint}</span>, which expires {formatTime(k.expires_at)}.
+        A new key with the same settings replaces <span class="mono">…{k.hint}</span>, which expires{" "}
+        {formatTime(k.expires_at)}.
       </p>
       <form method="post" action={href(c, `/keys/${id}/rotate`)} class="stack" novalidate>
         <ErrorSummary errors={errors} />
@@ -53,7 +59,13 @@ export async function rotateKeyPage(c: ConsoleContext, values: FormFields = {}, 
           </div>
         </fieldset>
         <Field name="expires_in_days" label="New key expires in (days)" hint="Empty: the default." errors={errors}>
-          <input type="text" inputmode="numeric" id="f-expires_in_days" name="expires_in_days" value={values.expires_in_days ?? ""} />
+          <input
+            type="text"
+            inputmode="numeric"
+            id="f-expires_in_days"
+            name="expires_in_days"
+            value={values.expires_in_days ?? ""}
+          />
         </Field>
         <div>
           <button type="submit">Rotate key</button>

@@ -4,7 +4,15 @@ import { getKey } from "../../operations/get-key";
 import { listAudit } from "../../operations/list-audit";
 import { disableKey, enableKey } from "../../operations/set-key-status";
 import { getKeyUsage } from "../../operations/usage";
-import { can, type ConsoleContext, ConsoleRefusal, consoleOperation, href, requirePermission, session } from "../context";
+import {
+  can,
+  type ConsoleContext,
+  ConsoleRefusal,
+  consoleOperation,
+  href,
+  requirePermission,
+  session,
+} from "../context";
 import { readProtectedForm } from "../forms";
 import { ActionButton, Badge, Empty, formatTime } from "../layout";
 import { page } from "../render";
@@ -27,7 +35,7 @@ function window(seconds: number): string {
   return `${seconds} s`;
 }
 
-export function KeyProps({ k, c }: { k: KeyView; c: ConsoleContext }) {
+function KeyProps({ k, c }: { k: KeyView; c: ConsoleContext }) {
   return (
     <dl class="props">
       <dt>Key id</dt>
@@ -114,7 +122,11 @@ export async function keyPage(c: ConsoleContext): Promise<Response> {
       </p>
       {notice ? (
         <div class="notice success" role="status">
-          {notice === "revoked" ? "The key is revoked." : notice === "updated" ? "The key's settings are saved." : `The key is ${notice}.`}
+          {notice === "revoked"
+            ? "The key is revoked."
+            : notice === "updated"
+              ? "The key's settings are saved."
+              : `The key is ${notice}.`}
         </div>
       ) : null}
       <div class="head">
@@ -183,7 +195,11 @@ export async function keyPage(c: ConsoleContext): Promise<Response> {
         <Empty>Usage needs the usage:read permission.</Empty>
       )}
       <h2>Audit trail</h2>
-      {audit ? <AuditTable c={c} entries={audit.entries} /> : <Empty>The audit trail needs the audit:read permission.</Empty>}
+      {audit ? (
+        <AuditTable c={c} entries={audit.entries} />
+      ) : (
+        <Empty>The audit trail needs the audit:read permission.</Empty>
+      )}
     </>,
   );
 }

@@ -42,7 +42,9 @@ export async function keysPage(c: ConsoleContext): Promise<Response> {
       <div class="head">
         <div>
           <h1>Keys</h1>
-          <p class="lede">Newest first. The secret of a key is never shown here: only its last characters (the hint).</p>
+          <p class="lede">
+            Newest first. The secret of a key is never shown here: only its last characters (the hint).
+          </p>
         </div>
         {can(c, "keys:create") ? (
           <a class="button" href={href(c, "/keys/new")}>
@@ -51,7 +53,7 @@ export async function keysPage(c: ConsoleContext): Promise<Response> {
         ) : null}
       </div>
       <ErrorSummary errors={errors} />
-      <form method="get" action={href(c, "/keys")} class="filters" role="search" aria-label="Filter keys">
+      <form method="get" action={href(c, "/keys")} class="filters" aria-label="Filter keys">
         <div class="field">
           <label for="f-q">Search</label>
           <input type="search" id="f-q" name="q" value={query.q ?? ""} placeholder="Key id, name or hint" />

@@ -28,14 +28,23 @@ export async function overviewPage(c: ConsoleContext): Promise<Response> {
     { title: "Overview", active: "/", charts: true },
     <>
       <h1>Overview</h1>
-      <p class="lede">{report ? `${report.platform}, as of ${formatTime(report.generated_at)}.` : "Your keys at a glance."}</p>
+      <p class="lede">
+        {report ? `${report.platform}, as of ${formatTime(report.generated_at)}.` : "Your keys at a glance."}
+      </p>
       {report ? (
         <div class="tiles">
           {tile("Active keys", formatNumber(report.active_keys))}
           {tile("Decisions, last 24 h", formatNumber(report.validations.last_24h.total))}
-          {tile("Refused, last 24 h", formatNumber(report.validations.last_24h.total - report.validations.last_24h.valid))}
+          {tile(
+            "Refused, last 24 h",
+            formatNumber(report.validations.last_24h.total - report.validations.last_24h.valid),
+          )}
           {tile("Open alerts", formatNumber(report.open_alerts.count), report.open_alerts.count > 0)}
-          {tile(`Leaks, last ${report.leaks.window_days} days`, formatNumber(report.leaks.keys_detected_in_public_sources), report.leaks.keys_detected_in_public_sources > 0)}
+          {tile(
+            `Leaks, last ${report.leaks.window_days} days`,
+            formatNumber(report.leaks.keys_detected_in_public_sources),
+            report.leaks.keys_detected_in_public_sources > 0,
+          )}
           {tile("Median time to revocation", formatDuration(report.leaks.median_report_to_revocation_ms))}
         </div>
       ) : null}

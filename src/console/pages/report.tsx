@@ -25,7 +25,13 @@ export async function reportPage(c: ConsoleContext): Promise<Response> {
       <p class="lede">
         {r.platform}, generated {formatTime(r.generated_at)}.
       </p>
-      <Chart id="report-validations" caption="Decisions per day" columns={["admitted", "refused"]} rows={perDay} xLabel="Day (UTC)" />
+      <Chart
+        id="report-validations"
+        caption="Decisions per day"
+        columns={["admitted", "refused"]}
+        rows={perDay}
+        xLabel="Day (UTC)"
+      />
       <Chart id="report-status" caption="Keys by status" columns={["keys"]} rows={statusRows} xLabel="Status" />
       <h2>Security controls</h2>
       <div class="table-wrap">
@@ -44,7 +50,10 @@ export async function reportPage(c: ConsoleContext): Promise<Response> {
                 <td>{x.control}</td>
                 <td>{x.implementation}</td>
                 <td>
-                  <Badge status={x.status === "Active" ? "active" : x.status === "Not configured" ? "revoked" : "disabled"} /> {x.status}
+                  <Badge
+                    status={x.status === "Active" ? "control_active" : x.status.toLowerCase().replace(" ", "_")}
+                    label={x.status}
+                  />
                 </td>
                 <td>{x.evidence}</td>
               </tr>
@@ -66,7 +75,8 @@ export async function reportPage(c: ConsoleContext): Promise<Response> {
           <dd>{formatNumber(r.consumers.without_shared_limits)}</dd>
           <dt>Keys due for rotation</dt>
           <dd>
-            {r.consumers.keys_due_rotation.count} consumers hold keys older than {r.consumers.keys_due_rotation.older_than_days} days
+            {r.consumers.keys_due_rotation.count} consumers hold keys older than{" "}
+            {r.consumers.keys_due_rotation.older_than_days} days
           </dd>
         </dl>
       </div>
@@ -83,7 +93,8 @@ export async function reportPage(c: ConsoleContext): Promise<Response> {
           <dd>{r.leaks.revocations_after_report}</dd>
           <dt>Report to revocation</dt>
           <dd>
-            median {formatDuration(r.leaks.median_report_to_revocation_ms)}, mean {formatDuration(r.leaks.mean_report_to_revocation_ms)}
+            median {formatDuration(r.leaks.median_report_to_revocation_ms)}, mean{" "}
+            {formatDuration(r.leaks.mean_report_to_revocation_ms)}
           </dd>
           <dt>Scanner reports</dt>
           <dd>

@@ -52,13 +52,24 @@ function SignInForm(props: { c: ConsoleContext; errors: FieldError[]; accessAvai
   );
 }
 
-const accessAvailable = (c: ConsoleContext) => (c.env.ACCESS_TEAM_DOMAIN ?? "") !== "" && (c.env.ACCESS_AUD ?? "") !== "";
+const accessAvailable = (c: ConsoleContext) =>
+  (c.env.ACCESS_TEAM_DOMAIN ?? "") !== "" && (c.env.ACCESS_AUD ?? "") !== "";
 
 export function signInPage(c: ConsoleContext, errors: FieldError[] = [], status = 200) {
-  return page(c, { title: "Sign in", active: "", status }, <SignInForm c={c} errors={errors} accessAvailable={accessAvailable(c)} />);
+  return page(
+    c,
+    { title: "Sign in", active: "", status },
+    <SignInForm c={c} errors={errors} accessAvailable={accessAvailable(c)} />,
+  );
 }
 
-async function audit(c: ConsoleContext, method: SignInMethod, outcome: SignInOutcome, actor: AdminActor | null, client: string) {
+async function audit(
+  c: ConsoleContext,
+  method: SignInMethod,
+  outcome: SignInOutcome,
+  actor: AdminActor | null,
+  client: string,
+) {
   const at = clock.now();
   await recordSignIn(c.env.DB, {
     at,
@@ -86,7 +97,11 @@ export async function signInWithToken(c: ConsoleContext): Promise<Response> {
   if (signInThrottledUntil(client, now) !== null) {
     await audit(c, "token", "throttled", null, client);
     c.header("Retry-After", String(Math.ceil(((signInThrottledUntil(client, now) ?? now) - now) / 1000)));
-    return signInPage(c, [{ path: "token", message: "Too many failed attempts from your address. Try again later." }], 429);
+    return signInPage(
+      c,
+      [{ path: "token", message: "Too many failed attempts from your address. Try again later." }],
+      429,
+    );
   }
   const actor = await tokenSignIn(c.env, fields.token ?? "");
   if (actor === null) {
@@ -94,7 +109,8 @@ export async function signInWithToken(c: ConsoleContext): Promise<Response> {
     await audit(c, "token", "refused", null, client);
     return signInPage(c, [{ path: "token", message: "That is not a valid admin token." }], 401);
   }
-  const token = actor.kind === "admin_token" && actor.token === "ADMIN_TOKEN_NEXT" ? c.env.ADMIN_TOKEN_NEXT! : c.env.ADMIN_TOKEN!;
+  const token =
+    actor.kind === "admin_token" && actor.token === "ADMIN_TOKEN_NEXT" ? c.env.ADMIN_TOKEN_NEXT! : c.env.ADMIN_TOKEN!;
   await startSession(c, "console", actor, { credentialFingerprint: await tokenFingerprint(token) });
   await audit(c, "token", "signed_in", actor, client);
   return c.redirect(href(c, "/"), 303);
@@ -109,7 +125,11 @@ export async function signInWithAccess(c: ConsoleContext): Promise<Response> {
   const actor = await accessSignIn(c.env, c.req.header("Cf-Access-Jwt-Assertion"));
   if (actor === null) {
     await audit(c, "access", "refused", null, client);
-    return signInPage(c, [{ path: "", message: "Cloudflare Access did not identify you, or ACCESS_POLICY does not name you." }], 401);
+    return signInPage(
+      c,
+      [{ path: "", message: "Cloudflare Access did not identify you, or ACCESS_POLICY does not name you." }],
+      401,
+    );
   }
   await startSession(c, "console", actor);
   await audit(c, "access", "signed_in", actor, client);
