@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import { ADMIN_TOKEN, BASE } from "../helpers";
 
-export const CONSOLE = "/manage";
+export const CONSOLE = "/_console";
 export const PORTAL = `${CONSOLE}/portal`;
 export const portalEnv = (overrides: Partial<Cloudflare.Env> = {}) =>
   ({ ...env, CONSOLE_PATH: CONSOLE, ...overrides }) as Cloudflare.Env;

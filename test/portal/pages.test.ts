@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { makeConsumer, setConsumerStatus } from "../admin/consumer-helpers";
 import { admin, mintKey } from "../helpers";
-import { type PortalClient, signedInPortal } from "./helpers";
+import { PORTAL, type PortalClient, signedInPortal } from "./helpers";
 
 const POLICY = {
   allowed_scopes: ["read", "write"],
@@ -217,7 +217,7 @@ describe("isolation", () => {
     const { csrf } = await client.formFields("/");
     const out = await client.post("/sign-out", { csrf });
     expect(out.status).toBe(200);
-    const replay = await client.request("/manage/portal/", { headers: { Cookie: `portal_session=${cookie}` } });
+    const replay = await client.request(`${PORTAL}/`, { headers: { Cookie: `portal_session=${cookie}` } });
     expect(replay.status).toBe(403);
   });
 });
