@@ -14,7 +14,11 @@ import { readJson } from "./read-request";
 function portalUrl(c: AdminContext): string | null {
   const mount = loadConsoleConfig(c.env, RESERVED_FIRST_SEGMENTS)?.mount;
   if (!mount) return null;
-  const origin = mount.hostname === null ? new URL(c.req.url).origin : `https://${mount.hostname}`;
+  // On the API's host: the host the caller addressed (its Host header; the URL's on Cloudflare, where the two
+  // are the same, but `wrangler dev` rewrites the URL's host), as the console's Origin check reads it.
+  const url = new URL(c.req.url);
+  const origin =
+    mount.hostname === null ? `${url.protocol}//${c.req.header("Host") ?? url.host}` : `https://${mount.hostname}`;
   return `${origin}${mount.prefix}${PORTAL_PATH}`;
 }
 
