@@ -9,7 +9,7 @@ import { actorName } from "../operations/actor";
 import { href, type PortalContext, portalActor } from "./context";
 
 /** Who a row names, for the consumer: itself, or its platform. */
-export function actorLabel(c: PortalContext, actor: string): string {
+function actorLabel(c: PortalContext, actor: string): string {
   return actor === actorName(portalActor(c)) ? "You" : "your platform";
 }
 

@@ -11,7 +11,7 @@ import { requestScope } from "../http/request-scope";
 import type { PortalActor } from "../operations/actor";
 import type { OperationContext } from "../operations/context";
 
-export type PortalVariables = SessionVariables & { consumer?: ConsumerRecord; returnUrl?: string | null };
+type PortalVariables = SessionVariables & { consumer?: ConsumerRecord; returnUrl?: string | null };
 export type PortalEnv = { Bindings: Cloudflare.Env; Variables: PortalVariables };
 export type PortalContext = Context<PortalEnv>;
 

@@ -11,7 +11,7 @@ const PORTAL_NAV: NavItem[] = [
 const PRODUCT = { name: "API keys", area: "Portal" };
 
 /** "Back to …": the return URL's host, which is what a reader can check. */
-export function BackLink({ url }: { url: string | null | undefined }) {
+function BackLink({ url }: { url: string | null | undefined }) {
   if (!url) return null;
   return (
     <p class="crumbs">

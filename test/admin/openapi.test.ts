@@ -56,6 +56,8 @@ describe("happy path", () => {
         "POST /consumers/{id}/disable",
         "POST /consumers/{id}/enable",
         "POST /consumers/{id}/revoke-keys",
+        // The consumer portal's links (src/admin/create-portal-session.ts).
+        "POST /portal/sessions",
         // Leak ingest (src/admin/ingest-*.ts).
         "POST /leaks/gitleaks",
         "POST /leaks/trufflehog",
@@ -186,6 +188,7 @@ describe("happy path", () => {
         "allowed_types",
         "default_rate_limits",
         "max_active_keys",
+        "max_grace_hours",
         "max_lifetime_days",
       ].sort(),
     );
