@@ -25,7 +25,7 @@ const KEY_TYPE_VALUES = Object.values(KEY_TYPES);
 const unique = (list: readonly unknown[]) => new Set(list).size === list.length;
 
 /**
- * What may be minted for a consumer, by the admin API now and the self-service portal later. Every rule is
+ * What may be minted for a consumer, by the admin API and by the consumer in its portal. Every rule is
  * optional: an absent rule restricts nothing; an empty `allowed_scopes` allows only keys without scopes.
  */
 export const keyPolicySchema = z.strictObject({
