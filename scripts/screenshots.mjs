@@ -2,6 +2,7 @@
 // `npm run screenshots`: the console's main pages and the consumer portal as PNGs in docs/screenshots/ (the README shows them). Starts the
 // Worker on throwaway local state, fills it through the admin API and the gateway with a small made-up platform,
 // and photographs each page in headless Chromium at 1280 px, and the key's page at 375 px.
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { launchBrowser, signIn, startConsoleServer } from "../test/browser/harness.mjs";
@@ -52,6 +53,12 @@ try {
     [null, "GET", 5],
   ];
   for (const [key, method, n] of plan) for (let i = 0; i < n; i++) await call(key, method);
+  // A leak: the built-in scanner found "Partner sync" in a commit, and it was revoked.
+  const keyHash = createHash("sha256").update(keys[4].api_key).digest("hex");
+  await must(
+    server.admin("/leaks/scanner", { json: { findings: [{ key_hash: keyHash, location: "deploy/env.sh:7" }], revoke: true } }),
+    "leak",
+  );
   await server.runScheduled();
 
   const page = await browser.newPage();
@@ -62,6 +69,7 @@ try {
     ["key", `/keys/${keys[0].key.id}`],
     ["consumers", "/consumers"],
     ["consumer", "/consumers/acme-corp"],
+    ["leaks", "/leaks"],
     ["report", "/report"],
   ];
   for (const [name, path] of shots) {

@@ -13,12 +13,14 @@ import { securityReportSchema } from "../monitoring/report-schema";
 import { createKeyResult } from "../operations/create-key";
 import { createPortalSessionResult } from "../operations/create-portal-session";
 import { listAlertsResult } from "../operations/list-alerts";
+import { listLeakEventsResult } from "../operations/list-leak-events";
 import { listAuditResult } from "../operations/list-audit";
 import { listConsumersResult } from "../operations/list-consumers";
 import { listKeysResult } from "../operations/list-keys";
 import { rotateKeyResult } from "../operations/rotate-key";
 import {
   alertsQuery,
+  listLeakEventsQuery,
   createConsumerSchema,
   createCredentialSchema,
   listCredentialsQuery,
@@ -60,6 +62,7 @@ import { ingestGitleaksRoute } from "./ingest-gitleaks";
 import { ingestScannerRoute } from "./ingest-scanner";
 import { ingestTrufflehogRoute } from "./ingest-trufflehog";
 import { listAlertsRoute } from "./list-alerts";
+import { listLeakEventsRoute } from "./list-leak-events";
 import { listAuditRoute } from "./list-audit";
 import { listConsumerKeysRoute } from "./list-consumer-keys";
 import { listConsumersRoute } from "./list-consumers";
@@ -353,6 +356,17 @@ export const OPERATIONS: readonly Operation[] = [
         "{ from, to, granularity, total, outcomes, days } (per hour: hours); with group_by=consumer { from, to, granularity, group_by, consumers, next_cursor }",
       result: allUsageResult,
     },
+    errors: ["invalid_request"],
+  },
+  {
+    method: "GET",
+    path: "/leaks",
+    permission: "report:read",
+    summary: "Leak events (keys reported found in public), newest first, with the time to revocation",
+    handler: listLeakEventsRoute,
+    consumerScoped: true,
+    query: listLeakEventsQuery,
+    success: { status: 200, description: "{ events, next_cursor }", result: listLeakEventsResult },
     errors: ["invalid_request"],
   },
   {

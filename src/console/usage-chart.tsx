@@ -28,6 +28,7 @@ export function UsageChart(props: {
     const label = "day" in b ? b.day : `${at.slice(5, 10)} ${at.slice(11, 16)}`;
     return { t, label, values: columns.map((o) => b.outcomes[o] ?? 0) };
   });
+  rows.reverse(); // newest first in the table
   const names = columns.map((o) => (o === "valid" ? "admitted" : o));
   return (
     <Chart

@@ -114,3 +114,42 @@ export async function markLeaksRevoked(
     for (const row of results) marked.add(row.fingerprint);
   return marked;
 }
+
+/** A leak event as the list reads it: the row with the key's consumer (null when it matched no key). */
+export interface ListedLeakEvent {
+  id: number;
+  key_id: string | null;
+  consumer_id: string | null;
+  source: LeakSource;
+  location: string | null;
+  reported_at: number;
+  revoked_at: number | null;
+  outcome: LeakOutcome;
+}
+
+/**
+ * Leak events newest first (by id), a page at a time: `before` is the last id of the previous page. With
+ * `consumers` (a narrow principal's), only events of those consumers' keys: one that matched no key belongs
+ * to no consumer and is left out.
+ */
+export async function findLeakEventsPage(
+  db: D1Database,
+  filter: { keyId?: string; before?: number; limit: number; consumers: readonly string[] | null },
+): Promise<ListedLeakEvent[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT e.id, e.key_id, k.owner_id AS consumer_id, e.source, e.location, e.reported_at, e.revoked_at, e.outcome
+       FROM leak_events e LEFT JOIN api_keys k ON k.id = e.key_id
+       WHERE (?1 IS NULL OR e.key_id = ?1) AND (?2 IS NULL OR e.id < ?2)
+         AND (?3 IS NULL OR k.owner_id IN (SELECT value FROM json_each(?3)))
+       ORDER BY e.id DESC LIMIT ?4`,
+    )
+    .bind(
+      filter.keyId ?? null,
+      filter.before ?? null,
+      filter.consumers === null ? null : JSON.stringify(filter.consumers),
+      filter.limit,
+    )
+    .all<ListedLeakEvent>();
+  return results;
+}

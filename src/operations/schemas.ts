@@ -272,6 +272,15 @@ export const alertsQuery = z.strictObject({
     .optional(),
 });
 
+export const listLeakEventsQuery = z.strictObject({
+  key_id: z.string().regex(KEY_ID_PATTERN).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, "not a cursor from a previous page")
+    .optional(),
+});
+
 export const reportQuery = z.strictObject({ format: z.enum(["markdown", "json"]).default("markdown") });
 
 /** The longest a scoped admin credential may live: a year. Automations get a new one well before. */

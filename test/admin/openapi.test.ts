@@ -58,7 +58,8 @@ describe("happy path", () => {
         "POST /consumers/{id}/revoke-keys",
         // The consumer portal's links (src/admin/create-portal-session.ts).
         "POST /portal/sessions",
-        // Leak ingest (src/admin/ingest-*.ts).
+        // Leak events (src/admin/list-leak-events.ts) and leak ingest (src/admin/ingest-*.ts).
+        "GET /leaks",
         "POST /leaks/gitleaks",
         "POST /leaks/trufflehog",
         "POST /leaks/scanner",

@@ -187,14 +187,49 @@ describe("editing a key", () => {
   });
 });
 
-describe("every page renders for the admin", () => {
-  it.each(["/", "/keys", "/consumers", "/alerts", "/audit", "/report", "/keys/new"])("%s", async (path) => {
-    await mintKey({ owner_id: "render-co" });
+describe("admin credentials", () => {
+  it("mints one with its secret shown once, lists it, and revokes it", async () => {
     const client = new ConsoleClient();
     await client.signIn();
-    const response = await client.get(path);
-    expect(response.status).toBe(200);
-    expect(response.headers.get("Cache-Control")).toBe("no-store");
-    expect(await response.text()).toContain('<main id="main">');
+    const form = await (await client.get("/credentials")).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form)![1]!;
+    const formId = /name="form_id" value="([^"]+)"/.exec(form)![1]!;
+    const fields = {
+      csrf,
+      form_id: formId,
+      name: "ci-rotator",
+      "op:keys:read": "on",
+      "op:keys:rotate": "on",
+      expires_in_days: "30",
+    };
+    const minted = await client.post("/credentials", fields);
+    expect(minted.status).toBe(201);
+    const secret = /id="new-secret"[^>]*>([^<]+)</.exec(await minted.text())![1]!.trim();
+    const listed = await admin("/keys", { method: "GET", headers: { Authorization: `Bearer ${secret}` } });
+    expect(listed.status).toBe(200); // the credential works, with keys:read
+    expect((await client.post("/credentials", fields)).status).toBe(303); // a resubmission mints nothing
+    const row = await env.DB.prepare("SELECT id FROM admin_credentials").all<{ id: string }>();
+    expect(row.results).toHaveLength(1);
+    const id = row.results[0]!.id;
+    const page = await (await client.get("/credentials")).text();
+    expect(page).toContain(`data-credential-id="${id}"`);
+    expect(page).not.toContain(secret);
+    expect((await client.post(`/credentials/${id}/revoke`, { csrf })).status).toBe(303);
+    expect((await admin("/keys", { method: "GET", headers: { Authorization: `Bearer ${secret}` } })).status).toBe(401);
   });
+});
+
+describe("every page renders for the admin", () => {
+  it.each(["/", "/keys", "/consumers", "/alerts", "/audit", "/report", "/keys/new", "/credentials", "/leaks"])(
+    "%s",
+    async (path) => {
+      await mintKey({ owner_id: "render-co" });
+      const client = new ConsoleClient();
+      await client.signIn();
+      const response = await client.get(path);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("Cache-Control")).toBe("no-store");
+      expect(await response.text()).toContain('<main id="main">');
+    },
+  );
 });

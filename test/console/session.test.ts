@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, callWith, mintKey } from "../helpers";
 import { testClock } from "../clock";
 import { MINUTE_MS } from "../../src/util/time";
+import { currentLines } from "../logs";
 import { CONSOLE, ConsoleClient } from "./helpers";
 
 describe("serving", () => {
@@ -35,6 +36,17 @@ describe("serving", () => {
     expect(other.status).toBe(303); // the console's (sign in first), never the gateway's 401
     expect(other.headers.get("Location")).toBe("/sign-in");
     expect((await callWith(host, "/sign-in")).status).toBe(401); // the API's host: still the gateway
+  });
+
+  it.each([
+    ["a reserved segment", { CONSOLE_PATH: "/admin" }],
+    ["a nested path", { CONSOLE_PATH: "/a/b" }],
+    ["both settings", { CONSOLE_PATH: CONSOLE, CONSOLE_HOSTNAME: "keys.authorizer.test" }],
+    ["a bad CONSOLE_TOKEN_SIGNIN", { CONSOLE_PATH: CONSOLE, CONSOLE_TOKEN_SIGNIN: "yes" }],
+  ])("stays off with %s, and nothing else changes", async (_, settings) => {
+    expect((await callWith(settings, `${CONSOLE}/sign-in`)).status).toBe(401); // the gateway's
+    expect((await callWith(settings, "/admin/sign-in")).headers.get("Content-Type")).toBe("application/problem+json");
+    expect(currentLines().some((l) => l.includes('"config.invalid"') && l.includes("CONSOLE_PATH"))).toBe(true);
   });
 
   it("answers every page with the strict headers", async () => {

@@ -29,7 +29,8 @@ function copyButtons() {
 /** The series of a chart's table: x from each row's data-t (epoch seconds), one series per numeric column. */
 function readTable(table) {
   const names = [...table.querySelectorAll("thead th")].slice(1).map((th) => th.textContent.trim());
-  const rows = [...table.querySelectorAll("tbody tr")];
+  // Tables list the newest first; the plot wants x ascending.
+  const rows = [...table.querySelectorAll("tbody tr")].sort((a, b) => Number(a.dataset.t) - Number(b.dataset.t));
   const x = rows.map((tr) => Number(tr.dataset.t));
   const series = names.map((_, i) =>
     rows.map((tr) => Number(tr.children[i + 1]?.textContent.replaceAll(",", "") || 0)),
@@ -56,7 +57,12 @@ function drawChart(figure) {
   if (data[0].length === 0) return;
   const bars = figure.dataset.kind === "bars";
   const time = figure.dataset.time !== "false";
-  const labels = [...table.querySelectorAll("tbody th")].map((th) => th.textContent.trim());
+  const labelOf = new Map(
+    [...table.querySelectorAll("tbody tr")].map((tr) => [
+      Number(tr.dataset.t),
+      tr.firstElementChild.textContent.trim(),
+    ]),
+  );
   const color = (i) => PALETTE[i % PALETTE.length];
   // Stacked bars are drawn tallest first, so each shorter one lands on top of it and stays visible.
   const order = names.map((_, i) => i).reverse();
@@ -65,7 +71,7 @@ function drawChart(figure) {
   const xAxis = { stroke: "#64748b", grid: { stroke: "#e2e8f0" } };
   if (!time) {
     xAxis.splits = () => data[0];
-    xAxis.values = (_, splits) => splits.map((x) => labels[data[0].indexOf(x)] ?? "");
+    xAxis.values = (_, splits) => splits.map((x) => labelOf.get(x) ?? "");
   }
   const options = {
     width: width(),

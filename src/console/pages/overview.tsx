@@ -4,6 +4,9 @@
  * The figures are the security report's (one read of each) and the hourly usage of GET /usage.
  */
 import { getReport } from "../../operations/get-report";
+import { listLeakEvents } from "../../operations/list-leak-events";
+import { clock } from "../../util/clock";
+import { DAY_MS } from "../../util/time";
 import { getUsage } from "../../operations/usage";
 import { can, type ConsoleContext, consoleOperation, href, monitoring } from "../context";
 import { Empty, formatDuration, formatNumber, formatTime } from "../layout";
@@ -11,12 +14,27 @@ import { page } from "../render";
 import { UsageChart } from "../usage-chart";
 import { AlertsTable } from "./alerts";
 
+/** The leak events the overview reads (the newest), and the window it shows of them. */
+const LEAKS_SHOWN = 20;
+const LEAK_WINDOW_DAYS = 30;
+
+/** The median of the known values, or null without any. */
+function median(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  if (known.length === 0) return null;
+  const mid = Math.floor(known.length / 2);
+  return known.length % 2 === 1 ? known[mid]! : (known[mid - 1]! + known[mid]!) / 2;
+}
+
 export async function overviewPage(c: ConsoleContext): Promise<Response> {
   const ctx = consoleOperation(c);
-  const [report, usage] = await Promise.all([
+  const [report, usage, leakPage] = await Promise.all([
     can(c, "report:read") ? getReport(ctx, monitoring(c)) : null,
     can(c, "usage:read") ? getUsage(ctx, { granularity: "hour", hours: 24 }) : null,
+    can(c, "report:read") ? listLeakEvents(ctx, { limit: LEAKS_SHOWN }) : null,
   ]);
+  const since = clock.now() - LEAK_WINDOW_DAYS * DAY_MS;
+  const leaks = (leakPage?.events ?? []).filter((e) => e.key_id !== null && Date.parse(e.reported_at) >= since);
   const tile = (label: string, value: string, bad = false) => (
     <div class="tile">
       <div class="label">{label}</div>
@@ -41,11 +59,11 @@ export async function overviewPage(c: ConsoleContext): Promise<Response> {
           )}
           {tile("Open alerts", formatNumber(report.open_alerts.count), report.open_alerts.count > 0)}
           {tile(
-            `Leaks, last ${report.leaks.window_days} days`,
-            formatNumber(report.leaks.keys_detected_in_public_sources),
-            report.leaks.keys_detected_in_public_sources > 0,
+            `Leaked keys, last ${LEAK_WINDOW_DAYS} days`,
+            `${formatNumber(leaks.length)}${leakPage?.next_cursor ? "+" : ""}`,
+            leaks.length > 0,
           )}
-          {tile("Median time to revocation", formatDuration(report.leaks.median_report_to_revocation_ms))}
+          {tile("Median time to revocation", formatDuration(median(leaks.map((e) => e.time_to_revocation_ms))))}
         </div>
       ) : null}
       {usage && "hours" in usage ? (
@@ -55,22 +73,44 @@ export async function overviewPage(c: ConsoleContext): Promise<Response> {
         <>
           <h2>Open alerts</h2>
           <AlertsTable c={c} alerts={report.open_alerts.alerts} />
-          <h2>Leaks in the last {report.leaks.window_days} days</h2>
-          <div class="panel">
-            <dl class="props">
-              <dt>Keys found in public sources</dt>
-              <dd>{formatNumber(report.leaks.keys_detected_in_public_sources)}</dd>
-              <dt>Revoked after a report</dt>
-              <dd>{formatNumber(report.leaks.revocations_after_report)}</dd>
-              <dt>Time to revocation</dt>
-              <dd>
-                median {formatDuration(report.leaks.median_report_to_revocation_ms)}, mean{" "}
-                {formatDuration(report.leaks.mean_report_to_revocation_ms)}
-              </dd>
-              <dt>Caught by a scanner before commit</dt>
-              <dd>{formatNumber(report.leaks.keys_found_by_scanner_before_commit)}</dd>
-            </dl>
-          </div>
+          <h2>Leaks in the last {LEAK_WINDOW_DAYS} days</h2>
+          {leaks.length === 0 ? (
+            <Empty>No key of yours was reported found.</Empty>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Reported</th>
+                    <th scope="col">Key</th>
+                    <th scope="col">Source</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col" class="num">
+                      Time to revocation
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {leaks.map((e) => (
+                    <tr>
+                      <td class="when">{formatTime(e.reported_at)}</td>
+                      <td>
+                        <a class="mono" href={href(c, `/keys/${e.key_id}`)}>
+                          {e.key_id}
+                        </a>
+                      </td>
+                      <td>{e.source.replaceAll("_", " ")}</td>
+                      <td>{e.outcome.replaceAll("_", " ")}</td>
+                      <td class="num">{formatDuration(e.time_to_revocation_ms)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          <p>
+            <a href={href(c, "/leaks")}>Every leak event</a>
+          </p>
           <h2>Keys expiring in the next {report.expiring_keys.within_days} days</h2>
           {report.expiring_keys.keys.length === 0 ? (
             <Empty>None.</Empty>

@@ -12,6 +12,7 @@ export async function reportPage(c: ConsoleContext): Promise<Response> {
     label: d.day,
     values: [d.valid, d.total - d.valid],
   }));
+  perDay.reverse(); // newest first in the table
   const statusRows = (["active", "disabled", "revoked", "expired"] as const).map((s, i) => ({
     t: i,
     label: s,
