@@ -189,11 +189,15 @@ describe("opening a link", () => {
     const c = await makeConsumer();
     const link = await portalLink(c.id);
     const token = link.split("/").pop()!;
-    const { lines } = await capturingLogs(async () => {
+    const { lines, logs } = await capturingLogs(async () => {
       await new PortalClient().open(link);
       await new PortalClient().open(link); // refused: a reuse
     });
     expect(lines.join("\n")).not.toContain(token);
+    expect(logs.filter((l) => l.msg === "portal.sign_in").map((l) => [l.code, l.actor])).toEqual([
+      ["signed_in", `portal:${c.id}`],
+      ["refused", undefined],
+    ]);
   });
 
   it("a disabled consumer's link opens a read-only portal; a deleted consumer's opens nothing", async () => {

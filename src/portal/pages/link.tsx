@@ -12,6 +12,7 @@ import { findConsumerById } from "../../consumers/store";
 import type { PortalActor } from "../../operations/actor";
 import { actorName } from "../../operations/actor";
 import { clock } from "../../util/clock";
+import { log } from "../../util/log";
 import { href, type PortalContext } from "../context";
 import { spendPortalLink } from "../link-store";
 import { page } from "../render";
@@ -33,8 +34,8 @@ function refused(c: PortalContext, status: 403 | 429, detail: string) {
 export async function openLink(c: PortalContext): Promise<Response> {
   const now = clock.now();
   const client = signInClient(c.req.header("CF-Connecting-IP") ?? null);
-  const record = (outcome: "signed_in" | "refused" | "throttled", actor: string | null) =>
-    recordSignIn(c.env.DB, {
+  const record = async (outcome: "signed_in" | "refused" | "throttled", actor: string | null) => {
+    await recordSignIn(c.env.DB, {
       at: now,
       kind: "portal",
       method: "link",
@@ -43,6 +44,14 @@ export async function openLink(c: PortalContext): Promise<Response> {
       client,
       requestId: c.var.requestId,
     });
+    // As the console's sign-in line; never the token, nor the path that holds it.
+    log(outcome === "signed_in" ? "info" : "warn", "portal.sign_in", {
+      request_id: c.var.requestId,
+      via: "link",
+      code: outcome,
+      actor: actor ?? undefined,
+    });
+  };
   if (signInThrottledUntil(client, now) !== null) {
     await record("throttled", null);
     return refused(c, 429, "Too many links that could not be used came from your address. Try again later.");
