@@ -56,7 +56,9 @@ try {
   // A leak: the built-in scanner found "Partner sync" in a commit, and it was revoked.
   const keyHash = createHash("sha256").update(keys[4].api_key).digest("hex");
   await must(
-    server.admin("/leaks/scanner", { json: { findings: [{ key_hash: keyHash, location: "deploy/env.sh:7" }], revoke: true } }),
+    server.admin("/leaks/scanner", {
+      json: { findings: [{ key_hash: keyHash, location: "deploy/env.sh:7" }], revoke: true },
+    }),
     "leak",
   );
   await server.runScheduled();

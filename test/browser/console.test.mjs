@@ -87,10 +87,9 @@ test("the usage chart is drawn and its table matches the rollups", async () => {
     columns: [...t.querySelectorAll("thead th")].slice(1).map((th) => th.textContent),
     rows: [...t.querySelectorAll("tbody tr")].map((tr) => [...tr.children].map((td) => td.textContent)),
   }));
-  const expected = [...usage.days].reverse().map((d) => [
-    d.day,
-    ...table.columns.map((c) => String(d.outcomes[c === "admitted" ? "valid" : c] ?? 0)),
-  ]);
+  const expected = [...usage.days]
+    .reverse()
+    .map((d) => [d.day, ...table.columns.map((c) => String(d.outcomes[c === "admitted" ? "valid" : c] ?? 0))]);
   assert.deepEqual(table.rows, expected); // newest first
   assert.ok(table.columns.includes("insufficient_scope"));
 });
