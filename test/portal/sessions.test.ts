@@ -3,7 +3,9 @@
  * one-time exchange for a session (clean URL, cookie rules, single use, expiry on the clock), and the
  * separation of the portal's cookie from the console's and the admin API's.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import worker from "../../src/index";
 import { describe, expect, it } from "vitest";
 import { MINUTE_MS } from "../../src/util/time";
 import { makeConsumer, setConsumerStatus } from "../admin/consumer-helpers";
@@ -91,16 +93,23 @@ describe("POST /admin/v1/portal/sessions", () => {
     expect(await linkCount()).toBe(before);
   });
 
-  it("opens on the console's own hostname when it has one", async () => {
+  it("opens on the console's own hostname when it has one, with the cookie scoped to /portal there", async () => {
     const c = await makeConsumer();
-    const res = await openPortal({ consumer_id: c.id }, ADMIN_TOKEN, {
-      CONSOLE_PATH: "",
-      CONSOLE_HOSTNAME: "keys.authorizer.test",
-    });
+    const host = { CONSOLE_PATH: "", CONSOLE_HOSTNAME: "keys.authorizer.test" };
+    const res = await openPortal({ consumer_id: c.id }, ADMIN_TOKEN, host);
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { url: string }).url).toMatch(
-      /^https:\/\/keys\.authorizer\.test\/portal\/link\/[A-Za-z0-9_-]{43}$/,
+    const { url } = (await res.json()) as { url: string };
+    expect(url).toMatch(/^https:\/\/keys\.authorizer\.test\/portal\/link\/[A-Za-z0-9_-]{43}$/);
+    const ctx = createExecutionContext();
+    const opened = await worker.fetch(
+      new Request(url, { redirect: "manual" }),
+      { ...env, ...host } as Cloudflare.Env,
+      ctx,
     );
+    await waitOnExecutionContext(ctx);
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get("Location")).toBe("/portal/");
+    expect(opened.headers.getSetCookie().find((l) => l.startsWith("portal_session="))).toContain("Path=/portal;");
   });
 
   it("needs consumers:write; a consumer-limited credential opens portals for its consumers only (others 404)", async () => {
