@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildHonoCaller } from "./test/fixtures/build-hono-caller.mjs";
 import { linesWithKeys } from "./test/key-guard.ts";
 
 /**
@@ -32,7 +33,7 @@ export default defineConfig(async () => ({
           ADMIN_TOKEN: "test-admin-token-0123456789",
         },
         // ORIGIN_URL is empty in wrangler.toml, so the gateway forwards over this service binding.
-        serviceBindings: { ORIGIN: "origin", CALLER: "caller" },
+        serviceBindings: { ORIGIN: "origin", CALLER: "caller", HONO_CALLER: "hono-caller" },
         // Tests never touch the network: every fetch() to a URL (ORIGIN_URL mode) also lands on the origin fixture.
         outboundService: "origin",
         workers: [
@@ -43,6 +44,17 @@ export default defineConfig(async () => ({
             scriptPath: "./test/fixtures/caller.js",
             compatibilityDate: "2026-11-01",
             serviceBindings: { AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" } },
+          },
+          {
+            // integrations/hono in a Worker of its own: TypeScript with dependencies, bundled in memory (tens of ms).
+            name: "hono-caller",
+            modules: true,
+            script: (await buildHonoCaller()).code,
+            compatibilityDate: "2026-11-01",
+            serviceBindings: {
+              AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" },
+              BROKEN_AUTH: { name: "hono-caller", entrypoint: "BrokenAuthService" },
+            },
           },
         ],
       },

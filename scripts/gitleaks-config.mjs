@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run gitleaks-config -- [--vendor <v>] [--out <file>|-] [--extend-default]`: writes a gitleaks.toml whose
-// rules match exactly this project's keys, one rule per prefix, derived from the grammar the parser uses
-// (src/keys/format.ts). The vendor part defaults to KEY_VENDOR_PREFIX in wrangler.toml.
+// rules match exactly this project's keys, one rule per prefix, and its scoped admin credentials
+// (`<vendor>_ak_…`), derived from the grammar the parser uses (src/keys/format.ts). The vendor part defaults to KEY_VENDOR_PREFIX in wrangler.toml.
 //
 //   gitleaks git --config gitleaks.toml --report-format json --report-path report.json .
 //   npm run leaks -- ingest report.json          # revokes the live keys it found
@@ -9,6 +9,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  credentialPatternSource,
+  credentialPrefix,
   ENVIRONMENTS,
   KEY_TYPES,
   isVendorPart,
@@ -32,7 +34,7 @@ export function configuredVendor(root = ROOT) {
   return /^\s*KEY_VENDOR_PREFIX\s*=\s*"([^"]*)"/m.exec(toml)?.[1] ?? "";
 }
 
-/** One rule per type and environment: id, regex (RE2-compatible), keywords, tags. */
+/** One rule per type and environment, and one for admin credentials: id, regex (RE2-compatible), keywords, tags. */
 export function gitleaksRules(vendor) {
   if (!isVendorPart(vendor)) throw new CliError(`vendor "${vendor}" is not ${VENDOR_SOURCE}`);
   const rules = [];
@@ -52,6 +54,17 @@ export function gitleaksRules(vendor) {
       });
     }
   }
+  const prefix = credentialPrefix(vendor);
+  rules.push({
+    id: `edge-key-authorizer-${vendor ? `${vendor}-` : ""}admin-credential`,
+    description: `edge-key-authorizer scoped admin credential (${prefix}…)`,
+    regex: `\\b(${credentialPatternSource(vendor)})\\b`,
+    secretGroup: 1,
+    entropy: MIN_ENTROPY,
+    keywords: [prefix],
+    // An admin credential opens the admin API: as critical as a live secret key.
+    tags: ["edge-key-authorizer", "admin-credential", "critical"],
+  });
   return rules;
 }
 
@@ -108,7 +121,7 @@ function main(argv) {
   writeConfig(
     values.out,
     text,
-    `Wrote ${values.out}: ${gitleaksRules(vendor).length} rules for ${keyPrefix(vendor, "secret", "live")}… and the other prefixes.`,
+    `Wrote ${values.out}: ${gitleaksRules(vendor).length} rules for ${keyPrefix(vendor, "secret", "live")}…, the other prefixes and ${credentialPrefix(vendor)}….`,
   );
 }
 

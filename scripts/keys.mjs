@@ -3,14 +3,18 @@
 //
 //   create --owner <id> [--type secret|publishable] [--env live|test] [--name <text>] [--scopes a,b]
 //          [--ip <cidr,…>] [--routes "<METHOD> <path>,…"] [--origins <origin,…>] [--limits <json>]
-//          [--metadata <json>] [--expires-in-days <n>]
+//          [--metadata <json>] [--expires-in-days <n> | --expires-in-seconds <n>] [--vault <mount>/data/<path>]
 //   list   [--owner <id>] [--status active|disabled|revoked|expired] [--env live|test] [--search <id, hint or name>]
 //          [--limit <n>] [--cursor <c>]
 //   get    <key id>
 //   update <key id> [--name] [--scopes] [--ip] [--routes] [--origins] [--limits] [--metadata] [--expires-at <iso>]
 //   revoke <key id> [--reason <text>]
 //   disable <key id> | enable <key id>
-//   rotate <key id> [--grace-hours <n>] [--expires-in-days <n>]
+//   rotate <key id> [--grace-hours <n>] [--expires-in-days <n> | --expires-in-seconds <n>] [--vault <mount>/data/<path>]
+//   check  [--method <m>] [--path <p>] [--ip <addr>] < key   (what the gateway would answer; the key is read
+//          from stdin, never an argument, so it stays out of shell history; nothing spent or counted)
+//   start-grace <key id> [--grace-hours <n>]   (the old key of a rotation whose grace was deferred)
+//   vault-status <mount>/data/<path>…   (which key each Vault path holds, and its state)
 //   audit  [--key <key id>] [--consumer <id>] [--limit <n>] [--cursor <c>]
 //   consumers create <id> [--name <text>] [--metadata <json>] [--limits <json>] [--policy <json>]
 //   consumers list   [--id <id>] [--status active|disabled|deleted] [--limit <n>] [--cursor <c>]
@@ -19,16 +23,20 @@
 //   consumers keys   <id> [--status] [--env] [--search] [--limit] [--cursor]
 //   consumers disable <id> | consumers enable <id>
 //   consumers revoke-keys <id> [--reason <text>]   (every key refused at once; progress in `consumers get`)
+//   credentials create --name <text> --operations keys:rotate,keys:check [--consumers a,b] --expires-in-days <n>
+//   credentials list [--limit] [--cursor] | credentials get <id> | credentials revoke <id> [--reason <text>]
 //
 // Options: --url (default $AUTHORIZER_URL or http://127.0.0.1:8787), --json (machine-readable output).
-// The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates).
+// The admin token comes from $ADMIN_TOKEN, or from .dev.vars (what `npm start` creates). --vault stores the
+// new key in Vault's KV v2 ($VAULT_ADDR, $VAULT_TOKEN, $VAULT_NAMESPACE) instead of printing it.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { adminBase, adminJson } from "./admin-client.mjs";
 import { CliError, runCli } from "./cli.mjs";
+import { mintIntoVault, vaultStatus } from "../integrations/vault/commands.mjs";
 
 /** How many lines of this file's opening comment --help prints. */
-const HELP_LINES = 21;
+const HELP_LINES = 30;
 
 const OPTIONS = {
   url: { type: "string" },
@@ -44,6 +52,9 @@ const OPTIONS = {
   limits: { type: "string" },
   metadata: { type: "string" },
   "expires-in-days": { type: "string" },
+  "expires-in-seconds": { type: "string" },
+  method: { type: "string" },
+  path: { type: "string" },
   "expires-at": { type: "string" },
   status: { type: "string" },
   search: { type: "string" },
@@ -55,6 +66,9 @@ const OPTIONS = {
   consumer: { type: "string" },
   id: { type: "string" },
   policy: { type: "string" },
+  vault: { type: "string" },
+  operations: { type: "string" },
+  consumers: { type: "string" },
   help: { type: "boolean", default: false },
 };
 
@@ -114,6 +128,7 @@ const COMMANDS = {
       type: v.type,
       environment: v.env,
       expires_in_days: int(v["expires-in-days"], "expires-in-days"),
+      expires_in_seconds: int(v["expires-in-seconds"], "expires-in-seconds"),
       ...settingsBody(v),
     },
   }),
@@ -140,7 +155,18 @@ const COMMANDS = {
     body: {
       grace_period_hours: int(v["grace-hours"], "grace-hours"),
       expires_in_days: int(v["expires-in-days"], "expires-in-days"),
+      expires_in_seconds: int(v["expires-in-seconds"], "expires-in-seconds"),
     },
+  }),
+  check: async (v) => ({
+    method: "POST",
+    path: "/keys/check",
+    body: { api_key: await keyFromStdin(), method: v.method, path: v.path, ip: v.ip },
+  }),
+  "start-grace": (v, p) => ({
+    method: "POST",
+    path: `/keys/${requireId(p)}/start-grace`,
+    body: { grace_period_hours: int(v["grace-hours"], "grace-hours") },
   }),
   audit: (v) => ({
     method: "GET",
@@ -151,6 +177,49 @@ const COMMANDS = {
     if (!build) throw new CliError(`consumers needs one of: ${Object.keys(CONSUMER_COMMANDS).join(", ")}`);
     return build(v, p);
   },
+  credentials: (v, p) => {
+    const build = CREDENTIAL_COMMANDS[p[1]];
+    if (!build) throw new CliError(`credentials needs one of: ${Object.keys(CREDENTIAL_COMMANDS).join(", ")}`);
+    return build(v, p);
+  },
+};
+
+/** The key to check, piped on stdin (one line; surrounding whitespace dropped). */
+async function keyFromStdin() {
+  if (process.stdin.isTTY)
+    throw new CliError('check reads the key from stdin: printf %s "$KEY" | npm run keys -- check');
+  let text = "";
+  for await (const chunk of process.stdin) text += chunk;
+  const key = text.trim();
+  if (!key) throw new CliError("check got no key on stdin");
+  return key;
+}
+
+/** A credential id as a path segment. */
+function requireCredentialId(positionals) {
+  const id = positionals[2];
+  if (!id) throw new CliError(`credentials ${positionals[1]} needs a credential id`);
+  return encodeURIComponent(id);
+}
+
+const CREDENTIAL_COMMANDS = {
+  create: (v) => ({
+    method: "POST",
+    path: "/credentials",
+    body: {
+      name: v.name,
+      operations: list(v.operations),
+      consumers: list(v.consumers),
+      expires_in_days: int(v["expires-in-days"], "expires-in-days"),
+    },
+  }),
+  list: (v) => ({ method: "GET", path: `/credentials${query({ limit: v.limit, cursor: v.cursor })}` }),
+  get: (_v, p) => ({ method: "GET", path: `/credentials/${requireCredentialId(p)}` }),
+  revoke: (v, p) => ({
+    method: "POST",
+    path: `/credentials/${requireCredentialId(p)}/revoke`,
+    body: v.reason === undefined ? undefined : { reason: v.reason },
+  }),
 };
 
 /**
@@ -238,7 +307,70 @@ const consumerRow = (c) => ({ ...c, rate_limits: limitsCell(c.rate_limits), key_
 const progressCell = (p) => (p ? (p.done_at ? `done ${p.done_at}` : `${p.remaining} of ${p.total} left`) : "");
 const withMore = (out, cursor) => (cursor ? `${out}\n\nMore: --cursor ${cursor}` : out);
 
+/** A key minted into Vault: where it went, the key, and the old key's grace end; no secret. */
+function vaultMintedLines(result) {
+  const lines = [
+    "",
+    `Stored in Vault at ${result.vault.path} (version ${result.vault.version}). The secret was not printed.`,
+    "",
+    table([keyRow(result.key)], KEY_COLUMNS),
+  ];
+  if (result.previous)
+    lines.push("", `The previous key ${result.previous.id} keeps working until ${result.previous.grace_until}.`);
+  return lines.join("\n");
+}
+
+const VAULT_STATUS_COLUMNS = ["path", "version", "key_id", "state", "detail"];
+
+/** The states of `vault-status` that mean the path holds the key applications should be using. */
+const CURRENT_STATES = new Set(["active"]);
+
+/**
+ * `create|rotate --vault` and `vault-status`: answers the exit code, or null when the command is not one of
+ * them. vault-status exits 1 when a path holds anything but a current key, so a scheduled check can alert.
+ */
+async function vaultCommand(base, command, values, positionals) {
+  if (command === "vault-status") {
+    const rows = await vaultStatus(base, positionals.slice(1), process.env);
+    console.log(values.json ? JSON.stringify({ paths: rows }, null, 2) : table(rows, VAULT_STATUS_COLUMNS));
+    return rows.every((r) => CURRENT_STATES.has(r.state)) ? 0 : 1;
+  }
+  if (values.vault === undefined) return null;
+  if (command !== "create" && command !== "rotate") throw new CliError("--vault is for create and rotate");
+  const spec = COMMANDS[command](values, positionals);
+  const result = await mintIntoVault(base, command, spec, values.vault, process.env);
+  console.log(values.json ? JSON.stringify(result, null, 2) : vaultMintedLines(result));
+  return 0;
+}
+
+const CREDENTIAL_COLUMNS = ["id", "status", "name", "operations", "consumers", "hint", "expires_at", "last_used_at"];
+const credentialRow = (c) => ({
+  ...c,
+  operations: c.operations.join(" "),
+  consumers: (c.consumers ?? ["*"]).join(" "),
+});
+
 function human(command, result, sub) {
+  if (command === "check") {
+    const verdict = result.valid ? "valid: the gateway would admit it" : `refused: ${result.code}`;
+    const limits = result.limits.map((l) => `${l.name}=${l.remaining}/${l.limit}`).join(" ");
+    return [verdict, `key_id: ${result.key_id ?? "(unknown)"}`, ...(limits ? [`remaining: ${limits}`] : [])].join("\n");
+  }
+  if (command === "credentials") {
+    if (sub === "list")
+      return withMore(table(result.credentials.map(credentialRow), CREDENTIAL_COLUMNS), result.next_cursor);
+    if (sub === "create") {
+      return [
+        "",
+        `  ${result.credential}`,
+        "",
+        "This is the only time the credential is shown. Store it where the automation reads it now.",
+        "",
+        table([credentialRow(result.details)], CREDENTIAL_COLUMNS),
+      ].join("\n");
+    }
+    return table([credentialRow(result)], [...CREDENTIAL_COLUMNS, "created_by", "revoke_reason"]);
+  }
   if (command === "consumers") {
     if (sub === "list") return withMore(table(result.consumers.map(consumerRow), CONSUMER_COLUMNS), result.next_cursor);
     if (sub === "keys") return withMore(table(result.keys.map(keyRow), KEY_COLUMNS), result.next_cursor);
@@ -283,9 +415,12 @@ async function main(argv) {
     );
     return command || values.help ? 0 : 2;
   }
+  const base = adminBase(values.url);
+  const vaultExit = await vaultCommand(base, command, values, positionals);
+  if (vaultExit !== null) return vaultExit;
   const build = COMMANDS[command];
   if (!build) throw new CliError(`Unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(", ")}`);
-  const result = await request(adminBase(values.url), build(values, positionals));
+  const result = await request(base, await build(values, positionals));
   console.log(values.json ? JSON.stringify(result, null, 2) : human(command, result, positionals[1]));
   return 0;
 }

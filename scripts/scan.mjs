@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run scan -- [paths…] [--git | --staged] [--vendor <v>] [--report [--revoke]] [--url <u>] [--json]`
-// Finds this project's keys: strings of the key grammar (src/keys/format.ts) whose checksum is valid, so
-// random look-alikes are not reported. Prints each with all but its prefix and last 4 characters redacted,
+// Finds this project's keys and admin credentials (`<vendor>_ak_…`): strings of the key grammar
+// (src/keys/format.ts) whose checksum is valid, so random look-alikes are not reported. Prints each with all but its prefix and last 4 characters redacted,
 // and exits 1 when it found any (0 when none, 2 on an error: bad usage, git failing, the report refused).
 //   paths…    files or directories (default: the current directory; .git and node_modules are skipped)
 //   --git     the whole history of the repository at each path (`git log -p --all`): lines ever added
@@ -17,7 +17,14 @@ import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } fr
 import { join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { isVendorPart, keyPatternSource, parseKey, VENDOR_SOURCE } from "../src/keys/format.ts";
+import {
+  credentialPatternSource,
+  isVendorPart,
+  keyPatternSource,
+  parseCredential,
+  parseKey,
+  VENDOR_SOURCE,
+} from "../src/keys/format.ts";
 import { adminBase, adminPost, countsLine } from "./admin-client.mjs";
 import { CliError, runCli } from "./cli.mjs";
 
@@ -26,9 +33,12 @@ const SKIPPED_DIRECTORIES = new Set([".git", "node_modules", ".wrangler"]);
 /** Files larger than this are not read (keys live in source and config, not in multi-megabyte blobs). */
 const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
-/** Matches candidates: the grammar under the vendor, not glued to other word characters. */
+/** Matches candidates: a key or an admin credential under the vendor, not glued to other word characters. */
 export function keyPattern(vendor) {
-  return new RegExp(`(?<![0-9A-Za-z_])${keyPatternSource(vendor)}(?![0-9A-Za-z_])`, "g");
+  return new RegExp(
+    `(?<![0-9A-Za-z_])(?:${keyPatternSource(vendor)}|${credentialPatternSource(vendor)})(?![0-9A-Za-z_])`,
+    "g",
+  );
 }
 
 /** `sk_live_…AbCd` */
@@ -36,11 +46,12 @@ export function redact(key) {
   return `${key.slice(0, key.length - 49)}…${key.slice(-4)}`;
 }
 
-/** The keys (valid checksum) in one line of text, with their 1-based columns. */
+/** The keys and admin credentials (valid checksum) in one line of text, with their 1-based columns. */
 export function keysInLine(line, vendor) {
   const found = [];
   for (const match of line.matchAll(keyPattern(vendor))) {
-    if (parseKey(match[0], vendor)) found.push({ key: match[0], column: match.index + 1 });
+    if (parseKey(match[0], vendor) || parseCredential(match[0], vendor))
+      found.push({ key: match[0], column: match.index + 1 });
   }
   return found;
 }
@@ -177,6 +188,8 @@ async function main(argv) {
         ? "No keys found."
         : `${findings.length} key(s) found. Revoke them (npm run keys -- revoke <id>) and remove them from the code and its history.`,
     );
+    if (findings.some((f) => parseCredential(f.key, vendor)))
+      console.log("Admin credentials (ak_) among them: revoke them with POST /admin/v1/credentials/<id>/revoke.");
   }
   if (values.report && findings.length > 0) {
     const body = JSON.stringify({

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run trufflehog-config -- --url <authorizer URL> [--vendor <v>] [--out <file>|-]`: writes a truffleHog
-// custom-detector configuration for this project's keys, one detector per prefix, derived from the grammar
+// custom-detector configuration for this project's keys and admin credentials, one detector per prefix, derived from the grammar
 // the parser uses (src/keys/format.ts), each verified by this authorizer's POST /webhooks/trufflehog/verify.
 // The verification token comes from $TRUFFLEHOG_VERIFY_TOKEN; set the same value as the Worker's secret:
 //
@@ -10,6 +10,8 @@
 //   trufflehog filesystem . --config trufflehog.yaml --json > results.jsonl
 import { parseArgs } from "node:util";
 import {
+  credentialPatternSource,
+  credentialPrefix,
   ENVIRONMENTS,
   KEY_TYPES,
   isVendorPart,
@@ -22,31 +24,39 @@ import { configuredVendor, MIN_ENTROPY, writeConfig } from "./gitleaks-config.mj
 
 export const VERIFY_PATH = "/webhooks/trufflehog/verify";
 
-/** One detector per type and environment. */
+/** One detector per type and environment, and one for admin credentials. */
 export function trufflehogDetectors(vendor, { url, token }) {
   if (!isVendorPart(vendor)) throw new CliError(`vendor "${vendor}" is not ${VENDOR_SOURCE}`);
   const endpoint = new URL(VERIFY_PATH, url).href;
+  const detector = (name, prefix, source) => ({
+    name: `EdgeKeyAuthorizer${vendor ? `_${vendor}` : ""}_${name}`,
+    keywords: [prefix],
+    regex: { key: `\\b(${source})\\b` },
+    entropy: MIN_ENTROPY,
+    verify: [
+      {
+        endpoint,
+        unsafe: endpoint.startsWith("http:"),
+        headers: [`Authorization: Bearer ${token}`],
+        // 200: live; 403: not a live key. Anything else (401, 429, 503) is inconclusive, not "rotated".
+        successRanges: ["200"],
+        rotatedRanges: ["403"],
+      },
+    ],
+  });
   const detectors = [];
   for (const [code, type] of Object.entries(KEY_TYPES)) {
     for (const environment of ENVIRONMENTS) {
-      detectors.push({
-        name: `EdgeKeyAuthorizer${vendor ? `_${vendor}` : ""}_${code}_${environment}`,
-        keywords: [keyPrefix(vendor, type, environment)],
-        regex: { key: `\\b(${keyPatternSource(vendor, type, environment)})\\b` },
-        entropy: MIN_ENTROPY,
-        verify: [
-          {
-            endpoint,
-            unsafe: endpoint.startsWith("http:"),
-            headers: [`Authorization: Bearer ${token}`],
-            // 200: live; 403: not a live key. Anything else (401, 429, 503) is inconclusive, not "rotated".
-            successRanges: ["200"],
-            rotatedRanges: ["403"],
-          },
-        ],
-      });
+      detectors.push(
+        detector(
+          `${code}_${environment}`,
+          keyPrefix(vendor, type, environment),
+          keyPatternSource(vendor, type, environment),
+        ),
+      );
     }
   }
+  detectors.push(detector("ak", credentialPrefix(vendor), credentialPatternSource(vendor)));
   return detectors;
 }
 

@@ -10,8 +10,10 @@ import { CONSUMER_ID_PATTERN, consumerViewSchema } from "../consumers/consumer-r
 import { ingestSummarySchema } from "../leaks/ingest";
 import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
 import { securityReportSchema } from "../monitoring/report-schema";
+import { checkKeyResult } from "../operations/check-key";
 import { createKeyResult } from "../operations/create-key";
 import { createPortalSessionResult } from "../operations/create-portal-session";
+import { consumerLimitsResult, keyLimitsResult } from "../operations/get-limits";
 import { listAlertsResult } from "../operations/list-alerts";
 import { listLeakEventsResult } from "../operations/list-leak-events";
 import { listAuditResult } from "../operations/list-audit";
@@ -20,6 +22,7 @@ import { listKeysResult } from "../operations/list-keys";
 import { rotateKeyResult } from "../operations/rotate-key";
 import {
   alertsQuery,
+  checkKeySchema,
   listLeakEventsQuery,
   createConsumerSchema,
   createCredentialSchema,
@@ -35,6 +38,7 @@ import {
   reportQuery,
   revokeKeySchema,
   rotateKeySchema,
+  startGraceSchema,
   updateConsumerSchema,
   updateKeySchema,
   usageQuery,
@@ -42,7 +46,9 @@ import {
 import { allUsageResult, consumerUsageResult, keyUsageResult } from "../operations/usage";
 import type { AdminContext } from "./context";
 import type { AdminPermission } from "../operations/permissions";
+import { checkKeyRoute } from "./check-key";
 import { createConsumerRoute } from "./create-consumer";
+import { getConsumerLimitsRoute, getKeyLimitsRoute } from "./get-limits";
 import { createCredentialRoute } from "./create-credential";
 import { createPortalSessionRoute } from "./create-portal-session";
 import { getCredentialRoute } from "./get-credential";
@@ -69,6 +75,7 @@ import { listConsumersRoute } from "./list-consumers";
 import { listKeysRoute } from "./list-keys";
 import { revokeKeyRoute } from "./revoke-key";
 import { rotateKeyRoute } from "./rotate-key";
+import { startGraceRoute } from "./start-grace";
 import { disableKeyRoute, enableKeyRoute } from "./set-key-status";
 import { disableConsumerRoute, enableConsumerRoute } from "./set-consumer-status";
 import { revokeConsumerKeysRoute } from "./revoke-consumer-keys";
@@ -194,6 +201,38 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 201, description: "{ api_key, key, previous: { id, grace_until } }", result: rotateKeyResult },
     errors: [...KEY_ERRORS, "key_state_conflict", ...KEY_CONSUMER_ERRORS],
   },
+  {
+    method: "POST",
+    path: "/keys/{id}/start-grace",
+    permission: "keys:rotate",
+    consumerScoped: true,
+    summary: "Start the grace period of a key rotated with defer_grace (idempotent)",
+    handler: startGraceRoute,
+    body: startGraceSchema,
+    success: { status: 200, description: "the old key, with its grace_until", result: keyViewSchema },
+    errors: [...KEY_ERRORS, "key_state_conflict"],
+  },
+  {
+    method: "POST",
+    path: "/keys/check",
+    permission: "keys:check",
+    consumerScoped: true,
+    summary: "What the gateway would answer a request with this key: nothing spent, counted or logged",
+    handler: checkKeyRoute,
+    body: checkKeySchema,
+    success: { status: 200, description: "{ valid, code, key_id, limits }", result: checkKeyResult },
+    errors: ["invalid_request", "rate_limited"],
+  },
+  {
+    method: "GET",
+    path: "/keys/{id}/limits",
+    permission: "keys:read",
+    consumerScoped: true,
+    summary: "A key's remaining limits, then its consumer's, read without spending",
+    handler: getKeyLimitsRoute,
+    success: { status: 200, description: "{ key_id, limits }", result: keyLimitsResult },
+    errors: ["key_not_found"],
+  },
   // Consumers.
   {
     method: "POST",
@@ -248,6 +287,16 @@ export const OPERATIONS: readonly Operation[] = [
     body: emptyBodySchema,
     success: { status: 200, description: "the consumer object", result: consumerViewSchema },
     errors: ["consumer_not_found", "invalid_request", "consumer_has_keys"],
+  },
+  {
+    method: "GET",
+    path: "/consumers/{id}/limits",
+    permission: "consumers:read",
+    consumerScoped: true,
+    summary: "A consumer's remaining shared limits, read without spending",
+    handler: getConsumerLimitsRoute,
+    success: { status: 200, description: "{ consumer_id, limits }", result: consumerLimitsResult },
+    errors: ["consumer_not_found"],
   },
   {
     method: "GET",
@@ -573,7 +622,8 @@ export function openApiDocument() {
                 op.method === "PATCH" ||
                 op.body === createKeySchema ||
                 op.body === createConsumerSchema ||
-                op.body === createPortalSessionSchema,
+                op.body === createPortalSessionSchema ||
+                op.body === checkKeySchema,
               content: { "application/json": { schema: jsonSchema(op.body) } },
             },
           }

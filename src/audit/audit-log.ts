@@ -6,7 +6,17 @@
 import * as z from "zod";
 import { isoTime } from "../util/time";
 
-const AUDIT_ACTIONS = ["create", "update", "disable", "enable", "revoke", "rotate", "revoke_keys", "delete"] as const;
+const AUDIT_ACTIONS = [
+  "create",
+  "update",
+  "disable",
+  "enable",
+  "revoke",
+  "rotate",
+  "start_grace",
+  "revoke_keys",
+  "delete",
+] as const;
 const SUBJECT_TYPES = ["key", "consumer", "credential", "portal_session"] as const;
 type SubjectType = (typeof SUBJECT_TYPES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * The `console_sessions` and `console_sign_ins` tables (migrations/0008_console_sessions.sql): all their SQL.
+ * The `console_sessions` and `console_sign_ins` tables (migrations/0010_console_sessions.sql): all their SQL.
  * A session id is 256 random bits, given only to the browser; the row is keyed by its SHA-256, so neither a
  * read of D1 nor a log line holds anything that signs anyone in.
  */

@@ -18,11 +18,12 @@ import { LEASE_MS } from "../limits/key-object";
 import {
   giveBack,
   leaseCap,
-  QUOTA_WINDOW_SECONDS,
+  limitStates,
   take,
   type Counter,
   type Granted,
   type LimitRefused,
+  type LimitState,
 } from "../limits/window";
 import { findConsumerState, type ConsumerState } from "./consumer-state";
 import { runRevokeKeys } from "./revoke-keys";
@@ -50,6 +51,13 @@ export type ConsumerAcquireResult =
   | (Granted & { keysRevokedBefore: number | null })
   | { ok: false; code: "stale" | ConsumerRefusal; version: number }
   | LimitRefused;
+
+/** What `peek` answers: the refusal the consumer's state makes (null: none), and its limits as they stand. */
+export interface ConsumerPeekResult {
+  version: number;
+  refusal: ConsumerRefusal | null;
+  limits: LimitState[];
+}
 
 interface PendingChange {
   count: number;
@@ -120,8 +128,7 @@ export class ConsumerObject extends DurableObject<Cloudflare.Env> {
     const cap = Math.max(request.cost, Math.min(want, leaseCap(state.rate_limits, LEASE_MS)));
     const result = take(state.rate_limits, this.#counters, now, cap, request.cost);
     if ("exhausted" in result) {
-      const code = result.exhausted.window_seconds >= QUOTA_WINDOW_SECONDS ? "quota_exceeded" : "rate_limited";
-      return { ok: false, code, version: state.version, retryAt: result.retryAt, limits: result.states };
+      return { ok: false, code: result.code, version: state.version, retryAt: result.retryAt, limits: result.states };
     }
     const leaseExpiresAt = Math.min(now + LEASE_MS, ...result.states.map((s) => s.reset_at));
     if (result.granted > (request.ahead ? 0 : request.cost)) {
@@ -136,6 +143,27 @@ export class ConsumerObject extends DurableObject<Cloudflare.Env> {
       limits: result.states,
       keysRevokedBefore: state.keys_revoked_before,
     };
+  }
+
+  /**
+   * The consumer's state and its shared limits as they stand, nothing taken, no lease granted and no lease
+   * horizon moved (the key check and the admin limits view; see the key object's `peek`). With
+   * `keyCreatedAt`, a key the consumer's revoke-keys covers is answered `key_revoked`.
+   */
+  async peek(request: { consumerId: string; keyCreatedAt?: number }): Promise<ConsumerPeekResult> {
+    const state = this.#pending
+      ? await this.#readFromD1(request.consumerId)
+      : (this.#state ?? (await this.#load(request.consumerId)));
+    const limits = limitStates(state.rate_limits, this.#counters, clock.now());
+    let refusal: ConsumerRefusal | null = null;
+    if (state.status !== "active") refusal = "consumer_disabled";
+    else if (
+      request.keyCreatedAt !== undefined &&
+      state.keys_revoked_before !== null &&
+      request.keyCreatedAt <= state.keys_revoked_before
+    )
+      refusal = "key_revoked";
+    return { version: state.version, refusal, limits };
   }
 
   /** Gives back tokens granted at `takenAt` for a request that another limiter then refused. */

@@ -38,7 +38,7 @@ export const keyPolicySchema = z.strictObject({
     .optional(),
   allowed_types: z.array(z.enum(KEY_TYPE_VALUES)).min(1).refine(unique, "each type once").optional(),
   allowed_environments: z.array(z.enum(ENVIRONMENTS)).min(1).refine(unique, "each environment once").optional(),
-  /** Caps `expires_in_days` of a create or a rotation (and lowers their default to it). */
+  /** Caps the lifetime of a create or a rotation (`expires_in_days` or `expires_in_seconds`; lowers their default). */
   max_lifetime_days: z.int().min(1).max(3650).optional(),
   /** Caps a rotation's `grace_period_hours`: how long a rotated key of this consumer may keep working. */
   max_grace_hours: z.int().min(0).max(720).optional(),

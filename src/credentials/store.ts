@@ -1,6 +1,7 @@
 /** All admin_credentials SQL. A credential's secret is never stored: only its SHA-256, looked up by equality. */
 import { auditIfChanged, auditStatement, type AuditEntry } from "../audit/audit-log";
 import type { AdminPermission } from "../operations/permissions";
+import { jsonArrays } from "../util/json-chunks";
 import { MINUTE_MS } from "../util/time";
 import type { CredentialRecord } from "./credential-record";
 
@@ -59,6 +60,27 @@ export async function findCredentialByHash(db: D1Database, hash: string): Promis
   return row ? toRecord(row) : null;
 }
 
+/**
+ * The credentials among these hashes, by hash, one statement per JSON chunk: for leak reports, where most
+ * hashes are no credential at all.
+ */
+export async function findCredentialsByHashes(
+  db: D1Database,
+  hashes: readonly string[],
+): Promise<Map<string, CredentialRecord>> {
+  const found = new Map<string, CredentialRecord>();
+  if (hashes.length === 0) return found;
+  const statements = jsonArrays([...new Set(hashes)]).map((list) =>
+    db
+      .prepare(`SELECT ${COLUMNS}, hash FROM admin_credentials WHERE hash IN (SELECT value FROM json_each(?))`)
+      .bind(list),
+  );
+  for (const { results } of await db.batch<CredentialRow & { hash: string }>(statements)) {
+    for (const { hash, ...row } of results) found.set(hash, toRecord(row));
+  }
+  return found;
+}
+
 export async function findCredentialById(db: D1Database, id: string): Promise<CredentialRecord | null> {
   const row = await db
     .prepare(`SELECT ${COLUMNS} FROM admin_credentials WHERE id = ?1`)
@@ -82,19 +104,23 @@ export async function findCredentialsPage(
   return results.map(toRecord);
 }
 
-/** Revokes a credential with its audit row; revoking a revoked one changes nothing (and writes no row). */
+/**
+ * Revokes a credential with its audit row; revoking a revoked one changes nothing (and writes no row).
+ * Answers whether this call revoked it.
+ */
 export async function markCredentialRevoked(
   db: D1Database,
   id: string,
   reason: string | null,
   audit: AuditEntry,
-): Promise<void> {
-  await db.batch([
+): Promise<boolean> {
+  const [update] = await db.batch([
     db
       .prepare("UPDATE admin_credentials SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL")
       .bind(id, audit.at, reason),
     auditIfChanged(db, subject(id), audit),
   ]);
+  return (update?.meta.changes ?? 0) > 0;
 }
 
 /** How stale `last_used_at` may be: it is written at most once a minute per credential. */
@@ -108,4 +134,15 @@ export async function touchCredential(db: D1Database, id: string, now: number): 
     )
     .bind(id, now, now - LAST_USED_PRECISION_MS)
     .run();
+}
+
+/** Credentials in use: neither revoked nor expired at `now`, and used since `since` (the report's figure). */
+export async function countCredentialsInUse(db: D1Database, now: number, since: number): Promise<number> {
+  const row = await db
+    .prepare(
+      "SELECT COUNT(*) AS n FROM admin_credentials WHERE revoked_at IS NULL AND expires_at > ?1 AND last_used_at >= ?2",
+    )
+    .bind(now, since)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }

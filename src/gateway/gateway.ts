@@ -6,7 +6,8 @@ import { loadConfig } from "../config";
 import { CONFIG_RETRY_AFTER_S, problem, problemCodeOf } from "../http/problem";
 import { log, logRefusal } from "../util/log";
 import { clock } from "../util/clock";
-import { rateLimitHeaders, retryAfterSeconds } from "../limits/headers";
+import { rateLimitHeaders } from "../limits/headers";
+import { refusalResponse, unavailableResponse } from "./refusal";
 import { ALLOW_HEADER, isSupportedMethod } from "../http/route-policy";
 import { canonicalPath } from "../verify/paths";
 import { hasCredentialInQuery, readCredential } from "../verify/credential";
@@ -28,9 +29,6 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
   return out;
 }
 
-/** The 429 detail of a request whose route costs more tokens than one of its limits holds in a whole window. */
-const NEVER_ADMITTED = "This route costs more than the limit allows in a whole window: it can never be admitted.";
-
 /**
  * Authorizes one request and forwards it or refuses it. Called by the Worker's entry for every path outside
  * the reserved ones, without the Hono app: this is the hot path, and it needs no router. An unexpected
@@ -49,7 +47,7 @@ export async function handleGateway(
     response = await authorizeAndForward(request, url, env, ctx, requestId);
   } catch (error) {
     log("error", "gateway.unhandled", { request_id: requestId, error: (error as Error).name });
-    response = problem("authorizer_unavailable", { requestId, retryAfterSeconds: 5 });
+    response = unavailableResponse(requestId);
   }
   // One structured line per refusal (the admin routes log theirs in src/http/request-log.ts).
   const code = problemCodeOf(response);
@@ -121,23 +119,7 @@ async function authorizeAndForward(
     },
     now,
   );
-  if (!decision.valid) {
-    const retryAfter =
-      typeof decision.retry_at === "number"
-        ? retryAfterSeconds(decision.retry_at, now)
-        : decision.code === "authorizer_unavailable"
-          ? 5
-          : undefined;
-    const headers = { ...cors, ...(decision.limits ? rateLimitHeaders(decision.limits, now) : {}) };
-    return problem(decision.code, {
-      requestId,
-      realm,
-      requiredScopes: decision.required_scopes,
-      retryAfterSeconds: retryAfter,
-      headers,
-      extra: decision.retry_at === null ? { detail: NEVER_ADMITTED } : undefined,
-    });
-  }
+  if (!decision.valid) return refusalResponse(decision, { requestId, realm, now, headers: cors });
   const response = await forward(request, url, { config, env, decision, requestId, now });
   return withHeaders(response, { ...cors, ...rateLimitHeaders(decision.limits, now) });
 }

@@ -8,7 +8,7 @@ import { log } from "../util/log";
 import { clock } from "../util/clock";
 import { epochSeconds } from "../util/time";
 import { hmacSha256Hex } from "../util/secrets";
-import type { Decision } from "../verify/verify";
+import type { Decision } from "../http/decision";
 import { SESSION_COOKIE_NAMES } from "../reserved-paths";
 
 /** Headers that never reach the origin: credentials, and method overrides (authorization used the real method). */

@@ -205,3 +205,14 @@ export function parseCredential(candidate: string, vendor: string): { hint: stri
   if (!new RegExp(`^${BASE62_CLASS}+$`).test(random + checksum) || checksumOf(random) !== checksum) return null;
   return { hint: candidate.slice(-4) };
 }
+
+/**
+ * The admin credentials of this deployment (valid checksum) that occur anywhere in `text`, each once: as
+ * `keysInText`, for credentials where they should not be (a URL's query string).
+ */
+export function credentialsInText(text: string, vendor: string): string[] {
+  const found = new Set<string>();
+  const pattern = new RegExp(`(?<![0-9A-Za-z_])${credentialPatternSource(vendor)}(?![0-9A-Za-z_])`, "g");
+  for (const [candidate] of text.matchAll(pattern)) if (parseCredential(candidate, vendor)) found.add(candidate);
+  return [...found];
+}

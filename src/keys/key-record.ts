@@ -208,6 +208,17 @@ export function isLive(record: Pick<KeyRecord, "status" | "expires_at" | "grace_
   return effectiveStatus(record, now) === "active";
 }
 
+/**
+ * Whether the key could admit a request again: not revoked, before its expiry and its grace end (active, or
+ * disabled and able to be enabled). A lineage none of whose keys can is done with its Durable Object (the
+ * scheduled retention, src/monitoring/retention.ts). Its SQL form is `mayWorkAt` in ./store.ts.
+ */
+export function mayWorkAgain(record: Pick<KeyRecord, "status" | "expires_at" | "grace_until">, now: number): boolean {
+  return (
+    record.status !== "revoked" && now < record.expires_at && (record.grace_until === null || now < record.grace_until)
+  );
+}
+
 const isoInstant = z.iso.datetime();
 /**
  * The admin API's view of a key: every setting, ISO times, the derived status; no secret, no hash. The fields

@@ -18,7 +18,7 @@ const SETTING_COLUMNS = [
   "metadata",
 ] as const;
 
-const KEY_COLUMNS = [
+export const KEY_COLUMNS = [
   "id",
   "key_hash",
   "prefix",
@@ -45,17 +45,29 @@ const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(", ")} FROM api_keys`;
 
 /**
  * The SQL form of the "live key" rule (`isLive` in ./key-record.ts): stored active, before its expiry and its
- * grace end at the time bound as `now` (a parameter, e.g. "?1").
+ * grace end at the time bound as `now` (a parameter, e.g. "?1"); `of` qualifies the columns ("s.").
  */
-const liveAt = (now: string) =>
-  `status = 'active' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now})`;
+export const liveAt = (now: string, of = "") =>
+  `${of}status = 'active' AND ${of}expires_at > ${now} AND (${of}grace_until IS NULL OR ${of}grace_until > ${now})`;
+
+/**
+ * The SQL form of `mayWorkAgain` (./key-record.ts): not revoked, before its expiry and grace end at the time
+ * bound as `now` (active, or disabled and able to be enabled). 1 or 0.
+ */
+const mayWorkAt = (now: string) =>
+  `(status != 'revoked' AND expires_at > ${now} AND (grace_until IS NULL OR grace_until > ${now}))`;
+
+/** SQL: when a key stopped (or will stop) working: its revocation, expiry or grace end, the earliest. */
+const endedAt = `MIN(expires_at, COALESCE(grace_until, expires_at), CASE WHEN status = 'revoked' THEN COALESCE(revoked_at, expires_at) ELSE expires_at END)`;
 
 /**
  * The keys of an owner that count toward its consumer's `max_active_keys`, at the time bound as `now`: live,
- * and not a rotation's predecessor in its grace period (the successor replaces it).
+ * and not a rotation's predecessor in its grace period, nor one whose deferred grace waits while its
+ * successor is live (the successor replaces it; see ./rotation-store.ts).
  */
 const countedKeysOf = (owner: string, now: string) =>
-  `(SELECT COUNT(*) FROM api_keys WHERE owner_id = ${owner} AND ${liveAt(now)} AND grace_until IS NULL)`;
+  `(SELECT COUNT(*) FROM api_keys c WHERE c.owner_id = ${owner} AND ${liveAt(now, "c.")} AND c.grace_until IS NULL
+      AND NOT EXISTS (SELECT 1 FROM api_keys s WHERE s.id = c.rotated_to AND ${liveAt(now, "s.")}))`;
 
 /**
  * SQL: whether the owner bound as `owner` has a key that is not revoked (for a consumer's store: a consumer
@@ -202,42 +214,6 @@ export function updateKeySettings(
     )
     .bind(...columns.map((c) => encoded[c]), id, expectedVersion);
   return changeWithAudit(db, update, id, audit);
-}
-
-/**
- * Rotates a key in one batch: the predecessor gets `rotated_to` and its grace end, then — only if that
- * matched (it was active, unexpired and not rotated before) — the successor is inserted and both audit rows
- * written. Two concurrent rotations therefore yield exactly one successor. With a `gate` (the consumer's
- * statements, as for `insertKey`), nothing is written unless its last statement matched (`gated` says it did
- * not).
- */
-export async function writeRotation(
-  db: D1Database,
-  predecessor: { id: string; graceUntil: number; now: number },
-  successor: KeyRecord,
-  successorHash: string,
-  audits: { predecessor: AuditEntry; successor: AuditEntry },
-  gate: D1PreparedStatement[] = [],
-): Promise<{ rotated: boolean; gated: boolean }> {
-  const columns = { ...recordToColumns(successor), key_hash: successorHash };
-  const results = await db.batch([
-    ...gate,
-    db
-      .prepare(
-        `UPDATE api_keys SET rotated_to = ?1, grace_until = ?2, version = version + 1
-         WHERE id = ?3 AND rotated_to IS NULL AND ${liveAt("?4")}${gate.length > 0 ? " AND changes() > 0" : ""}`,
-      )
-      .bind(successor.id, predecessor.graceUntil, predecessor.id, predecessor.now),
-    db
-      .prepare(
-        `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) SELECT ${KEY_COLUMNS.map(() => "?").join(", ")} WHERE changes() > 0`,
-      )
-      .bind(...KEY_COLUMNS.map((c) => columns[c])),
-    auditIfChanged(db, keySubject(predecessor.id), audits.predecessor),
-    auditIfChanged(db, keySubject(successor.id), audits.successor),
-  ]);
-  const gated = gate.length > 0 && (results[gate.length - 1]?.meta.changes ?? 0) === 0;
-  return { rotated: (results[gate.length]?.meta.changes ?? 0) > 0, gated };
 }
 
 const LIST_STATUSES = ["active", "disabled", "revoked", "expired"] as const;
@@ -435,7 +411,9 @@ export async function listKeysExpiringBy(db: D1Database, now: number, until: num
 
 /**
  * The live keys that expire by `until` whose owner has not been told about this expiry date (no
- * `expiry_notice` mark for this `expires_at`), soonest first, at most `limit`.
+ * `expiry_notice` mark for this `expires_at`), soonest first, at most `limit`. Only keys made to live at
+ * least the notice window (`until - now`): one minted for ten minutes (a CI job's), or for any lifetime
+ * shorter than the window, was given its end on purpose, and telling its owner it is expiring is noise.
  */
 export async function listKeysDueExpiryNotice(
   db: D1Database,
@@ -445,7 +423,7 @@ export async function listKeysDueExpiryNotice(
 ): Promise<ExpiringKey[]> {
   const { results } = await db
     .prepare(
-      `${SELECT_EXPIRING}
+      `${SELECT_EXPIRING} AND expires_at - created_at >= ?2 - ?1
          AND NOT EXISTS (SELECT 1 FROM key_lifecycle_marks m
                          WHERE m.key_id = api_keys.id AND m.kind = 'expiry_notice' AND m.at_time = api_keys.expires_at)
        ORDER BY expires_at LIMIT ?3`,
@@ -554,4 +532,83 @@ export async function revokeConsumerKeysBatch(
       .bind(ids, audit.at, reason),
   ]);
   return revoked?.results ?? [];
+}
+
+/** A lineage none of whose keys can work again, and when its last key stopped. */
+export interface EndedLineage {
+  lineage_id: string;
+  ended_at: number;
+}
+
+/**
+ * Up to `limit` lineages none of whose keys can work again at `now` (each revoked, or past its expiry and
+ * grace end: a successor still in use, or a predecessor still in its grace, keeps the lineage) whose object
+ * has not been cleared since they ended, longest ended first.
+ */
+export async function listEndedLineages(db: D1Database, now: number, limit: number): Promise<EndedLineage[]> {
+  const { results } = await db
+    .prepare(
+      `WITH lineages AS (
+         SELECT lineage_id, MAX(${endedAt}) AS ended_at, MAX(${mayWorkAt("?1")}) AS working
+         FROM api_keys GROUP BY lineage_id)
+       SELECT lineage_id, ended_at FROM lineages
+       WHERE working = 0 AND NOT EXISTS (SELECT 1 FROM cleared_lineages c
+                                         WHERE c.lineage_id = lineages.lineage_id AND c.ended_at = lineages.ended_at)
+       ORDER BY ended_at LIMIT ?2`,
+    )
+    .bind(now, limit)
+    .all<EndedLineage>();
+  return results;
+}
+
+/** Records that these lineages' objects were cleared at `now` (replacing an earlier clearing's row). */
+export async function recordClearedLineages(db: D1Database, cleared: readonly EndedLineage[], now: number) {
+  if (cleared.length === 0) return;
+  await db
+    .prepare(
+      `INSERT INTO cleared_lineages (lineage_id, ended_at, cleared_at)
+       SELECT value ->> 0, value ->> 1, ?2 FROM json_each(?1) WHERE true
+       ON CONFLICT (lineage_id) DO UPDATE SET ended_at = excluded.ended_at, cleared_at = excluded.cleared_at`,
+    )
+    .bind(JSON.stringify(cleared.map((l) => [l.lineage_id, l.ended_at])), now)
+    .run();
+}
+
+/**
+ * Deletes up to `limit` key rows that expired before `cutoff`, with what is kept per key beside them (usage
+ * rollups, networks, lifecycle marks); audit rows, leak events and alerts stay. A row goes only once its
+ * lineage's object was cleared, or while another key of the lineage is younger than the cutoff (the object
+ * is then still named by that key's row), so no object is left that no row names. Answers how many rows.
+ */
+export async function pruneExpiredKeys(db: D1Database, cutoff: number, limit: number): Promise<number> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, lineage_id FROM api_keys k WHERE expires_at < ?1
+         AND (EXISTS (SELECT 1 FROM cleared_lineages c WHERE c.lineage_id = k.lineage_id)
+              OR EXISTS (SELECT 1 FROM api_keys o WHERE o.lineage_id = k.lineage_id AND o.expires_at >= ?1))
+       ORDER BY expires_at LIMIT ?2`,
+    )
+    .bind(cutoff, limit)
+    .all<{ id: string; lineage_id: string }>();
+  if (results.length === 0) return 0;
+  const ids = JSON.stringify(results.map((r) => r.id));
+  const lineages = JSON.stringify([...new Set(results.map((r) => r.lineage_id))]);
+  const byKey = (table: string) =>
+    db.prepare(`DELETE FROM ${table} WHERE key_id IN (SELECT value FROM json_each(?1))`).bind(ids);
+  const deleted = await db.batch([
+    byKey("usage_daily"),
+    byKey("usage_hourly"),
+    byKey("key_networks"),
+    byKey("key_lifecycle_marks"),
+    db
+      .prepare("DELETE FROM api_keys WHERE id IN (SELECT value FROM json_each(?1)) AND expires_at < ?2")
+      .bind(ids, cutoff),
+    db
+      .prepare(
+        `DELETE FROM cleared_lineages WHERE lineage_id IN (SELECT value FROM json_each(?1))
+           AND NOT EXISTS (SELECT 1 FROM api_keys WHERE api_keys.lineage_id = cleared_lineages.lineage_id)`,
+      )
+      .bind(lineages),
+  ]);
+  return deleted[4]?.meta.changes ?? 0;
 }

@@ -1,6 +1,6 @@
 /**
- * The `leak_events` table (migrations/0002_leaks.sql): one row per report of a key found where it should
- * not be. The fingerprint is unique, so a replayed report finds its row and changes nothing. Rows never
+ * The `leak_events` table (migrations/0002_leaks.sql, 0009_credential_leaks.sql): one row per report of a
+ * key or an admin credential found where it should not be (`key_id` or `credential_id`; neither: no match). The fingerprint is unique, so a replayed report finds its row and changes nothing. Rows never
  * hold a key or its hash: `fingerprint` is the report's own id (or a hash mixing the key with where it was
  * found) and `location` has every key-shaped string redacted before it is written.
  */
@@ -9,6 +9,8 @@ import { jsonArrays } from "../util/json-chunks";
 export type LeakSource = "github" | "gitleaks" | "trufflehog" | "scanner" | "gateway_query";
 
 /**
+ * The same for an admin credential, where `revoked_at` is set once D1 has its revocation.
+ *
  * - `revoked`: this report revoked the key; `revoked_at` is set once D1 and the key's object both have it
  *   (a `revoked` row whose `revoked_at` is still NULL is a revocation in progress, resumed by a replay);
  * - `already_revoked`: the key was revoked before this report;
@@ -21,6 +23,7 @@ export type LeakOutcome = (typeof LEAK_OUTCOMES)[number];
 export interface LeakEventRow {
   fingerprint: string;
   key_id: string | null;
+  credential_id: string | null;
   outcome: LeakOutcome;
   reported_at: number;
   revoked_at: number | null;
@@ -28,6 +31,7 @@ export interface LeakEventRow {
 
 export interface NewLeakEvent {
   keyId: string | null;
+  credentialId: string | null;
   source: LeakSource;
   fingerprint: string;
   location: string | null;
@@ -45,7 +49,7 @@ export async function findLeakEvents(
   const statements = jsonArrays(fingerprints).map((list) =>
     db
       .prepare(
-        "SELECT fingerprint, key_id, outcome, reported_at, revoked_at FROM leak_events WHERE fingerprint IN (SELECT value FROM json_each(?))",
+        "SELECT fingerprint, key_id, credential_id, outcome, reported_at, revoked_at FROM leak_events WHERE fingerprint IN (SELECT value FROM json_each(?))",
       )
       .bind(list),
   );
@@ -61,13 +65,21 @@ export async function findLeakEvents(
 export async function insertLeakEvents(db: D1Database, events: readonly NewLeakEvent[]): Promise<Set<string>> {
   const inserted = new Set<string>();
   if (events.length === 0) return inserted;
-  const rows = events.map((e) => [e.keyId, e.source, e.fingerprint, e.location, e.reportedAt, e.outcome]);
+  const rows = events.map((e) => [
+    e.keyId,
+    e.credentialId,
+    e.source,
+    e.fingerprint,
+    e.location,
+    e.reportedAt,
+    e.outcome,
+  ]);
   const statements = jsonArrays(rows).map((list) =>
     db
       .prepare(
         // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
-        `INSERT INTO leak_events (key_id, source, fingerprint, location, reported_at, outcome)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?) WHERE true
+        `INSERT INTO leak_events (key_id, credential_id, source, fingerprint, location, reported_at, outcome)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each(?) WHERE true
          ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint`,
       )
       .bind(list),
@@ -92,7 +104,7 @@ export async function changeLeakOutcome(
 }
 
 /**
- * Records when the revocations completed (D1 and the key's object). Answers the fingerprints this call marked:
+ * Records when the revocations completed (D1 and the key's object; D1 for a credential). Answers the fingerprints this call marked:
  * of two overlapping deliveries completing one revocation, only one marks it, and only that one tells the owner.
  */
 export async function markLeaksRevoked(

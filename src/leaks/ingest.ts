@@ -1,15 +1,16 @@
 /**
  * Findings from external scanners (gitleaks, truffleHog) turned into leak reports, and the answer the ingest
- * routes give: one result per finding. Only a full key — the grammar with a valid checksum under the
- * configured vendor — can match a key; a redacted secret, a prefix or a fingerprint alone matches nothing and
- * revokes nothing.
+ * routes give: one result per finding. Only a full key or admin credential — the grammar with a valid
+ * checksum under the configured vendor — can match one; a redacted secret, a prefix, a fingerprint alone or
+ * another vendor's string is `not_a_key`: looked up nowhere, revoking nothing.
  */
 import * as z from "zod";
-import { parseKey } from "../keys/format";
+import { parseCredential, parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { LEAK_OUTCOMES, type LeakSource } from "./events";
 import type { LeakReport, LeakResult } from "./process";
 import { safeText } from "./redact";
+import type { SubjectHashes } from "./subjects";
 
 /** The longest fingerprint kept as written; longer ones are stored as their SHA-256. */
 const MAX_FINGERPRINT_LENGTH = 400;
@@ -58,7 +59,10 @@ async function findingFingerprint(source: string, id: string, secret: string): P
   return `${source}:${idPart}#${secretDigest}`;
 }
 
-/** The reports of the findings that are full keys, each with the index of its finding; the others leave no event. */
+/**
+ * The reports of the findings that are full keys or admin credentials, each with the index of its finding;
+ * the others leave no event.
+ */
 export async function findingReports(
   source: LeakSource,
   vendor: string,
@@ -66,17 +70,29 @@ export async function findingReports(
 ): Promise<{ index: number; report: LeakReport }[]> {
   const keyed: { index: number; report: LeakReport }[] = [];
   for (const [index, finding] of findings.entries()) {
-    if (!parseKey(finding.secret, vendor)) continue;
+    const hashes = await reportHashes(finding.secret, vendor);
+    if (!hashes.keyHash && !hashes.credentialHash) continue;
     keyed.push({
       index,
       report: {
-        keyHash: await sha256Hex(finding.secret),
+        ...hashes,
         fingerprint: await findingFingerprint(source, finding.id, finding.secret),
         location: safeText(finding.location),
       },
     });
   }
   return keyed;
+}
+
+/**
+ * Where a reported string may be found: its hash as a key if it parses as one of this deployment's keys, as a
+ * credential if it parses as one of its admin credentials; neither (no lookup at all) otherwise.
+ */
+export async function reportHashes(secret: string, vendor: string): Promise<SubjectHashes> {
+  const isKey = parseKey(secret, vendor) !== null;
+  const isCredential = !isKey && parseCredential(secret, vendor) !== null;
+  const hash = isKey || isCredential ? await sha256Hex(secret) : null;
+  return { keyHash: isKey ? hash : null, credentialHash: isCredential ? hash : null };
 }
 
 /** One result per finding: `not_a_key` for those without a report, else what processing its report gave. */

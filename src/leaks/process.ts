@@ -1,20 +1,19 @@
 /**
- * What happens to a reported key, whatever reported it (GitHub, gitleaks, truffleHog, the scanner, the
- * gateway), around its revocation: find the key by hash, record one leak event per report fingerprint, decide
- * which keys the policy revokes, and once they are revoked mark the events completed and tell the owners. The
- * revocation itself is the "ingest leak reports" operation's (src/operations/ingest-leak-reports.ts): it
- * goes through the key-change protocol like the admin revocation, which sits above this layer. A replayed
+ * What happens to a reported key or admin credential (its subject, ./subjects.ts), whatever reported it
+ * (GitHub, gitleaks, truffleHog, the scanner, the gateway), around its revocation: find it by hash, record one
+ * leak event per report fingerprint, decide which the policy revokes, and once they are revoked mark the
+ * events completed and tell the owners (a credential's creator). The revocation itself is the "ingest leak
+ * reports" operation's (src/operations/ingest-leak-reports.ts): a key's goes through the key-change protocol
+ * like the admin revocation, which sits above this layer. A replayed
  * report finds its event and changes nothing; a revocation that failed part-way (its event says `revoked`
  * with no `revoked_at`) is completed by the replay.
  *
- * A batch costs D1 a fixed number of set-based statements (keys by hash, events by fingerprint, the new
- * events, the completions) plus three per key it revokes, however many reports match nothing.
+ * A batch costs D1 a fixed number of set-based statements (keys and credentials by hash, events by
+ * fingerprint, the new events, the completions) plus three per key and one per credential it revokes, however
+ * many reports match nothing.
  */
-import { findKeysByHashes } from "../keys/store";
-import type { KeyRecord } from "../keys/key-record";
 import { ProblemError } from "../http/problem";
 import type { WaitUntil } from "../http/context";
-import { notifyOwner } from "../notify/webhook";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
 import {
@@ -26,15 +25,23 @@ import {
   type LeakSource,
   type NewLeakEvent,
 } from "./events";
+import {
+  findLeakedSubjects,
+  isRevoked,
+  notifyLeak,
+  subjectColumns,
+  subjectId,
+  type LeakedSubject,
+  type SubjectHashes,
+} from "./subjects";
 
-/** The revocation reason stored on a key revoked because it was found exposed. */
+/** The revocation reason stored on a key or credential revoked because it was found exposed. */
 export const LEAKED_REASON = "leaked";
-/** Keys revoked at once (each is a few calls to its object and to D1). */
+/** Keys (and credentials) revoked at once (each key is a few calls to its object and to D1). */
 export const LEAK_CONCURRENCY = 16;
 
-export interface LeakReport {
-  /** SHA-256 hex of the reported key, when it parsed with a valid checksum; null otherwise (never a match). */
-  keyHash: string | null;
+/** `keyHash` / `credentialHash`: the reported string's SHA-256 where the grammar says it may be found; null: never a match. */
+export interface LeakReport extends SubjectHashes {
   /** Stable id of this report: a replay carries the same one. */
   fingerprint: string;
   /** Where the key was found, already redacted (see safeText). */
@@ -50,8 +57,8 @@ export interface LeakContext {
   revoke: boolean;
   /** When the report reached the authorizer (epoch ms). */
   reportedAt: number;
-  /** The owner notification's type: "key.leaked", or "key.exposed" for the gateway. */
-  notifyType?: string;
+  /** The owner notification's type: "key.leaked", or "key.exposed" for the gateway ("credential.…" for a credential). */
+  notifyType?: "key.leaked" | "key.exposed";
 }
 
 /** Who reports, and what to do with a live key: what each way in (webhook, admin ingest, gateway) decides. */
@@ -60,14 +67,15 @@ export type LeakPolicy = Pick<LeakContext, "source" | "revoke" | "notifyType">;
 export interface LeakResult {
   fingerprint: string;
   outcome: LeakOutcome;
+  /** The key it matched; null for no match and for an admin credential (whose creator is told its id). */
   key_id: string | null;
   /** True when this report was already recorded: nothing was done for it this time. */
   duplicate: boolean;
 }
 
-/** A revocation this batch makes: the key, and the reports (by index) it completes. */
+/** A revocation this batch makes: the key or credential, and the reports (by index) it completes. */
 export interface Revocation {
-  record: KeyRecord;
+  subject: LeakedSubject;
   /** Reports whose new event says `revoked`: they become `already_revoked` if someone else revoked first. */
   fresh: number[];
   /** Reports whose event was already `revoked` (a resume) or was upgraded from `recorded`. */
@@ -76,102 +84,107 @@ export interface Revocation {
 
 /** What a batch does, decided before anything is written. */
 export interface LeakPlan {
-  /** The reported keys, by hash. */
-  keys: Map<string, KeyRecord>;
+  /** Each report's key or credential (null: no match). */
+  subjects: (LeakedSubject | null)[];
   /** One per report; left empty for a report repeating an earlier report's fingerprint (filled in at the end). */
   results: LeakResult[];
   /** fingerprint → the first report in the batch carrying it. */
   firstOf: Map<string, number>;
   /** The events to insert, with the report each is for. */
   fresh: { index: number; event: NewLeakEvent }[];
-  /** keyId → the revocation of that key. */
+  /** key or credential id → its revocation. */
   revocations: Map<string, Revocation>;
 }
 
 /**
- * Finds the reported keys, decides every report and records the new events (telling the owners of keys only
- * recorded). What is left is the plan's revocations, then `settleRevocation` for each and `finishLeakReports`.
+ * Finds the reported keys and credentials, decides every report and records the new events (telling the
+ * owners of those only recorded). What is left is the plan's revocations, then `settleRevocation` for each and `finishLeakReports`.
  */
 export async function planLeakReports(ctx: LeakContext, reports: readonly LeakReport[]): Promise<LeakPlan> {
-  const keys = await findKeysByHashes(
-    ctx.env.DB,
-    reports.flatMap((r) => (r.keyHash ? [r.keyHash] : [])),
-  );
-  const plan = await decide(ctx, reports, keys);
+  const subjects = await findLeakedSubjects(ctx.env.DB, reports);
+  const plan = await decide(ctx, reports, subjects);
   await recordEvents(ctx, reports, plan);
   return plan;
 }
 
 /**
- * Decides every report in order against the events already recorded and this batch's view of each key, so a
- * batch naming a key twice revokes and notifies once. Writes only to upgrade a `recorded` event (rare).
+ * Decides every report in order against the events already recorded and this batch's view of each subject,
+ * so a batch naming a key twice revokes and notifies once. Writes only to upgrade a `recorded` event (rare).
  */
 async function decide(
   ctx: LeakContext,
   reports: readonly LeakReport[],
-  keys: Map<string, KeyRecord>,
+  subjects: (LeakedSubject | null)[],
 ): Promise<LeakPlan> {
   const db = ctx.env.DB;
   const existing = await findLeakEvents(db, [...new Set(reports.map((r) => r.fingerprint))]);
   const plan: LeakPlan = {
-    keys,
+    subjects,
     results: new Array(reports.length),
     firstOf: new Map(),
     fresh: [],
     revocations: new Map(),
   };
-  const statusOf = new Map<string, KeyRecord["status"]>();
-  const revocationOf = (record: KeyRecord) => {
-    statusOf.set(record.id, "revoked");
-    const r = plan.revocations.get(record.id) ?? { record, fresh: [], resumed: [] };
-    plan.revocations.set(record.id, r);
+  /** The subjects this batch revokes: a later report of one sees it revoked. */
+  const revokedNow = new Set<string>();
+  const revocationOf = (subject: LeakedSubject) => {
+    revokedNow.add(subjectId(subject));
+    const r = plan.revocations.get(subjectId(subject)) ?? { subject, fresh: [], resumed: [] };
+    plan.revocations.set(subjectId(subject), r);
     return r;
   };
   for (const [i, report] of reports.entries()) {
     const { fingerprint } = report;
     if (plan.firstOf.has(fingerprint)) continue;
     plan.firstOf.set(fingerprint, i);
-    const record = (report.keyHash && keys.get(report.keyHash)) || null;
-    const keyId = record?.id ?? null;
-    const status = record ? (statusOf.get(record.id) ?? record.status) : null;
+    const subject = subjects[i] ?? null;
+    const { keyId } = subjectColumns(subject);
+    const revoked = subject !== null && (revokedNow.has(subjectId(subject)) || isRevoked(subject));
     const seen = existing.get(fingerprint);
     if (seen) {
       // Seen before. Two cases still need work: a revocation left half-done (complete it), and a report
       // recorded without revocation that now comes with revocation asked (upgrade it; one caller wins).
-      const resume = record !== null && seen.outcome === "revoked" && seen.revoked_at === null;
+      const resume = subject !== null && seen.outcome === "revoked" && seen.revoked_at === null;
       const upgrade =
         !resume &&
-        record !== null &&
+        subject !== null &&
         ctx.revoke &&
         seen.outcome === "recorded" &&
-        status !== "revoked" &&
+        !revoked &&
         (await changeLeakOutcome(db, fingerprint, "recorded", "revoked"));
-      if (record && (resume || upgrade)) {
-        revocationOf(record).resumed.push(i);
+      if (subject && (resume || upgrade)) {
+        revocationOf(subject).resumed.push(i);
         plan.results[i] = { fingerprint, outcome: "revoked", key_id: keyId, duplicate: false };
       } else {
         plan.results[i] = { fingerprint, outcome: seen.outcome, key_id: seen.key_id, duplicate: true };
       }
       continue;
     }
-    const outcome: LeakOutcome = !record
+    const outcome: LeakOutcome = !subject
       ? "no_match"
-      : status === "revoked"
+      : revoked
         ? "already_revoked"
         : ctx.revoke
           ? "revoked"
           : "recorded";
-    if (record && outcome === "revoked") revocationOf(record).fresh.push(i);
+    if (subject && outcome === "revoked") revocationOf(subject).fresh.push(i);
     plan.results[i] = { fingerprint, outcome, key_id: keyId, duplicate: false };
     plan.fresh.push({
       index: i,
-      event: { keyId, source: ctx.source, fingerprint, location: report.location, reportedAt: ctx.reportedAt, outcome },
+      event: {
+        ...subjectColumns(subject),
+        source: ctx.source,
+        fingerprint,
+        location: report.location,
+        reportedAt: ctx.reportedAt,
+        outcome,
+      },
     });
   }
   return plan;
 }
 
-/** Inserts the new events in one statement and tells the owners of keys recorded (not revoked) by policy. */
+/** Inserts the new events in one statement and tells the owners of what is recorded (not revoked) by policy. */
 async function recordEvents(ctx: LeakContext, reports: readonly LeakReport[], plan: LeakPlan) {
   const inserted = await insertLeakEvents(
     ctx.env.DB,
@@ -180,8 +193,8 @@ async function recordEvents(ctx: LeakContext, reports: readonly LeakReport[], pl
   for (const { index, event } of plan.fresh) {
     if (!inserted.has(event.fingerprint)) {
       plan.results[index]!.duplicate = true; // a concurrent replay recorded it first: that one acts on it
-    } else if (event.keyId && event.outcome === "recorded") {
-      notify(ctx, plan.keys.get(reports[index]!.keyHash!)!, reports[index]!, false);
+    } else if (event.outcome === "recorded") {
+      notify(ctx, plan.subjects[index]!, reports[index]!, false);
     }
   }
   for (const r of plan.revocations.values()) r.fresh = r.fresh.filter((i) => inserted.has(reports[i]!.fingerprint));
@@ -228,7 +241,7 @@ export async function finishLeakReports(
   );
   for (const i of completed) {
     // Only the delivery that completed the revocation tells the owner; an overlapping retry stays quiet.
-    if (marked.has(reports[i]!.fingerprint)) notify(ctx, plan.keys.get(reports[i]!.keyHash!)!, reports[i]!, true);
+    if (marked.has(reports[i]!.fingerprint)) notify(ctx, plan.subjects[i]!, reports[i]!, true);
   }
   if (failures > 0) {
     // Safe to retry: the events that say `revoked` without `revoked_at` are completed by the replay.
@@ -246,12 +259,13 @@ export async function finishLeakReports(
   return results;
 }
 
-function notify(ctx: LeakContext, record: KeyRecord, report: LeakReport, revoked: boolean) {
-  notifyOwner(ctx.env, ctx.waitUntil, {
-    type: ctx.notifyType ?? "key.leaked",
-    owner_id: record.owner_id,
-    key_id: record.id,
-    data: { source: ctx.source, location: report.location, revoked, hint: record.hint, reported_at: ctx.reportedAt },
+function notify(ctx: LeakContext, subject: LeakedSubject, report: LeakReport, revoked: boolean) {
+  notifyLeak(ctx.env, ctx.waitUntil, subject, {
+    source: ctx.source,
+    location: report.location,
+    revoked,
+    reportedAt: ctx.reportedAt,
+    keyType: ctx.notifyType ?? "key.leaked",
   });
 }
 

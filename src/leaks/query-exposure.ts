@@ -1,8 +1,8 @@
 /**
- * A key seen in a URL query string at the gateway. The gateway refuses such a request (`key_in_query`)
- * before anything else; afterwards, off the request path (`waitUntil`), a key found there that belongs to
- * this authorizer is recorded as an exposure event and its owner told — URLs end up in logs, browser history
- * and Referer headers. It is revoked too only when REVOKE_ON_QUERY_EXPOSURE is "true" (off by default). This
+ * A key (or an admin credential) seen in a URL query string at the gateway. The gateway refuses such a
+ * request (`key_in_query`) before anything else; afterwards, off the request path (`waitUntil`), a key or
+ * credential found there that belongs to this authorizer is recorded as an exposure event and its owner (a
+ * credential's creator) told — URLs end up in logs, browser history and Referer headers. It is revoked too only when REVOKE_ON_QUERY_EXPOSURE is "true" (off by default). This
  * finds the reports; recording them is the operation src/operations/record-query-exposure.ts.
  *
  * Each lookup counts as a refused credential for the client's refusal throttle, so made-up keys in query
@@ -10,6 +10,8 @@
  */
 import type { Config } from "../config";
 import { sha256Hex } from "../keys/hash";
+import { findCredentialByHash } from "../credentials/store";
+import { parseKey } from "../keys/format";
 import { findKeyByHash } from "../keys/store";
 import { recordRefusal, throttledUntil } from "../verify/throttle";
 import { DAY_MS } from "../util/time";
@@ -53,11 +55,18 @@ export async function queryExposureReports(
   for (const key of keys) {
     if (throttledUntil(config.refusalThrottle, request.ip, now) !== null) break;
     recordRefusal(config.refusalThrottle, request.ip, now);
-    const keyHash = await sha256Hex(key);
-    if (!(await findKeyByHash(env.DB, keyHash))) continue;
+    const hash = await sha256Hex(key);
+    const isKey = parseKey(key, config.vendor) !== null;
+    const found = isKey ? await findKeyByHash(env.DB, hash) : await findCredentialByHash(env.DB, hash);
+    if (!found) continue;
     // One event per key per UTC day: a client repeating the mistake is one exposure, not thousands.
     const fingerprint = `gateway_query:${await sha256Hex(`gateway_query\n${key}\n${Math.floor(now / DAY_MS)}`)}`;
-    reports.push({ keyHash, fingerprint, location: exposureLocation(request.method, request.url.pathname) });
+    reports.push({
+      keyHash: isKey ? hash : null,
+      credentialHash: isKey ? null : hash,
+      fingerprint,
+      location: exposureLocation(request.method, request.url.pathname),
+    });
   }
   return reports;
 }

@@ -58,7 +58,9 @@ export function trufflehogFinding(r: z.output<typeof trufflehogLineSchema>): Fin
 export function scannerReports(findings: z.output<typeof scannerReportSchema>["findings"]): Promise<LeakReport[]> {
   return Promise.all(
     findings.map(async (f) => ({
+      // Only the hash was sent, so it may be a key or an admin credential: both tables are asked.
       keyHash: f.key_hash,
+      credentialHash: f.key_hash,
       // One event per key per place; the fingerprint mixes both so it is not the key's hash.
       fingerprint: `scanner:${await sha256Hex(`scanner\n${f.key_hash}\n${f.location}`)}`,
       location: safeText(f.location),

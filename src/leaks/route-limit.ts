@@ -1,7 +1,8 @@
 /**
- * A fixed-window request limit for the leak routes (ingest and truffleHog verification), per isolate, per
- * route and caller. Each request to them can cost many D1 statements and revocations, so a runaway CI job
- * or a stolen credential is slowed down; the bound is per isolate, not global, like the refusal throttle.
+ * A fixed-window request limit for the leak routes (ingest and truffleHog verification) and the key check,
+ * per isolate, per route and caller. Each request to them can cost many D1 statements and revocations (or,
+ * for the check, a key lookup that a stolen credential could use as an oracle), so a runaway CI job or a
+ * stolen credential is slowed down; the bound is per isolate, not global, like the refusal throttle.
  */
 import { ProblemError } from "../http/problem";
 import { retryAfterSeconds } from "../limits/headers";
@@ -11,7 +12,7 @@ import { MINUTE_MS } from "../util/time";
 
 const LEAK_ROUTE_WINDOW_MS = MINUTE_MS;
 /** Requests per caller per window, by route. */
-export const LEAK_ROUTE_LIMITS = { ingest: 30, verify: 120 } as const;
+export const LEAK_ROUTE_LIMITS = { ingest: 30, verify: 120, check: 60 } as const;
 /** Callers tracked per isolate; beyond it the oldest start counting afresh. */
 const MAX_TRACKED_CALLERS = 10_000;
 

@@ -6,20 +6,21 @@
  * consumer limit both called "hour" cannot be confused. A key without consumer limits gets the same bytes
  * as before consumers existed.
  */
-import type { AdmissionLimit } from "./leases";
+import type { DecisionLimit } from "../http/decision";
 
 const secondsUntil = (at: number, now: number) => Math.max(0, Math.ceil((at - now) / 1000));
 
-const nameOf = (l: AdmissionLimit) => (l.subject === "consumer" ? `consumer.${l.name}` : l.name);
+/** A limit's name as the headers (and the admin limits views) give it: "consumer.<name>" for a consumer's. */
+export const rateLimitName = (l: DecisionLimit) => (l.subject === "consumer" ? `consumer.${l.name}` : l.name);
 
-export function rateLimitHeaders(limits: readonly AdmissionLimit[], now: number): Record<string, string> {
+export function rateLimitHeaders(limits: readonly DecisionLimit[], now: number): Record<string, string> {
   if (limits.length === 0) return {};
   const tightest = limits.reduce((a, b) =>
     b.remaining < a.remaining || (b.remaining === a.remaining && b.reset_at < a.reset_at) ? b : a,
   );
   return {
-    "RateLimit-Policy": limits.map((l) => `"${nameOf(l)}";q=${l.limit};w=${l.window_seconds}`).join(", "),
-    RateLimit: `"${nameOf(tightest)}";r=${tightest.remaining};t=${secondsUntil(tightest.reset_at, now)}`,
+    "RateLimit-Policy": limits.map((l) => `"${rateLimitName(l)}";q=${l.limit};w=${l.window_seconds}`).join(", "),
+    RateLimit: `"${rateLimitName(tightest)}";r=${tightest.remaining};t=${secondsUntil(tightest.reset_at, now)}`,
   };
 }
 

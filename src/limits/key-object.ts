@@ -17,18 +17,19 @@
  *   keys are not 10,000 D1 writes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { effectiveStatus } from "../keys/key-record";
+import { effectiveStatus, mayWorkAgain, type KeyStatus } from "../keys/key-record";
 import { findKeyStateById, type KeyStateColumns } from "../keys/store";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
 import {
   giveBack,
   leaseCap,
-  QUOTA_WINDOW_SECONDS,
+  limitStates,
   take,
   type Counter,
   type Granted,
   type LimitRefused,
+  type LimitState,
 } from "./window";
 
 /** A lease lives at most this long; it is also the longest an admin change waits for old leases to lapse. */
@@ -67,6 +68,16 @@ export interface AcquireRequest {
 
 export type KeyRefusal = "key_revoked" | "key_disabled" | "key_expired" | "invalid_key";
 
+/**
+ * What `peek` answers: the key's state as this object decides it (null: it would be admitted as far as
+ * its state goes) and its limits as they stand, nothing taken. `invalid_key` carries no limits.
+ */
+export interface PeekResult {
+  version: number;
+  refusal: KeyRefusal | "stale" | null;
+  limits: LimitState[];
+}
+
 export type AcquireResult = Granted | { ok: false; code: "stale" | KeyRefusal; version: number } | LimitRefused;
 
 /** Announced admin changes to one key that have not been pushed yet, and until when to wait for them. */
@@ -79,6 +90,15 @@ interface Persisted {
   counters: [string, Counter][];
   leaseHorizon: [string, number][];
 }
+
+const keyRefusal = (status: KeyStatus): KeyRefusal | null =>
+  status === "active"
+    ? null
+    : status === "revoked"
+      ? "key_revoked"
+      : status === "disabled"
+        ? "key_disabled"
+        : "key_expired";
 
 export class KeyObject extends DurableObject<Cloudflare.Env> {
   readonly #keys = new Map<string, KeyState & { loadedAt: number }>();
@@ -142,18 +162,14 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     if (request.version !== key.version) return { ok: false, code: "stale", version: key.version };
 
     const now = clock.now();
-    const status = effectiveStatus(key, now);
-    if (status !== "active") {
-      const code = status === "revoked" ? "key_revoked" : status === "disabled" ? "key_disabled" : "key_expired";
-      return { ok: false, code, version: key.version };
-    }
+    const refusal = keyRefusal(effectiveStatus(key, now));
+    if (refusal) return { ok: false, code: refusal, version: key.version };
 
     const cost = request.cost ?? 1;
     const want = Math.max(cost, Math.min(request.want, leaseCap(key.rate_limits, LEASE_MS)));
     const result = take(key.rate_limits, this.#counters, now, want, cost);
     if ("exhausted" in result) {
-      const code = result.exhausted.window_seconds >= QUOTA_WINDOW_SECONDS ? "quota_exceeded" : "rate_limited";
-      return { ok: false, code, version: key.version, retryAt: result.retryAt, limits: result.states };
+      return { ok: false, code: result.code, version: key.version, retryAt: result.retryAt, limits: result.states };
     }
     const leaseExpiresAt = Math.min(
       now + LEASE_MS,
@@ -167,6 +183,44 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     }
     this.#persist(now);
     return { ok: true, version: key.version, granted: result.granted, leaseExpiresAt, limits: result.states };
+  }
+
+  /**
+   * The key's state and remaining limits, without spending a token, granting a lease or moving a lease
+   * horizon (the key check and the admin limits view). A version, when given, is the one the caller decided
+   * on: an older or newer one is answered `stale`, as `acquire` would. Reads D1 as `acquire` does when this
+   * object has no copy or a change is pending, but never ends a pending change: that stays `acquire`'s.
+   */
+  async peek(request: { keyId: string; version?: number }): Promise<PeekResult> {
+    let key = this.#keys.get(request.keyId);
+    if (this.#pendingChange.has(request.keyId)) key = (await this.#readFromD1(request.keyId)) ?? undefined;
+    else if (!key || (request.version !== undefined && key.version < request.version))
+      key = (await this.#load(request.keyId)) ?? undefined;
+    if (!key) return { version: 0, refusal: "invalid_key", limits: [] };
+    const now = clock.now();
+    const limits = limitStates(key.rate_limits, this.#counters, now);
+    if (request.version !== undefined && request.version !== key.version)
+      return { version: key.version, refusal: "stale", limits };
+    return { version: key.version, refusal: keyRefusal(effectiveStatus(key, now)), limits };
+  }
+
+  /**
+   * Clears this lineage's storage (counters, lease horizons, copies of its keys) once none of its keys can
+   * work again: the scheduled job asks, having found in D1 that every key of the lineage is revoked or past
+   * its expiry and grace end (src/monitoring/retention.ts). Refused (false) while this object knows better:
+   * a copy of a key that can still work (a change newer than the job's read) or an announced change.
+   * Nothing is lost that could matter: a lease never outlives its key's expiry or grace end, and a key made
+   * to work again (a later expiry) is read afresh from D1, with fresh counters.
+   */
+  async clearLineage(): Promise<boolean> {
+    const now = clock.now();
+    if (this.#pendingChange.size > 0) return false;
+    for (const key of this.#keys.values()) if (mayWorkAgain(key, now)) return false;
+    await this.ctx.storage.deleteAll();
+    this.#keys.clear();
+    this.#counters = new Map();
+    this.#leaseHorizon = new Map();
+    return true;
   }
 
   /** Gives back tokens granted at `takenAt` for a request that the consumer's limits then refused. */

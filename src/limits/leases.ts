@@ -47,7 +47,7 @@ export interface LimitStores {
   waitUntil: WaitUntil;
 }
 
-type KeyRef = Pick<KeyRecord, "id" | "version" | "lineage_id" | "owner_id" | "created_at">;
+export type KeyRef = Pick<KeyRecord, "id" | "version" | "lineage_id" | "owner_id" | "created_at">;
 
 /** What one side (the key's or the consumer's) did for this request. */
 interface Side {
@@ -62,7 +62,8 @@ interface Side {
     | { refused: Exclude<Answer, { ok: true }> };
 }
 
-const asConsumers = (limits: LimitState[]): AdmissionLimit[] => limits.map((l) => ({ ...l, subject: "consumer" }));
+export const asConsumers = (limits: LimitState[]): AdmissionLimit[] =>
+  limits.map((l) => ({ ...l, subject: "consumer" }));
 
 function limitsOf(side: Side, now: number): LimitState[] {
   const { outcome } = side;
@@ -88,7 +89,7 @@ function joined(
 }
 
 /** What a client may still do: the object's count plus what this isolate holds unspent. */
-function withHeld(limits: LimitState[], held: number): LimitState[] {
+export function withHeld(limits: LimitState[], held: number): LimitState[] {
   return held === 0 ? limits : limits.map((l) => ({ ...l, remaining: l.remaining + held }));
 }
 
@@ -273,6 +274,23 @@ function admissionRefusal(
     limits.push(...(side.book === consumerLeases ? asConsumers(own) : own));
   }
   return { ok: false, code, retryAt, limits };
+}
+
+/**
+ * The tokens this isolate holds unspent for a key (at this version) and for a consumer: what a request here
+ * would spend before asking either object (read only; src/limits/peek.ts adds them to the objects' counts).
+ */
+export function heldLeaseTokens(
+  key: { id: string; version: number } | null,
+  consumerId: string,
+  now: number,
+): { key: number; consumer: number } {
+  const keyLease = key ? keyLeases.current(key.id, key.version) : null;
+  const consumerLease = consumerLeases.current(consumerId, 0);
+  return {
+    key: keyLease ? heldTokens(keyLease, now) : 0,
+    consumer: consumerLease ? heldTokens(consumerLease, now) : 0,
+  };
 }
 
 /** Drops this isolate's lease and denial for a key (after an admin change handled here). */

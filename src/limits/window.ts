@@ -45,7 +45,7 @@ export interface LimitRefused {
 }
 
 /** Limits of a day or longer are quotas: refused as `quota_exceeded` rather than `rate_limited`. */
-export const QUOTA_WINDOW_SECONDS = 86_400;
+const QUOTA_WINDOW_SECONDS = 86_400;
 
 export function windowStartOf(now: number, windowSeconds: number): number {
   const ms = windowSeconds * SECOND_MS;
@@ -83,7 +83,27 @@ export type TakeResult =
    * Nothing was taken from any limit. `retryAt` is when every blocking limit has room again, or null when the
    * request needs more than a blocking limit's whole size and can never be admitted.
    */
-  | { granted: 0; states: LimitState[]; exhausted: LimitState; retryAt: number | null };
+  | ({ granted: 0; states: LimitState[] } & Blocked);
+
+/** What a limit refusal answers: `code` by the blocking limit's window, `retryAt` as in TakeResult. */
+export interface Blocked {
+  exhausted: LimitState;
+  retryAt: number | null;
+  code: LimitRefusal;
+}
+
+/**
+ * Whether these states leave fewer than `need` tokens in some limit, and if so which limit blocks longest:
+ * the one rule for taking (`take`) and for looking without taking (the key check, src/limits/peek.ts).
+ */
+export function blockedBy(states: readonly LimitState[], need: number): Blocked | null {
+  const blocking = states.filter((s) => s.remaining < need);
+  if (blocking.length === 0) return null;
+  const last = blocking.reduce((a, b) => (b.reset_at > a.reset_at ? b : a));
+  const never = blocking.some((s) => s.limit < need);
+  const code = last.window_seconds >= QUOTA_WINDOW_SECONDS ? "quota_exceeded" : "rate_limited";
+  return { exhausted: last, retryAt: never ? null : last.reset_at, code };
+}
 
 /**
  * Takes between `need` and `want` tokens from every limit at once: as many as the tightest limit has left.
@@ -97,12 +117,8 @@ export function take(
   need = 1,
 ): TakeResult {
   const before = limitStates(limits, counters, now);
-  const blocking = before.filter((s) => s.remaining < need);
-  if (blocking.length > 0) {
-    const last = blocking.reduce((a, b) => (b.reset_at > a.reset_at ? b : a));
-    const never = blocking.some((s) => s.limit < need);
-    return { granted: 0, states: before, exhausted: last, retryAt: never ? null : last.reset_at };
-  }
+  const blocked = blockedBy(before, need);
+  if (blocked) return { granted: 0, states: before, ...blocked };
   const granted = Math.max(need, Math.min(want, ...before.map((s) => s.remaining)));
   const states = before.map((s) => {
     const windowStart = s.reset_at - s.window_seconds * SECOND_MS;

@@ -20,6 +20,8 @@ export interface MonitoringConfig {
   dedupeMs: number;
   usageRetentionDays: number;
   alertRetentionDays: number;
+  /** How long a key's row (and its usage rows) outlives its expiry (src/monitoring/retention.ts). */
+  expiredKeyRetentionDays: number;
 }
 
 export type MonitoringConfigResult = { ok: true; config: MonitoringConfig } | { ok: false; setting: string };
@@ -50,11 +52,12 @@ export function loadMonitoringConfig(env: Cloudflare.Env): MonitoringConfigResul
     ["ALERT_DEDUPE_MINUTES", integer(env, "ALERT_DEDUPE_MINUTES", 60, 1, 10_080)],
     ["USAGE_RETENTION_DAYS", integer(env, "USAGE_RETENTION_DAYS", 400, 31, 3650)],
     ["ALERT_RETENTION_DAYS", integer(env, "ALERT_RETENTION_DAYS", 180, 31, 3650)],
+    ["EXPIRED_KEY_RETENTION_DAYS", integer(env, "EXPIRED_KEY_RETENTION_DAYS", 90, 1, 3650)],
   ] as const;
   for (const [setting, value] of checks) if (value === null) return { ok: false, setting };
   // Only the multiple may be fractional; the rest are counts and whole days or minutes.
   for (const [setting, value] of checks.slice(1)) if (!Number.isInteger(value)) return { ok: false, setting };
-  const [multiple, minRequests, burst, revoked, dedupeMinutes, usageDays, alertDays] = checks.map(
+  const [multiple, minRequests, burst, revoked, dedupeMinutes, usageDays, alertDays, expiredKeyDays] = checks.map(
     ([, v]) => v!,
   ) as number[];
   return {
@@ -68,6 +71,7 @@ export function loadMonitoringConfig(env: Cloudflare.Env): MonitoringConfigResul
       dedupeMs: dedupeMinutes! * MINUTE_MS,
       usageRetentionDays: usageDays!,
       alertRetentionDays: alertDays!,
+      expiredKeyRetentionDays: expiredKeyDays!,
     },
   };
 }

@@ -9,6 +9,7 @@ import { findAlerts, toAlertObject, type AlertRow } from "./alerts";
 import type { MonitoringConfig } from "./config";
 import { DAY_MS, daysBetween, HOUR_MS, utcDay } from "../util/time";
 import { readConsumerFigures, ROTATION_DUE_DAYS } from "./report-consumers";
+import { readSecretManagerFigures, secretManagerControl } from "./report-secret-managers";
 import type { Control, ControlStatus, SecurityReport } from "./report-schema";
 
 const REPORT_TITLE = "API Key Security Implementation Report";
@@ -86,14 +87,16 @@ async function readReportData(
         .all<{ day: string; total: number; valid: number }>(),
       db
         .prepare(
-          `SELECT key_id, source, outcome, reported_at, revoked_at FROM leak_events WHERE reported_at >= ?1 AND source != 'scanner'`,
+          // The report's leak statistics are about keys: a leaked admin credential's events are left out.
+          `SELECT key_id, source, outcome, reported_at, revoked_at FROM leak_events
+         WHERE reported_at >= ?1 AND source != 'scanner' AND credential_id IS NULL`,
         )
         .bind(leakSince)
         .all<LeakRow>(),
       db
         .prepare(
           `SELECT COUNT(DISTINCT key_id) AS keys, COUNT(*) AS reports FROM leak_events
-         WHERE source = 'scanner' AND reported_at >= ?1 AND outcome IN ('recorded', 'revoked')`,
+         WHERE source = 'scanner' AND reported_at >= ?1 AND outcome IN ('recorded', 'revoked') AND credential_id IS NULL`,
         )
         .bind(leakSince)
         .first<{ keys: number; reports: number }>(),
@@ -240,9 +243,10 @@ export async function buildReport(
   const weekDays = daysBetween(utcDay(now - 6 * DAY_MS), utcDay(now));
   const githubConfigured =
     String((env as unknown as Record<string, unknown>).GITHUB_SECRET_SCANNING_KEYS_URL ?? "").trim() !== "";
-  const [data, consumers] = await Promise.all([
+  const [data, consumers, secretManagers] = await Promise.all([
     readReportData(env.DB, monitoring, now, weekDays),
     readConsumerFigures(env.DB, now),
+    readSecretManagerFigures(env.DB, now),
   ]);
   const leakStats = leakStatistics(data.leaks, data.scanner);
   const { keys } = data;
@@ -261,7 +265,10 @@ export async function buildReport(
       })),
     },
     consumers,
-    controls: securityControls({ data, leakStats, config, monitoring, githubConfigured }),
+    controls: [
+      ...securityControls({ data, leakStats, config, monitoring, githubConfigured }),
+      secretManagerControl(secretManagers),
+    ],
     leaks: leakStats,
     open_alerts: {
       count: data.openAlerts.count,

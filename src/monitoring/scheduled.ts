@@ -10,9 +10,10 @@ import { notifyOwner } from "../notify/webhook";
 import { log } from "../util/log";
 import { DAY_MS, utcDay } from "../util/time";
 import { NETWORK_HISTORY_DAYS } from "./anomalies";
-import { loadMonitoringConfig } from "./config";
+import { loadMonitoringConfig, type MonitoringConfig } from "./config";
 import { flushNow } from "./flush";
 import { EXPIRY_NOTICE_DAYS } from "./report";
+import { runKeyRetention, type RetentionSummary } from "./retention";
 import { HOURLY_RETENTION_DAYS } from "./usage-store";
 
 /** Keys notified or marked per step per run; a backlog drains over the following runs. */
@@ -20,7 +21,7 @@ const SCHEDULED_BATCH_LIMIT = 500;
 /** Rows deleted per table per run. */
 const PRUNE_BATCH_LIMIT = 5_000;
 
-export interface ScheduledSummary {
+export interface ScheduledSummary extends RetentionSummary {
   expiry_notices: number;
   marked_expired: number;
   marked_grace_ended: number;
@@ -33,11 +34,16 @@ export async function runScheduled(env: Cloudflare.Env, waitUntil: WaitUntil, no
   // 2. Keys past their expiry or their rotation grace end. The verify path already refuses them; the mark
   //    records when the system noticed, for the audit trail and the report.
   const lapsed = await markLapsedKeys(env.DB, now, SCHEDULED_BATCH_LIMIT);
-  const pruned = await prune(env, now);
+  const loaded = loadMonitoringConfig(env);
+  if (!loaded.ok) log("error", "scheduled.prune_skipped", { degraded: "config_invalid", setting: loaded.setting });
+  const config = loaded.ok ? loaded.config : null;
+  const pruned = config ? await prune(env, now, config) : {};
+  // 4. Keys that can no longer work: their lineage's object cleared, their rows pruned after retention.
+  const retention = await runKeyRetention(env, now, config?.expiredKeyRetentionDays ?? null);
   const marks = { expiry_notices: notices, marked_expired: lapsed.expired, marked_grace_ended: lapsed.graceEnded };
   const prunedCounts = Object.fromEntries(Object.entries(pruned).map(([table, n]) => [`pruned_${table}`, n]));
-  log("info", "scheduled.done", { counts: { ...marks, ...prunedCounts } });
-  return { ...marks, pruned };
+  log("info", "scheduled.done", { counts: { ...marks, ...prunedCounts, ...retention } });
+  return { ...marks, pruned, ...retention };
 }
 
 /**
@@ -80,15 +86,13 @@ async function sendExpiryNotices(env: Cloudflare.Env, waitUntil: WaitUntil, now:
   return notices;
 }
 
-/** 3. Retention. A malformed retention setting prunes nothing rather than guessing. Answers rows deleted per table. */
-async function prune(env: Cloudflare.Env, now: number): Promise<Record<string, number>> {
+/**
+ * 3. Retention of rollups, networks and alerts (a malformed retention setting prunes nothing rather than
+ *    guessing: the caller skips it). Answers rows deleted per table.
+ */
+async function prune(env: Cloudflare.Env, now: number, config: MonitoringConfig): Promise<Record<string, number>> {
   const pruned: Record<string, number> = {};
-  const loaded = loadMonitoringConfig(env);
-  if (!loaded.ok) {
-    log("error", "scheduled.prune_skipped", { degraded: "config_invalid", setting: loaded.setting });
-    return pruned;
-  }
-  const { usageRetentionDays, alertRetentionDays } = loaded.config;
+  const { usageRetentionDays, alertRetentionDays } = config;
   const cutoffs: [string, string, number | string][] = [
     [
       "usage_daily",

@@ -19,7 +19,8 @@ const NOTIFY_RETRY_DELAYS_MS = [250, 1000] as const;
 /** How long one attempt may take before it counts as failed. */
 const NOTIFY_ATTEMPT_TIMEOUT_MS = 5000;
 
-export interface OwnerEvent {
+/** An event about a consumer's key (or the consumer), for its owner. */
+interface KeyOwnerEvent {
   /** e.g. "key.leaked", "key.exposed", "key.expiring", "alert.opened". */
   type: string;
   owner_id: string;
@@ -27,6 +28,18 @@ export interface OwnerEvent {
   /** Event details. Never a key or its hash. */
   data: Record<string, unknown>;
 }
+
+/** An event about a scoped admin credential, for whoever minted it: it has no owner among the consumers. */
+interface CredentialEvent {
+  type: "credential.leaked" | "credential.exposed";
+  credential_id: string;
+  /** The actor that minted it, as audit rows name it ("ADMIN_TOKEN", "access:<email>", "credential:<id>"). */
+  created_by: string;
+  /** Event details. Never the credential or its hash. */
+  data: Record<string, unknown>;
+}
+
+export type OwnerEvent = KeyOwnerEvent | CredentialEvent;
 
 /**
  * Queues delivery of an event to the owner webhook and returns at once. Does nothing (one log line) when

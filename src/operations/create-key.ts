@@ -20,9 +20,10 @@ import {
   requireActiveConsumer,
   requireRoomForKey,
 } from "./key-admission";
-import { checkLifetimeDays, mintKey } from "./new-key";
+import { checkLifetime, lifetimeOf, mintKey, secretStoreChange } from "./new-key";
 import { DEFAULT_RATE_LIMITS, type createKeySchema } from "./schemas";
 import { clock } from "../util/clock";
+import { DAY_MS } from "../util/time";
 
 export type CreateKeyInput = z.output<typeof createKeySchema>;
 
@@ -41,24 +42,28 @@ export async function createKey(
     throw invalidField("rate_limits", "set by your platform");
   if (ctx.actor.kind === "portal" && Object.keys(input.metadata).length > 0)
     throw invalidField("metadata", "set by your platform");
-  if (input.expires_in_days !== undefined) checkLifetimeDays(config, input.expires_in_days);
-  const { expires_in_days, rate_limits, ...settings } = input;
+  // A lifetime asked for is checked before anything is read; the default one after the policy is known.
+  if (input.expires_in_days !== undefined || input.expires_in_seconds !== undefined)
+    checkLifetime(config, lifetimeOf(input, 0));
+  const { expires_in_days: _days, expires_in_seconds: _seconds, rate_limits, secret_store, ...settings } = input;
   // A batch the consumer's gate stopped (it changed after it was read) is decided again on a fresh read.
   for (let attempt = 1; attempt <= KEY_ADMISSION_ATTEMPTS; attempt++) {
     const now = clock.now();
     const consumer = await findConsumerById(ctx.env.DB, input.owner_id);
     requireActiveConsumer(consumer);
     const policy = consumer?.record.key_policy ?? {};
-    const days = expires_in_days ?? defaultLifetimeDays(policy);
-    checkLifetimeDays(config, days);
+    const lifetime = lifetimeOf(input, defaultLifetimeDays(policy));
+    checkLifetime(config, lifetime);
     const minted = { ...settings, rate_limits: rate_limits ?? policy.default_rate_limits ?? DEFAULT_RATE_LIMITS };
-    refuseViolations(ctx, input.owner_id, keyPolicyViolations(policy, minted, days), { fieldErrors: true });
+    const violations = keyPolicyViolations(policy, minted, lifetime.ms / DAY_MS);
+    refuseViolations(ctx, input.owner_id, violations, { fieldErrors: true });
     if (consumer) await requireRoomForKey(ctx, consumer.record, now);
 
-    const { apiKey, keyHash, record } = await mintKey(config, minted, { now, days });
+    const { apiKey, keyHash, record } = await mintKey(config, minted, { now, lifetimeMs: lifetime.ms });
     ctx.observe?.keyId(record.id);
     const { id: _id, hint: _hint, prefix: _prefix, version: _v, lineage_id: _l, ...changes } = toKeyView(record, now);
-    const { inserted } = await insertKey(ctx.env.DB, record, keyHash, auditEntry(ctx, "create", now, changes), {
+    const audit = auditEntry(ctx, "create", now, { ...changes, ...secretStoreChange(secret_store) });
+    const { inserted } = await insertKey(ctx.env.DB, record, keyHash, audit, {
       gate: keyAdmissionGate(
         ctx.env.DB,
         input.owner_id,

@@ -11,7 +11,7 @@ import type { OperationContext } from "./context";
 /** Whether the actor may see this credential: every consumer it covers is one of the actor's. */
 export function maySeeCredential(actor: AdminActor, record: CredentialRecord): boolean {
   const scope = consumerScope(actor);
-  return scope === null || (record.consumers !== null && record.consumers.every((c) => scope.includes(c)));
+  return scope === null || (record.consumers?.every((c) => scope.includes(c)) ?? false);
 }
 
 /** The credential with this id that the actor may see, or 404 `credential_not_found`. */

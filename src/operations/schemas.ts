@@ -14,8 +14,9 @@ import {
   OWNER_ID_PATTERN,
 } from "../consumers/consumer-record";
 import { KEY_ID_PATTERN, rateLimitListSchema } from "../keys/key-record";
-import { parseCidr } from "../util/ip";
-import { parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { parseCidr, parseIp } from "../util/ip";
+import { isSupportedMethod, parseRoutePattern, SCOPE_PATTERN } from "../http/route-policy";
+import { canonicalPath } from "../verify/paths";
 import { ALERT_RULES } from "../monitoring/anomalies";
 import { MAX_USAGE_HOURS } from "../monitoring/usage-store";
 import { isCalendarDay } from "../util/time";
@@ -81,6 +82,30 @@ const lifetimeDays = z
   .optional()
   .meta({ description: "default 365, or the consumer's key_policy.max_lifetime_days if lower" });
 
+/**
+ * Where the caller keeps the new key's secret, when a secret manager's tooling mints it (the Vault CLI, the
+ * AWS rotation function): recorded on the audit row, for the report. The write itself happens outside the
+ * Worker, so this is the caller's word, not a proof.
+ */
+const secretStore = z
+  .enum(["vault", "aws-secrets-manager"])
+  .optional()
+  .meta({ description: "where the caller stores the new key's secret; recorded on the audit row" });
+
+/** A short lifetime, for CI jobs and other automation: at least a minute, at most the lifetime bound. */
+const lifetimeSeconds = z
+  .int()
+  .min(60)
+  .optional()
+  .meta({ description: "instead of expires_in_days: 60 s up to MAX_KEY_LIFETIME_DAYS (and max_lifetime_days)" });
+
+/** The field errors of a body that gives both lifetimes: which one counts is never guessed. */
+function oneLifetime(body: { expires_in_days?: number; expires_in_seconds?: number }, ctx: z.RefinementCtx): void {
+  if (body.expires_in_days === undefined || body.expires_in_seconds === undefined) return;
+  for (const field of ["expires_in_days", "expires_in_seconds"])
+    ctx.addIssue({ code: "custom", path: [field], message: "give expires_in_days or expires_in_seconds, not both" });
+}
+
 export const createKeySchema = z
   .strictObject({
     type: z.enum(["secret", "publishable"]).default("secret"),
@@ -96,9 +121,12 @@ export const createKeySchema = z
     allowed_routes: settings.allowed_routes.default([]),
     allowed_origins: settings.allowed_origins.default([]),
     expires_in_days: lifetimeDays,
+    expires_in_seconds: lifetimeSeconds,
     metadata: settings.metadata.default({}),
+    secret_store: secretStore,
   })
   .superRefine((body, ctx) => {
+    oneLifetime(body, ctx);
     for (const [path, message] of keyTypeIssues(body.type, body))
       ctx.addIssue({ code: "custom", path: [path], message });
   });
@@ -123,9 +151,29 @@ export const revokeKeySchema = z.strictObject({
 /** The longest rotation grace period: 30 days. */
 const MAX_GRACE_PERIOD_HOURS = 720;
 
-export const rotateKeySchema = z.strictObject({
-  grace_period_hours: z.int().min(0).max(MAX_GRACE_PERIOD_HOURS).default(24),
-  expires_in_days: lifetimeDays,
+const gracePeriodHours = z.int().min(0).max(MAX_GRACE_PERIOD_HOURS);
+
+/**
+ * A caller's name for one rotation (an AWS `ClientRequestToken`): a retry that carries it replaces the
+ * successor that rotation minted, whose secret was lost (docs/keys.md#rotation-in-steps). Not a secret.
+ */
+const rotationToken = z.string().regex(/^[\x21-\x7e]{1,128}$/, "1–128 visible ASCII characters");
+
+export const rotateKeySchema = z
+  .strictObject({
+    grace_period_hours: gracePeriodHours.default(24),
+    expires_in_days: lifetimeDays,
+    expires_in_seconds: lifetimeSeconds,
+    /** The old key stays fully valid, with no grace end, until POST /keys/{id}/start-grace. */
+    defer_grace: z.boolean().default(false),
+    rotation_token: rotationToken.optional(),
+    secret_store: secretStore,
+  })
+  .superRefine(oneLifetime);
+
+/** Starts a deferred grace; without hours, the ones its rotation asked for. */
+export const startGraceSchema = z.strictObject({
+  grace_period_hours: gracePeriodHours.optional(),
 });
 
 const limitParam = z.coerce.number().int().min(1).max(100).default(20);
@@ -271,6 +319,32 @@ export const alertsQuery = z.strictObject({
     .regex(/^[1-9][0-9]{0,15}$/, "not a cursor from a previous page")
     .optional(),
 });
+
+/**
+ * POST /keys/check: a key and, optionally, the request to decide it for. Without `path` the route checks are
+ * skipped (is the key itself good?); `method` defaults to GET. A path the gateway would refuse as
+ * non-canonical is a field error here.
+ */
+export const checkKeySchema = z
+  .strictObject({
+    api_key: z.string().min(1).max(512),
+    method: z.string().refine(isSupportedMethod, "not a method the gateway serves").optional(),
+    path: z
+      .string()
+      .max(4096)
+      .refine((p) => canonicalPath(p) !== null, "not a canonical path starting with / (no query)")
+      .optional(),
+    ip: z
+      .string()
+      .max(64)
+      .refine((ip) => parseIp(ip) !== null, "not an IP address")
+      .optional(),
+    origin: z.string().max(256).optional(),
+  })
+  .refine((body) => body.method === undefined || body.path !== undefined, {
+    path: ["method"],
+    message: "only with path",
+  });
 
 export const listLeakEventsQuery = z.strictObject({
   key_id: z.string().regex(KEY_ID_PATTERN).optional(),

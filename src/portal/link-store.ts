@@ -1,5 +1,5 @@
 /**
- * The `portal_links` table (migrations/0009_portal_links.sql): all its SQL. A link's token is 256 random bits
+ * The `portal_links` table (migrations/0011_portal_links.sql): all its SQL. A link's token is 256 random bits
  * given only to the platform that asked for it (in the link's URL); the row is keyed by its SHA-256, so neither
  * a read of D1 nor a log line holds anything that opens a portal.
  */

@@ -1,7 +1,8 @@
 /**
  * Workers RPC for other Workers: `env.AUTH.verify({ key, method, path, ip?, origin? })` answers the same
  * decision the gateway acts on, after every check the gateway makes. Inputs are validated as untrusted:
- * the caller is another Worker, but the values in it came from somebody's request.
+ * the caller is another Worker, but the values in it came from somebody's request. Its types are in
+ * http/decision.ts, which callers import.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { loadConfig } from "../config";
@@ -9,25 +10,13 @@ import { logRefusal } from "../util/log";
 import { clock } from "../util/clock";
 import { canonicalPath } from "../verify/paths";
 import { isSupportedMethod } from "../http/route-policy";
-import { verifyKey, verifyStores, type Decision } from "../verify/verify";
+import { verifyKey, verifyStores } from "../verify/verify";
+import type { AuthServiceContract, Decision, VerifyParams } from "../http/decision";
 import { decisionSink } from "../monitoring/decision-sink";
-
-export interface VerifyParams {
-  /** The key exactly as the client presented it. */
-  key: string;
-  /** An HTTP method, upper case. */
-  method: string;
-  /** The request's path, without query string; the same canonical-path rules as the gateway apply. */
-  path: string;
-  /** The client's address. A key with an IP allowlist is refused when it is missing. */
-  ip?: string;
-  /** The browser's Origin header, for publishable keys with allowed_origins. */
-  origin?: string;
-}
 
 const optionalString = (v: unknown) => v === undefined || (typeof v === "string" && v.length <= 256);
 
-export class AuthService extends WorkerEntrypoint<Cloudflare.Env> {
+export class AuthService extends WorkerEntrypoint<Cloudflare.Env> implements AuthServiceContract {
   async verify(params: VerifyParams): Promise<Decision> {
     const decision = await this.#decide(params);
     if (!decision.valid) logRefusal("info", { code: decision.code, via: "rpc" });

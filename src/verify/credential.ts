@@ -3,7 +3,7 @@
  * URL are refused outright, because URLs end up in logs, browser history and Referer headers.
  */
 import { bearerToken, trimOws } from "../http/authorization";
-import { keysInText } from "../keys/format";
+import { credentialsInText, keysInText } from "../keys/format";
 
 /** Query parameters that would carry a credential (compared case-insensitively). */
 export const QUERY_CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
@@ -17,8 +17,9 @@ export const QUERY_CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Whether the URL's query carries a credential: a parameter named like one, or a key of this authorizer
- * under any name (`?q=sk_live_…`), so that no spelling of the parameter lets a key travel in a URL.
+ * Whether the URL's query carries a credential: a parameter named like one, or a key or admin credential of
+ * this authorizer under any name (`?q=sk_live_…`, `?q=ak_…`), so that no spelling of the parameter lets a
+ * secret travel in a URL.
  */
 export function hasCredentialInQuery(url: URL, vendor: string): boolean {
   if (url.search === "") return false; // most requests: no query to parse
@@ -26,10 +27,19 @@ export function hasCredentialInQuery(url: URL, vendor: string): boolean {
   return keysInQuery(url, vendor).length > 0;
 }
 
-/** The keys of this authorizer (valid checksum) anywhere in the URL's query, percent-decoded, each once. */
+/**
+ * The keys and admin credentials of this authorizer (valid checksum) anywhere in the URL's query,
+ * percent-decoded, each once.
+ */
 export function keysInQuery(url: URL, vendor: string): string[] {
   const search = url.search;
-  if (!search.includes("_live_") && !search.includes("_test_") && !search.includes("%5F") && !search.includes("%5f"))
+  if (
+    !search.includes("_live_") &&
+    !search.includes("_test_") &&
+    !search.includes("ak_") &&
+    !search.includes("%5F") &&
+    !search.includes("%5f")
+  )
     return [];
   let decoded = search;
   try {
@@ -37,7 +47,7 @@ export function keysInQuery(url: URL, vendor: string): string[] {
   } catch {
     // A broken escape elsewhere in the query: look at it as it is.
   }
-  return keysInText(decoded, vendor);
+  return [...keysInText(decoded, vendor), ...credentialsInText(decoded, vendor)];
 }
 
 export type Credential =

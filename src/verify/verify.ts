@@ -18,8 +18,9 @@ import {
 } from "../keys/lookup";
 import { effectiveStatus, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
+import { peekAdmission } from "../limits/peek";
 import { recordRefusal, throttledUntil } from "./throttle";
-import type { AdmissionLimit } from "../limits/leases";
+import type { Decision } from "../http/decision";
 import { log } from "../util/log";
 import { ipInRanges } from "../util/ip";
 import { matchingRule, routeMatches, type PolicyRule } from "../http/route-policy";
@@ -36,30 +37,6 @@ export interface VerifyInput {
   /** `request.cf` at the gateway (ASN, country), for monitoring only. */
   cf?: RequestCf;
 }
-
-export type Decision =
-  | {
-      valid: true;
-      code: "valid";
-      key_id: string;
-      owner_id: string;
-      scopes: string[];
-      environment: "live" | "test";
-      metadata: Record<string, unknown>;
-      /**
-       * The limits after this request: what is left and when each window resets; the key's own, then its
-       * consumer's (marked `subject: "consumer"`).
-       */
-      limits: AdmissionLimit[];
-    }
-  | {
-      valid: false;
-      code: ProblemCode;
-      required_scopes?: string[];
-      /** When a retry may succeed (epoch ms); null when the request needs more than a limit's whole size. */
-      retry_at?: number | null;
-      limits?: AdmissionLimit[];
-    };
 
 type Refusal = Extract<Decision, { valid: false }>;
 
@@ -98,8 +75,8 @@ export async function verifyKey(
   input: VerifyInput,
   now: number,
 ): Promise<Decision> {
-  const trace: Trace = { keyId: null, readStorage: false };
-  const decision = await decide(stores, config, input, now, trace);
+  const trace: Trace = { keyId: null, ownerId: null, readStorage: false };
+  const decision = await decide(stores, config, input, now, trace, "spend");
   if (!decision.valid && trace.readStorage && CREDENTIAL_REFUSALS.has(decision.code)) {
     recordRefusal(config.refusalThrottle, input.ip, now);
   }
@@ -108,17 +85,42 @@ export async function verifyKey(
 }
 
 /**
+ * What a request would be answered, decided by the same steps as `verifyKey` with nothing spent and nothing
+ * learnt (the key check, POST /admin/v1/keys/check): no token is taken and no lease granted (the objects are
+ * asked to `peek`), the decision is not counted (usage, rollups, the anomaly rules' networks), and the refusal
+ * throttle is neither read nor fed: it is this isolate's view of a client, not a property of the key. Without
+ * a route (`segments: null`), the route checks (7, 8) are skipped and the cost is 1: is the key itself good?
+ * Answers the key's id and owner too, once the lookup has found it.
+ */
+export async function previewDecision(
+  stores: KeyStores & LimitStores,
+  config: Config,
+  input: Omit<VerifyInput, "segments" | "cf"> & { segments: readonly string[] | null },
+  now: number,
+): Promise<{ decision: Decision; keyId: string | null; ownerId: string | null }> {
+  const trace: Trace = { keyId: null, ownerId: null, readStorage: false };
+  const decision = await decide(stores, config, input, now, trace, "peek");
+  return { decision, keyId: trace.keyId, ownerId: trace.ownerId };
+}
+
+/** `spend`: the gateway's and the RPC's decisions; `peek`: the key check's (see `previewDecision`). */
+type Mode = "spend" | "peek";
+
+/**
  * What a decision cost and whom it was about: which key, once the lookup has found it (monitoring; refusals
  * do not carry it), and whether the lookup had to read KV or D1 (the refusal throttle).
  */
-type Trace = { keyId: string | null; readStorage: boolean };
+type Trace = { keyId: string | null; ownerId: string | null; readStorage: boolean };
+
+type DecideInput = Omit<VerifyInput, "segments"> & { segments: readonly string[] | null };
 
 async function decide(
-  stores: VerifyStores,
+  stores: KeyStores & LimitStores,
   config: Config,
-  input: VerifyInput,
+  input: DecideInput,
   now: number,
   trace: Trace,
+  mode: Mode,
 ): Promise<Decision> {
   // 1. Grammar and checksum: a mistyped or invented key costs no storage read.
   const parsed = parseKey(input.key, config.vendor);
@@ -126,7 +128,7 @@ async function decide(
 
   // 2. A client over the refusal throttle gets no KV or D1 read: only a key this isolate already knows is
   // decided for it. Most made-up keys are told apart by their hint alone, before any hashing.
-  const throttled = throttledUntil(config.refusalThrottle, input.ip, now);
+  const throttled = mode === "peek" ? null : throttledUntil(config.refusalThrottle, input.ip, now);
   if (throttled !== null && !mayBeCached(parsed.hint))
     return { valid: false, code: "rate_limited", retry_at: throttled };
 
@@ -145,11 +147,12 @@ async function decide(
   }
   if (!live) return refuse("invalid_key");
   trace.keyId = live.record.id; // monitoring
+  trace.ownerId = live.record.owner_id; // the key check's consumer scoping
 
   // 4–8. The key's own settings, as cached. A refusal on a copy older than REFUSAL_RECHECK_MS is confirmed on
   // a fresh read first (bounded per key by that interval, so not counted), except for a throttled client,
   // which gets the refusal as cached: refusing stays safe, and its reads stay off storage.
-  const rule = matchingRule(config.routePolicy, input.method, input.segments);
+  const rule = input.segments === null ? null : matchingRule(config.routePolicy, input.method, input.segments);
   let refusal = checkKey(live, rule, input, now);
   if (refusal && throttled === null && now - live.readAt > REFUSAL_RECHECK_MS) {
     const fresh = await loadKey(stores, key, now).catch(() => live); // storage down: refusing stays safe
@@ -161,16 +164,18 @@ async function decide(
 
   // 9. The key's and its consumer's objects: their live state overrides any cache, and the request spends
   // its route's cost from every limit of both, all or nothing.
-  const cost = rule!.cost; // checkKey refuses a request no rule matches
+  // checkKey refuses a request no rule matches; a key check without a route costs 1.
+  const cost = input.segments === null ? 1 : rule!.cost;
+  const admitOrPeek = mode === "spend" ? admit : peekAdmission;
   try {
-    let admission = await admit(stores, live.record, now, cost);
+    let admission = await admitOrPeek(stores, live.record, now, cost);
     if (!admission.ok && admission.code === "stale") {
       // The object holds a newer version than our copy: decide again on D1's.
       live = await reloadKey(stores, key, now);
       if (!live) return refuse("invalid_key");
       refusal = checkKey(live, rule, input, now);
       if (refusal) return refusal;
-      admission = await admit(stores, live.record, now, cost);
+      admission = await admitOrPeek(stores, live.record, now, cost);
     }
     if (!admission.ok) {
       if (admission.code === "stale") return refuse("authorizer_unavailable"); // never admit on old state
@@ -198,7 +203,7 @@ async function decide(
 }
 
 /** Checks 4–8 against a copy of the key: null if it may go on to the key's object. */
-function checkKey(live: LiveKey, rule: PolicyRule | null, input: VerifyInput, now: number): Refusal | null {
+function checkKey(live: LiveKey, rule: PolicyRule | null, input: DecideInput, now: number): Refusal | null {
   const { record } = live;
 
   // 4. Status, then expiry and rotation grace.
@@ -215,8 +220,10 @@ function checkKey(live: LiveKey, rule: PolicyRule | null, input: VerifyInput, no
     if (input.origin === null || !record.allowed_origins.includes(input.origin)) return refuse("origin_not_allowed");
   }
 
-  // 7. The key's own route restriction.
-  if (live.routeRestricted && !live.routes.some((r) => routeMatches(r, input.method, input.segments))) {
+  // 7. The key's own route restriction (a key check that names no route asks about the key alone).
+  const segments = input.segments;
+  if (segments === null) return null;
+  if (live.routeRestricted && !live.routes.some((r) => routeMatches(r, input.method, segments))) {
     return refuse("route_not_allowed");
   }
 

@@ -1,7 +1,8 @@
 /**
  * POST /webhooks/github/secret-scanning — GitHub's secret scanning partner program. GitHub posts a signed
- * JSON array of `{token, type, url, source}`; each token that is a live key of this authorizer is revoked at
- * once (reason `leaked`), recorded as a leak event and reported to its owner. The answer is GitHub's
+ * JSON array of `{token, type, url, source}`; each token that is a live key or admin credential of this
+ * authorizer is revoked at once (reason `leaked`), recorded as a leak event and reported to its owner (a
+ * credential's creator). The answer is GitHub's
  * feedback format, `[{token_hash, token_type, label}]`: the hash of the token GitHub sent, never a token.
  *
  * Off unless GITHUB_SECRET_SCANNING_KEYS_URL is set. Order of checks: configured (404) → signature headers
@@ -11,11 +12,11 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
 import { loadConfig } from "../config";
-import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { configUnavailable, ProblemError } from "../http/problem";
 import { decodeUtf8, invalidField, parseJsonStrict, readBoundedBytes } from "../http/json-body";
 import { githubKey, verifyGithubSignature } from "./github-signature";
+import { reportHashes } from "../leaks/ingest";
 import type { LeakReport } from "../leaks/process";
 import { safeText } from "../leaks/redact";
 import { requestScope } from "../http/request-scope";
@@ -84,8 +85,8 @@ export async function handleGithubAlert(c: Context<AppEnv>): Promise<Response> {
 
   const tokenHashes = await Promise.all(matches.map((m) => sha256Hex(m.token)));
   const reports: LeakReport[] = await Promise.all(
-    matches.map(async (m, i) => ({
-      keyHash: parseKey(m.token, vendor) ? tokenHashes[i]! : null,
+    matches.map(async (m) => ({
+      ...(await reportHashes(m.token, vendor)),
       // The same token at the same place is the same report; the fingerprint is not the key's hash.
       fingerprint: `github:${await sha256Hex(`github\n${m.token}\n${m.url ?? ""}\n${m.source ?? ""}`)}`,
       location: safeText(m.url ?? m.source ?? "github"),

@@ -1,19 +1,22 @@
 /**
  * POST /webhooks/trufflehog/verify: truffleHog's custom-detector verification call, for the detector
  * `npm run trufflehog-config` writes (body `{"<detector>": {"<regex name>": ["<match>", …]}}`). It answers
- * 200 when a match is a live key of this authorizer, 403 otherwise, and nothing more. It is off (404) until
+ * 200 when a match is a live key or admin credential of this authorizer, 403 otherwise, and nothing more. It is off (404) until
  * TRUFFLEHOG_VERIFY_TOKEN is set, needs that token as `Authorization: Bearer`, and is rate-limited per
- * client. A key verified live was found in someone's scan: a leak event is recorded and the owner told; it
+ * client. A key (or credential) verified live was found in someone's scan: a leak event is recorded and the
+ * owner (a credential's creator) told; it
  * is revoked too only when TRUFFLEHOG_REVOKE_ON_VERIFY is "true" (off by default: operators also scan their
  * own vaults and CI). truffleHog's JSON-lines results are an admin route: src/admin/ingest-trufflehog.ts.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
 import { loadConfig } from "../config";
-import { parseKey } from "../keys/format";
 import { sha256Hex } from "../keys/hash";
 import { isLive } from "../keys/key-record";
-import { findKeyByHash } from "../keys/store";
+import { credentialIsLive } from "../credentials/credential-record";
+import { reportHashes } from "../leaks/ingest";
+import type { LeakReport } from "../leaks/process";
+import { findLeakedSubjects } from "../leaks/subjects";
 import { presentedBearer } from "../http/authorization";
 import { configUnavailable, ProblemError } from "../http/problem";
 import { secretsEqual } from "../util/secrets";
@@ -57,20 +60,26 @@ export async function handleTrufflehogVerify(c: Context<AppEnv>): Promise<Respon
   const loaded = loadConfig(c.env);
   if (!loaded.ok) throw configUnavailable();
 
-  const live: string[] = [];
-  for (const candidate of candidates) {
-    if (!parseKey(candidate, loaded.config.vendor)) continue;
-    const keyHash = await sha256Hex(candidate);
-    const record = await findKeyByHash(c.env.DB, keyHash);
-    if (record && isLive(record, now)) live.push(candidate);
-  }
+  const parsed = await Promise.all(
+    candidates.map(async (candidate) => ({ candidate, hashes: await reportHashes(candidate, loaded.config.vendor) })),
+  );
+  const found = parsed.filter((p) => p.hashes.keyHash !== null || p.hashes.credentialHash !== null);
+  const subjects = await findLeakedSubjects(
+    c.env.DB,
+    found.map((p) => p.hashes),
+  );
+  const live = found.filter((_, i) => {
+    const subject = subjects[i];
+    if (!subject) return false;
+    return subject.kind === "key" ? isLive(subject.record, now) : credentialIsLive(subject.record, now);
+  });
   if (live.length === 0) return new Response(null, { status: 403, headers: { "Cache-Control": "no-store" } });
 
   const day = Math.floor(now / DAY_MS);
   // The call says nothing about where the key was found, so one event per key per UTC day.
-  const reports = await Promise.all(
-    live.map(async (key) => ({
-      keyHash: await sha256Hex(key),
+  const reports: LeakReport[] = await Promise.all(
+    live.map(async ({ candidate: key, hashes }) => ({
+      ...hashes,
       fingerprint: `trufflehog:verify:${await sha256Hex(`trufflehog-verify\n${key}\n${day}`)}`,
       location: "truffleHog verification call",
     })),

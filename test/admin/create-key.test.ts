@@ -77,6 +77,21 @@ describe("happy path", () => {
     expect(row.changes).not.toContain(await sha256Hex(apiKey));
   });
 
+  it("labels the audit row with the secret store the caller names, and only then", async () => {
+    const stored = await mintKey({ secret_store: "vault" });
+    const plain = await mintKey();
+    const changesOf = async (id: string) =>
+      JSON.parse(
+        (await env.DB.prepare("SELECT changes FROM audit_log WHERE subject_id = ?")
+          .bind(id)
+          .first<{ changes: string }>())!.changes,
+      ) as Record<string, unknown>;
+    expect((await changesOf(stored.id)).secret_store).toBe("vault");
+    expect(await changesOf(plain.id)).not.toHaveProperty("secret_store");
+    // A label, not a setting: the key itself does not carry it.
+    expect(stored.key).not.toHaveProperty("secret_store");
+  });
+
   it("accepts a lifetime up to MAX_KEY_LIFETIME_DAYS, which is configurable", async () => {
     const res = await callWith({ MAX_KEY_LIFETIME_DAYS: "30" }, "/admin/v1/keys", {
       method: "POST",
@@ -122,6 +137,7 @@ describe("errors", () => {
     ],
     ["a zero limit", { owner_id: "o", rate_limits: [{ name: "h", limit: 0, window_seconds: 60 }] }],
     ["an owner id with a newline", { owner_id: "a\nb" }],
+    ["an unknown secret store", { owner_id: "o", secret_store: "keepass" }],
   ])("refuses %s with 400 invalid_request and stores nothing", async (_label, body) => {
     const before = await countKeys();
     const res = await admin("/keys", { json: body });

@@ -44,7 +44,12 @@ describe("happy path", () => {
         "POST /keys/{id}/disable",
         "POST /keys/{id}/enable",
         "POST /keys/{id}/rotate",
+        "POST /keys/{id}/start-grace",
         "GET /audit",
+        // The key check and the limits views (src/admin/check-key.ts, get-limits.ts).
+        "POST /keys/check",
+        "GET /keys/{id}/limits",
+        "GET /consumers/{id}/limits",
         // Consumers (src/admin/*-consumer*.ts).
         "POST /consumers",
         "GET /consumers",
@@ -100,15 +105,18 @@ describe("happy path", () => {
         "allowed_routes",
         "environment",
         "expires_in_days",
+        "expires_in_seconds",
         "ip_allowlist",
         "metadata",
         "name",
         "owner_id",
         "rate_limits",
         "scopes",
+        "secret_store",
         "type",
       ].sort(),
     );
+    expect(schema.properties!.secret_store).toMatchObject({ enum: ["vault", "aws-secrets-manager"] });
     expect(schema.required).toEqual(["owner_id"]);
     expect(schema.additionalProperties).toBe(false);
     expect(doc.paths["/keys"]!.get!.parameters!.map((p) => p.name)).toEqual([

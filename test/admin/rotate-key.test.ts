@@ -28,7 +28,7 @@ describe("happy path", () => {
       rotated_from: old.id,
     });
     expect(body.previous.id).toBe(old.id);
-    expect(Date.parse(body.previous.grace_until)).toBe(rotatedAt + 2 * HOUR_MS);
+    expect(Date.parse(String(body.previous.grace_until))).toBe(rotatedAt + 2 * HOUR_MS);
     expect(Date.parse(String(body.key.expires_at)) - Date.parse(String(body.key.created_at))).toBe(365 * DAY_MS);
     expect((await through(old.apiKey)).status).toBe(200);
     expect((await through(body.api_key)).status).toBe(200);
@@ -54,6 +54,28 @@ describe("happy path", () => {
     expect((await through(api_key)).status).toBe(429);
     expect((await through(old.apiKey)).status).toBe(429);
   });
+
+  it("labels both audit rows with the secret store the caller names", async () => {
+    const old = await mintKey();
+    const res = await admin(`/keys/${old.id}/rotate`, { json: { secret_store: "aws-secrets-manager" } });
+    expect(res.status).toBe(201);
+    const { key } = (await res.json()) as RotateKeyResult;
+    const rows = await env.DB.prepare(
+      "SELECT subject_id, changes FROM audit_log WHERE action = 'rotate' AND subject_id IN (?, ?) ORDER BY subject_id",
+    )
+      .bind(old.id, key.id)
+      .all<{ subject_id: string; changes: string }>();
+    expect(rows.results.map((r) => JSON.parse(r.changes).secret_store)).toEqual([
+      "aws-secrets-manager",
+      "aws-secrets-manager",
+    ]);
+    const unlabelled = await mintKey();
+    await admin(`/keys/${unlabelled.id}/rotate`);
+    const row = await env.DB.prepare("SELECT changes FROM audit_log WHERE action = 'rotate' AND subject_id = ?")
+      .bind(unlabelled.id)
+      .first<{ changes: string }>();
+    expect(JSON.parse(row!.changes)).not.toHaveProperty("secret_store");
+  });
 });
 
 describe("errors", () => {
@@ -62,6 +84,7 @@ describe("errors", () => {
     expect((await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 721 } })).status).toBe(400);
     expect((await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: -1 } })).status).toBe(400);
     expect((await admin(`/keys/${old.id}/rotate`, { json: { expires_in_days: 366 } })).status).toBe(400);
+    expect((await admin(`/keys/${old.id}/rotate`, { json: { secret_store: "1password" } })).status).toBe(400);
     expect((await admin(`/keys/${old.id}/rotate`, { json: { grace_period_hours: 1, key_hash: "x" } })).status).toBe(
       400,
     );

@@ -111,12 +111,14 @@ export async function startDevServer(vars, { statePrefix = "authorizer-cli-", ar
  * Runs `scripts/<script>` with node; resolves with its exit code and output, never rejects.
  * @example const { code, stdout } = await runScript("keys.mjs", ["list"], { ADMIN_TOKEN, AUTHORIZER_URL: base });
  */
-export const runScript = (script, args, env = {}, cwd = ROOT) =>
+export const runScript = (script, args, env = {}, cwd = ROOT, stdin = "") =>
   new Promise((res) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [join(ROOT, "scripts", script), ...args],
       { cwd, env: { ...TEST_ENV, ...env } },
       (error, stdout, stderr) => res({ code: error ? error.code : 0, stdout, stderr }),
     );
+    // Always ended, so a script that reads stdin never waits on the test.
+    child.stdin.end(stdin);
   });

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
-import { generateKey, keyPrefix } from "../../src/keys/format.ts";
+import { credentialPrefix, generateCredential, generateKey, keyPrefix } from "../../src/keys/format.ts";
 import { gitleaksRules, gitleaksToml, MIN_ENTROPY } from "../../scripts/gitleaks-config.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -44,7 +44,7 @@ describe("gitleaks rules", () => {
   for (const vendor of ["", "acme"]) {
     const rules = gitleaksRules(vendor);
     it(`has one rule per prefix, tagged by environment, live secret keys critical (vendor "${vendor}")`, () => {
-      assert.equal(rules.length, 4);
+      assert.equal(rules.length, 5);
       for (const [type, env, id] of TYPES) {
         const rule = rules.find((r) => r.id.endsWith(id));
         assert.ok(rule, id);
@@ -73,6 +73,38 @@ describe("gitleaks rules", () => {
           }
         }
       }
+    });
+
+    it(`finds every minted admin credential exactly once, by its own critical rule (vendor "${vendor}")`, () => {
+      const rule = rules.find((r) => r.id.endsWith("admin-credential"));
+      assert.deepEqual(rule.keywords, [credentialPrefix(vendor)]);
+      assert.ok(rule.tags.includes("critical"));
+      assert.doesNotMatch(rule.regex, /\(\?[=!<]|\\[1-9]/, "no lookaround or backreference: RE2 has none");
+      for (let i = 0; i < 200; i++) {
+        const credential = generateCredential(vendor);
+        for (const text of [credential, `ADMIN_CREDENTIAL=${credential}`, `Authorization: Bearer ${credential}\n`]) {
+          assert.deepEqual(gitleaksFindings(rules, text), [[rule.id, credential]], text);
+        }
+      }
+    });
+
+    it(`reports no admin-credential near-miss (vendor "${vendor}")`, () => {
+      const credential = generateCredential(vendor);
+      const prefix = credentialPrefix(vendor);
+      const body = credential.slice(prefix.length);
+      const nearMisses = [
+        prefix + body.slice(1),
+        `${credential}A`,
+        `x${credential}`,
+        `${credential}_suffix`,
+        credential.replace(prefix, prefix.toUpperCase()),
+        `${prefix}${"x".repeat(49)}`,
+        `${prefix}YOUR_ADMIN_CREDENTIAL`,
+        ...(vendor
+          ? [credential.replace(`${vendor}_`, "other_"), credential.slice(vendor.length + 1)]
+          : [`acme_${credential}`]),
+      ];
+      for (const text of nearMisses) assert.deepEqual(gitleaksFindings(rules, `KEY=${text}`), [], text);
     });
 
     it(`reports no near-miss (vendor "${vendor}")`, () => {
@@ -125,7 +157,7 @@ describe("gitleaks rules", () => {
       regexes,
       gitleaksRules("acme").map((r) => r.regex),
     );
-    assert.equal((toml.match(/^\[\[rules\]\]$/gm) ?? []).length, 4);
+    assert.equal((toml.match(/^\[\[rules\]\]$/gm) ?? []).length, 5);
     assert.doesNotMatch(toml, /useDefault/);
     assert.match(gitleaksToml("acme", { extendDefault: true }), /^\[extend\]\nuseDefault = true$/m);
   });

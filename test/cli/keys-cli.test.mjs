@@ -167,6 +167,65 @@ describe("npm run keys", () => {
     assert.ok(key.key.id.startsWith("key_"));
   });
 
+  it("credentials: mints one shown once, which then works in place of the admin token within its permissions, and revokes it", async () => {
+    const minted = await cli([
+      "credentials",
+      "create",
+      "--name",
+      "ci job",
+      "--operations",
+      "keys:read,keys:create",
+      "--consumers",
+      "cli-ci",
+      "--expires-in-days",
+      "7",
+    ]);
+    assert.equal(minted.code, 0, minted.stderr);
+    const secret = /\b(ak_[0-9A-Za-z]{49})\b/.exec(minted.stdout)?.[1];
+    assert.ok(secret, "the credential is printed");
+    assert.match(minted.stdout, /only time the credential is shown/);
+    const asCredential = (args) => cli([...args, "--json"], { ADMIN_TOKEN: secret });
+    const created = await asCredential(["create", "--owner", "cli-ci"]);
+    assert.equal(created.code, 0, created.stderr);
+    const denied = await asCredential(["audit"]);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /403|forbidden_operation/);
+    const [listed] = (await cliJson(["credentials", "list"])).credentials.filter((c) => c.name === "ci job");
+    assert.deepEqual(listed.consumers, ["cli-ci"]);
+    assert.equal((await cliJson(["credentials", "revoke", listed.id, "--reason", "job removed"])).status, "revoked");
+    const after = await asCredential(["list"]);
+    assert.notEqual(after.code, 0);
+    assert.match(after.stderr, /401|admin_unauthorized/);
+  });
+
+  it("check reads the key from stdin and answers without spending; --expires-in-seconds mints a short-lived key", async () => {
+    const short = await cliJson([
+      "create",
+      "--owner",
+      "cli-check",
+      "--expires-in-seconds",
+      "600",
+      "--limits",
+      '[{"name":"minute","limit":5,"window_seconds":60}]',
+    ]);
+    assert.equal(Date.parse(short.key.expires_at) - Date.parse(short.key.created_at), 600_000);
+    const run = (stdin, args = []) =>
+      runScript("keys.mjs", ["check", ...args], { ADMIN_TOKEN: TOKEN, AUTHORIZER_URL: base }, ROOT, stdin);
+    for (let i = 0; i < 3; i++) {
+      const checked = await run(`${short.api_key}\n`);
+      assert.equal(checked.code, 0, checked.stderr);
+      assert.match(checked.stdout, /valid: the gateway would admit it/);
+      assert.match(checked.stdout, /minute=5\/5/);
+      assert.ok(!checked.stdout.includes(short.api_key), "the key is not echoed");
+    }
+    const revoked = await cliJson(["revoke", short.key.id]);
+    assert.equal(revoked.status, "revoked");
+    assert.match((await run(short.api_key)).stdout, /refused: key_revoked/);
+    const empty = await run("");
+    assert.notEqual(empty.code, 0);
+    assert.match(empty.stderr, /no key on stdin/);
+  });
+
   it("consumers: refuses what it cannot send, with a non-zero exit", async () => {
     for (const args of [
       ["consumers", "get", ".."],

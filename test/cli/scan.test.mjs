@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
-import { generateKey } from "../../src/keys/format.ts";
+import { generateCredential, generateKey } from "../../src/keys/format.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SCAN = join(ROOT, "scripts/scan.mjs");
@@ -54,7 +54,44 @@ describe("npm run scan", () => {
       `src/config.ts:3:16: pk_test_…${pub.slice(-4)}`,
     ]);
     assert.match(lines[2], /^2 key\(s\) found/);
+    assert.equal(lines.length, 3, "no word about admin credentials when there are none");
     assert.ok(!result.stdout.includes(live) && !result.stdout.includes(pub), "keys are redacted");
+  });
+
+  it("finds admin credentials with valid checksums, of the configured vendor only, redacted", () => {
+    const dir = tempDir();
+    const ours = generateCredential("acme");
+    writeFileSync(
+      join(dir, "ci.env"),
+      [
+        `ADMIN_CREDENTIAL=${ours}`,
+        `LOOKALIKE=${badChecksum(generateCredential("acme"))}`,
+        `RANDOM=acme_ak_${"aB3".repeat(16)}x`,
+        `OTHER=${generateCredential("other")}`,
+        `BARE=${generateCredential("")}`,
+        "",
+      ].join("\n"),
+    );
+    const result = spawnSync(process.execPath, [SCAN, "--vendor", "acme", "--json"], { cwd: dir, encoding: "utf8" });
+    assert.equal(result.status, 1, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).findings, [
+      { location: "ci.env:1:18", key: `acme_ak_…${ours.slice(-4)}` },
+    ]);
+    assert.ok(!result.stdout.includes(ours));
+    const text = spawnSync(process.execPath, [SCAN, "--vendor", "acme"], { cwd: dir, encoding: "utf8" });
+    assert.match(text.stdout, /^1 key\(s\) found/m);
+    assert.match(
+      text.stdout,
+      /^Admin credentials \(ak_\) among them: revoke them with POST \/admin\/v1\/credentials\/<id>\/revoke\.$/m,
+    );
+
+    const bare = generateCredential("");
+    writeFileSync(join(dir, "ci.env"), `x = "${bare}"\nnope = "${badChecksum(bare)}"\n`);
+    const unvendored = scan(["--json"], dir);
+    assert.equal(unvendored.status, 1);
+    assert.deepEqual(JSON.parse(unvendored.stdout).findings, [
+      { location: "ci.env:1:6", key: `ak_…${bare.slice(-4)}` },
+    ]);
   });
 
   it("exits 0 when there is nothing, and 2 on a bad path or flag", () => {

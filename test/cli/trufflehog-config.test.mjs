@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
-import { generateKey, keyPrefix } from "../../src/keys/format.ts";
+import { credentialPrefix, generateCredential, generateKey, keyPrefix } from "../../src/keys/format.ts";
 import { trufflehogDetectors, trufflehogYaml } from "../../scripts/trufflehog-config.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -14,8 +14,8 @@ const TOKEN = "0123456789abcdef0123";
 describe("truffleHog detectors", () => {
   it("match exactly the minted keys of their prefix, and verify at this authorizer with the token", () => {
     const detectors = trufflehogDetectors("acme", { url: "https://api.example.com/base", token: TOKEN });
-    assert.equal(detectors.length, 4);
-    assert.equal(new Set(detectors.map((d) => d.name)).size, 4);
+    assert.equal(detectors.length, 5);
+    assert.equal(new Set(detectors.map((d) => d.name)).size, 5);
     for (const [type, env] of [
       ["secret", "live"],
       ["secret", "test"],
@@ -45,6 +45,28 @@ describe("truffleHog detectors", () => {
     assert.equal(trufflehogDetectors("", { url: "http://127.0.0.1:8787", token: TOKEN })[0].verify[0].unsafe, true);
   });
 
+  it("have a detector for admin credentials that matches a minted one and not a bad checksum", () => {
+    for (const vendor of ["", "acme"]) {
+      const detectors = trufflehogDetectors(vendor, { url: "https://api.example.com", token: TOKEN });
+      const d = detectors.find((x) => x.keywords[0] === credentialPrefix(vendor));
+      assert.ok(d, vendor);
+      assert.equal(d.name, `EdgeKeyAuthorizer${vendor ? `_${vendor}` : ""}_ak`);
+      assert.deepEqual(d.verify, detectors[0].verify);
+      const regex = new RegExp(d.regex.key, "g");
+      const credential = generateCredential(vendor);
+      assert.deepEqual(
+        [...`TOKEN=${credential};`.matchAll(regex)].map((m) => m[1]),
+        [credential],
+      );
+      assert.deepEqual([...`TOKEN=${credential}x`.matchAll(regex)], []);
+      // No key detector claims it, and it claims no key.
+      for (const other of detectors.filter((x) => x !== d)) {
+        assert.deepEqual([...credential.matchAll(new RegExp(other.regex.key, "g"))], []);
+      }
+      assert.deepEqual([...generateKey(vendor, "secret", "live").matchAll(regex)], []);
+    }
+  });
+
   it("writes the same detectors as YAML whose scalars are JSON strings", () => {
     const yaml = trufflehogYaml("", { url: "https://api.example.com", token: TOKEN });
     const regexes = [...yaml.matchAll(/^ {6}key: (".*")$/gm)].map((m) => JSON.parse(m[1]));
@@ -52,7 +74,7 @@ describe("truffleHog detectors", () => {
       regexes,
       trufflehogDetectors("", { url: "https://api.example.com", token: TOKEN }).map((d) => d.regex.key),
     );
-    assert.equal((yaml.match(/^ {2}- name: /gm) ?? []).length, 4);
+    assert.equal((yaml.match(/^ {2}- name: /gm) ?? []).length, 5);
   });
 
   it("is what `npm run trufflehog-config` writes (mode 600), and refuses to run without a token", () => {

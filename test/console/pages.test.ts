@@ -187,6 +187,21 @@ describe("editing a key", () => {
   });
 });
 
+describe("limits", () => {
+  it("a key's page shows what is left of each limit now, and reading it spends nothing", async () => {
+    const { id, apiKey } = await mintKey({ rate_limits: [{ name: "minute", limit: 5, window_seconds: 60 }] });
+    expect(await gatewayStatus(apiKey)).toBe(200);
+    const client = new ConsoleClient();
+    await client.signIn();
+    const left = async () => {
+      const html = await (await client.get(`/keys/${id}`)).text();
+      return /<tr data-limit="minute"><td>minute<\/td><td>key<\/td><td class="num">(\d+)<\/td>/.exec(html)?.[1];
+    };
+    expect(await left()).toBe("4");
+    expect(await left()).toBe("4");
+  });
+});
+
 describe("admin credentials", () => {
   it("mints one with its secret shown once, lists it, and revokes it", async () => {
     const client = new ConsoleClient();

@@ -15,7 +15,8 @@ import {
 import { generateKey, parseKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { newKeyRecord } from "../../src/keys/key-record";
-import { insertKey, writeRotation } from "../../src/keys/store";
+import { writeRotation } from "../../src/keys/rotation-store";
+import { insertKey } from "../../src/keys/store";
 import { DAY_MS } from "../../src/util/time";
 import { consumerAudit, consumerSnapshot, newConsumerId, setConsumerStatus } from "../admin/consumer-helpers";
 import { testClock } from "../clock";
@@ -162,10 +163,17 @@ describe("the key admission gate", () => {
     const rotation = () =>
       writeRotation(
         env.DB,
-        { id: old.record.id, graceUntil: testClock.now() + 1000, now: testClock.now() },
+        {
+          id: old.record.id,
+          now: testClock.now(),
+          basis: { kind: "first" },
+          graceUntil: testClock.now() + 1000,
+          graceDeferredMs: null,
+          rotationToken: null,
+        },
         successor.record,
         successor.keyHash,
-        { predecessor: audit("rotate"), successor: audit("rotate") },
+        { predecessor: audit("rotate"), successor: audit("rotate"), replaced: null },
         keyAdmissionGate(env.DB, owner, read, audit("create")),
       );
     expect(await rotation()).toEqual({ rotated: false, gated: true });

@@ -5,10 +5,11 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generateKey } from "../../src/keys/format";
+import { generateCredential, generateKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/hash";
 import { formatLogLine, logRefusal, MAX_LOG_VALUE_LENGTH, REFUSAL_LOG_LINES_PER_SECOND } from "../../src/util/log";
 import { admin, call, mintKey, problemOf } from "../helpers";
+import { linesWithKeys } from "../key-guard";
 import { capturingLogs } from "../logs";
 import { testClock } from "../clock";
 
@@ -49,6 +50,25 @@ describe("formatLogLine", () => {
         msg: "saw [redacted]",
         key_id: "[redacted]",
         code: "prefix-[redacted]-suffix",
+      });
+    }
+  });
+
+  it("replaces a scoped admin credential of any vendor, whole or cut short, and its hash", async () => {
+    for (const credential of [generateCredential(""), generateCredential("acme"), generateCredential("other")]) {
+      const hash = await sha256Hex(credential);
+      const line = formatLogLine("warn", `Bearer ${credential}`, {
+        actor: credential,
+        code: `x-${credential.slice(0, -20)}`,
+        key_id: hash,
+      });
+      expect(line).not.toContain(credential.slice(-30, -20));
+      expect(line.toLowerCase()).not.toContain(hash);
+      expect(JSON.parse(line)).toMatchObject({
+        msg: "Bearer [redacted]",
+        actor: "[redacted]",
+        code: "x-[redacted]",
+        key_id: "[redacted]",
       });
     }
   });
@@ -152,5 +172,28 @@ describe("a flood of refusals", () => {
     expect(summary).toEqual([
       { level: "warn", msg: "refused.suppressed", count: 37, counts: { invalid_key: 30, key_revoked: 7 } },
     ]);
+  });
+});
+
+describe("the key guard (test/key-guard.ts)", () => {
+  const flipped = (secret: string) => secret.slice(0, -1) + (secret.endsWith("0") ? "1" : "0");
+
+  it("flags a line holding an admin credential of any vendor, as it flags a key", () => {
+    for (const secret of [
+      generateCredential(""),
+      generateCredential("acme"),
+      generateKey("acme", "secret", "live"),
+      generateKey("", "publishable", "test"),
+    ]) {
+      const line = `{"level":"info","msg":"x","code":"saw ${secret} here"}`;
+      expect(linesWithKeys(["nothing here", line])).toEqual([line]);
+    }
+  });
+
+  it("lets pass a credential-shaped string with a bad checksum, or one cut short", () => {
+    const credential = generateCredential("acme");
+    expect(linesWithKeys([`a ${flipped(credential)} b`, `a ${credential.slice(0, -1)} b`, "ak_ and acme_ak_"])).toEqual(
+      [],
+    );
   });
 });

@@ -269,6 +269,7 @@ const CONFIG: MonitoringConfig = {
   dedupeMs: HOUR_MS,
   usageRetentionDays: 400,
   alertRetentionDays: 180,
+  expiredKeyRetentionDays: 90,
 };
 
 describe("anomaly rules (pure)", () => {

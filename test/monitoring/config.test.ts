@@ -25,6 +25,7 @@ describe("loadMonitoringConfig", () => {
       dedupeMs: 60 * MINUTE_MS,
       usageRetentionDays: 400,
       alertRetentionDays: 180,
+      expiredKeyRetentionDays: 90,
     };
     expect(loaded({})).toEqual(defaults);
     expect(loaded({ PLATFORM_NAME: "  ", ALERT_TRAFFIC_MULTIPLE: "", ALERT_DEDUPE_MINUTES: " " })).toEqual(defaults);
@@ -41,6 +42,7 @@ describe("loadMonitoringConfig", () => {
         ALERT_DEDUPE_MINUTES: "10080",
         USAGE_RETENTION_DAYS: "31",
         ALERT_RETENTION_DAYS: "3650",
+        EXPIRED_KEY_RETENTION_DAYS: "1",
       }),
     ).toEqual({
       platformName: "Acme Payments",
@@ -51,6 +53,7 @@ describe("loadMonitoringConfig", () => {
       dedupeMs: 10_080 * MINUTE_MS,
       usageRetentionDays: 31,
       alertRetentionDays: 3650,
+      expiredKeyRetentionDays: 1,
     });
     expect(loaded({ ALERT_TRAFFIC_MULTIPLE: "1000", USAGE_RETENTION_DAYS: "3650" })).toMatchObject({
       trafficMultiple: 1000,
@@ -68,6 +71,7 @@ describe("loadMonitoringConfig", () => {
     ["ALERT_DEDUPE_MINUTES", ["0", "10081", "1.5"]],
     ["USAGE_RETENTION_DAYS", ["30", "3651", "45.5"]],
     ["ALERT_RETENTION_DAYS", ["30", "3651"]],
+    ["EXPIRED_KEY_RETENTION_DAYS", ["0", "3651", "1.5"]],
   ])("refuses a malformed %s, naming it", (setting, values) => {
     for (const value of values)
       expect(loadMonitoringConfig(settings({ [setting]: value })), value).toEqual({ ok: false, setting });

@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { flushNow } from "../../src/monitoring/flush";
 import { admin, call } from "../helpers";
 import { testClock } from "../clock";
+import { DAY_MS } from "../../src/util/time";
 
 /** Flushes every count this isolate holds (as the scheduled job does) and waits for its background work. */
 export async function flush(overrides: Partial<Cloudflare.Env> = {}): Promise<void> {
@@ -71,5 +72,15 @@ export async function putConsumer(
       now,
       fields.status === "deleted" ? now : null,
     )
+    .run();
+}
+
+/**
+ * Moves a key's creation `days` back, as if minted long ago: a key minted here to expire within the notice
+ * window would otherwise be short-lived, which gets no expiring-soon notice and is not listed as expiring.
+ */
+export async function mintedDaysAgo(keyId: string, days: number): Promise<void> {
+  await env.DB.prepare("UPDATE api_keys SET created_at = created_at - ? WHERE id = ?")
+    .bind(days * DAY_MS, keyId)
     .run();
 }

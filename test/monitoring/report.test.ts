@@ -80,6 +80,12 @@ describe("the security report", () => {
       leak("key_scannedOne00000000000", "scanner", "recorded", now - 3 * DAY_MS, null),
       leak("key_scannedOne00000000000", "scanner", "recorded", now - 2 * DAY_MS, null),
       leak("key_scannedTwo00000000000", "scanner", "revoked", now - DAY_MS, 500),
+      // Leaked admin credentials: the report's leak figures are about keys, so these change none of them.
+      ...(["github", "scanner"] as const).map((source) =>
+        env.DB.prepare(
+          "INSERT INTO leak_events (key_id, credential_id, source, fingerprint, location, reported_at, revoked_at, outcome) VALUES (NULL, 'cred_leaked0000000000000000', ?, ?, 'x', ?, ?, 'revoked')",
+        ).bind(source, crypto.randomUUID(), now - HOUR_MS, now - HOUR_MS + 5),
+      ),
     ]);
     const hour = now - (now % HOUR_MS);
     await env.DB.batch([

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { KeyView } from "../../src/keys/key-record";
 import { admin, mintKey } from "../helpers";
-import { eventsAt, hook } from "./helpers";
+import { eventsAt, hook, mintedDaysAgo } from "./helpers";
 import { testClock } from "../clock";
 import { DAY_MS, utcDay } from "../../src/util/time";
 
@@ -30,6 +30,7 @@ describe("scheduled job", () => {
   it("notifies once per key expiring within 30 days, marks expired and grace-ended keys, and is idempotent", async () => {
     const receiver = hook();
     const soon = await mintKey({ owner_id: "owner-soon", name: "billing", expires_in_days: 10 });
+    await mintedDaysAgo(soon.id, 355);
     const later = await mintKey({ owner_id: "owner-later", expires_in_days: 100 });
     const revokedSoon = await mintKey({ owner_id: "owner-revoked", expires_in_days: 5 });
     expect((await admin(`/keys/${revokedSoon.id}/revoke`)).status).toBe(200);
@@ -79,6 +80,7 @@ describe("scheduled job", () => {
   it("two runs at once still send one notice per key", async () => {
     const receiver = hook();
     const key = await mintKey({ owner_id: "owner-race", expires_in_days: 3 });
+    await mintedDaysAgo(key.id, 362);
     await Promise.all([runCron(receiver), runCron(receiver), runCron(receiver)]);
     expect((await eventsAt(receiver.url)).filter((e) => e.key_id === key.id)).toHaveLength(1);
   });
@@ -140,6 +142,7 @@ describe("scheduled job", () => {
   it("a new expiry date gets its own notice, once, after a PATCH moves expires_at", async () => {
     const receiver = hook();
     const key = await mintKey({ owner_id: "owner-extended", expires_in_days: 10 });
+    await mintedDaysAgo(key.id, 355);
     const notices = async () =>
       (await eventsAt(receiver.url))
         .filter((e) => e.key_id === key.id && e.type === "key.expiring")

@@ -7,6 +7,7 @@ import { revokeKeySchema } from "../../operations/schemas";
 import { CONSUMER_ID_PATTERN } from "../../consumers/consumer-record";
 import type { KeyView } from "../../keys/key-record";
 import { getConsumer } from "../../operations/get-consumer";
+import { getConsumerLimits } from "../../operations/get-limits";
 import { listConsumerKeys } from "../../operations/list-consumer-keys";
 import { revokeConsumerKeys } from "../../operations/revoke-consumer-keys";
 import { disableConsumer, enableConsumer } from "../../operations/set-consumer-status";
@@ -25,6 +26,7 @@ import {
 import { readProtectedForm } from "../forms";
 import { ActionButton, Badge, Csrf, Empty, Field, formatTime } from "../layout";
 import { page } from "../render";
+import { LimitsTable } from "../limits-table";
 import { UsageChart } from "../usage-chart";
 
 function consumerIdOf(c: ConsoleContext): string {
@@ -57,7 +59,8 @@ export async function consumerPage(c: ConsoleContext): Promise<Response> {
   const id = consumerIdOf(c);
   const ctx = consoleOperation(c);
   const consumer = await getConsumer(ctx, id);
-  const [keys, usage] = await Promise.all([
+  const [limits, keys, usage] = await Promise.all([
+    getConsumerLimits(ctx, id),
     can(c, "keys:read") ? listConsumerKeys(ctx, id, { limit: 50 }) : null,
     can(c, "usage:read") ? getConsumerUsage(ctx, id, { granularity: "day" }) : null,
   ]);
@@ -142,6 +145,8 @@ export async function consumerPage(c: ConsoleContext): Promise<Response> {
           ) : null}
         </dl>
       </section>
+      <h2>Shared limits now</h2>
+      <LimitsTable limits={limits.limits} />
       <h2>Usage, last 30 days</h2>
       {usage && "days" in usage ? (
         <UsageChart id="consumer-usage" caption="Decisions per day by outcome, all keys" days={usage.days} />

@@ -1,6 +1,7 @@
 /** GET /keys/{id}: a key's settings, limits, 30-day usage and audit trail, with its actions; POST disable/enable. */
 import { KEY_ID_PATTERN, type KeyView } from "../../keys/key-record";
 import { getKey } from "../../operations/get-key";
+import { getKeyLimits } from "../../operations/get-limits";
 import { listAudit } from "../../operations/list-audit";
 import { disableKey, enableKey } from "../../operations/set-key-status";
 import { getKeyUsage } from "../../operations/usage";
@@ -16,6 +17,7 @@ import {
 import { readProtectedForm } from "../forms";
 import { ActionButton, Badge, Empty, formatTime } from "../layout";
 import { page } from "../render";
+import { LimitsTable } from "../limits-table";
 import { UsageChart } from "../usage-chart";
 import { AuditTable } from "./audit";
 
@@ -27,13 +29,6 @@ export function keyIdOf(c: ConsoleContext): string {
 }
 
 const list = (items: readonly string[], none: string) => (items.length === 0 ? <em>{none}</em> : items.join(", "));
-
-function window(seconds: number): string {
-  if (seconds % 86400 === 0) return `${seconds / 86400} d`;
-  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
-  if (seconds % 60 === 0) return `${seconds / 60} min`;
-  return `${seconds} s`;
-}
 
 function KeyProps({ k, c }: { k: KeyView; c: ConsoleContext }) {
   return (
@@ -106,7 +101,8 @@ export async function keyPage(c: ConsoleContext): Promise<Response> {
   const id = keyIdOf(c);
   const ctx = consoleOperation(c);
   const k = await getKey(ctx, id);
-  const [usage, audit] = await Promise.all([
+  const [limits, usage, audit] = await Promise.all([
+    getKeyLimits(ctx, id),
     can(c, "usage:read") ? getKeyUsage(ctx, id, { granularity: "day" }) : null,
     can(c, "audit:read") ? listAudit(ctx, { key_id: id, limit: 50 }) : null,
   ]);
@@ -163,30 +159,7 @@ export async function keyPage(c: ConsoleContext): Promise<Response> {
       </section>
       <section class="panel" aria-labelledby="limits-title">
         <h2 id="limits-title">Rate limits</h2>
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Limit</th>
-                <th scope="col" class="num">
-                  Requests
-                </th>
-                <th scope="col" class="num">
-                  Per window
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {k.rate_limits.map((l) => (
-                <tr>
-                  <td>{l.name}</td>
-                  <td class="num">{l.limit.toLocaleString("en-US")}</td>
-                  <td class="num">{window(l.window_seconds)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <LimitsTable limits={limits.limits} />
       </section>
       <h2>Usage, last 30 days</h2>
       {usage && "days" in usage ? (

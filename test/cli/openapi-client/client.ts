@@ -82,7 +82,8 @@ const alwaysRevokedAt: string = updated.revoked_at;
 
 const rotated = await call<Rotated>("POST", `/keys/${id}/rotate`, { grace_period_hours: 1 });
 const successor: string = rotated.key.id;
-const graceUntil: string = rotated.previous.grace_until;
+// null for a rotation with defer_grace (its grace starts with start-grace)
+const graceUntil: string | null = rotated.previous.grace_until;
 // @ts-expect-error previous is an object
 const previousAsId: string = rotated.previous;
 
@@ -90,7 +91,16 @@ const revoked = await call<Key>("POST", `/keys/${successor}/revoke`, { reason: "
 const reason: string | null = revoked.revoke_reason;
 
 const audit = await call<AuditPage>("GET", `/audit?key_id=${id}`);
-type AuditAction = "create" | "update" | "disable" | "enable" | "revoke" | "rotate" | "revoke_keys" | "delete";
+type AuditAction =
+  | "create"
+  | "update"
+  | "disable"
+  | "enable"
+  | "revoke"
+  | "rotate"
+  | "start_grace"
+  | "revoke_keys"
+  | "delete";
 const actions: AuditAction[] = audit.entries.map((e) => e.action);
 const subjects: ("key" | "consumer" | "credential" | "portal_session")[] = audit.entries.map((e) => e.subject_type);
 const keyIds: (string | null)[] = audit.entries.map((e) => e.key_id);
