@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { makeConsumer, setConsumerStatus } from "../admin/consumer-helpers";
-import { admin, mintKey } from "../helpers";
+import { admin, gatewayStatus, mintKey } from "../helpers";
 import { PORTAL, type PortalClient, signedInPortal } from "./helpers";
 
 const POLICY = {
@@ -143,6 +143,23 @@ describe("a consumer's own keys", () => {
       .bind(c.id)
       .all<{ actor: string }>();
     expect(own.results.map((r) => r.actor).sort()).toEqual(["ADMIN_TOKEN", `portal:${c.id}`]);
+  });
+});
+
+describe("limits", () => {
+  it("shows what is left of its key's and its shared limits now, and reading them spends nothing", async () => {
+    const c = await makeConsumer({ rate_limits: [{ name: "day", limit: 10, window_seconds: 86400 }] });
+    const { id, apiKey } = await mintKey({ owner_id: c.id, rate_limits: [{ name: "minute", limit: 5, window_seconds: 60 }] });
+    expect(await gatewayStatus(apiKey)).toBe(200);
+    const client = await signedInPortal(c.id);
+    const left = async (path: string, limit: string, whose: string) => {
+      const html = await (await client.get(path)).text();
+      return new RegExp(`<tr data-limit="${limit}"><td>${limit}</td><td>${whose}</td><td class="num">(\\d+)</td>`).exec(html)?.[1];
+    };
+    expect(await left(`/keys/${id}`, "minute", "key")).toBe("4");
+    expect(await left(`/keys/${id}`, "minute", "key")).toBe("4");
+    expect(await left("/", "consumer.day", "consumer \\(shared\\)")).toBe("9");
+    expect(await left("/", "consumer.day", "consumer \\(shared\\)")).toBe("9");
   });
 });
 

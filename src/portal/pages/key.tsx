@@ -4,12 +4,13 @@ import { UsageChart } from "../../console/usage-chart";
 import { ConsoleRefusal } from "../../console/context";
 import { KEY_ID_PATTERN } from "../../keys/key-record";
 import { getKey } from "../../operations/get-key";
+import { getKeyLimits } from "../../operations/get-limits";
 import { listAudit } from "../../operations/list-audit";
 import { getKeyUsage } from "../../operations/usage";
 import { PortalAuditTable } from "../audit-table";
 import { consumer, href, type PortalContext, portalOperation, readOnly } from "../context";
 import { page } from "../render";
-import { LimitsTable } from "./limits";
+import { LimitsTable } from "../../console/limits-table";
 
 /** The `:id` of a key page; an id no key can have is simply not found, as is another consumer's key. */
 export function keyIdOf(c: PortalContext): string {
@@ -24,7 +25,8 @@ export async function keyPage(c: PortalContext): Promise<Response> {
   const id = keyIdOf(c);
   const ctx = portalOperation(c);
   const k = await getKey(ctx, id); // 404 for another consumer's key: the grant holds this consumer only
-  const [usage, audit] = await Promise.all([
+  const [limits, usage, audit] = await Promise.all([
+    getKeyLimits(ctx, id),
     getKeyUsage(ctx, id, { granularity: "day" }),
     listAudit(ctx, { key_id: id, consumer_id: consumer(c).id, limit: 20 }),
   ]);
@@ -114,7 +116,8 @@ export async function keyPage(c: PortalContext): Promise<Response> {
       </section>
       <section class="panel" aria-labelledby="limits-title">
         <h2 id="limits-title">Rate limits</h2>
-        <LimitsTable limits={k.rate_limits} none="No limits of its own." />
+        <p class="lede">What is left of each now: reading it spends nothing.</p>
+        <LimitsTable limits={limits.limits} />
       </section>
       <h2>Usage, last 30 days</h2>
       {"days" in usage ? <UsageChart id="key-usage" caption="Requests per day by outcome" days={usage.days} /> : null}

@@ -5,11 +5,12 @@
 import { Badge, Empty, formatNumber, formatTime } from "../../console/layout";
 import { UsageChart } from "../../console/usage-chart";
 import type { KeyPolicy } from "../../consumers/consumer-record";
+import { getConsumerLimits } from "../../operations/get-limits";
 import { listConsumerKeys } from "../../operations/list-consumer-keys";
 import { getConsumerUsage } from "../../operations/usage";
 import { consumer, href, type PortalContext, portalOperation, readOnly } from "../context";
 import { page } from "../render";
-import { LimitsTable } from "./limits";
+import { LimitsTable } from "../../console/limits-table";
 
 /** The most keys one page lists: a consumer manages a handful; the platform's console pages the rest. */
 const KEYS_SHOWN = 100;
@@ -39,9 +40,10 @@ function PolicySummary({ policy }: { policy: KeyPolicy }) {
 export async function overviewPage(c: PortalContext): Promise<Response> {
   const ctx = portalOperation(c);
   const me = consumer(c);
-  const [keys, usage] = await Promise.all([
+  const [keys, usage, shared] = await Promise.all([
     listConsumerKeys(ctx, me.id, { limit: KEYS_SHOWN }),
     getConsumerUsage(ctx, me.id, { granularity: "day" }),
+    getConsumerLimits(ctx, me.id),
   ]);
   return page(
     c,
@@ -103,7 +105,11 @@ export async function overviewPage(c: PortalContext): Promise<Response> {
         </section>
         <section class="panel" aria-labelledby="shared-title">
           <h2 id="shared-title">Limits shared by all your keys</h2>
-          <LimitsTable limits={me.rate_limits} none="No shared limits: each key has its own." />
+          {shared.limits.length === 0 ? (
+            <Empty>No shared limits: each key has its own.</Empty>
+          ) : (
+            <LimitsTable limits={shared.limits} />
+          )}
         </section>
       </div>
     </>,
