@@ -149,12 +149,17 @@ describe("a consumer's own keys", () => {
 describe("limits", () => {
   it("shows what is left of its key's and its shared limits now, and reading them spends nothing", async () => {
     const c = await makeConsumer({ rate_limits: [{ name: "day", limit: 10, window_seconds: 86400 }] });
-    const { id, apiKey } = await mintKey({ owner_id: c.id, rate_limits: [{ name: "minute", limit: 5, window_seconds: 60 }] });
+    const { id, apiKey } = await mintKey({
+      owner_id: c.id,
+      rate_limits: [{ name: "minute", limit: 5, window_seconds: 60 }],
+    });
     expect(await gatewayStatus(apiKey)).toBe(200);
     const client = await signedInPortal(c.id);
     const left = async (path: string, limit: string, whose: string) => {
       const html = await (await client.get(path)).text();
-      return new RegExp(`<tr data-limit="${limit}"><td>${limit}</td><td>${whose}</td><td class="num">(\\d+)</td>`).exec(html)?.[1];
+      return new RegExp(`<tr data-limit="${limit}"><td>${limit}</td><td>${whose}</td><td class="num">(\\d+)</td>`).exec(
+        html,
+      )?.[1];
     };
     expect(await left(`/keys/${id}`, "minute", "key")).toBe("4");
     expect(await left(`/keys/${id}`, "minute", "key")).toBe("4");
