@@ -153,6 +153,15 @@ describe("opening a link", () => {
     expect(signIn).toMatchObject({ kind: "portal", method: "link", outcome: "signed_in" });
   });
 
+  it("is not spent by a HEAD (a link checker's)", async () => {
+    const c = await makeConsumer();
+    const link = await portalLink(c.id);
+    const head = await fetchWorker(link, { method: "HEAD" });
+    expect(head.status).toBe(204);
+    expect(head.headers.getSetCookie()).toEqual([]);
+    expect((await new PortalClient().open(link)).status).toBe(303);
+  });
+
   it("works once: a second visit of the same link is refused and sets no cookie", async () => {
     const c = await makeConsumer();
     const link = await portalLink(c.id);

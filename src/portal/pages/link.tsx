@@ -32,6 +32,8 @@ function refused(c: PortalContext, status: 403 | 429, detail: string) {
 }
 
 export async function openLink(c: PortalContext): Promise<Response> {
+  // Hono answers HEAD with the GET route; a link checker's HEAD must not spend the link its user will follow.
+  if (c.req.method === "HEAD") return c.body(null, 204);
   const now = clock.now();
   const client = signInClient(c.req.header("CF-Connecting-IP") ?? null);
   const record = async (outcome: "signed_in" | "refused" | "throttled", actor: string | null) => {
