@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run screenshots`: the console's main pages as PNGs in docs/screenshots/ (the README shows them). Starts the
+// `npm run screenshots`: the console's main pages and the consumer portal as PNGs in docs/screenshots/ (the README shows them). Starts the
 // Worker on throwaway local state, fills it through the admin API and the gateway with a small made-up platform,
 // and photographs each page in headless Chromium at 1280 px, and the key's page at 375 px.
 import { createHash } from "node:crypto";
@@ -86,6 +86,20 @@ try {
   await page.waitForSelector("figure.chart.chart-drawn");
   await page.screenshot({ path: resolve(OUT, "key-375px.png"), fullPage: false });
   console.log("docs/screenshots/key-375px.png");
+
+  // The consumer portal, as acme-corp's user sees it after following a link from its platform.
+  await page.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  const link = await must(
+    server.admin("/portal/sessions", {
+      json: { consumer_id: "acme-corp", return_url: "https://app.acme.example/settings" },
+    }),
+    "portal link",
+  );
+  await page.goto(link.url);
+  await page.evaluate(() => document.fonts.ready);
+  await page.waitForSelector("figure.chart.chart-drawn");
+  await page.screenshot({ path: resolve(OUT, "portal.png"), fullPage: true });
+  console.log("docs/screenshots/portal.png");
 } finally {
   await browser.close();
   server.stop();

@@ -12,6 +12,7 @@ import { gitleaksReportSchema, scannerReportSchema } from "../leaks/schemas";
 import { securityReportSchema } from "../monitoring/report-schema";
 import { checkKeyResult } from "../operations/check-key";
 import { createKeyResult } from "../operations/create-key";
+import { createPortalSessionResult } from "../operations/create-portal-session";
 import { consumerLimitsResult, keyLimitsResult } from "../operations/get-limits";
 import { listAlertsResult } from "../operations/list-alerts";
 import { listLeakEventsResult } from "../operations/list-leak-events";
@@ -28,6 +29,7 @@ import {
   listCredentialsQuery,
   allUsageQuery,
   createKeySchema,
+  createPortalSessionSchema,
   emptyBodySchema,
   listAuditQuery,
   listConsumerKeysQuery,
@@ -48,6 +50,7 @@ import { checkKeyRoute } from "./check-key";
 import { createConsumerRoute } from "./create-consumer";
 import { getConsumerLimitsRoute, getKeyLimitsRoute } from "./get-limits";
 import { createCredentialRoute } from "./create-credential";
+import { createPortalSessionRoute } from "./create-portal-session";
 import { getCredentialRoute } from "./get-credential";
 import { listCredentialsRoute } from "./list-credentials";
 import { revokeCredentialRoute } from "./revoke-credential";
@@ -473,6 +476,17 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 200, description: "the consumer, with the job's progress", result: consumerViewSchema },
     errors: CONSUMER_ERRORS,
   },
+  {
+    method: "POST",
+    path: "/portal/sessions",
+    permission: "consumers:write",
+    consumerScoped: true,
+    summary: "A one-time link to a consumer's self-service portal (the link is in this response only)",
+    handler: createPortalSessionRoute,
+    body: createPortalSessionSchema,
+    success: { status: 201, description: "{ url, expires_at }", result: createPortalSessionResult },
+    errors: [...CONSUMER_ERRORS, "portal_unavailable"],
+  },
   // Scoped admin credentials.
   {
     method: "POST",
@@ -608,6 +622,7 @@ export function openApiDocument() {
                 op.method === "PATCH" ||
                 op.body === createKeySchema ||
                 op.body === createConsumerSchema ||
+                op.body === createPortalSessionSchema ||
                 op.body === checkKeySchema,
               content: { "application/json": { schema: jsonSchema(op.body) } },
             },

@@ -39,7 +39,8 @@ export interface AuditEntry {
 
 const INSERT = "INSERT INTO audit_log (at, actor, action, subject_type, subject_id, consumer_id, request_id, changes)";
 /** The consumer of the subject: a key's owner, a consumer itself. */
-const CONSUMER_OF = `CASE ?4 WHEN 'key' THEN (SELECT owner_id FROM api_keys WHERE id = ?5) WHEN 'consumer' THEN ?5 END`;
+const CONSUMER_OF = `CASE ?4 WHEN 'key' THEN (SELECT owner_id FROM api_keys WHERE id = ?5) WHEN 'consumer' THEN ?5
+  WHEN 'portal_session' THEN (SELECT consumer_id FROM portal_links WHERE id = ?5) END`;
 const VALUES = `?1, ?2, ?3, ?4, ?5, ${CONSUMER_OF}, ?6, ?7`;
 
 function values(subject: AuditSubject, entry: AuditEntry) {

@@ -29,6 +29,7 @@ import { signInPage, signInWithAccess, signInWithToken, signOut } from "./pages/
 import { currentActor, principalOf } from "./principal";
 import { page } from "./render";
 import { loadSession } from "./session";
+import { PORTAL_PATH } from "../portal/paths";
 import type { AdminActor } from "../operations/actor";
 
 /** The console's prefix for this env ("" on a host of its own). */
@@ -52,6 +53,11 @@ consoleApp.use(async function consoleContext(c, next) {
 });
 consoleApp.use(securityHeaders());
 
+// The consumers' portal: an app of its own, with its own sessions and cookie (src/portal/app.tsx).
+const toPortal = (c: ConsoleContext) =>
+  import("../portal/app").then(({ portalApp }) => portalApp.fetch(c.req.raw, c.env, c.executionCtx));
+consoleApp.all(PORTAL_PATH, toPortal);
+consoleApp.all(`${PORTAL_PATH}/*`, toPortal);
 consoleApp.get("/assets/:name", (c) => serveAsset(c.req.param("name")));
 consoleApp.get("/sign-in", (c) => signInPage(c));
 consoleApp.post("/sign-in", signInWithToken);

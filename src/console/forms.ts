@@ -2,8 +2,10 @@
  * Reading a console form: the `Origin` check every POST passes, the CSRF token every state-changing form
  * carries (compared in constant time with the session's), and the fields as the operations' schemas expect.
  */
+import type { Context } from "hono";
 import { secretsEqual } from "../util/secrets";
-import { ConsoleRefusal, type ConsoleContext, session } from "./context";
+import { ConsoleRefusal } from "./context";
+import type { SessionEnv } from "./session";
 import type { FieldError } from "./layout";
 import { ProblemError } from "../http/problem";
 
@@ -16,7 +18,7 @@ const MAX_FORM_BYTES = 64 * 1024;
  * together with `Sec-Fetch-Site: same-origin` (which the browser sets and no page can). A cross-site form
  * carries its site's Origin or `Sec-Fetch-Site: cross-site`; a POST with neither header is refused.
  */
-function requireSameOrigin(c: ConsoleContext): void {
+function requireSameOrigin<E extends SessionEnv>(c: Context<E>): void {
   const origin = c.req.header("Origin");
   // The host the browser addressed (its Host header; the URL's on Cloudflare, where the two are the same, but
   // `wrangler dev` rewrites the URL's host).
@@ -29,7 +31,7 @@ function requireSameOrigin(c: ConsoleContext): void {
 export type FormFields = Record<string, string>;
 
 /** The posted fields (the last value of a repeated one), after the Origin check. */
-export async function readForm(c: ConsoleContext): Promise<FormFields> {
+export async function readForm<E extends SessionEnv>(c: Context<E>): Promise<FormFields> {
   requireSameOrigin(c);
   const length = Number(c.req.header("Content-Length") ?? "0");
   if (length > MAX_FORM_BYTES) throw new ConsoleRefusal(400, "Form too large", "The form sent too much.");
@@ -42,10 +44,15 @@ export async function readForm(c: ConsoleContext): Promise<FormFields> {
   return Object.fromEntries(new URLSearchParams(text));
 }
 
-/** The fields of a state-changing form: Origin checked, then its CSRF token against the session's. */
-export async function readProtectedForm(c: ConsoleContext): Promise<FormFields> {
+/**
+ * The fields of a state-changing form: Origin checked, then its CSRF token against the session's (the
+ * console's or the portal's).
+ */
+export async function readProtectedForm<E extends SessionEnv>(c: Context<E>): Promise<FormFields> {
   const fields = await readForm(c);
-  const expected = session(c).csrfToken;
+  const s = c.var.session;
+  if (!s) throw new ConsoleRefusal(403, "Sign in first", "Your session has ended.");
+  const expected = s.csrfToken;
   if (!(await secretsEqual(fields.csrf ?? "", expected))) {
     throw new ConsoleRefusal(
       403,

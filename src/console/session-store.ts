@@ -44,7 +44,8 @@ export function randomToken(): string {
     .replaceAll("=", "");
 }
 
-async function sessionIdHash(id: string): Promise<string> {
+/** The SHA-256 (hex) a session id, or a portal link's token, is stored under. */
+export async function sessionIdHash(id: string): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id))));
 }
 

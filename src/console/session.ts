@@ -36,7 +36,7 @@ const TOUCH_EVERY_MS = MINUTE_MS;
 export type SessionVariables = { requestId: string; base: string; session?: Session };
 
 /** The console's or the portal's context: any Hono env whose variables include the session's. */
-type SessionEnv = { Bindings: Cloudflare.Env; Variables: SessionVariables };
+export type SessionEnv = { Bindings: Cloudflare.Env; Variables: SessionVariables };
 type SessionContext<E extends SessionEnv = SessionEnv> = Context<E>;
 
 /** Loopback http (local development) is the one place a session cookie goes without `Secure`. */

@@ -25,7 +25,7 @@ const KEY_TYPE_VALUES = Object.values(KEY_TYPES);
 const unique = (list: readonly unknown[]) => new Set(list).size === list.length;
 
 /**
- * What may be minted for a consumer, by the admin API now and the self-service portal later. Every rule is
+ * What may be minted for a consumer, by the admin API and by the consumer in its portal. Every rule is
  * optional: an absent rule restricts nothing; an empty `allowed_scopes` allows only keys without scopes.
  */
 export const keyPolicySchema = z.strictObject({
@@ -40,6 +40,8 @@ export const keyPolicySchema = z.strictObject({
   allowed_environments: z.array(z.enum(ENVIRONMENTS)).min(1).refine(unique, "each environment once").optional(),
   /** Caps the lifetime of a create or a rotation (`expires_in_days` or `expires_in_seconds`; lowers their default). */
   max_lifetime_days: z.int().min(1).max(3650).optional(),
+  /** Caps a rotation's `grace_period_hours`: how long a rotated key of this consumer may keep working. */
+  max_grace_hours: z.int().min(0).max(720).optional(),
   /** The limits of a key created without `rate_limits`. */
   default_rate_limits: rateLimitListSchema(1).optional(),
 });
@@ -103,6 +105,7 @@ export const consumerViewSchema = z.object({
     allowed_types: z.array(z.enum(KEY_TYPE_VALUES)).optional(),
     allowed_environments: z.array(z.enum(ENVIRONMENTS)).optional(),
     max_lifetime_days: z.int().optional(),
+    max_grace_hours: z.int().optional(),
     default_rate_limits: z.array(limitView).optional(),
   }),
   status: z.enum(["active", "disabled", "deleted"]),

@@ -69,6 +69,16 @@ export function keyPolicyViolations(
   return violations;
 }
 
+/** What a rotation's grace period breaks of the policy (`max_grace_hours`), or null if nothing. */
+export function graceViolation(policy: KeyPolicy, graceHours: number): PolicyViolation | null {
+  if (policy.max_grace_hours === undefined || graceHours <= policy.max_grace_hours) return null;
+  return {
+    rule: "max_grace_hours",
+    path: "grace_period_hours",
+    message: `a rotated key of this consumer keeps working at most ${policy.max_grace_hours} hours (key_policy.max_grace_hours)`,
+  };
+}
+
 /**
  * Whether one more key fits under `max_active_keys`, given how many of the consumer's keys count (live and
  * not in a rotation grace period).

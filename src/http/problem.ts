@@ -37,6 +37,7 @@ export const PROBLEMS = {
   consumer_has_keys: { status: 409, title: "The consumer still has keys that are not revoked" },
   credential_not_found: { status: 404, title: "No admin credential has this id" },
   key_policy_violation: { status: 409, title: "The consumer's key policy does not allow this key" },
+  portal_unavailable: { status: 409, title: "The portal is off: set CONSOLE_HOSTNAME or CONSOLE_PATH" },
   // Leak webhooks.
   invalid_signature: { status: 401, title: "The request signature is missing or not valid" },
   webhook_unauthorized: { status: 401, title: "A valid webhook token is required" },

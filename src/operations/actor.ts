@@ -1,8 +1,8 @@
 /**
  * Who performs an operation. Every operation takes one; its name is what audit rows and log lines record.
  * The admin API's principals (the admin token, an Access user or service token, a scoped credential), the
- * gateway and the public webhooks act; a portal session will be a new member of the union, so an operation
- * that only some actors may perform says so in its type.
+ * gateway, the public webhooks and a consumer's portal session act; an operation that only some actors may
+ * perform says so in its type.
  */
 import { ADMIN_PERMISSIONS, type AdminPermission } from "./permissions";
 
@@ -33,13 +33,41 @@ export type Actor =
   /** The gateway, recording a key it saw in a URL. */
   | { kind: "gateway" }
   /** A public webhook, after its own verification. */
-  | { kind: "webhook"; name: WebhookName };
+  | { kind: "webhook"; name: WebhookName }
+  /**
+   * One consumer in its self-service portal (src/portal/), through the link `linkId` its platform opened:
+   * the consumer's own keys only (PORTAL_GRANT), within its key policy.
+   */
+  | { kind: "portal"; consumerId: string; linkId: string };
 
-/** The actors of the admin API: the only ones that may create or change keys. */
+/** The actors of the admin API. */
 export type AdminActor = Extract<Actor, { kind: "admin_token" | "access" | "access_service" | "credential" }>;
 
-/** What an admin actor may do. */
-export const grantOf = (actor: AdminActor): Grant => (actor.kind === "admin_token" ? FULL_GRANT : actor.grant);
+export type PortalActor = Extract<Actor, { kind: "portal" }>;
+
+/** The only actors that may create or change keys: the admin API's, and a consumer in its portal (its own keys). */
+export type KeyActor = AdminActor | PortalActor;
+
+/**
+ * What a portal session may do, on its one consumer: read its keys, usage and trail, create, rotate and revoke
+ * its keys. Never `consumers:write` (its own settings, limits and policy are its platform's) nor credentials.
+ */
+const PORTAL_PERMISSIONS = [
+  "keys:read",
+  "keys:create",
+  "keys:rotate",
+  "keys:revoke",
+  "consumers:read",
+  "usage:read",
+  "audit:read",
+] as const satisfies readonly AdminPermission[];
+
+/** What an actor that may change keys may do. */
+export function grantOf(actor: KeyActor): Grant {
+  if (actor.kind === "admin_token") return FULL_GRANT;
+  if (actor.kind === "portal") return { permissions: PORTAL_PERMISSIONS, consumers: [actor.consumerId] };
+  return actor.grant;
+}
 
 /**
  * Whether the actor may act on this consumer. One outside a principal's consumers is answered as if it did
@@ -57,8 +85,8 @@ export const consumerScope = (actor: Actor): readonly string[] | null =>
 
 /**
  * The actor as audit rows and log lines name it. Each kind has its own form, so none can pose as another:
- * "ADMIN_TOKEN", "access:<email>", "access-service:<common name>", "credential:<id>", "gateway", or the
- * webhook's name. Never a secret.
+ * "ADMIN_TOKEN", "access:<email>", "access-service:<common name>", "credential:<id>", "gateway", the
+ * webhook's name, or "portal:<consumer id>". Never a secret.
  * @example actorName({ kind: "admin_token", token: "ADMIN_TOKEN" }) // "ADMIN_TOKEN"
  */
 export function actorName(actor: Actor): string {
@@ -75,5 +103,7 @@ export function actorName(actor: Actor): string {
       return "gateway";
     case "webhook":
       return actor.name;
+    case "portal":
+      return `portal:${actor.consumerId}`;
   }
 }

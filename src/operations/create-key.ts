@@ -9,7 +9,8 @@ import { findConsumerById, keyAdmissionGate } from "../consumers/store";
 import { keyViewSchema, toKeyView } from "../keys/key-record";
 import { insertKey } from "../keys/store";
 import { introduceKey } from "../key-change/change-key";
-import { mayActOn, type AdminActor } from "./actor";
+import { mayActOn, type KeyActor } from "./actor";
+import { invalidField } from "../http/json-body";
 import { ProblemError } from "../http/problem";
 import { auditEntry, type OperationContext } from "./context";
 import {
@@ -31,11 +32,16 @@ export const createKeyResult = z.object({ api_key: z.string(), key: keyViewSchem
 export type CreateKeyResult = z.output<typeof createKeyResult>;
 
 export async function createKey(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   input: CreateKeyInput,
   config: Config,
 ): Promise<CreateKeyResult> {
   if (!mayActOn(ctx.actor, input.owner_id)) throw new ProblemError("consumer_not_found");
+  // A consumer's own keys get its platform's limits (the policy's defaults) and carry no metadata of its making.
+  if (ctx.actor.kind === "portal" && input.rate_limits !== undefined)
+    throw invalidField("rate_limits", "set by your platform");
+  if (ctx.actor.kind === "portal" && Object.keys(input.metadata).length > 0)
+    throw invalidField("metadata", "set by your platform");
   // A lifetime asked for is checked before anything is read; the default one after the policy is known.
   if (input.expires_in_days !== undefined || input.expires_in_seconds !== undefined)
     checkLifetime(config, lifetimeOf(input, 0));

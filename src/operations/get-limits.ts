@@ -1,6 +1,7 @@
 /**
  * Read a key's or a consumer's remaining limits, as their Durable Objects count them, without spending a
- * token (src/limits/peek.ts): for the console and for an operator wondering why a client is refused.
+ * token (src/limits/peek.ts): for the console, the portal (a consumer's own) and for an operator wondering why a
+ * client is refused.
  */
 import * as z from "zod";
 import { ProblemError } from "../http/problem";
@@ -8,7 +9,7 @@ import { limitViewSchema, toLimitView } from "../limits/limit-view";
 import { consumerLimitsNow, keyLimitsNow } from "../limits/peek";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
-import type { AdminActor } from "./actor";
+import type { KeyActor } from "./actor";
 import { requireConsumer } from "./consumer-lookup";
 import type { OperationContext } from "./context";
 import { requireKey } from "./key-change";
@@ -28,7 +29,7 @@ async function fromObjects<T>(ctx: OperationContext, read: () => Promise<T>): Pr
 
 /** The key's own limits, then its consumer's shared ones (named "consumer.<name>"), whatever its state. */
 export async function getKeyLimits(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   id: string,
 ): Promise<z.output<typeof keyLimitsResult>> {
   const { record } = await requireKey(ctx, id);
@@ -39,7 +40,7 @@ export async function getKeyLimits(
 
 /** The consumer's shared limits. */
 export async function getConsumerLimits(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   id: string,
 ): Promise<z.output<typeof consumerLimitsResult>> {
   await requireConsumer(ctx, id);

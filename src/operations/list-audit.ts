@@ -2,7 +2,8 @@
 import * as z from "zod";
 import { invalidField } from "../http/json-body";
 import { auditRowSchema, findAuditPage } from "../audit/audit-log";
-import type { AdminActor } from "./actor";
+import { consumerScope, type KeyActor } from "./actor";
+import { ProblemError } from "../http/problem";
 import type { OperationContext } from "./context";
 import type { listAuditQuery } from "./schemas";
 
@@ -12,7 +13,12 @@ export type ListAuditInput = z.output<typeof listAuditQuery>;
 export const listAuditResult = z.object({ entries: z.array(auditRowSchema), next_cursor: z.string().nullable() });
 export type ListAuditResult = z.output<typeof listAuditResult>;
 
-export async function listAudit(ctx: OperationContext<AdminActor>, input: ListAuditInput): Promise<ListAuditResult> {
+export async function listAudit(ctx: OperationContext<KeyActor>, input: ListAuditInput): Promise<ListAuditResult> {
+  // The log spans every consumer: an actor limited to some (a portal session) reads one of its own at a time.
+  const scope = consumerScope(ctx.actor);
+  if (scope !== null && (input.consumer_id === undefined || !scope.includes(input.consumer_id))) {
+    throw new ProblemError("consumer_not_found");
+  }
   let cursor: number | undefined;
   if (input.cursor !== undefined) {
     if (!/^[1-9][0-9]{0,15}$/.test(input.cursor)) throw invalidField("cursor", "not a cursor from a previous page");

@@ -6,7 +6,7 @@
 import * as z from "zod";
 import { KEY_ID_SOURCE, keyViewSchema, toKeyView } from "../keys/key-record";
 import { findKeysPage } from "../keys/store";
-import { consumerScope, type AdminActor } from "./actor";
+import { consumerScope, type KeyActor } from "./actor";
 import type { OperationContext } from "./context";
 import { decodeCursor, encodeCursor } from "./cursor";
 import type { listKeysQuery } from "./schemas";
@@ -18,7 +18,7 @@ export type ListKeysInput = z.output<typeof listKeysQuery>;
 export const listKeysResult = z.object({ keys: z.array(keyViewSchema), next_cursor: z.string().nullable() });
 export type ListKeysResult = z.output<typeof listKeysResult>;
 
-export async function listKeys(ctx: OperationContext<AdminActor>, input: ListKeysInput): Promise<ListKeysResult> {
+export async function listKeys(ctx: OperationContext<KeyActor>, input: ListKeysInput): Promise<ListKeysResult> {
   const now = clock.now();
   const { records, next } = await findKeysPage(
     ctx.env.DB,

@@ -6,7 +6,7 @@
 import type * as z from "zod";
 import type { KeyView } from "../keys/key-record";
 import { markKeyRevoked } from "../keys/store";
-import type { AdminActor } from "./actor";
+import type { KeyActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import { applyKeyChange, requireKey } from "./key-change";
 import type { revokeKeySchema } from "./schemas";
@@ -14,11 +14,7 @@ import { clock } from "../util/clock";
 
 export type RevokeKeyInput = z.output<typeof revokeKeySchema>;
 
-export async function revokeKey(
-  ctx: OperationContext<AdminActor>,
-  id: string,
-  input: RevokeKeyInput,
-): Promise<KeyView> {
+export async function revokeKey(ctx: OperationContext<KeyActor>, id: string, input: RevokeKeyInput): Promise<KeyView> {
   const now = clock.now();
   const reason = input.reason ?? null;
   const { record } = await requireKey(ctx, id);

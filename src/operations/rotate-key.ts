@@ -12,13 +12,13 @@
  */
 import * as z from "zod";
 import type { Config } from "../config";
-import { defaultLifetimeDays, keyPolicyViolations } from "../consumers/key-policy";
+import { defaultLifetimeDays, graceViolation, keyPolicyViolations } from "../consumers/key-policy";
 import { findConsumerById, keyAdmissionGate, type StoredConsumer } from "../consumers/store";
 import { ProblemError } from "../http/problem";
 import { isLive, keyViewSchema, toKeyView, type KeyRecord } from "../keys/key-record";
 import { findRotationState, writeRotation, type RotationBasis, type RotationState } from "../keys/rotation-store";
 import { changeKey, introduceKey, KeyChangeFailed } from "../key-change/change-key";
-import type { AdminActor } from "./actor";
+import type { KeyActor } from "./actor";
 import { auditEntry, type OperationContext } from "./context";
 import {
   consumerChangedMeanwhile,
@@ -46,7 +46,7 @@ export const rotateKeyResult = z.object({
 export type RotateKeyResult = z.output<typeof rotateKeyResult>;
 
 export async function rotateKey(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   id: string,
   input: RotateKeyInput,
   config: Config,
@@ -67,6 +67,8 @@ export async function rotateKey(
     const policy = consumer?.record.key_policy ?? {};
     const lifetime = lifetimeOf(input, defaultLifetimeDays(policy));
     checkLifetime(config, lifetime);
+    const grace = graceViolation(policy, input.grace_period_hours);
+    refuseViolations(ctx, old.owner_id, grace ? [grace] : [], { fieldErrors: true });
     const violations = keyPolicyViolations(policy, old, lifetime.ms / DAY_MS);
     refuseViolations(ctx, old.owner_id, violations, { fieldErrors: false });
 
@@ -108,7 +110,7 @@ function rotationBasis(old: KeyRecord, state: RotationState, input: RotateKeyInp
  * was written (`gated`: the consumer changed since it was read; `conflict`: the key did).
  */
 async function writeSuccessor(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   old: KeyRecord,
   consumer: StoredConsumer | null,
   plan: { now: number; lifetimeMs: number; basis: RotationBasis; input: RotateKeyInput },

@@ -377,3 +377,31 @@ export const createCredentialSchema = z.strictObject({
 });
 
 export const listCredentialsQuery = z.strictObject({ limit: limitParam, cursor: cursorParam });
+
+/** A portal link's life in minutes: long enough to follow it, short enough that a leaked one soon opens nothing. */
+const PORTAL_TTL_MINUTES = { min: 5, max: 60, default: 30 };
+
+/** Where a portal sends its consumer back: https, or http on a loopback host (local development); no credentials. */
+function isReturnUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  if (url.username !== "" || url.password !== "") return false;
+  if (url.protocol === "https:") return true;
+  return url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+}
+
+export const createPortalSessionSchema = z.strictObject({
+  consumer_id: z.string().regex(CONSUMER_ID_PATTERN, OWNER_ID_MESSAGE),
+  return_url: z
+    .string()
+    .max(2000)
+    .refine(isReturnUrl, "an https URL (or http on localhost), without credentials")
+    .optional()
+    .meta({ description: 'shown in the portal as "Back to <host>"' }),
+  ttl_minutes: z
+    .int()
+    .min(PORTAL_TTL_MINUTES.min)
+    .max(PORTAL_TTL_MINUTES.max)
+    .default(PORTAL_TTL_MINUTES.default)
+    .meta({ description: "how long the link, and the session it opens, lasts" }),
+});

@@ -15,7 +15,7 @@ import {
   usageByConsumerSchema,
   usageReportSchema,
 } from "../monitoring/usage-store";
-import { mayActOn, type AdminActor } from "./actor";
+import { mayActOn, type AdminActor, type KeyActor } from "./actor";
 import type { OperationContext } from "./context";
 import { requireKey } from "./key-change";
 import type { allUsageQuery, usageQuery } from "./schemas";
@@ -123,7 +123,7 @@ export async function getUsage(ctx: OperationContext<AdminActor>, input: AllUsag
 }
 
 export async function getKeyUsage(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   id: string,
   input: UsageInput,
 ): Promise<KeyUsageResult> {
@@ -134,7 +134,7 @@ export async function getKeyUsage(
 
 /** One consumer's usage; 404 `consumer_not_found` unless a consumer row has the id (a deleted one's still does). */
 export async function getConsumerUsage(
-  ctx: OperationContext<AdminActor>,
+  ctx: OperationContext<KeyActor>,
   id: string,
   input: UsageInput,
 ): Promise<ConsumerUsageResult> {

@@ -61,6 +61,8 @@ describe("happy path", () => {
         "POST /consumers/{id}/disable",
         "POST /consumers/{id}/enable",
         "POST /consumers/{id}/revoke-keys",
+        // The consumer portal's links (src/admin/create-portal-session.ts).
+        "POST /portal/sessions",
         // Leak events (src/admin/list-leak-events.ts) and leak ingest (src/admin/ingest-*.ts).
         "GET /leaks",
         "POST /leaks/gitleaks",
@@ -195,6 +197,7 @@ describe("happy path", () => {
         "allowed_types",
         "default_rate_limits",
         "max_active_keys",
+        "max_grace_hours",
         "max_lifetime_days",
       ].sort(),
     );
