@@ -42,6 +42,8 @@ export interface LogFields {
   setting?: string;
   status?: number;
   method?: string;
+  /** An admin route's pattern (`/admin/v1/keys/:id`), never the path with its ids. */
+  route?: string;
   actor?: string;
   /** For a refused admin call: the change it was attempting. */
   action?: string;

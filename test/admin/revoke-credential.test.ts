@@ -10,6 +10,8 @@ import { testClock } from "../clock";
 import { admin, problemOf } from "../helpers";
 import { mintCredential, withCredential } from "./credential-helpers";
 import { itRefusesWrongCredentials } from "./helpers";
+import { capturingLogs } from "../logs";
+import { mintKey } from "../helpers";
 
 describe("happy path", () => {
   it("revokes a credential, in force on its next request, with an audit row", async () => {
@@ -66,6 +68,23 @@ describe("happy path", () => {
     const revokeHidden = await withCredential(manager.secret, `/credentials/${wide.id}/revoke`, { json: {} });
     expect(revokeHidden.status).toBe(404);
     expect((await withCredential(wide.secret, "/keys")).status).toBe(200);
+  });
+});
+
+describe("every use traced to the credential", () => {
+  it("logs a credential's reads and refusals with its name and the route's pattern (never the ids)", async () => {
+    const cred = await mintCredential({ operations: ["keys:read"] });
+    const { id } = await mintKey();
+    const read = await capturingLogs(() => withCredential(cred.secret, `/keys/${id}`));
+    expect(read.result.status).toBe(200);
+    expect(read.logs).toContainEqual(
+      expect.objectContaining({ msg: "admin.read", actor: `credential:${cred.id}`, route: "/admin/v1/keys/:id" }),
+    );
+    const refused = await capturingLogs(() => withCredential(cred.secret, `/keys/${id}/revoke`, { json: {} }));
+    expect(refused.result.status).toBe(403);
+    expect(refused.logs).toContainEqual(
+      expect.objectContaining({ code: "forbidden_operation", actor: `credential:${cred.id}` }),
+    );
   });
 });
 
