@@ -3,7 +3,7 @@
  * They take what differs as props (hints, the choices a key policy leaves, the form's action and CSRF
  * token); what a form offers is the caller's to decide: the portal's never carries rate limits or metadata.
  */
-import type { FormFields } from "../forms";
+import { type FormFields, intField, listField } from "../forms";
 import { Csrf, ErrorSummary, type FieldError, formatTime } from "../layout";
 import { SecretShown } from "../secret";
 import { ListField, SelectField, TextField } from "./fields";
@@ -91,6 +91,20 @@ export function KeyFields(props: {
   );
 }
 
+/** The create body the admin API would take from `KeyFields`' fields (less the owner; the schema validates it). */
+export function keyFieldsBody(f: FormFields): Record<string, unknown> {
+  return {
+    name: (f.name ?? "").trim(),
+    type: f.type,
+    environment: f.environment,
+    scopes: listField(f.scopes),
+    expires_in_days: intField(f.expires_in_days),
+    ip_allowlist: listField(f.ip_allowlist),
+    allowed_routes: listField(f.allowed_routes),
+    allowed_origins: listField(f.allowed_origins),
+  };
+}
+
 export const IP_ALLOWLIST_HINT = "Addresses or CIDR ranges, one per line. Empty: any address.";
 export const ALLOWED_ROUTES_HINT = 'One per line, e.g. "GET /api/v1/public/*". Empty: every route its scopes allow.';
 export const ALLOWED_ORIGINS_HINT = "One per line, e.g. https://app.example.com.";
@@ -162,6 +176,12 @@ export function RotateForm(props: {
     </>
   );
 }
+
+/** The rotate body the admin API would take from `RotateForm`'s fields. */
+export const rotateBody = (f: FormFields) => ({
+  grace_period_hours: intField(f.grace_period_hours),
+  expires_in_days: intField(f.expires_in_days),
+});
 
 /** The rotation's answer: the successor's secret, once, and until when the old key works. */
 export function RotatedShown(props: {

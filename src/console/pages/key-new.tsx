@@ -6,8 +6,8 @@ import { validate } from "../../http/json-body";
 import { createKey } from "../../operations/create-key";
 import { createKeySchema } from "../../operations/schemas";
 import { type ConsoleContext, consoleOperation, deploymentConfig, href, requirePermission, session } from "../context";
-import { fieldErrorsOf, type FormFields, intField, listField, readProtectedForm } from "../forms";
-import { KEY_ENVIRONMENTS, KEY_TYPES, KeyFields } from "../components/key-form";
+import { fieldErrorsOf, type FormFields, readProtectedForm } from "../forms";
+import { KEY_ENVIRONMENTS, KEY_TYPES, KeyFields, keyFieldsBody } from "../components/key-form";
 import { TextField } from "../components/fields";
 import { Csrf, ErrorSummary, type FieldError } from "../layout";
 import { page } from "../render";
@@ -63,28 +63,13 @@ export function newKeyPage(c: ConsoleContext, values: FormFields = {}, errors: F
   );
 }
 
-/** The create body the admin API would take, from the form's fields (the schema then validates it). */
-function createBody(f: FormFields): Record<string, unknown> {
-  return {
-    owner_id: (f.owner_id ?? "").trim(),
-    name: (f.name ?? "").trim(),
-    type: f.type,
-    environment: f.environment,
-    scopes: listField(f.scopes),
-    expires_in_days: intField(f.expires_in_days),
-    ip_allowlist: listField(f.ip_allowlist),
-    allowed_routes: listField(f.allowed_routes),
-    allowed_origins: listField(f.allowed_origins),
-  };
-}
-
 export async function createKeyAction(c: ConsoleContext): Promise<Response> {
   requirePermission(c, "keys:create");
   const fields = await readProtectedForm(c);
   // A resubmitted form (a reload of the secret's page): nothing is minted and no secret shown again.
   if (!(await spendForm(c.env.DB, session(c), fields.form_id ?? ""))) return c.redirect(href(c, "/keys"), 303);
   try {
-    const input = validate(createKeySchema, createBody(fields));
+    const input = validate(createKeySchema, { owner_id: (fields.owner_id ?? "").trim(), ...keyFieldsBody(fields) });
     const created = await createKey(consoleOperation(c), input, deploymentConfig(c));
     return page(
       c,

@@ -4,8 +4,8 @@ import { getKey } from "../../operations/get-key";
 import { rotateKey } from "../../operations/rotate-key";
 import { rotateKeySchema } from "../../operations/schemas";
 import { type ConsoleContext, consoleOperation, deploymentConfig, href, requirePermission, session } from "../context";
-import { fieldErrorsOf, type FormFields, intField, readProtectedForm } from "../forms";
-import { GRACE_CHOICES, RotatedShown, RotateForm } from "../components/key-form";
+import { fieldErrorsOf, type FormFields, readProtectedForm } from "../forms";
+import { GRACE_CHOICES, RotatedShown, RotateForm, rotateBody } from "../components/key-form";
 import type { FieldError } from "../layout";
 import { page } from "../render";
 import { randomToken, spendForm } from "../session-store";
@@ -48,10 +48,7 @@ export async function rotateKeyAction(c: ConsoleContext): Promise<Response> {
   const fields = await readProtectedForm(c);
   if (!(await spendForm(c.env.DB, session(c), fields.form_id ?? ""))) return c.redirect(href(c, `/keys/${id}`), 303);
   try {
-    const input = validate(rotateKeySchema, {
-      grace_period_hours: intField(fields.grace_period_hours),
-      expires_in_days: intField(fields.expires_in_days),
-    });
+    const input = validate(rotateKeySchema, rotateBody(fields));
     const rotated = await rotateKey(consoleOperation(c), id, input, deploymentConfig(c));
     return page(
       c,

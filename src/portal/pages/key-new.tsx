@@ -4,8 +4,8 @@
  * metadata are its platform's (the policy's `default_rate_limits`). The answer shows the secret once; the
  * form's one-time id makes a reload of that answer mint nothing.
  */
-import { fieldErrorsOf, type FormFields, intField, listField, readProtectedForm } from "../../console/forms";
-import { KEY_ENVIRONMENTS, KEY_TYPES, KeyFields } from "../../console/components/key-form";
+import { fieldErrorsOf, type FormFields, readProtectedForm } from "../../console/forms";
+import { KEY_ENVIRONMENTS, KEY_TYPES, KeyFields, keyFieldsBody } from "../../console/components/key-form";
 import { Csrf, ErrorSummary, type FieldError } from "../../console/layout";
 import { SecretShown } from "../../console/secret";
 import { randomToken, spendForm } from "../../console/session-store";
@@ -72,17 +72,8 @@ export function newKeyPage(c: PortalContext, values: FormFields = {}, errors: Fi
 
 /** The create body from the form's own fields: the owner is the session's consumer, never a field. */
 function createBody(c: PortalContext, f: FormFields): Record<string, unknown> {
-  return {
-    owner_id: consumer(c).id,
-    name: (f.name ?? "").trim(),
-    type: f.type,
-    environment: f.environment,
-    scopes: listField(f.scopes),
-    expires_in_days: intField(f.expires_in_days),
-    ip_allowlist: listField(f.ip_allowlist),
-    allowed_routes: listField(f.allowed_routes),
-    allowed_origins: f.type === "publishable" ? listField(f.allowed_origins) : [],
-  };
+  const body = keyFieldsBody(f);
+  return { owner_id: consumer(c).id, ...body, allowed_origins: f.type === "publishable" ? body.allowed_origins : [] };
 }
 
 export async function createKeyAction(c: PortalContext): Promise<Response> {

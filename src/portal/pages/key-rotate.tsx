@@ -2,8 +2,8 @@
  * GET and POST /keys/{id}/rotate: a new key with the same settings replaces one of the consumer's keys; the old
  * one keeps working for the grace the consumer chooses, at most its policy's `max_grace_hours`.
  */
-import { fieldErrorsOf, type FormFields, intField, readProtectedForm } from "../../console/forms";
-import { GRACE_CHOICES, RotatedShown, RotateForm } from "../../console/components/key-form";
+import { fieldErrorsOf, type FormFields, readProtectedForm } from "../../console/forms";
+import { GRACE_CHOICES, RotatedShown, RotateForm, rotateBody } from "../../console/components/key-form";
 import type { FieldError } from "../../console/layout";
 import { randomToken, spendForm } from "../../console/session-store";
 import { validate } from "../../http/json-body";
@@ -63,10 +63,7 @@ export async function rotateKeyAction(c: PortalContext): Promise<Response> {
   if (!(await spendForm(c.env.DB, c.var.session!, fields.form_id ?? "")))
     return c.redirect(href(c, `/keys/${id}`), 303);
   try {
-    const input = validate(rotateKeySchema, {
-      grace_period_hours: intField(fields.grace_period_hours),
-      expires_in_days: intField(fields.expires_in_days),
-    });
+    const input = validate(rotateKeySchema, rotateBody(fields));
     const rotated = await rotateKey(portalOperation(c), id, input, deploymentConfig(c));
     return page(
       c,
