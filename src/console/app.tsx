@@ -4,10 +4,9 @@
  * Pages are one file each under ./pages; every one behind sign-in but the assets and the sign-in itself.
  */
 import { Hono } from "hono";
+import { type Refusal, refusalOf } from "./refusal";
 import { loadConsoleConfig } from "../config";
-import { PROBLEMS, ProblemError } from "../http/problem";
 import { RESERVED_FIRST_SEGMENTS } from "../reserved-paths";
-import { log } from "../util/log";
 import { serveAsset } from "./assets/serve";
 import { type ConsoleContext, type ConsoleEnv, ConsoleRefusal, href } from "./context";
 import { securityHeaders } from "./headers";
@@ -113,7 +112,7 @@ consoleApp.all("*", () => {
   throw new ConsoleRefusal(404, "Page not found", "There is no console page at this address.");
 });
 
-function refusalPage(c: ConsoleContext, status: number, title: string, detail: string) {
+function refusalPage(c: ConsoleContext, { status, title, detail }: Refusal) {
   return page(
     c,
     { title, active: "", status },
@@ -128,14 +127,5 @@ function refusalPage(c: ConsoleContext, status: number, title: string, detail: s
 }
 
 consoleApp.onError(function consoleError(error, c) {
-  if (error instanceof ConsoleRefusal) return refusalPage(c, error.status, error.title, error.detail);
-  if (error instanceof ProblemError) {
-    const { status, title } = PROBLEMS[error.code];
-    const detail = typeof error.options.extra?.detail === "string" ? error.options.extra.detail : `(${error.code})`;
-    return refusalPage(c, status, title, detail);
-  }
-  const requestId = c.var.requestId ?? crypto.randomUUID();
-  const degraded = /^D1_/.test(error.message) ? "d1_unavailable" : undefined;
-  log("error", "console.unhandled_error", { request_id: requestId, method: c.req.method, error: error.name, degraded });
-  return refusalPage(c, 503, "Something went wrong", `Try again in a moment. Request id: ${requestId}.`);
+  return refusalPage(c, refusalOf(error, { requestId: c.var.requestId, method: c.req.method }, "console"));
 });

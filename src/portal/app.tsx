@@ -6,6 +6,7 @@
  * and a portal session nothing in the console or the admin API.
  */
 import { Hono } from "hono";
+import { type Refusal, refusalOf } from "../console/refusal";
 import { loadConsoleConfig } from "../config";
 import { serveAsset } from "../console/assets/serve";
 import { ConsoleRefusal } from "../console/context";
@@ -14,9 +15,7 @@ import { loadSession } from "../console/session";
 import { endSession } from "../console/session";
 import { readProtectedForm } from "../console/forms";
 import { findConsumerById } from "../consumers/store";
-import { PROBLEMS, ProblemError } from "../http/problem";
 import { RESERVED_FIRST_SEGMENTS } from "../reserved-paths";
-import { log } from "../util/log";
 import type { PortalContext, PortalEnv } from "./context";
 import { findReturnUrl } from "./link-store";
 import { activityPage } from "./pages/activity";
@@ -110,7 +109,7 @@ portalApp.all("*", () => {
   throw new ConsoleRefusal(404, "Page not found", "There is no portal page at this address.");
 });
 
-function refusalPage(c: PortalContext, status: number, title: string, detail: string) {
+function refusalPage(c: PortalContext, { status, title, detail }: Refusal) {
   return page(
     c,
     { title, active: "", status },
@@ -122,15 +121,5 @@ function refusalPage(c: PortalContext, status: number, title: string, detail: st
 }
 
 portalApp.onError(function portalError(error, c) {
-  if (error instanceof ConsoleRefusal) return refusalPage(c, error.status, error.title, error.detail);
-  if (error instanceof ProblemError) {
-    const { status, title } = PROBLEMS[error.code];
-    const detail = typeof error.options.extra?.detail === "string" ? error.options.extra.detail : `(${error.code})`;
-    return refusalPage(c, status, title, detail);
-  }
-  // Never the path: a link's path holds its token.
-  const requestId = c.var.requestId ?? crypto.randomUUID();
-  const degraded = /^D1_/.test(error.message) ? "d1_unavailable" : undefined;
-  log("error", "portal.unhandled_error", { request_id: requestId, method: c.req.method, error: error.name, degraded });
-  return refusalPage(c, 503, "Something went wrong", `Try again in a moment. Request id: ${requestId}.`);
+  return refusalPage(c, refusalOf(error, { requestId: c.var.requestId, method: c.req.method }, "portal"));
 });

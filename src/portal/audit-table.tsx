@@ -7,6 +7,7 @@ import type { AuditRow } from "../audit/audit-log";
 import { Badge, Empty, formatTime } from "../console/layout";
 import { actorName } from "../operations/actor";
 import { href, type PortalContext, portalActor } from "./context";
+import { Table } from "../console/components/table";
 
 /** Who a row names, for the consumer: itself, or its platform. */
 function actorLabel(c: PortalContext, actor: string): string {
@@ -33,31 +34,18 @@ const changedFields = (changes: Record<string, unknown>) =>
 export function PortalAuditTable({ c, entries }: { c: PortalContext; entries: readonly AuditRow[] }) {
   if (entries.length === 0) return <Empty>Nothing has happened yet.</Empty>;
   return (
-    <div class="table-wrap">
-      <table class="audit">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">Action</th>
-            <th scope="col">What</th>
-            <th scope="col">Changed</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((e) => (
-            <tr data-action={e.action}>
-              <td>{formatTime(e.at)}</td>
-              <td data-actor>{actorLabel(c, e.actor)}</td>
-              <td>
-                <Badge status={e.action} />
-              </td>
-              <td>{subject(c, e)}</td>
-              <td class="mono">{changedFields(e.changes)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table columns={["When", "Who", "Action", "What", "Changed"]} class="audit">
+      {entries.map((e) => (
+        <tr data-action={e.action}>
+          <td>{formatTime(e.at)}</td>
+          <td data-actor>{actorLabel(c, e.actor)}</td>
+          <td>
+            <Badge status={e.action} />
+          </td>
+          <td>{subject(c, e)}</td>
+          <td class="mono">{changedFields(e.changes)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }

@@ -3,7 +3,7 @@
 // foreign Origin change nothing; signing out ends the session on the server.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, signIn, startConsoleServer } from "./harness.mjs";
+import { launchBrowser, signIn, startConsoleServer, submitAndReadSecretOnce } from "./harness.mjs";
 
 let server;
 let browser;
@@ -37,14 +37,7 @@ test("create a key: the secret is shown once, with a copy button; a reload shows
   await page.goto(`${server.consoleUrl}/keys/new`);
   await page.type("#f-owner_id", "acme");
   await page.type("#f-name", "Browser key");
-  await Promise.all([page.waitForNavigation(), page.click("form.stack button[type=submit]")]);
-  state.secret = await text("#new-secret");
-  assert.match(state.secret, /^sk_live_/);
-  assert.equal(await page.$eval("button[data-copy]", (b) => b.hidden), false);
-  assert.match(await text(".notice.warning"), /shown this once/);
-  await Promise.all([page.waitForNavigation(), page.reload()]);
-  assert.equal(await page.$("#new-secret"), null);
-  assert.ok(!(await page.content()).includes(state.secret));
+  state.secret = await submitAndReadSecretOnce(page);
   const { body } = await server.admin("/keys?owner_id=acme");
   assert.equal(body.keys.length, 1, "the reload minted no second key");
   state.keyId = body.keys[0].id;

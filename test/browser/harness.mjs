@@ -1,5 +1,6 @@
 // The browser tests' and `npm run screenshots`' shared setup: the Worker under `wrangler dev` on throwaway local
 // state with the console on, and one headless Chromium (@sparticuz/chromium, under puppeteer-core) for the run.
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import chromium from "@sparticuz/chromium";
 import puppeteer from "puppeteer-core";
@@ -65,4 +66,20 @@ export async function signIn(page, server) {
   await page.goto(`${server.consoleUrl}/sign-in`);
   await page.type("#f-token", server.token);
   await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+}
+
+/**
+ * Submits the page's key form and reads the secret its answer shows once, with a visible copy button and the
+ * warning; a reload of that answer (which resubmits the form) shows it no more. Resolves to the secret.
+ */
+export async function submitAndReadSecretOnce(page) {
+  await Promise.all([page.waitForNavigation(), page.click("form.stack button[type=submit]")]);
+  const secret = await page.$eval("#new-secret", (el) => el.textContent.trim());
+  assert.match(secret, /^sk_live_/);
+  assert.equal(await page.$eval("button[data-copy]", (b) => b.hidden), false);
+  assert.match(await page.$eval(".notice.warning", (el) => el.textContent), /shown this once/);
+  await Promise.all([page.waitForNavigation(), page.reload()]);
+  assert.equal(await page.$("#new-secret"), null);
+  assert.ok(!(await page.content()).includes(secret));
+  return secret;
 }

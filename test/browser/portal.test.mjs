@@ -5,7 +5,7 @@
 // read-only; signing out ends the session on the server.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, startConsoleServer } from "./harness.mjs";
+import { launchBrowser, startConsoleServer, submitAndReadSecretOnce } from "./harness.mjs";
 
 let server;
 let browser;
@@ -81,13 +81,7 @@ test("create a key within the policy: the secret once, with a copy button and a 
     i.value = "read, write";
   });
   await page.type("#f-expires_in_days", "30");
-  await Promise.all([page.waitForNavigation(), page.click("form.stack button[type=submit]")]);
-  state.secret = await text("#new-secret");
-  assert.match(state.secret, /^sk_live_/);
-  assert.equal(await page.$eval("button[data-copy]", (b) => b.hidden), false);
-  assert.match(await text(".notice.warning"), /shown this once/);
-  await Promise.all([page.waitForNavigation(), page.reload()]);
-  assert.equal(await page.$("#new-secret"), null);
+  state.secret = await submitAndReadSecretOnce(page);
   const { body } = await server.admin("/keys?owner_id=acme");
   const created = body.keys.filter((k) => k.name === "Portal key");
   assert.equal(created.length, 1, "the reload minted no second key");

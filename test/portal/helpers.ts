@@ -2,27 +2,11 @@
  * The portal through the real Worker, with the console on its path prefix: a browser-like client with its
  * cookie jar, its Origin and its forms, and portal links opened through the real admin API.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
-import worker from "../../src/index";
-import { ADMIN_TOKEN, BASE } from "../helpers";
+import { ADMIN_TOKEN } from "../helpers";
+import { CONSOLE, FormClient, fetchWorker } from "../console/helpers";
 
-export const CONSOLE = "/_console";
+export { CONSOLE, fetchWorker };
 export const PORTAL = `${CONSOLE}/portal`;
-export const portalEnv = (overrides: Partial<Cloudflare.Env> = {}) =>
-  ({ ...env, CONSOLE_PATH: CONSOLE, ...overrides }) as Cloudflare.Env;
-
-/** A request through the Worker with the console (and so the portal) on. */
-export async function fetchWorker(path: string, init: RequestInit = {}, overrides: Partial<Cloudflare.Env> = {}) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`${BASE}${path}`, { ...init, redirect: "manual" }),
-    portalEnv(overrides),
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
-}
 
 /** POST /admin/v1/portal/sessions with the admin token (or `token`). */
 export function openPortal(
@@ -49,47 +33,14 @@ export async function portalLink(consumerId: string, extra: Record<string, unkno
   return new URL(url).pathname;
 }
 
-export class PortalClient {
-  cookies = new Map<string, string>();
-
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0 && !headers.has("Cookie")) {
-      headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    }
-    const response = await fetchWorker(path, { ...init, headers });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const [name, value] = pair!.split("=");
-      if (/Max-Age=0/i.test(line) || value === "") this.cookies.delete(name!);
-      else this.cookies.set(name!, value!);
-    }
-    return response;
+export class PortalClient extends FormClient {
+  constructor() {
+    super(PORTAL);
   }
 
   /** Opens a link: answers the exchange's response (a 303 to the clean URL when it works). */
   open(linkPath: string) {
     return this.request(linkPath);
-  }
-
-  get(path: string) {
-    return this.request(`${PORTAL}${path}`);
-  }
-
-  /** A form POST from the portal's own origin (or `origin`; null: none). */
-  post(path: string, fields: Record<string, string>, origin: string | null = BASE) {
-    const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" };
-    if (origin !== null) headers.Origin = origin;
-    return this.request(`${PORTAL}${path}`, { method: "POST", headers, body: new URLSearchParams(fields).toString() });
-  }
-
-  /** The hidden fields of a page's first form (csrf, form_id). */
-  async formFields(path: string): Promise<{ csrf: string } & Record<string, string>> {
-    const html = await (await this.get(path)).text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
-    if (!csrf) throw new Error(`no CSRF field on ${path}`);
-    const formId = /name="form_id" value="([^"]+)"/.exec(html)?.[1];
-    return formId ? { csrf, form_id: formId } : { csrf };
   }
 }
 

@@ -6,52 +6,36 @@ import { alertsQuery } from "../../operations/schemas";
 import { type ConsoleContext, consoleOperation, href, monitoring, requirePermission } from "../context";
 import { Badge, Empty, formatTime } from "../layout";
 import { page } from "../render";
+import { Pager, Table } from "../components/table";
 
 export function AlertsTable({ c, alerts }: { c: ConsoleContext; alerts: readonly AlertView[] }) {
   if (alerts.length === 0) return <Empty>No alerts.</Empty>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Rule</th>
-            <th scope="col">Status</th>
-            <th scope="col">Key</th>
-            <th scope="col">Consumer</th>
-            <th scope="col">Opened</th>
-            <th scope="col">Last seen</th>
-            <th scope="col" class="num">
-              Times
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {alerts.map((a) => (
-            <tr>
-              <td>{a.rule.replaceAll("_", " ")}</td>
-              <td>
-                <Badge status={a.status} />
-              </td>
-              <td>
-                {a.key_id ? (
-                  <a class="mono" href={href(c, `/keys/${a.key_id}`)}>
-                    {a.key_id}
-                  </a>
-                ) : (
-                  "—"
-                )}
-              </td>
-              <td>
-                <a href={href(c, `/consumers/${encodeURIComponent(a.owner_id)}`)}>{a.owner_id}</a>
-              </td>
-              <td>{formatTime(a.opened_at)}</td>
-              <td>{formatTime(a.last_seen_at)}</td>
-              <td class="num">{a.occurrences}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table columns={["Rule", "Status", "Key", "Consumer", "Opened", "Last seen", { label: "Times", num: true }]}>
+      {alerts.map((a) => (
+        <tr>
+          <td>{a.rule.replaceAll("_", " ")}</td>
+          <td>
+            <Badge status={a.status} />
+          </td>
+          <td>
+            {a.key_id ? (
+              <a class="mono" href={href(c, `/keys/${a.key_id}`)}>
+                {a.key_id}
+              </a>
+            ) : (
+              "—"
+            )}
+          </td>
+          <td>
+            <a href={href(c, `/consumers/${encodeURIComponent(a.owner_id)}`)}>{a.owner_id}</a>
+          </td>
+          <td>{formatTime(a.opened_at)}</td>
+          <td>{formatTime(a.last_seen_at)}</td>
+          <td class="num">{a.occurrences}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -75,11 +59,10 @@ export async function alertsPage(c: ConsoleContext): Promise<Response> {
         )}
       </p>
       <AlertsTable c={c} alerts={result.alerts} />
-      {result.next_cursor ? (
-        <p class="pager">
-          <a href={href(c, `/alerts?status=${status}&cursor=${result.next_cursor}`)}>Older alerts</a>
-        </p>
-      ) : null}
+      <Pager
+        href={result.next_cursor ? href(c, `/alerts?status=${status}&cursor=${result.next_cursor}`) : null}
+        label="Older alerts"
+      />
     </>,
   );
 }

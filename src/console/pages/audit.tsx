@@ -7,6 +7,7 @@ import { type ConsoleContext, consoleOperation, href, requirePermission } from "
 import { Badge, Empty, formatTime } from "../layout";
 import { page } from "../render";
 import { latestSignIns } from "../session-store";
+import { Pager, Table } from "../components/table";
 
 /** What a row changed, in short: `field: value` pairs. Rows never hold secrets (src/audit/audit-log.ts). */
 function changesText(changes: Record<string, unknown>): string {
@@ -18,42 +19,29 @@ function changesText(changes: Record<string, unknown>): string {
 export function AuditTable({ c, entries }: { c: ConsoleContext; entries: readonly AuditRow[] }) {
   if (entries.length === 0) return <Empty>No audit rows.</Empty>;
   return (
-    <div class="table-wrap">
-      <table class="audit">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Subject</th>
-            <th scope="col">Changes</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((e) => (
-            <tr data-action={e.action}>
-              <td>{formatTime(e.at)}</td>
-              <td>{e.actor}</td>
-              <td>
-                <Badge status={e.action} />
-              </td>
-              <td>
-                {e.subject_type === "key" ? (
-                  <a class="mono" href={href(c, `/keys/${e.subject_id}`)}>
-                    {e.subject_id}
-                  </a>
-                ) : e.subject_type === "consumer" ? (
-                  <a href={href(c, `/consumers/${encodeURIComponent(e.subject_id)}`)}>{e.subject_id}</a>
-                ) : (
-                  `${e.subject_type} ${e.subject_id}`
-                )}
-              </td>
-              <td class="mono">{changesText(e.changes)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table columns={["When", "Actor", "Action", "Subject", "Changes"]} class="audit">
+      {entries.map((e) => (
+        <tr data-action={e.action}>
+          <td>{formatTime(e.at)}</td>
+          <td>{e.actor}</td>
+          <td>
+            <Badge status={e.action} />
+          </td>
+          <td>
+            {e.subject_type === "key" ? (
+              <a class="mono" href={href(c, `/keys/${e.subject_id}`)}>
+                {e.subject_id}
+              </a>
+            ) : e.subject_type === "consumer" ? (
+              <a href={href(c, `/consumers/${encodeURIComponent(e.subject_id)}`)}>{e.subject_id}</a>
+            ) : (
+              `${e.subject_type} ${e.subject_id}`
+            )}
+          </td>
+          <td class="mono">{changesText(e.changes)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -87,41 +75,24 @@ export async function auditPage(c: ConsoleContext): Promise<Response> {
         </button>
       </form>
       <AuditTable c={c} entries={audit.entries} />
-      {audit.next_cursor ? (
-        <p class="pager">
-          <a href={href(c, `/audit?${next}`)}>Older rows</a>
-        </p>
-      ) : null}
+      <Pager href={audit.next_cursor ? href(c, `/audit?${next}`) : null} label="Older rows" />
       <h2>Console sign-ins</h2>
       {signIns.length === 0 ? (
         <Empty>No sign-in attempts.</Empty>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Method</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Who</th>
-                <th scope="col">Client</th>
-              </tr>
-            </thead>
-            <tbody>
-              {signIns.map((s) => (
-                <tr>
-                  <td>{formatTime(new Date(s.at).toISOString())}</td>
-                  <td>{s.method}</td>
-                  <td>
-                    <Badge status={s.outcome} />
-                  </td>
-                  <td>{s.actor ?? "—"}</td>
-                  <td class="mono">{s.client ?? "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["When", "Method", "Outcome", "Who", "Client"]}>
+          {signIns.map((s) => (
+            <tr>
+              <td>{formatTime(new Date(s.at).toISOString())}</td>
+              <td>{s.method}</td>
+              <td>
+                <Badge status={s.outcome} />
+              </td>
+              <td>{s.actor ?? "—"}</td>
+              <td class="mono">{s.client ?? "—"}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </>,
   );

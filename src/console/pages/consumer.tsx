@@ -28,6 +28,7 @@ import { ActionButton, Badge, Csrf, Empty, Field, formatTime } from "../layout";
 import { page } from "../render";
 import { LimitsTable } from "../limits-table";
 import { UsageChart } from "../usage-chart";
+import { Table } from "../components/table";
 
 function consumerIdOf(c: ConsoleContext): string {
   const id = c.req.param("id") ?? "";
@@ -157,36 +158,23 @@ export async function consumerPage(c: ConsoleContext): Promise<Response> {
       {keys === null || keys.keys.length === 0 ? (
         <Empty>No keys.</Empty>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Env</th>
-                <th scope="col">Status</th>
-                <th scope="col">Expires</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.keys.map((k) => (
-                <tr>
-                  <td>
-                    <a href={href(c, `/keys/${k.id}`)}>{k.name || "(unnamed)"}</a>
-                  </td>
-                  <td class="mono">
-                    {k.prefix}…{k.hint}
-                  </td>
-                  <td>{k.environment}</td>
-                  <td>
-                    <Badge status={k.status} />
-                  </td>
-                  <td>{formatTime(k.expires_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Name", "Key", "Env", "Status", "Expires"]}>
+          {keys.keys.map((k) => (
+            <tr>
+              <td>
+                <a href={href(c, `/keys/${k.id}`)}>{k.name || "(unnamed)"}</a>
+              </td>
+              <td class="mono">
+                {k.prefix}…{k.hint}
+              </td>
+              <td>{k.environment}</td>
+              <td>
+                <Badge status={k.status} />
+              </td>
+              <td>{formatTime(k.expires_at)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </>,
   );

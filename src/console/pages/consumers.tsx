@@ -5,6 +5,7 @@ import { listConsumersQuery } from "../../operations/schemas";
 import { type ConsoleContext, consoleOperation, href, requirePermission } from "../context";
 import { Badge, Empty, formatTime } from "../layout";
 import { page } from "../render";
+import { Pager, Table } from "../components/table";
 
 export async function consumersPage(c: ConsoleContext): Promise<Response> {
   requirePermission(c, "consumers:read");
@@ -41,47 +42,30 @@ export async function consumersPage(c: ConsoleContext): Promise<Response> {
           Find consumers
         </button>
       </form>
-      <div class="table-wrap">
-        {result.consumers.length === 0 ? (
-          <Empty>No consumers match. A consumer is created with its first key, or through the admin API.</Empty>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Consumer</th>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Shared limits</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.consumers.map((x) => (
-                <tr>
-                  <td>
-                    <a href={href(c, `/consumers/${encodeURIComponent(x.id)}`)}>{x.id}</a>
-                  </td>
-                  <td>{x.name || "—"}</td>
-                  <td>
-                    <Badge status={x.status} />
-                  </td>
-                  <td>
-                    {x.rate_limits.length === 0
-                      ? "none"
-                      : x.rate_limits.map((l) => `${l.limit}/${l.window_seconds}s`).join(", ")}
-                  </td>
-                  <td>{formatTime(x.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      {result.next_cursor ? (
-        <p class="pager">
-          <a href={href(c, `/consumers?${next}`)}>Next page</a>
-        </p>
-      ) : null}
+      {result.consumers.length === 0 ? (
+        <Empty>No consumers match. A consumer is created with its first key, or through the admin API.</Empty>
+      ) : (
+        <Table columns={["Consumer", "Name", "Status", "Shared limits", "Created"]}>
+          {result.consumers.map((x) => (
+            <tr>
+              <td>
+                <a href={href(c, `/consumers/${encodeURIComponent(x.id)}`)}>{x.id}</a>
+              </td>
+              <td>{x.name || "—"}</td>
+              <td>
+                <Badge status={x.status} />
+              </td>
+              <td>
+                {x.rate_limits.length === 0
+                  ? "none"
+                  : x.rate_limits.map((l) => `${l.limit}/${l.window_seconds}s`).join(", ")}
+              </td>
+              <td>{formatTime(x.created_at)}</td>
+            </tr>
+          ))}
+        </Table>
+      )}
+      <Pager href={result.next_cursor ? href(c, `/consumers?${next}`) : null} label="Next page" />
     </>,
   );
 }

@@ -23,6 +23,7 @@ import { ActionButton, Badge, Csrf, Empty, ErrorSummary, Field, type FieldError,
 import { page } from "../render";
 import { SecretShown } from "../secret";
 import { randomToken, spendForm } from "../session-store";
+import { Pager, Table } from "../components/table";
 
 export async function credentialsPage(
   c: ConsoleContext,
@@ -50,57 +51,49 @@ export async function credentialsPage(
       {result.credentials.length === 0 ? (
         <Empty>No credentials yet.</Empty>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Credential</th>
-                <th scope="col">Status</th>
-                <th scope="col">Operations</th>
-                <th scope="col">Consumers</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.credentials.map((x) => (
-                <tr data-credential-id={x.id}>
-                  <td>{x.name}</td>
-                  <td class="mono">
-                    {x.id} …{x.hint}
-                  </td>
-                  <td>
-                    <Badge status={x.status} />
-                  </td>
-                  <td>{x.operations.join(", ")}</td>
-                  <td>{x.consumers === null ? "all" : x.consumers.join(", ")}</td>
-                  <td>{formatTime(x.expires_at)}</td>
-                  <td>{formatTime(x.last_used_at)}</td>
-                  <td>
-                    {x.status === "active" ? (
-                      <ActionButton
-                        action={href(c, `/credentials/${x.id}/revoke`)}
-                        csrf={csrf}
-                        label="Revoke credential"
-                        kind="danger"
-                      />
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          columns={[
+            "Name",
+            "Credential",
+            "Status",
+            "Operations",
+            "Consumers",
+            "Expires",
+            "Last used",
+            { label: "Actions", hidden: true },
+          ]}
+        >
+          {result.credentials.map((x) => (
+            <tr data-credential-id={x.id}>
+              <td>{x.name}</td>
+              <td class="mono">
+                {x.id} …{x.hint}
+              </td>
+              <td>
+                <Badge status={x.status} />
+              </td>
+              <td>{x.operations.join(", ")}</td>
+              <td>{x.consumers === null ? "all" : x.consumers.join(", ")}</td>
+              <td>{formatTime(x.expires_at)}</td>
+              <td>{formatTime(x.last_used_at)}</td>
+              <td>
+                {x.status === "active" ? (
+                  <ActionButton
+                    action={href(c, `/credentials/${x.id}/revoke`)}
+                    csrf={csrf}
+                    label="Revoke credential"
+                    kind="danger"
+                  />
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
-      {result.next_cursor ? (
-        <p class="pager">
-          <a href={href(c, `/credentials?cursor=${encodeURIComponent(result.next_cursor)}`)}>Next page</a>
-        </p>
-      ) : null}
+      <Pager
+        href={result.next_cursor ? href(c, `/credentials?cursor=${encodeURIComponent(result.next_cursor)}`) : null}
+        label="Next page"
+      />
       <h2>Mint a credential</h2>
       <form method="post" action={href(c, "/credentials")} class="stack panel" novalidate>
         <ErrorSummary errors={errors} />

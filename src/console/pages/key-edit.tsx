@@ -9,6 +9,8 @@ import { getKey } from "../../operations/get-key";
 import { updateKeySchema } from "../../operations/schemas";
 import { updateKey } from "../../operations/update-key";
 import { type ConsoleContext, consoleOperation, deploymentConfig, href, requirePermission, session } from "../context";
+import { ListField, TextField } from "../components/fields";
+import { ALLOWED_ORIGINS_HINT, ALLOWED_ROUTES_HINT, IP_ALLOWLIST_HINT } from "../components/key-form";
 import { fieldErrorsOf, type FormFields, listField, readProtectedForm } from "../forms";
 import { Csrf, describedBy, ErrorSummary, Field, type FieldError } from "../layout";
 import { page } from "../render";
@@ -32,11 +34,7 @@ export async function editKeyPage(c: ConsoleContext, posted?: FormFields, errors
   const k = await getKey(consoleOperation(c), id);
   const v = posted ?? valuesOf(k);
   const area = (name: string, label: string, hint: string) => (
-    <Field name={name} label={label} hint={hint} errors={errors}>
-      <textarea id={`f-${name}`} name={name} aria-describedby={describedBy(name, true, errors)}>
-        {v[name] ?? ""}
-      </textarea>
-    </Field>
+    <ListField name={name} label={label} hint={hint} value={v[name] ?? ""} errors={errors} />
   );
   return page(
     c,
@@ -49,33 +47,11 @@ export async function editKeyPage(c: ConsoleContext, posted?: FormFields, errors
       <form method="post" action={href(c, `/keys/${id}/edit`)} class="stack" novalidate>
         <ErrorSummary errors={errors} />
         <Csrf token={session(c).csrfToken} />
-        <Field name="name" label="Name" errors={errors}>
-          <input
-            type="text"
-            id="f-name"
-            name="name"
-            value={v.name ?? ""}
-            aria-describedby={describedBy("name", false, errors)}
-          />
-        </Field>
-        <Field name="scopes" label="Scopes" hint="Separated by commas." errors={errors}>
-          <input
-            type="text"
-            id="f-scopes"
-            name="scopes"
-            value={v.scopes ?? ""}
-            aria-describedby={describedBy("scopes", true, errors)}
-          />
-        </Field>
-        {area("ip_allowlist", "IP allowlist", "CIDR ranges, one per line. Empty: any address.")}
-        {area(
-          "allowed_routes",
-          "Allowed routes",
-          'One per line, e.g. "GET /api/v1/public/*". Empty: every route its scopes allow.',
-        )}
-        {k.type === "publishable"
-          ? area("allowed_origins", "Allowed origins", "One per line, e.g. https://app.example.com.")
-          : null}
+        <TextField name="name" label="Name" value={v.name ?? ""} errors={errors} />
+        <TextField name="scopes" label="Scopes" hint="Separated by commas." value={v.scopes ?? ""} errors={errors} />
+        {area("ip_allowlist", "IP allowlist", IP_ALLOWLIST_HINT)}
+        {area("allowed_routes", "Allowed routes", ALLOWED_ROUTES_HINT)}
+        {k.type === "publishable" ? area("allowed_origins", "Allowed origins", ALLOWED_ORIGINS_HINT) : null}
         <Field
           name="expires_at"
           label="Expires on (UTC)"

@@ -5,7 +5,8 @@ import { revokeKey } from "../../operations/revoke-key";
 import { revokeKeySchema } from "../../operations/schemas";
 import { type ConsoleContext, consoleOperation, href, requirePermission, session } from "../context";
 import { fieldErrorsOf, type FormFields, readProtectedForm } from "../forms";
-import { Csrf, describedBy, ErrorSummary, Field, type FieldError } from "../layout";
+import { RevokeForm } from "../components/key-form";
+import type { FieldError } from "../layout";
 import { page } from "../render";
 import { keyIdOf } from "./key";
 
@@ -25,34 +26,15 @@ export async function revokeKeyPage(
       <p class="crumbs">
         <a href={href(c, "/keys")}>Keys</a> / <a href={href(c, `/keys/${id}`)}>{id}</a> / Revoke
       </p>
-      <h1>Revoke {k.name || "key"}</h1>
-      <div class="notice warning">
-        Requests with <span class="mono">…{k.hint}</span> are refused everywhere within seconds. This cannot be undone.
-      </div>
-      <form method="post" action={href(c, `/keys/${id}/revoke`)} class="stack" novalidate>
-        <ErrorSummary errors={errors} />
-        <Csrf token={session(c).csrfToken} />
-        <Field
-          name="reason"
-          label="Reason"
-          hint="Recorded in the audit trail, e.g. leaked in a public repository."
-          errors={errors}
-        >
-          <input
-            type="text"
-            id="f-reason"
-            name="reason"
-            value={values.reason ?? ""}
-            aria-describedby={describedBy("reason", true, errors)}
-          />
-        </Field>
-        <div class="actions">
-          <button type="submit" class="danger">
-            Revoke key
-          </button>
-          <a href={href(c, `/keys/${id}`)}>Cancel</a>
-        </div>
-      </form>
+      <RevokeForm
+        k={k}
+        action={href(c, `/keys/${id}/revoke`)}
+        cancelHref={href(c, `/keys/${id}`)}
+        csrf={session(c).csrfToken}
+        reason={{ label: "Reason", hint: "Recorded in the audit trail, e.g. leaked in a public repository." }}
+        values={values}
+        errors={errors}
+      />
     </>,
   );
 }

@@ -1,19 +1,12 @@
 /** GET /keys/{id}: a key's settings, limits, 30-day usage and audit trail, with its actions; POST disable/enable. */
-import { KEY_ID_PATTERN, type KeyView } from "../../keys/key-record";
+import type { KeyView } from "../../keys/key-record";
 import { getKey } from "../../operations/get-key";
 import { getKeyLimits } from "../../operations/get-limits";
 import { listAudit } from "../../operations/list-audit";
 import { disableKey, enableKey } from "../../operations/set-key-status";
 import { getKeyUsage } from "../../operations/usage";
-import {
-  can,
-  type ConsoleContext,
-  ConsoleRefusal,
-  consoleOperation,
-  href,
-  requirePermission,
-  session,
-} from "../context";
+import { can, type ConsoleContext, consoleOperation, href, requirePermission, session } from "../context";
+import { KeySettings, keyIdParam } from "../components/key-settings";
 import { readProtectedForm } from "../forms";
 import { ActionButton, Badge, Empty, formatTime } from "../layout";
 import { page } from "../render";
@@ -22,47 +15,21 @@ import { UsageChart } from "../usage-chart";
 import { AuditTable } from "./audit";
 
 /** The `:id` of a key page; an id no key can have is simply not found. */
-export function keyIdOf(c: ConsoleContext): string {
-  const id = c.req.param("id") ?? "";
-  if (!KEY_ID_PATTERN.test(id)) throw new ConsoleRefusal(404, "Key not found", "No key has this id.");
-  return id;
-}
-
-const list = (items: readonly string[], none: string) => (items.length === 0 ? <em>{none}</em> : items.join(", "));
+export const keyIdOf = (c: ConsoleContext) => keyIdParam(c.req.param("id"), "No key has this id.");
 
 function KeyProps({ k, c }: { k: KeyView; c: ConsoleContext }) {
   return (
-    <dl class="props">
-      <dt>Key id</dt>
-      <dd class="mono">{k.id}</dd>
-      <dt>Key</dt>
-      <dd class="mono">
-        {k.prefix}…{k.hint}
-      </dd>
-      <dt>Consumer</dt>
-      <dd>
-        <a href={href(c, `/consumers/${encodeURIComponent(k.owner_id)}`)}>{k.owner_id}</a>
-      </dd>
-      <dt>Type, environment</dt>
-      <dd>
-        {k.type}, {k.environment}
-      </dd>
-      <dt>Scopes</dt>
-      <dd>{list(k.scopes, "none")}</dd>
-      <dt>IP allowlist</dt>
-      <dd>{list(k.ip_allowlist, "any address")}</dd>
-      <dt>Allowed routes</dt>
-      <dd>{list(k.allowed_routes, "every route its scopes allow")}</dd>
-      {k.type === "publishable" ? (
+    <KeySettings
+      k={k}
+      owner={
         <>
-          <dt>Allowed origins</dt>
-          <dd>{list(k.allowed_origins, "none")}</dd>
+          <dt>Consumer</dt>
+          <dd>
+            <a href={href(c, `/consumers/${encodeURIComponent(k.owner_id)}`)}>{k.owner_id}</a>
+          </dd>
         </>
-      ) : null}
-      <dt>Created</dt>
-      <dd>{formatTime(k.created_at)}</dd>
-      <dt>Expires</dt>
-      <dd>{formatTime(k.expires_at)}</dd>
+      }
+    >
       <dt>Last used</dt>
       <dd>{formatTime(k.last_used_at)}</dd>
       <dt>Requests admitted</dt>
@@ -92,7 +59,7 @@ function KeyProps({ k, c }: { k: KeyView; c: ConsoleContext }) {
           </dd>
         </>
       ) : null}
-    </dl>
+    </KeySettings>
   );
 }
 

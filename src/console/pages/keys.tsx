@@ -6,6 +6,7 @@ import { ProblemError } from "../../http/problem";
 import { can, type ConsoleContext, consoleOperation, href, requirePermission } from "../context";
 import { Badge, Empty, ErrorSummary, type FieldError, formatTime } from "../layout";
 import { page } from "../render";
+import { Pager, Table } from "../components/table";
 
 const FILTERS = ["q", "owner_id", "status", "environment", "cursor"] as const;
 
@@ -74,54 +75,33 @@ export async function keysPage(c: ConsoleContext): Promise<Response> {
           Filter keys
         </button>
       </form>
-      <div class="table-wrap">
-        {result.keys.length === 0 ? (
-          <Empty>No keys match.</Empty>
-        ) : (
-          <table>
-            <caption class="visually-hidden">Keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Consumer</th>
-                <th scope="col">Env</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.keys.map((k) => (
-                <tr data-key-id={k.id}>
-                  <td>
-                    <a href={href(c, `/keys/${k.id}`)}>{k.name === "" ? "(unnamed)" : k.name}</a>
-                  </td>
-                  <td class="mono">
-                    {k.prefix}…{k.hint}
-                  </td>
-                  <td>
-                    <a href={href(c, `/consumers/${encodeURIComponent(k.owner_id)}`)}>{k.owner_id}</a>
-                  </td>
-                  <td>{k.environment}</td>
-                  <td>
-                    <Badge status={k.status} />
-                  </td>
-                  <td>{formatTime(k.created_at)}</td>
-                  <td>{formatTime(k.expires_at)}</td>
-                  <td>{formatTime(k.last_used_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      {result.next_cursor ? (
-        <p class="pager">
-          <a href={href(c, `/keys?${next}`)}>Next page</a>
-        </p>
-      ) : null}
+      {result.keys.length === 0 ? (
+        <Empty>No keys match.</Empty>
+      ) : (
+        <Table columns={["Name", "Key", "Consumer", "Env", "Status", "Created", "Expires", "Last used"]} caption="Keys">
+          {result.keys.map((k) => (
+            <tr data-key-id={k.id}>
+              <td>
+                <a href={href(c, `/keys/${k.id}`)}>{k.name === "" ? "(unnamed)" : k.name}</a>
+              </td>
+              <td class="mono">
+                {k.prefix}…{k.hint}
+              </td>
+              <td>
+                <a href={href(c, `/consumers/${encodeURIComponent(k.owner_id)}`)}>{k.owner_id}</a>
+              </td>
+              <td>{k.environment}</td>
+              <td>
+                <Badge status={k.status} />
+              </td>
+              <td>{formatTime(k.created_at)}</td>
+              <td>{formatTime(k.expires_at)}</td>
+              <td>{formatTime(k.last_used_at)}</td>
+            </tr>
+          ))}
+        </Table>
+      )}
+      <Pager href={result.next_cursor ? href(c, `/keys?${next}`) : null} label="Next page" />
     </>,
   );
 }

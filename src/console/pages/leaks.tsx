@@ -5,6 +5,7 @@ import { listLeakEventsQuery } from "../../operations/schemas";
 import { type ConsoleContext, consoleOperation, href, requirePermission } from "../context";
 import { Badge, Empty, formatDuration, formatTime } from "../layout";
 import { page } from "../render";
+import { Pager, Table } from "../components/table";
 
 export async function leaksPage(c: ConsoleContext): Promise<Response> {
   requirePermission(c, "report:read");
@@ -27,55 +28,44 @@ export async function leaksPage(c: ConsoleContext): Promise<Response> {
       {result.events.length === 0 ? (
         <Empty>No leak events.</Empty>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Reported</th>
-                <th scope="col">Source</th>
-                <th scope="col">Key</th>
-                <th scope="col">Consumer</th>
-                <th scope="col">Where</th>
-                <th scope="col">Outcome</th>
-                <th scope="col" class="num">
-                  Time to revocation
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.events.map((e) => (
-                <tr data-leak-id={String(e.id)}>
-                  <td>{formatTime(e.reported_at)}</td>
-                  <td>{e.source.replaceAll("_", " ")}</td>
-                  <td>
-                    {e.key_id ? (
-                      <a class="mono" href={href(c, `/keys/${e.key_id}`)}>
-                        {e.key_id}
-                      </a>
-                    ) : (
-                      "no key matched"
-                    )}
-                  </td>
-                  <td>{e.consumer_id ?? "—"}</td>
-                  <td class="mono">{e.location ?? "—"}</td>
-                  <td>
-                    <Badge
-                      status={e.outcome === "revoked" ? "revoked" : e.outcome === "recorded" ? "open" : "expired"}
-                      label={e.outcome.replaceAll("_", " ")}
-                    />
-                  </td>
-                  <td class="num">{formatDuration(e.time_to_revocation_ms)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          columns={[
+            "Reported",
+            "Source",
+            "Key",
+            "Consumer",
+            "Where",
+            "Outcome",
+            { label: "Time to revocation", num: true },
+          ]}
+        >
+          {result.events.map((e) => (
+            <tr data-leak-id={String(e.id)}>
+              <td>{formatTime(e.reported_at)}</td>
+              <td>{e.source.replaceAll("_", " ")}</td>
+              <td>
+                {e.key_id ? (
+                  <a class="mono" href={href(c, `/keys/${e.key_id}`)}>
+                    {e.key_id}
+                  </a>
+                ) : (
+                  "no key matched"
+                )}
+              </td>
+              <td>{e.consumer_id ?? "—"}</td>
+              <td class="mono">{e.location ?? "—"}</td>
+              <td>
+                <Badge
+                  status={e.outcome === "revoked" ? "revoked" : e.outcome === "recorded" ? "open" : "expired"}
+                  label={e.outcome.replaceAll("_", " ")}
+                />
+              </td>
+              <td class="num">{formatDuration(e.time_to_revocation_ms)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
-      {result.next_cursor ? (
-        <p class="pager">
-          <a href={href(c, `/leaks?${next}`)}>Older events</a>
-        </p>
-      ) : null}
+      <Pager href={result.next_cursor ? href(c, `/leaks?${next}`) : null} label="Older events" />
     </>,
   );
 }

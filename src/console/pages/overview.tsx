@@ -13,6 +13,7 @@ import { Empty, formatDuration, formatNumber, formatTime } from "../layout";
 import { page } from "../render";
 import { UsageChart } from "../usage-chart";
 import { AlertsTable } from "./alerts";
+import { Table } from "../components/table";
 
 /** The leak events the overview reads (the newest), and the window it shows of them. */
 const LEAKS_SHOWN = 20;
@@ -77,36 +78,21 @@ export async function overviewPage(c: ConsoleContext): Promise<Response> {
           {leaks.length === 0 ? (
             <Empty>No key of yours was reported found.</Empty>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Reported</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Source</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col" class="num">
-                      Time to revocation
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {leaks.map((e) => (
-                    <tr>
-                      <td class="when">{formatTime(e.reported_at)}</td>
-                      <td>
-                        <a class="mono" href={href(c, `/keys/${e.key_id}`)}>
-                          {e.key_id}
-                        </a>
-                      </td>
-                      <td>{e.source.replaceAll("_", " ")}</td>
-                      <td>{e.outcome.replaceAll("_", " ")}</td>
-                      <td class="num">{formatDuration(e.time_to_revocation_ms)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table columns={["Reported", "Key", "Source", "Outcome", { label: "Time to revocation", num: true }]}>
+              {leaks.map((e) => (
+                <tr>
+                  <td class="when">{formatTime(e.reported_at)}</td>
+                  <td>
+                    <a class="mono" href={href(c, `/keys/${e.key_id}`)}>
+                      {e.key_id}
+                    </a>
+                  </td>
+                  <td>{e.source.replaceAll("_", " ")}</td>
+                  <td>{e.outcome.replaceAll("_", " ")}</td>
+                  <td class="num">{formatDuration(e.time_to_revocation_ms)}</td>
+                </tr>
+              ))}
+            </Table>
           )}
           <p>
             <a href={href(c, "/leaks")}>Every leak event</a>
@@ -115,28 +101,17 @@ export async function overviewPage(c: ConsoleContext): Promise<Response> {
           {report.expiring_keys.keys.length === 0 ? (
             <Empty>None.</Empty>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Key</th>
-                    <th scope="col">Consumer</th>
-                    <th scope="col">Expires</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {report.expiring_keys.keys.map((k) => (
-                    <tr>
-                      <td>
-                        <a href={href(c, `/keys/${k.id}`)}>{k.name || k.id}</a>
-                      </td>
-                      <td>{k.owner_id}</td>
-                      <td>{formatTime(k.expires_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table columns={["Key", "Consumer", "Expires"]}>
+              {report.expiring_keys.keys.map((k) => (
+                <tr>
+                  <td>
+                    <a href={href(c, `/keys/${k.id}`)}>{k.name || k.id}</a>
+                  </td>
+                  <td>{k.owner_id}</td>
+                  <td>{formatTime(k.expires_at)}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </>
       ) : (

@@ -3,6 +3,7 @@ import { getReport } from "../../operations/get-report";
 import { type ConsoleContext, consoleOperation, monitoring, requirePermission } from "../context";
 import { Badge, Chart, formatDuration, formatNumber, formatTime } from "../layout";
 import { page } from "../render";
+import { Table } from "../components/table";
 
 export async function reportPage(c: ConsoleContext): Promise<Response> {
   requirePermission(c, "report:read");
@@ -35,33 +36,21 @@ export async function reportPage(c: ConsoleContext): Promise<Response> {
       />
       <Chart id="report-status" caption="Keys by status" columns={["keys"]} rows={statusRows} xLabel="Status" />
       <h2>Security controls</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Control</th>
-              <th scope="col">Implementation</th>
-              <th scope="col">Status</th>
-              <th scope="col">Evidence</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.controls.map((x) => (
-              <tr>
-                <td>{x.control}</td>
-                <td>{x.implementation}</td>
-                <td>
-                  <Badge
-                    status={x.status === "Active" ? "control_active" : x.status.toLowerCase().replace(" ", "_")}
-                    label={x.status}
-                  />
-                </td>
-                <td>{x.evidence}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table columns={["Control", "Implementation", "Status", "Evidence"]}>
+        {r.controls.map((x) => (
+          <tr>
+            <td>{x.control}</td>
+            <td>{x.implementation}</td>
+            <td>
+              <Badge
+                status={x.status === "Active" ? "control_active" : x.status.toLowerCase().replace(" ", "_")}
+                label={x.status}
+              />
+            </td>
+            <td>{x.evidence}</td>
+          </tr>
+        ))}
+      </Table>
       <h2>Consumers</h2>
       <div class="panel">
         <dl class="props">

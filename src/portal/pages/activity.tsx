@@ -3,6 +3,7 @@ import { listAudit } from "../../operations/list-audit";
 import { PortalAuditTable } from "../audit-table";
 import { consumer, href, type PortalContext, portalOperation } from "../context";
 import { page } from "../render";
+import { Pager } from "../../console/components/table";
 
 const ROWS_PER_PAGE = 50;
 
@@ -20,11 +21,10 @@ export async function activityPage(c: PortalContext): Promise<Response> {
       <h1>Activity</h1>
       <p class="lede">Every change to your keys and your account: yours, and your platform's.</p>
       <PortalAuditTable c={c} entries={audit.entries} />
-      {audit.next_cursor ? (
-        <p class="pager">
-          <a href={href(c, `/activity?cursor=${encodeURIComponent(audit.next_cursor)}`)}>Older rows</a>
-        </p>
-      ) : null}
+      <Pager
+        href={audit.next_cursor ? href(c, `/activity?cursor=${encodeURIComponent(audit.next_cursor)}`) : null}
+        label="Older rows"
+      />
     </>,
   );
 }

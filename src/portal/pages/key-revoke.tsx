@@ -1,6 +1,7 @@
 /** GET and POST /keys/{id}/revoke: the consumer revokes one of its keys for good, with an optional reason. */
 import { fieldErrorsOf, type FormFields, readProtectedForm } from "../../console/forms";
-import { Csrf, describedBy, ErrorSummary, Field, type FieldError } from "../../console/layout";
+import { RevokeForm } from "../../console/components/key-form";
+import type { FieldError } from "../../console/layout";
 import { validate } from "../../http/json-body";
 import { getKey } from "../../operations/get-key";
 import { revokeKey } from "../../operations/revoke-key";
@@ -25,34 +26,15 @@ export async function revokeKeyPage(
       <p class="crumbs">
         <a href={href(c, "/")}>Your keys</a> / <a href={href(c, `/keys/${id}`)}>{id}</a> / Revoke
       </p>
-      <h1>Revoke {k.name || "key"}</h1>
-      <div class="notice warning">
-        Requests with <span class="mono">…{k.hint}</span> are refused everywhere within seconds. This cannot be undone.
-      </div>
-      <form method="post" action={href(c, `/keys/${id}/revoke`)} class="stack" novalidate>
-        <ErrorSummary errors={errors} />
-        <Csrf token={csrfToken(c)} />
-        <Field
-          name="reason"
-          label="Reason (optional)"
-          hint="Kept in the key's activity, e.g. no longer used."
-          errors={errors}
-        >
-          <input
-            type="text"
-            id="f-reason"
-            name="reason"
-            value={values.reason ?? ""}
-            aria-describedby={describedBy("reason", true, errors)}
-          />
-        </Field>
-        <div class="actions">
-          <button type="submit" class="danger">
-            Revoke key
-          </button>
-          <a href={href(c, `/keys/${id}`)}>Cancel</a>
-        </div>
-      </form>
+      <RevokeForm
+        k={k}
+        action={href(c, `/keys/${id}/revoke`)}
+        cancelHref={href(c, `/keys/${id}`)}
+        csrf={csrfToken(c)}
+        reason={{ label: "Reason (optional)", hint: "Kept in the key's activity, e.g. no longer used." }}
+        values={values}
+        errors={errors}
+      />
     </>,
   );
 }

@@ -1,8 +1,7 @@
 /** GET /keys/{id}: one of the consumer's keys: its settings, limits, 30-day usage and trail, with its actions. */
 import { Badge, formatTime } from "../../console/layout";
 import { UsageChart } from "../../console/usage-chart";
-import { ConsoleRefusal } from "../../console/context";
-import { KEY_ID_PATTERN } from "../../keys/key-record";
+import { KeySettings, keyIdParam } from "../../console/components/key-settings";
 import { getKey } from "../../operations/get-key";
 import { getKeyLimits } from "../../operations/get-limits";
 import { listAudit } from "../../operations/list-audit";
@@ -13,13 +12,7 @@ import { page } from "../render";
 import { LimitsTable } from "../../console/limits-table";
 
 /** The `:id` of a key page; an id no key can have is simply not found, as is another consumer's key. */
-export function keyIdOf(c: PortalContext): string {
-  const id = c.req.param("id") ?? "";
-  if (!KEY_ID_PATTERN.test(id)) throw new ConsoleRefusal(404, "Key not found", "You have no key with this id.");
-  return id;
-}
-
-const list = (items: readonly string[], none: string) => (items.length === 0 ? <em>{none}</em> : items.join(", "));
+export const keyIdOf = (c: PortalContext) => keyIdParam(c.req.param("id"), "You have no key with this id.");
 
 export async function keyPage(c: PortalContext): Promise<Response> {
   const id = keyIdOf(c);
@@ -58,33 +51,7 @@ export async function keyPage(c: PortalContext): Promise<Response> {
       </div>
       <section class="panel" aria-labelledby="settings-title">
         <h2 id="settings-title">Settings</h2>
-        <dl class="props">
-          <dt>Key id</dt>
-          <dd class="mono">{k.id}</dd>
-          <dt>Key</dt>
-          <dd class="mono">
-            {k.prefix}…{k.hint}
-          </dd>
-          <dt>Type, environment</dt>
-          <dd>
-            {k.type}, {k.environment}
-          </dd>
-          <dt>Scopes</dt>
-          <dd>{list(k.scopes, "none")}</dd>
-          <dt>IP allowlist</dt>
-          <dd>{list(k.ip_allowlist, "any address")}</dd>
-          <dt>Allowed routes</dt>
-          <dd>{list(k.allowed_routes, "every route its scopes allow")}</dd>
-          {k.type === "publishable" ? (
-            <>
-              <dt>Allowed origins</dt>
-              <dd>{list(k.allowed_origins, "none")}</dd>
-            </>
-          ) : null}
-          <dt>Created</dt>
-          <dd>{formatTime(k.created_at)}</dd>
-          <dt>Expires</dt>
-          <dd>{formatTime(k.expires_at)}</dd>
+        <KeySettings k={k}>
           {k.grace_until ? (
             <>
               <dt>Works until (rotated)</dt>
@@ -112,7 +79,7 @@ export async function keyPage(c: PortalContext): Promise<Response> {
           ) : null}
           <dt>Last used</dt>
           <dd>{formatTime(k.last_used_at)}</dd>
-        </dl>
+        </KeySettings>
       </section>
       <section class="panel" aria-labelledby="limits-title">
         <h2 id="limits-title">Rate limits</h2>

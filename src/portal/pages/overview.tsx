@@ -11,6 +11,7 @@ import { getConsumerUsage } from "../../operations/usage";
 import { consumer, href, type PortalContext, portalOperation, readOnly } from "../context";
 import { page } from "../render";
 import { LimitsTable } from "../../console/limits-table";
+import { Table } from "../../console/components/table";
 
 /** The most keys one page lists: a consumer manages a handful; the platform's console pages the rest. */
 const KEYS_SHOWN = 100;
@@ -61,38 +62,24 @@ export async function overviewPage(c: PortalContext): Promise<Response> {
       {keys.keys.length === 0 ? (
         <Empty>You have no keys yet.</Empty>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Status</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.keys.map((k) => (
-                <tr data-key-id={k.id}>
-                  <td>
-                    <a href={href(c, `/keys/${k.id}`)}>{k.name || k.id}</a>
-                  </td>
-                  <td class="mono">
-                    {k.prefix}…{k.hint}
-                  </td>
-                  <td>{k.environment}</td>
-                  <td>
-                    <Badge status={k.status} />
-                  </td>
-                  <td>{formatTime(k.expires_at)}</td>
-                  <td>{formatTime(k.last_used_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Name", "Key", "Environment", "Status", "Expires", "Last used"]}>
+          {keys.keys.map((k) => (
+            <tr data-key-id={k.id}>
+              <td>
+                <a href={href(c, `/keys/${k.id}`)}>{k.name || k.id}</a>
+              </td>
+              <td class="mono">
+                {k.prefix}…{k.hint}
+              </td>
+              <td>{k.environment}</td>
+              <td>
+                <Badge status={k.status} />
+              </td>
+              <td>{formatTime(k.expires_at)}</td>
+              <td>{formatTime(k.last_used_at)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
       <h2>Usage, last 30 days</h2>
       {"days" in usage ? (
