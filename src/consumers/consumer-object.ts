@@ -64,6 +64,17 @@ interface PendingChange {
   until: number;
 }
 
+/**
+ * The refusal the consumer's state makes: a disabled (or deleted) consumer refuses every key; revoke-keys
+ * refuses every key created up to its time. Without `keyCreatedAt` (the admin view), only the first.
+ */
+function consumerRefusal(state: ConsumerState, keyCreatedAt: number | undefined): ConsumerRefusal | null {
+  if (state.status !== "active") return "consumer_disabled";
+  if (keyCreatedAt !== undefined && state.keys_revoked_before !== null && keyCreatedAt <= state.keys_revoked_before)
+    return "key_revoked";
+  return null;
+}
+
 const UNKNOWN = (id: string): ConsumerState => ({
   id,
   status: "active",
@@ -119,10 +130,8 @@ export class ConsumerObject extends DurableObject<Cloudflare.Env> {
         );
       }
     }
-    if (state.status !== "active") return { ok: false, code: "consumer_disabled", version: state.version };
-    if (state.keys_revoked_before !== null && request.keyCreatedAt <= state.keys_revoked_before) {
-      return { ok: false, code: "key_revoked", version: state.version };
-    }
+    const refusal = consumerRefusal(state, request.keyCreatedAt);
+    if (refusal) return { ok: false, code: refusal, version: state.version };
 
     const now = clock.now();
     const cap = Math.max(request.cost, Math.min(want, leaseCap(state.rate_limits, LEASE_MS)));
@@ -155,15 +164,7 @@ export class ConsumerObject extends DurableObject<Cloudflare.Env> {
       ? await this.#readFromD1(request.consumerId)
       : (this.#state ?? (await this.#load(request.consumerId)));
     const limits = limitStates(state.rate_limits, this.#counters, clock.now());
-    let refusal: ConsumerRefusal | null = null;
-    if (state.status !== "active") refusal = "consumer_disabled";
-    else if (
-      request.keyCreatedAt !== undefined &&
-      state.keys_revoked_before !== null &&
-      request.keyCreatedAt <= state.keys_revoked_before
-    )
-      refusal = "key_revoked";
-    return { version: state.version, refusal, limits };
+    return { version: state.version, refusal: consumerRefusal(state, request.keyCreatedAt), limits };
   }
 
   /** Gives back tokens granted at `takenAt` for a request that another limiter then refused. */

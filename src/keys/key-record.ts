@@ -204,6 +204,17 @@ export function effectiveStatus(
   return "active";
 }
 
+/** The refusal a key's effective status makes: null for an active key. Shared by verify and the key's object. */
+export function statusRefusal(status: KeyStatus): "key_revoked" | "key_disabled" | "key_expired" | null {
+  return status === "active"
+    ? null
+    : status === "revoked"
+      ? "key_revoked"
+      : status === "disabled"
+        ? "key_disabled"
+        : "key_expired";
+}
+
 export function isLive(record: Pick<KeyRecord, "status" | "expires_at" | "grace_until">, now: number): boolean {
   return effectiveStatus(record, now) === "active";
 }

@@ -17,7 +17,7 @@
  *   keys are not 10,000 D1 writes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { effectiveStatus, mayWorkAgain, type KeyStatus } from "../keys/key-record";
+import { effectiveStatus, mayWorkAgain, statusRefusal } from "../keys/key-record";
 import { findKeyStateById, type KeyStateColumns } from "../keys/store";
 import { clock } from "../util/clock";
 import { log } from "../util/log";
@@ -91,15 +91,6 @@ interface Persisted {
   leaseHorizon: [string, number][];
 }
 
-const keyRefusal = (status: KeyStatus): KeyRefusal | null =>
-  status === "active"
-    ? null
-    : status === "revoked"
-      ? "key_revoked"
-      : status === "disabled"
-        ? "key_disabled"
-        : "key_expired";
-
 export class KeyObject extends DurableObject<Cloudflare.Env> {
   readonly #keys = new Map<string, KeyState & { loadedAt: number }>();
   readonly #loading = new Map<string, Promise<(KeyState & { loadedAt: number }) | null>>();
@@ -162,7 +153,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     if (request.version !== key.version) return { ok: false, code: "stale", version: key.version };
 
     const now = clock.now();
-    const refusal = keyRefusal(effectiveStatus(key, now));
+    const refusal = statusRefusal(effectiveStatus(key, now));
     if (refusal) return { ok: false, code: refusal, version: key.version };
 
     const cost = request.cost ?? 1;
@@ -201,7 +192,7 @@ export class KeyObject extends DurableObject<Cloudflare.Env> {
     const limits = limitStates(key.rate_limits, this.#counters, now);
     if (request.version !== undefined && request.version !== key.version)
       return { version: key.version, refusal: "stale", limits };
-    return { version: key.version, refusal: keyRefusal(effectiveStatus(key, now)), limits };
+    return { version: key.version, refusal: statusRefusal(effectiveStatus(key, now)), limits };
   }
 
   /**

@@ -16,7 +16,7 @@ import {
   type KeyStores,
   type PresentedKey,
 } from "../keys/lookup";
-import { effectiveStatus, type LiveKey } from "../keys/key-record";
+import { effectiveStatus, statusRefusal, type LiveKey } from "../keys/key-record";
 import { admit, type LimitStores } from "../limits/leases";
 import { peekAdmission } from "../limits/peek";
 import { recordRefusal, throttledUntil } from "./throttle";
@@ -207,10 +207,8 @@ function checkKey(live: LiveKey, rule: PolicyRule | null, input: DecideInput, no
   const { record } = live;
 
   // 4. Status, then expiry and rotation grace.
-  const status = effectiveStatus(record, now);
-  if (status === "revoked") return refuse("key_revoked");
-  if (status === "disabled") return refuse("key_disabled");
-  if (status === "expired") return refuse("key_expired");
+  const statusCode = statusRefusal(effectiveStatus(record, now));
+  if (statusCode) return refuse(statusCode);
 
   // 5. Client address against the key's allowlist. No address known means not allowed.
   if (live.ipRestricted && (input.ip === null || !ipInRanges(input.ip, live.ipRanges))) return refuse("ip_not_allowed");
