@@ -51,8 +51,9 @@ export function accessConfig(env: Cloudflare.Env): AccessConfig | null {
   return { teamDomain: origin, audience };
 }
 
-async function tokenActor(env: Cloudflare.Env, presented: string): Promise<AdminActor | null> {
-  if (!env.ADMIN_TOKEN) return null;
+/** The admin token's actor if `presented` is ADMIN_TOKEN or ADMIN_TOKEN_NEXT, else null (also the console's sign-in). */
+export async function tokenActor(env: Cloudflare.Env, presented: string): Promise<AdminActor | null> {
+  if (presented === "" || !env.ADMIN_TOKEN) return null;
   // Both comparisons always run, so timing does not tell which token matched.
   const [current, next] = await Promise.all([
     secretsEqual(presented, env.ADMIN_TOKEN),

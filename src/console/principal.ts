@@ -15,7 +15,7 @@ import { accessActor, accessConfig } from "../admin/auth";
 import { ProblemError } from "../http/problem";
 import { type AdminActor, actorName, grantOf } from "../operations/actor";
 import type { AdminPermission } from "../operations/permissions";
-import { hmacSha256Hex, secretsEqual } from "../util/secrets";
+import { hmacSha256Hex } from "../util/secrets";
 import type { Session } from "./session-store";
 
 export interface ConsolePrincipal {
@@ -29,17 +29,6 @@ const FINGERPRINT_HEX = 16;
 /** What a session records of the admin token it was opened with. */
 export async function tokenFingerprint(token: string): Promise<string> {
   return (await hmacSha256Hex(token, "console-session-v1")).slice(0, FINGERPRINT_HEX);
-}
-
-/** The actor of a presented admin token (compared in constant time with both), or null. */
-export async function tokenSignIn(env: Cloudflare.Env, presented: string): Promise<AdminActor | null> {
-  if (presented === "" || !env.ADMIN_TOKEN) return null;
-  const [current, next] = await Promise.all([
-    secretsEqual(presented, env.ADMIN_TOKEN),
-    env.ADMIN_TOKEN_NEXT ? secretsEqual(presented, env.ADMIN_TOKEN_NEXT) : Promise.resolve(false),
-  ]);
-  if (!current && !next) return null;
-  return { kind: "admin_token", token: current ? "ADMIN_TOKEN" : "ADMIN_TOKEN_NEXT" };
 }
 
 /**

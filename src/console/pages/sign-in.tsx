@@ -9,7 +9,8 @@ import { actorName, type AdminActor } from "../../operations/actor";
 import { type ConsoleContext, ConsoleRefusal, href } from "../context";
 import { readForm, readProtectedForm } from "../forms";
 import { ErrorSummary, Field, type FieldError } from "../layout";
-import { accessSignIn, tokenFingerprint, tokenSignIn } from "../principal";
+import { tokenActor } from "../../admin/auth";
+import { accessSignIn, tokenFingerprint } from "../principal";
 import { page } from "../render";
 import { endSession, startSession } from "../session";
 import { recordSignIn, type SignInMethod, type SignInOutcome } from "../session-store";
@@ -103,7 +104,7 @@ export async function signInWithToken(c: ConsoleContext): Promise<Response> {
       429,
     );
   }
-  const actor = await tokenSignIn(c.env, fields.token ?? "");
+  const actor = await tokenActor(c.env, fields.token ?? "");
   if (actor === null) {
     recordSignInFailure(client, now);
     await audit(c, "token", "refused", null, client);
